@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import type { World } from './types.js';
+
+/** An address in arch-neutral units: the pmd slot and the page within it. */
+export const addrSchema = z.strictObject({
+  pmd: z.number().int().min(0).max(7),
+  pte: z.number().int().min(0).max(15),
+});
+export type ScenarioAddr = z.output<typeof addrSchema>;
+
+/** Addresses in scenarios are arch-neutral: pmd slot and page within it. */
+export function scenarioAddr(w: World, a: ScenarioAddr): number {
+  const c = w.k.config;
+  return a.pmd * c.PTRS_PER_PTE * c.PAGE_SIZE + a.pte * c.PAGE_SIZE;
+}
+
+export function mmOf(w: World, id: string) {
+  const mm = w.mms.get(id);
+  if (!mm) throw new Error(`no mm "${id}"`);
+  return mm;
+}
+
+export function fileOf(w: World, id: string) {
+  const f = w.files.get(id);
+  if (!f) throw new Error(`no file "${id}"`);
+  return f;
+}
+
+export function thpOf(w: World, id: string) {
+  const f = w.thps.get(id);
+  if (!f) throw new Error(`file "${id}" has no THP`);
+  return f;
+}

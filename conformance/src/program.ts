@@ -1,0 +1,115 @@
+import {
+  type ArchImpl,
+  type Ctx,
+  type Folio,
+  Kernel,
+  type KGen,
+  lockHeldBy,
+  type Mm,
+  mmIncNrPtes,
+  pmdLockptr,
+  pmdOffset,
+  pmdPopulate,
+  pmdSize,
+  runToEnd,
+  spinLock,
+  spinUnlock,
+  Vma,
+} from '@ptlab/core';
+import type { Program } from '@ptlab/explore';
+import { teardownAll } from '@ptlab/mm';
+import { PATHS } from './paths/index.js';
+import type { World } from './paths/types.js';
+import type { ValidScenario } from './scenario-schema.js';
+
+export interface ProgramOptions {
+  /** Creates the arch implementation for one boot (a port's create(), possibly for a variant). */
+  readonly arch: () => ArchImpl;
+  /** mm/core variants (mutants) switched on. */
+  readonly variants: readonly string[];
+}
+
+function* populateEmptyTable(ctx: Ctx, mm: Mm, addr: number): KGen {
+  const pmdp = pmdOffset(ctx, mm, addr);
+  const pa = yield* ctx.k.arch.pteAllocOne(ctx, mm);
+  if (pa === null) throw new Error('setup: out of memory');
+  const pml = pmdLockptr(ctx, mm, pmdp);
+  yield* spinLock(ctx, pml);
+  mmIncNrPtes(ctx, mm);
+  yield* pmdPopulate(ctx, mm, pmdp, pa);
+  yield* spinUnlock(ctx, pml);
+}
+
+/** Build the initial address space a scenario describes, on a fresh kernel (no scheduling: boot context). */
+function setUp(k: Kernel, s: ValidScenario): World {
+  const ctx = k.boot;
+  const PMD_SIZE = pmdSize(ctx);
+  const mms = new Map<string, Mm>();
+  const files = new Map<string, ReturnType<Kernel['createFile']>>();
+  const thps = new Map<string, Folio>();
+  for (const f of s.files) {
+    const as = k.createFile(f.id, f.shmem);
+    files.set(f.id, as);
+    if (f.thp) {
+      const order = Math.log2(k.config.PTRS_PER_PTE);
+      thps.set(
+        f.id,
+        k.createFolio(
+          `THP ${f.id}@${f.thp.pmdIndex}`,
+          order,
+          as,
+          f.thp.pmdIndex * k.config.PTRS_PER_PTE,
+        ),
+      );
+    }
+  }
+  for (const m of s.mms) {
+    const mm = k.createMm(m.id);
+    mms.set(m.id, mm);
+    for (const v of m.vmas) {
+      const file = files.get(v.file) ?? null;
+      const start = v.pmd * PMD_SIZE;
+      const flags = {
+        shared: v.shared,
+        uffdMissing: v.uffd.includes('missing'),
+        uffdWp: v.uffd.includes('wp'),
+      };
+      const vma = new Vma(
+        mm,
+        start,
+        start + v.pmds * PMD_SIZE,
+        flags,
+        file,
+        v.pgoffPmds * k.config.PTRS_PER_PTE,
+      );
+      vma.anonVma = v.anonVma;
+      mm.vmas.push(vma);
+      file?.iMmap.push(vma);
+      if (v.pteTable) runToEnd(populateEmptyTable(ctx, mm, start));
+    }
+  }
+  return { k, mms, files, thps };
+}
+
+/** A scenario on one arch config, as a Program the explorer can run. */
+export function scenarioProgram(s: ValidScenario, opts: ProgramOptions): Program {
+  return {
+    boot() {
+      const k = new Kernel({ arch: opts.arch(), variants: opts.variants });
+      const w = setUp(k, s);
+      for (const t of s.threads) {
+        const def = PATHS[t.path];
+        if (!def) throw new Error(`unknown path ${t.path}`);
+        const mmId = def.mmOf?.(t.args);
+        const mm = mmId ? w.mms.get(mmId) : undefined;
+        const task = k.spawn(t.name, def.run(w, t.args), mm ? { mm } : {});
+        for (const f of s.files) {
+          const folio = w.thps.get(f.id);
+          if (folio && f.thp?.lockedBy === t.name) lockHeldBy(folio.lock, task.ctx.cpu);
+        }
+      }
+      return k;
+    },
+    teardown: teardownAll,
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * GenericArch: the kernel's generic page-table code as an ArchImpl, so a port
+ * overrides only what its arch overrides (`#define pte_free_defer
+ * pte_free_defer` in the kernel is a method override here). Entry encodings
+ * default to x86-64's bit layout.
+ */
+import type { ArchConfig, ArchImpl } from './arch-port.js';
+import type { Ctx } from './context.js';
+import { pteAllocHuge, pteOffsetHuge } from './hugetlb.js';
+import { tlbRemoveTableSyncOne } from './irq.js';
+import { SpinLock } from './locks.js';
+import { Tag } from './memory.js';
+import type { Mm } from './mm.js';
+import { type PageMeta, PG } from './page.js';
+import { allocPage } from './page-alloc.js';
+import { type PmdPtr, type PtePtr, pmdOffset, pmdpGet } from './pgtable.js';
+import { callRcu } from './rcu.js';
+import { ALLOC_OBJ, type KGen, pageObj } from './step.js';
+import { type MmuGather, tlbRemoveTable } from './tlb.js';
+
+/** x86 _PAGE_* bits (arch/x86/include/asm/pgtable_types.h) used by the default encoding. */
+export const X86_PAGE = {
+  PRESENT: 0x1,
+  RW: 0x2,
+  USER: 0x4,
+  ACCESSED: 0x20,
+  DIRTY: 0x40,
+  PSE: 0x80,
+  /** _PAGE_KNL_ERRATUM_MASK: A/D bits Knights Landing may set on a not-present PTE. */
+  KNL_ERRATUM_MASK: 0x20 | 0x40,
+} as const;
+/** _PAGE_TABLE = PRESENT|RW|USER|ACCESSED|DIRTY */
+const PAGE_TABLE = 0x67;
+
+export class GenericArch implements ArchImpl {
+  readonly config: ArchConfig;
+  /** The historical variant this instance models, if any. */
+  readonly variant: string | undefined;
+  readonly pteEmpty: number = 0;
+  readonly pmdEmpty: number = 0;
+  readonly hugetlbPteSizes: readonly number[] = [];
+
+  constructor(config: ArchConfig, variant?: string) {
+    this.config = config;
+    this.variant = variant;
+  }
+
+  // --- entry encoding (x86-64 layout by default) ---
+  pteNone(pte: number): boolean {
+    return pte === 0;
+  }
+  ptePresent(pte: number): boolean {
+    return pte % 2 === 1;
+  }
+  ptePfn(pte: number): number {
+    return Math.floor(pte / 4096);
+  }
+  mkPte(pfn: number, prot: { write: boolean }): number {
+    return (
+      pfn * 4096 +
+      X86_PAGE.PRESENT +
+      X86_PAGE.USER +
+      X86_PAGE.ACCESSED +
+      (prot.write ? X86_PAGE.RW : 0)
+    );
+  }
+  pmdNone(pmd: number): boolean {
+    return pmd === 0;
+  }
+  pmdPresent(pmd: number): boolean {
+    return pmd % 2 === 1;
+  }
+  pmdTransHuge(pmd: number): boolean {
+    return this.pmdPresent(pmd) && (pmd & X86_PAGE.PSE) !== 0;
+  }
+  pmdBad(pmd: number): boolean {
+    return !this.pmdNone(pmd) && !this.pmdTransHuge(pmd) && pmd % 4096 !== PAGE_TABLE;
+  }
+  mkPmdTable(pa: number): number {
+    return pa + PAGE_TABLE;
+  }
+  pmdTablePa(pmd: number): number {
+    return pmd - (pmd % 4096);
+  }
+  mkPmdHuge(pfn: number): number {
+    return pfn * 4096 + PAGE_TABLE + X86_PAGE.PSE;
+  }
+
+  // --- mm context ---
+  initContext(_ctx: Ctx, _mm: Mm): void {}
+  *destroyContext(_ctx: Ctx, _mm: Mm): KGen {}
+
+  // --- PTE table allocation ---
+  /** pagetable_pte_ctor() — include/linux/mm.h: ptlock_init(), PageTable, and (here) register the table. */
+  protected pagetablePteCtor(
+    ctx: Ctx,
+    page: PageMeta,
+    mm: Mm | null,
+    pa: number,
+    entries: number,
+  ): number {
+    const t = ctx.k.pt.constructed(ctx, pa, 'pte', entries, mm);
+    page.setFlag(PG.table);
+    if (!page.ptl)
+      page.ptl = new SpinLock(`ptl of pfn ${page.pfn}`, 'ptlock', { pfn: page.pfn, gen: page.gen });
+    ctx.k.mem.fill(pa, entries, this.pteEmpty, this.pteEmpty === 0 ? Tag.zero : Tag.pte);
+    ctx.k.note(`${t.label} allocated at pfn ${page.pfn}`);
+    return pa;
+  }
+
+  /** pagetable_pte_dtor() — include/linux/mm.h: ptlock_free(), clear PageTable. */
+  protected pagetablePteDtor(_ctx: Ctx, page: PageMeta): void {
+    page.flags &= ~PG.table;
+  }
+
+  /** pte_alloc_one() → __pte_alloc_one() — include/asm-generic/pgalloc.h */
+  *pteAllocOne(ctx: Ctx, mm: Mm): KGen<number | null> {
+    const page = yield* allocPage(ctx, 'pte table');
+    return this.pagetablePteCtor(
+      ctx,
+      page,
+      mm,
+      page.pfn * this.config.PAGE_SIZE,
+      this.config.PTRS_PER_PTE,
+    );
+  }
+
+  /** pte_free() — include/asm-generic/pgalloc.h: dtor and free the page now. */
+  *pteFree(ctx: Ctx, _mm: Mm | null, pa: number): KGen {
+    const pfn = Math.floor(pa / this.config.PAGE_SIZE);
+    yield ctx.step(`pte_free(pfn ${pfn})`, [ALLOC_OBJ, pageObj(pfn)]);
+    const page = ctx.k.pages.meta(ctx, pfn, 'pte_free()');
+    this.pagetablePteDtor(ctx, page);
+    ctx.k.pt.released(ctx, pa);
+    ctx.k.pages.freeNow(ctx, pfn);
+  }
+
+  /** pte_free_defer() — mm/pgtable-generic.c: call_rcu(&page->rcu_head, pte_free_now). */
+  *pteFreeDefer(ctx: Ctx, mm: Mm, pa: number): KGen {
+    const pfn = Math.floor(pa / this.config.PAGE_SIZE);
+    const page = ctx.k.pages.meta(ctx, pfn, 'pte_free_defer()');
+    ctx.k.pt.deferred(ctx, pa);
+    page.lru.write('pt_rcu_head', null, ctx.here('pte_free_defer()'));
+    yield* callRcu(ctx, `pt_rcu_head of pfn ${pfn}`, 'pte_free_now', (c) =>
+      this.pteFree(c, null, pa),
+    );
+    void mm;
+  }
+
+  /** pte_alloc_one_kernel() — include/asm-generic/pgalloc.h: no ptlock, not accounted. */
+  *pteAllocOneKernel(ctx: Ctx, mm: Mm): KGen<number | null> {
+    const page = yield* allocPage(ctx, 'kernel pte table');
+    const pa = page.pfn * this.config.PAGE_SIZE;
+    ctx.k.pt.constructed(ctx, pa, 'pte', this.config.PTRS_PER_PTE, null);
+    ctx.k.mem.fill(
+      pa,
+      this.config.PTRS_PER_PTE,
+      this.pteEmpty,
+      this.pteEmpty === 0 ? Tag.zero : Tag.pte,
+    );
+    void mm;
+    return pa;
+  }
+
+  /** pte_free_kernel() — include/asm-generic/pgalloc.h */
+  *pteFreeKernel(ctx: Ctx, _mm: Mm, pa: number): KGen {
+    const pfn = Math.floor(pa / this.config.PAGE_SIZE);
+    yield ctx.step(`pte_free_kernel(pfn ${pfn})`, [ALLOC_OBJ, pageObj(pfn)]);
+    ctx.k.pt.released(ctx, pa);
+    ctx.k.pages.freeNow(ctx, pfn);
+  }
+
+  /** __pte_free_tlb() → tlb_remove_ptdesc()/tlb_remove_table() — include/asm-generic/tlb.h */
+  *pteFreeTlb(ctx: Ctx, tlb: MmuGather, pa: number): KGen {
+    yield* tlbRemoveTable(ctx, tlb, pa);
+  }
+
+  /** __tlb_remove_table() — e.g. arch/x86/include/asm/tlb.h: free_page_and_swap_cache(). */
+  *tlbRemoveTableFree(ctx: Ctx, pa: number): KGen {
+    yield* this.pteFree(ctx, null, pa);
+  }
+
+  /**
+   * tlb_remove_table_one() — mm/mmu_gather.c. Before v6.14 ("semi RCU"): IPI
+   * everyone, then free at once; enough for IRQ-disabled walkers only. With
+   * CONFIG_PT_RECLAIM: call_rcu() on the table's pt_rcu_head.
+   */
+  *tlbRemoveTableOne(ctx: Ctx, pa: number): KGen {
+    if (this.config.ptReclaim) {
+      const pfn = Math.floor(pa / this.config.PAGE_SIZE);
+      const page = ctx.k.pages.meta(ctx, pfn, 'tlb_remove_table_one()');
+      page.lru.write('pt_rcu_head', null, ctx.here('__tlb_remove_table_one()'));
+      yield* callRcu(ctx, `pt_rcu_head of pfn ${pfn}`, '__tlb_remove_table_one_rcu', (c) =>
+        this.tlbRemoveTableFree(c, pa),
+      );
+      return;
+    }
+    yield* tlbRemoveTableSyncOne(ctx);
+    yield* this.tlbRemoveTableFree(ctx, pa);
+  }
+
+  // --- hugetlb ---
+  /** huge_pte_alloc() — mm/hugetlb.c (ARCH_WANT_GENERAL_HUGETLB): PMD-level, returns (pte_t *)pmd. */
+  *hugePteAlloc(ctx: Ctx, mm: Mm, addr: number, size: number): KGen<PtePtr | null> {
+    const pmdp = pmdOffset(ctx, mm, addr);
+    if (this.hugetlbPteSizes.includes(size))
+      return yield* ctx.call('pte_alloc_huge', pteAllocHuge(ctx, mm, pmdp, addr));
+    return pmdp;
+  }
+
+  /** huge_pte_offset() — mm/hugetlb.c: PMD-level unless the size lives at PTE level. */
+  *hugePteOffset(ctx: Ctx, mm: Mm, addr: number, size: number): KGen<PtePtr | null> {
+    const pmdp: PmdPtr = pmdOffset(ctx, mm, addr);
+    if (this.hugetlbPteSizes.includes(size)) {
+      const pmdval = yield* pmdpGet(ctx, pmdp);
+      if (this.pmdNone(pmdval.raw)) return null;
+      return yield* ctx.call('pte_offset_huge', pteOffsetHuge(ctx, pmdp, addr));
+    }
+    return pmdp;
+  }
+}

@@ -1,0 +1,141 @@
+import { BugFound, bug, type RelatedEvent } from './checks.js';
+import type { Cpu } from './cpu.js';
+import type { Kernel } from './kernel.js';
+import type { Access, KGen, Step } from './step.js';
+
+/**
+ * What a kernel path runs with: its kernel, its CPU, and a stack of kernel
+ * function names so a counterexample can say "cpu2 rmap_walk_file >
+ * page_vma_mapped_walk: spin_lock(ptl)".
+ */
+export class Ctx {
+  readonly k: Kernel;
+  readonly cpu: Cpu;
+  private readonly frames: string[] = [];
+
+  constructor(k: Kernel, cpu: Cpu) {
+    this.k = k;
+    this.cpu = cpu;
+  }
+
+  /** The innermost kernel function running. */
+  get fn(): string {
+    return this.frames[this.frames.length - 1] ?? '(task)';
+  }
+
+  /** The whole call chain, outermost first. */
+  get stack(): readonly string[] {
+    return this.frames;
+  }
+
+  /** Describe the next shared access; `yield` it. */
+  step(
+    what: string,
+    obj: string | readonly string[],
+    access: Access = 'w',
+    ready?: () => boolean,
+  ): Step {
+    return { what, obj, access, ready };
+  }
+
+  /** Run `body` as kernel function `fn` (pushed on the story's call chain). */
+  *call<T>(fn: string, body: KGen<T>): KGen<T> {
+    this.frames.push(fn);
+    try {
+      return yield* body;
+    } finally {
+      this.frames.pop();
+    }
+  }
+
+  /** This step, as a cause another finding can point back to. */
+  here(what: string): RelatedEvent {
+    return { step: this.k.stepNo, cpu: this.cpu.name, fn: this.fn, what };
+  }
+
+  /** might_sleep() — include/linux/kernel.h: sleeping in atomic context is a finding. */
+  mightSleep(what: string): void {
+    const c = this.cpu;
+    if (!c.atomic) return;
+    const why = c.inSoftirq
+      ? 'in an RCU callback (softirq)'
+      : c.irqOff > 0
+        ? 'with interrupts off'
+        : c.rcuNesting > 0
+          ? 'inside rcu_read_lock()'
+          : `holding ${c.held
+              .filter((h) => h.lock.kind === 'spin')
+              .map((h) => h.lock.id)
+              .join(', ')}`;
+    bug('sleep-in-atomic', `${c.name} ${this.fn}: ${what} may sleep, called ${why}`);
+  }
+}
+
+/** A simulated thread of control: one kernel path pinned to one CPU. */
+export class Task {
+  readonly name: string;
+  readonly ctx: Ctx;
+  /** Daemons (the RCU grace-period engine) may stay blocked forever. */
+  readonly daemon: boolean;
+  private readonly gen: KGen<unknown>;
+  pending: Step | null = null;
+  done = false;
+  result: unknown = undefined;
+
+  constructor(name: string, ctx: Ctx, body: KGen<unknown>, daemon: boolean) {
+    this.name = name;
+    this.ctx = ctx;
+    this.daemon = daemon;
+    this.gen = body;
+  }
+
+  get runnable(): boolean {
+    const p = this.pending;
+    return !this.done && p !== null && (p.ready === undefined || p.ready());
+  }
+
+  /** Run until the first yield (no shared effect happens before it). */
+  start(): void {
+    this.advance();
+  }
+
+  /** Perform the pending step's effect and run to the next yield. */
+  advance(): void {
+    let r: IteratorResult<Step, unknown>;
+    try {
+      r = this.gen.next();
+    } catch (e) {
+      this.done = true;
+      this.pending = null;
+      throw e;
+    }
+    if (r.done) {
+      this.done = true;
+      this.pending = null;
+      this.result = r.value;
+      if (!this.daemon) this.checkExitContext();
+    } else {
+      this.pending = r.value;
+    }
+  }
+
+  /** A path must return with nothing held: no RCU section, no lock, interrupts on. */
+  private checkExitContext(): void {
+    const c = this.ctx.cpu;
+    if (c.rcuNesting !== 0) {
+      bug(
+        'rcu-unbalanced',
+        `${c.name} ${this.name}: returned inside ${c.rcuNesting} rcu_read_lock() section(s) (a pte_offset_map() without pte_unmap()?)`,
+      );
+    }
+    if (c.held.length)
+      bug(
+        'context-leak',
+        `${c.name} ${this.name}: returned holding ${c.held.map((h) => h.lock.id).join(', ')}`,
+      );
+    if (c.irqOff !== 0)
+      bug('context-leak', `${c.name} ${this.name}: returned with interrupts disabled`);
+  }
+}
+
+export { BugFound };

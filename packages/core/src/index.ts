@@ -1,0 +1,119 @@
+export { GenericArch, X86_PAGE } from './arch-generic.js';
+export type { ArchConfig, ArchImpl, ArchPort, ArchVariant, EntryEncoding } from './arch-port.js';
+export type { CheckId, Finding, RelatedEvent } from './checks.js';
+export { BugFound, bug, CHECKS } from './checks.js';
+export { Ctx, Task } from './context.js';
+export type { HeldLock, PendingIpi, TlbEntry } from './cpu.js';
+export { Cpu } from './cpu.js';
+export type { ErrorCode } from './errors.js';
+export {
+  ArchModuleError,
+  ModelError,
+  PtlabError,
+  ScenarioError,
+  TraceError,
+  UsageError,
+} from './errors.js';
+export { pteAllocHuge, pteOffsetHuge } from './hugetlb.js';
+export { localIrqRestore, localIrqSave, smpCallFunction, tlbRemoveTableSyncOne } from './irq.js';
+export type { KernelOptions } from './kernel.js';
+export { Kernel } from './kernel.js';
+export type { AnyLock, LockClass } from './locks.js';
+export {
+  downRead,
+  downWrite,
+  Lockdep,
+  lockHeldBy,
+  SINGLE_DEPTH_NESTING,
+  SleepingLock,
+  SpinLock,
+  spinLock,
+  spinTrylock,
+  spinUnlock,
+  upRead,
+  upWrite,
+} from './locks.js';
+export type { TagValue } from './memory.js';
+export { PhysMem, TAG_NAMES, Tag } from './memory.js';
+export type { MmuNotifierSubscriber, VmaFlags } from './mm.js';
+export {
+  AddressSpace,
+  addMmCounter,
+  checkMm,
+  Folio,
+  MM_ANONPAGES,
+  MM_FILEPAGES,
+  MM_SHMEMPAGES,
+  MM_SWAPENTS,
+  Mm,
+  mmCounterFile,
+  mmdrop,
+  mmdropAsync,
+  mmgrab,
+  RSS_NAMES,
+  Vma,
+} from './mm.js';
+export type { IndexMember, LruMember } from './page.js';
+export { PageMeta, PG, UnionSlot } from './page.js';
+export { allocPage, freePage, PageAllocator, POISON } from './page-alloc.js';
+export type { EntryPtr, PmdPtr, PmdVal, PtePtr } from './pgtable.js';
+export {
+  __pteOffsetMap,
+  mmDecNrPtes,
+  mmIncNrPtes,
+  PMD_LOCK_NOT_RECHECKED,
+  PTE_OFFSET_MAP_WITHOUT_RCU,
+  pmdClearUnlocked,
+  pmdKey,
+  pmdLock,
+  pmdLockptr,
+  pmdOffset,
+  pmdPopulate,
+  pmdpCollapseFlush,
+  pmdpGet,
+  pmdpGetAndClear,
+  pmdpGetLockless,
+  pmdpGetLocklessEnd,
+  pmdpGetLocklessStart,
+  pmdpGetLocklessSync,
+  pmdSize,
+  pmdValOf,
+  pteAlloc,
+  pteIndex,
+  pteLockptr,
+  pteOffsetKernel,
+  pteOffsetMap,
+  pteOffsetMapLock,
+  pteOffsetMapNolock,
+  ptepGet,
+  ptepGetAndClear,
+  pteUnmap,
+  pteUnmapUnlock,
+  ptlOfTable,
+  scanPtes,
+  setPmdHuge,
+  setPteAt,
+} from './pgtable.js';
+export type { PageTable, TableRef, TableState } from './pgtable-registry.js';
+export { PageTables } from './pgtable-registry.js';
+export type { RcuCallback } from './rcu.js';
+export {
+  callRcu,
+  Rcu,
+  rcuBarrier,
+  rcuDaemon,
+  rcuReadLock,
+  rcuReadUnlock,
+  synchronizeRcu,
+} from './rcu.js';
+export type { Access, KGen, Step } from './step.js';
+export { ALLOC_OBJ, pageObj, runToEnd, SYNC_OBJ } from './step.js';
+export type { MmuGather } from './tlb.js';
+export {
+  flushTlbMm,
+  flushTlbRange,
+  INJECT_TLB_BATCH_NOMEM,
+  tlbFinishMmu,
+  tlbGatherMmu,
+  tlbRemoveTable,
+} from './tlb.js';

@@ -1,0 +1,80 @@
+import type { Ctx } from './context.js';
+import type { Cpu } from './cpu.js';
+import { type KGen, SYNC_OBJ } from './step.js';
+
+/** local_irq_save() — include/linux/irqflags.h */
+export function* localIrqSave(ctx: Ctx): KGen {
+  yield ctx.step('local_irq_save()', SYNC_OBJ);
+  ctx.cpu.irqOff++;
+}
+
+/** local_irq_restore() — include/linux/irqflags.h: pending IPIs are taken as interrupts come back on. */
+export function* localIrqRestore(ctx: Ctx): KGen {
+  yield ctx.step('local_irq_restore()', SYNC_OBJ);
+  const c = ctx.cpu;
+  if (c.irqOff === 0) throw new Error(`${c.name}: local_irq_restore() with interrupts on`);
+  c.irqOff--;
+  if (c.irqOff === 0) {
+    takePendingIpis(c);
+    ctx.k.rcu.quiescent(c);
+  }
+}
+
+function takePendingIpis(c: Cpu): void {
+  while (c.pendingIpis.length) {
+    const ipi = c.pendingIpis.shift();
+    if (!ipi) break;
+    ipi.handler(c);
+    ipi.done();
+  }
+}
+
+/**
+ * smp_call_function_many(wait=1) — kernel/smp.c: interrupt every target and
+ * wait until each has run `handler`, i.e. had interrupts enabled. A target
+ * with interrupts on takes it at once; one with interrupts off takes it when it
+ * re-enables them, and the sender waits.
+ */
+export function* smpCallFunction(
+  ctx: Ctx,
+  targets: readonly Cpu[],
+  name: string,
+  handler: (cpu: Cpu) => void,
+): KGen {
+  let outstanding = 0;
+  const others = targets.filter((c) => c !== ctx.cpu);
+  yield ctx.step(
+    `send IPI ${name} to ${others.map((c) => c.name).join(',') || 'nobody'}`,
+    SYNC_OBJ,
+  );
+  for (const t of others) {
+    if (t.irqOff === 0) {
+      handler(t);
+    } else {
+      outstanding++;
+      t.pendingIpis.push({ name, handler, done: () => outstanding-- });
+    }
+  }
+  if (outstanding > 0) {
+    ctx.k.note(
+      `IPI ${name} waits for ${others
+        .filter((c) => c.irqOff > 0)
+        .map((c) => c.name)
+        .join(',')} (interrupts off)`,
+    );
+    yield ctx.step(`wait for IPI ${name}`, SYNC_OBJ, 'r', () => outstanding === 0);
+  }
+}
+
+/**
+ * tlb_remove_table_sync_one() — mm/mmu_gather.c: IPI every CPU and wait. Not a
+ * grace period: it only waits out interrupt-disabled walkers (gup_fast).
+ * An empty stub without CONFIG_MMU_GATHER_RCU_TABLE_FREE.
+ */
+export function* tlbRemoveTableSyncOne(ctx: Ctx): KGen {
+  if (!ctx.k.config.rcuTableFree) return;
+  yield* ctx.call(
+    'tlb_remove_table_sync_one',
+    smpCallFunction(ctx, ctx.k.cpus, 'tlb_remove_table_smp_sync', () => {}),
+  );
+}

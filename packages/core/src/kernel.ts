@@ -1,0 +1,184 @@
+import type { ArchConfig, ArchImpl } from './arch-port.js';
+import { bug } from './checks.js';
+import { Ctx, Task } from './context.js';
+import { Cpu } from './cpu.js';
+import { Lockdep, SpinLock } from './locks.js';
+import { PhysMem, Tag } from './memory.js';
+import { AddressSpace, Folio, Mm } from './mm.js';
+import { PG } from './page.js';
+import { PageAllocator } from './page-alloc.js';
+import { PageTables } from './pgtable-registry.js';
+import { Rcu, rcuDaemon } from './rcu.js';
+import type { KGen } from './step.js';
+
+export interface KernelOptions {
+  readonly arch: ArchImpl;
+  /** Historical mm/core variants switched on (mutants), by id. */
+  readonly variants?: Iterable<string>;
+  /** Fault injection points switched on (e.g. tlb-batch-nomem). */
+  readonly inject?: Iterable<string>;
+}
+
+/**
+ * One simulated boot: memory, allocator, RCU, locks, CPUs and tasks. The
+ * explorer builds a fresh Kernel for every schedule it runs.
+ */
+export class Kernel {
+  readonly arch: ArchImpl;
+  readonly config: ArchConfig;
+  readonly mem: PhysMem;
+  readonly pages: PageAllocator;
+  readonly pt = new PageTables();
+  readonly lockdep = new Lockdep();
+  readonly rcu: Rcu;
+  readonly cpus: Cpu[] = [];
+  readonly tasks: Task[] = [];
+  readonly daemons: Task[] = [];
+  readonly mms: Mm[] = [];
+  readonly files: AddressSpace[] = [];
+  /** Data folios live outside the page allocator, in their own pfn range (they are not page tables). */
+  readonly folios: Folio[] = [];
+  private nextFolioPfn = 1 << 30;
+  private readonly variantSet: ReadonlySet<string>;
+  private readonly injectSet: ReadonlySet<string>;
+  private readonly work: { name: string; fn: (ctx: Ctx) => KGen }[] = [];
+  /** Steps executed so far; the scheduler advances it. */
+  stepNo = 0;
+  /** Notes made during the current step, collected by the scheduler for the story. */
+  notes: string[] = [];
+  /** The context setup code runs in (not a racing CPU). */
+  readonly boot: Ctx;
+
+  constructor(opts: KernelOptions) {
+    this.arch = opts.arch;
+    this.config = opts.arch.config;
+    this.variantSet = new Set(opts.variants ?? []);
+    this.injectSet = new Set(opts.inject ?? []);
+    this.mem = new PhysMem(this.config.PAGE_SIZE, this.config.pteSize);
+    this.pages = new PageAllocator(this.config.pfnBase ?? 1);
+    this.rcu = new Rcu(() => this.cpus);
+    this.boot = new Ctx(this, new Cpu(-1, 'boot'));
+  }
+
+  /** Is historical variant `id` (a mutant of mm or core) switched on? */
+  has(id: string): boolean {
+    return this.variantSet.has(id);
+  }
+
+  injected(id: string): boolean {
+    return this.injectSet.has(id);
+  }
+
+  note(text: string): void {
+    this.notes.push(text);
+  }
+
+  /** A new CPU running `body`; a task with `mm` puts its CPU in that mm's cpumask. */
+  spawn(
+    name: string,
+    body: (ctx: Ctx) => KGen<unknown>,
+    opts: { mm?: Mm; daemon?: boolean } = {},
+  ): Task {
+    const cpu = new Cpu(this.cpus.length, opts.daemon ? name : `cpu${this.cpus.length}`);
+    this.cpus.push(cpu);
+    if (opts.mm) {
+      cpu.mm = opts.mm;
+      opts.mm.cpumask.add(cpu);
+    }
+    const ctx = new Ctx(this, cpu);
+    const task = new Task(name, ctx, body(ctx), opts.daemon ?? false);
+    (opts.daemon ? this.daemons : this.tasks).push(task);
+    return task;
+  }
+
+  /** Start the grace-period engine and the workqueue; call once, after the scenario's tasks are spawned. */
+  startDaemons(): void {
+    this.spawn('rcu', rcuDaemon, { daemon: true });
+    const work = this.work;
+    this.spawn(
+      'kworker',
+      function* (ctx) {
+        for (;;) {
+          yield ctx.step('run queued work', 'workqueue', 'w', () => work.length > 0);
+          const w = work.shift();
+          if (w) yield* ctx.call(w.name, w.fn(ctx));
+        }
+      },
+      { daemon: true },
+    );
+  }
+
+  /** schedule_work(): run `fn` later in process context (a kworker). */
+  deferWork(name: string, fn: (ctx: Ctx) => KGen): void {
+    this.work.push({ name, fn });
+  }
+
+  get pendingWork(): number {
+    return this.work.length;
+  }
+
+  get allTasks(): Task[] {
+    return [...this.tasks, ...this.daemons];
+  }
+
+  /** mm_alloc() + pgd_alloc(): an mm with its pmd table (upper levels folded). */
+  createMm(id: string): Mm {
+    const ctx = this.boot;
+    const mm = new Mm(id);
+    const page = this.pages.allocNow(ctx, `pmd table of mm ${id}`);
+    const pa = page.pfn * this.config.PAGE_SIZE;
+    const entries = Math.min(this.config.PTRS_PER_PMD, this.mem.wordsPerPage);
+    const t = this.pt.constructed(ctx, pa, 'pmd', entries, mm);
+    page.setFlag(PG.table);
+    page.ptl = new SpinLock(`pmd ptl of mm ${id}`, 'ptlock', { pfn: page.pfn, gen: page.gen });
+    this.mem.fill(pa, entries, this.arch.pmdEmpty, Tag.pmd);
+    mm.pmdTable = this.pt.refOf(t);
+    this.arch.initContext(ctx, mm);
+    this.mms.push(mm);
+    return mm;
+  }
+
+  createFile(id: string, shmem: boolean): AddressSpace {
+    const f = new AddressSpace(id, shmem);
+    this.files.push(f);
+    return f;
+  }
+
+  /** A folio of 2^order pages in `mapping` at page index `index` (or anonymous). */
+  createFolio(id: string, order: number, mapping: AddressSpace | null, index: number): Folio {
+    const f = new Folio(id, this.nextFolioPfn, order, mapping, index);
+    this.nextFolioPfn += 2 ** Math.max(order, 9);
+    this.folios.push(f);
+    if (mapping) mapping.pageCache.set(index, f);
+    return f;
+  }
+
+  /** The folio a pfn belongs to (pfn_folio()). */
+  folioOf(pfn: number): Folio | undefined {
+    return this.folios.find((f) => pfn >= f.pfn && pfn < f.pfn + f.nrPages);
+  }
+
+  /** At the very end: nothing may still be allocated (the scenario's teardown freed what it set up). */
+  checkLeaks(ctx: Ctx): void {
+    const left = this.pages.allocated();
+    const held = this.folios.filter((f) => f.refcount !== 0);
+    if (held.length) {
+      bug(
+        'page-leak',
+        `folio(s) still referenced at teardown: ${held.map((f) => `${f.id} (refcount ${f.refcount}, mapcount ${f.mapcount})`).join(', ')}`,
+      );
+    }
+    if (left.length) {
+      const first = left[0];
+      bug(
+        'page-leak',
+        `${left.length} page(s) still allocated at teardown: ${left
+          .slice(0, 4)
+          .map((m) => `pfn ${m.pfn} (${m.owner})`)
+          .join(', ')}${left.length > 4 ? ', ...' : ''}`,
+        first?.allocatedAt ? [first.allocatedAt] : [],
+      );
+    }
+    void ctx;
+  }
+}

@@ -1,0 +1,216 @@
+import { bug } from './checks.js';
+import type { Ctx } from './context.js';
+import type { Cpu } from './cpu.js';
+import type { KGen } from './step.js';
+
+/**
+ * Lock classes as lockdep sees them. Split PTE and PMD ptlocks share one class
+ * (both come from ptlock_init()), which is why khugepaged must say
+ * spin_lock_nested(ptl, SINGLE_DEPTH_NESTING) while holding pml.
+ */
+export type LockClass =
+  | 'ptlock'
+  | 'page_table_lock'
+  | 'mmap_lock'
+  | 'i_mmap_rwsem'
+  | 'folio_lock'
+  | 'arch_context_lock'
+  | 'test';
+
+export const SINGLE_DEPTH_NESTING = 1;
+
+/** spinlock_t */
+export class SpinLock {
+  readonly kind = 'spin' as const;
+  readonly id: string;
+  readonly cls: LockClass;
+  /** For a ptlock embedded in a ptdesc: the page and its generation, so locking a freed table is caught. */
+  readonly page: { readonly pfn: number; readonly gen: number } | null;
+  owner: Cpu | null = null;
+  constructor(id: string, cls: LockClass, page: { pfn: number; gen: number } | null = null) {
+    this.id = id;
+    this.cls = cls;
+    this.page = page;
+  }
+}
+
+/** A ptlock lives in its table's struct page: taking it after the page was freed is a use after free. */
+function checkLockMemory(ctx: Ctx, lock: SpinLock): void {
+  if (!lock.page) return;
+  const m = ctx.k.pages.raw(lock.page.pfn);
+  if (!m.allocated || m.gen !== lock.page.gen) {
+    bug(
+      'use-after-free',
+      `${ctx.cpu.name} ${ctx.fn}: spin_lock(${lock.id}): the page table holding this ptlock was freed at step ${m.freedAt?.step ?? '?'} by ${m.freedAt?.cpu ?? '?'} ${m.freedAt?.fn ?? ''}`,
+      m.freedAt ? [m.freedAt] : [],
+    );
+  }
+}
+
+/** rw_semaphore (mmap_lock, i_mmap_rwsem) or a sleeping bit lock (folio lock) when `exclusiveOnly`. */
+export class SleepingLock {
+  readonly kind = 'sleep' as const;
+  readonly id: string;
+  readonly cls: LockClass;
+  readonly readers = new Set<Cpu>();
+  writer: Cpu | null = null;
+  constructor(id: string, cls: LockClass) {
+    this.id = id;
+    this.cls = cls;
+  }
+}
+
+export type AnyLock = SpinLock | SleepingLock;
+
+/**
+ * A lockdep-like order graph over (class, subclass) keys, per simulated boot.
+ * It fires on an inversion seen within one execution; unlike lockdep it does not
+ * remember orders across executions (each schedule boots a fresh kernel).
+ */
+export class Lockdep {
+  private readonly edges = new Map<string, Set<string>>();
+  private readonly firstSeen = new Map<string, string>();
+
+  acquire(cpu: Cpu, lock: AnyLock, subclass: number, fn: string): void {
+    const key = `${lock.cls}/${subclass}`;
+    for (const h of cpu.held) {
+      const hkey = `${h.lock.cls}/${h.subclass}`;
+      if (hkey === key) {
+        bug(
+          'lock-order',
+          `${cpu.name} ${fn}: takes ${lock.id} (class ${lock.cls}) while holding ${h.lock.id} of the same class without a nesting annotation (possible recursive locking)`,
+        );
+      }
+      if (this.reaches(key, hkey)) {
+        bug(
+          'lock-order',
+          `${cpu.name} ${fn}: takes ${key} while holding ${hkey}, but ${key} -> ${hkey} was established earlier (${this.firstSeen.get(`${key}>${this.nextHop(key, hkey)}`) ?? 'earlier'}): possible circular locking`,
+        );
+      }
+      let out = this.edges.get(hkey);
+      if (!out) {
+        out = new Set();
+        this.edges.set(hkey, out);
+      }
+      if (!out.has(key)) {
+        out.add(key);
+        this.firstSeen.set(`${hkey}>${key}`, `${cpu.name} ${fn}`);
+      }
+    }
+  }
+
+  private nextHop(from: string, to: string): string {
+    for (const n of this.edges.get(from) ?? []) if (n === to || this.reaches(n, to)) return n;
+    return to;
+  }
+
+  private reaches(from: string, to: string): boolean {
+    const seen = new Set<string>();
+    const stack = [from];
+    while (stack.length) {
+      const n = stack.pop() as string;
+      if (n === to) return true;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      for (const m of this.edges.get(n) ?? []) stack.push(m);
+    }
+    return false;
+  }
+}
+
+function release(cpu: Cpu, lock: AnyLock, fn: string): void {
+  const i = cpu.held.findIndex((h) => h.lock === lock);
+  if (i < 0) bug('context-leak', `${cpu.name} ${fn}: releases ${lock.id}, which it does not hold`);
+  cpu.held.splice(i, 1);
+}
+
+/** spin_lock() / spin_lock_nested() — include/linux/spinlock.h */
+export function* spinLock(ctx: Ctx, lock: SpinLock, subclass = 0): KGen {
+  yield ctx.step(
+    `spin_lock(${lock.id})`,
+    lock.id,
+    'w',
+    () => lock.owner === null || lock.owner === ctx.cpu,
+  );
+  checkLockMemory(ctx, lock);
+  if (lock.owner === ctx.cpu) {
+    bug(
+      'deadlock',
+      `${ctx.cpu.name} ${ctx.fn}: takes ${lock.id}, which it already holds (AA deadlock)`,
+    );
+  }
+  ctx.k.lockdep.acquire(ctx.cpu, lock, subclass, ctx.fn);
+  lock.owner = ctx.cpu;
+  ctx.cpu.held.push({ lock, subclass, mode: 'excl' });
+}
+
+/** spin_trylock() — include/linux/spinlock.h */
+export function* spinTrylock(ctx: Ctx, lock: SpinLock): KGen<boolean> {
+  yield ctx.step(`spin_trylock(${lock.id})`, lock.id, 'w');
+  checkLockMemory(ctx, lock);
+  if (lock.owner !== null) return false;
+  ctx.k.lockdep.acquire(ctx.cpu, lock, 0, ctx.fn);
+  lock.owner = ctx.cpu;
+  ctx.cpu.held.push({ lock, subclass: 0, mode: 'excl' });
+  return true;
+}
+
+/** spin_unlock() — include/linux/spinlock.h */
+export function* spinUnlock(ctx: Ctx, lock: SpinLock): KGen {
+  yield ctx.step(`spin_unlock(${lock.id})`, lock.id, 'w');
+  if (lock.owner !== ctx.cpu) {
+    bug(
+      'context-leak',
+      `${ctx.cpu.name} ${ctx.fn}: unlocks ${lock.id}, held by ${lock.owner?.name ?? 'nobody'}`,
+    );
+  }
+  lock.owner = null;
+  release(ctx.cpu, lock, ctx.fn);
+}
+
+/** down_read() — kernel/locking/rwsem.c; i_mmap_lock_read(), mmap_read_lock() */
+export function* downRead(ctx: Ctx, lock: SleepingLock): KGen {
+  ctx.mightSleep(`down_read(${lock.id})`);
+  yield ctx.step(`down_read(${lock.id})`, lock.id, 'w', () => lock.writer === null);
+  ctx.k.lockdep.acquire(ctx.cpu, lock, 0, ctx.fn);
+  lock.readers.add(ctx.cpu);
+  ctx.cpu.held.push({ lock, subclass: 0, mode: 'shared' });
+}
+
+/** up_read() — kernel/locking/rwsem.c */
+export function* upRead(ctx: Ctx, lock: SleepingLock): KGen {
+  yield ctx.step(`up_read(${lock.id})`, lock.id, 'w');
+  if (!lock.readers.delete(ctx.cpu))
+    bug('context-leak', `${ctx.cpu.name} ${ctx.fn}: up_read(${lock.id}) not held`);
+  release(ctx.cpu, lock, ctx.fn);
+}
+
+/** down_write() / folio_lock() — kernel/locking/rwsem.c, mm/filemap.c */
+export function* downWrite(ctx: Ctx, lock: SleepingLock): KGen {
+  ctx.mightSleep(`lock ${lock.id}`);
+  yield ctx.step(
+    `lock(${lock.id})`,
+    lock.id,
+    'w',
+    () => lock.writer === null && lock.readers.size === 0,
+  );
+  if (lock.writer === ctx.cpu) bug('deadlock', `${ctx.cpu.name} ${ctx.fn}: takes ${lock.id} twice`);
+  ctx.k.lockdep.acquire(ctx.cpu, lock, 0, ctx.fn);
+  lock.writer = ctx.cpu;
+  ctx.cpu.held.push({ lock, subclass: 0, mode: 'excl' });
+}
+
+/** up_write() / folio_unlock() */
+export function* upWrite(ctx: Ctx, lock: SleepingLock): KGen {
+  yield ctx.step(`unlock(${lock.id})`, lock.id, 'w');
+  if (lock.writer !== ctx.cpu)
+    bug('context-leak', `${ctx.cpu.name} ${ctx.fn}: unlocks ${lock.id} it does not hold`);
+  lock.writer = null;
+  release(ctx.cpu, lock, ctx.fn);
+}
+
+/** Hand a held sleeping lock to the simulation before tasks start (e.g. the new folio locked by collapse_file). */
+export function lockHeldBy(lock: SleepingLock, cpu: Cpu): void {
+  lock.writer = cpu;
+  cpu.held.push({ lock, subclass: 0, mode: 'excl' });
+}

@@ -1,0 +1,207 @@
+import { bug } from './checks.js';
+import type { Ctx } from './context.js';
+import type { Cpu } from './cpu.js';
+import { SleepingLock, SpinLock } from './locks.js';
+import type { TableRef } from './pgtable-registry.js';
+import { type KGen, SYNC_OBJ } from './step.js';
+
+/** enum NR_MM_COUNTERS order (include/linux/mm_types_task.h) */
+export const MM_FILEPAGES = 0;
+export const MM_ANONPAGES = 1;
+export const MM_SWAPENTS = 2;
+export const MM_SHMEMPAGES = 3;
+export const RSS_NAMES = ['MM_FILEPAGES', 'MM_ANONPAGES', 'MM_SWAPENTS', 'MM_SHMEMPAGES'] as const;
+
+/** A folio in a page cache or mapped anon (include/linux/mm_types.h). */
+export class Folio {
+  readonly id: string;
+  readonly pfn: number;
+  readonly order: number;
+  /** _refcount: page cache reference(s) + one per PTE/PMD mapping + pins. */
+  refcount: number;
+  /** Total PTE and PMD mappings (the model does not split per subpage). */
+  mapcount = 0;
+  readonly lock: SleepingLock;
+  readonly mapping: AddressSpace | null;
+  readonly index: number;
+  constructor(id: string, pfn: number, order: number, mapping: AddressSpace | null, index: number) {
+    this.id = id;
+    this.pfn = pfn;
+    this.order = order;
+    this.refcount = 1;
+    this.mapping = mapping;
+    this.index = index;
+    this.lock = new SleepingLock(`folio lock of ${id}`, 'folio_lock');
+  }
+  get nrPages(): number {
+    return 2 ** this.order;
+  }
+}
+
+/** struct address_space: i_mmap tree and page cache (include/linux/fs.h). */
+export class AddressSpace {
+  readonly id: string;
+  /** shmem file: mapped file pages count as MM_SHMEMPAGES (mm_counter_file()). */
+  readonly shmem: boolean;
+  readonly iMmapRwsem: SleepingLock;
+  readonly iMmap: Vma[] = [];
+  readonly pageCache = new Map<number, Folio>();
+  constructor(id: string, shmem: boolean) {
+    this.id = id;
+    this.shmem = shmem;
+    this.iMmapRwsem = new SleepingLock(`i_mmap_rwsem of ${id}`, 'i_mmap_rwsem');
+  }
+  /** The folio covering page index `pgoff`. */
+  folioAt(pgoff: number): Folio | undefined {
+    for (const f of this.pageCache.values())
+      if (pgoff >= f.index && pgoff < f.index + f.nrPages) return f;
+    return undefined;
+  }
+}
+
+export interface VmaFlags {
+  shared: boolean;
+  /** VM_UFFD_MISSING */
+  uffdMissing: boolean;
+  /** VM_UFFD_WP */
+  uffdWp: boolean;
+}
+
+/** struct vm_area_struct */
+export class Vma {
+  readonly mm: Mm;
+  readonly start: number;
+  readonly end: number;
+  readonly flags: VmaFlags;
+  readonly file: AddressSpace | null;
+  /** File offset of `start`, in pages. */
+  readonly pgoff: number;
+  /** vma->anon_vma set: a private mapping that has COWed. */
+  anonVma = false;
+  detached = false;
+  constructor(
+    mm: Mm,
+    start: number,
+    end: number,
+    flags: VmaFlags,
+    file: AddressSpace | null,
+    pgoff: number,
+  ) {
+    this.mm = mm;
+    this.start = start;
+    this.end = end;
+    this.flags = flags;
+    this.file = file;
+    this.pgoff = pgoff;
+  }
+  /** userfaultfd_armed() — include/linux/userfaultfd_k.h */
+  get uffdArmed(): boolean {
+    return this.flags.uffdMissing || this.flags.uffdWp;
+  }
+}
+
+/** A secondary MMU (an IOMMU sharing the page tables) subscribed with mmu_notifier_register(). */
+export interface MmuNotifierSubscriber {
+  readonly name: string;
+  invalidateRangeStart(ctx: Ctx, start: number, end: number): void;
+  invalidateRangeEnd(ctx: Ctx, start: number, end: number): void;
+}
+
+/** struct mm_struct */
+export class Mm {
+  readonly id: string;
+  /** mm_users: tasks and temporary users (mmget). */
+  users = 1;
+  /** mm_count: references to the struct itself (mmgrab). */
+  count = 1;
+  readonly rss = [0, 0, 0, 0];
+  /** mm_pgtables_bytes() */
+  pgtablesBytes = 0;
+  readonly pageTableLock: SpinLock;
+  readonly mmapLock: SleepingLock;
+  /** The table holding this mm's pmds (upper levels are folded in the model). */
+  pmdTable: TableRef | null = null;
+  readonly vmas: Vma[] = [];
+  /** mm_cpumask(): CPUs that ran this mm and may cache its translations. */
+  readonly cpumask = new Set<Cpu>();
+  readonly notifiers: MmuNotifierSubscriber[] = [];
+  /** Arch private context: s390 pgtable_list, powerpc pte_frag, ... */
+  readonly context: Record<string, unknown> = {};
+  freed = false;
+  constructor(id: string) {
+    this.id = id;
+    this.pageTableLock = new SpinLock(`page_table_lock of mm ${id}`, 'page_table_lock');
+    this.mmapLock = new SleepingLock(`mmap_lock of mm ${id}`, 'mmap_lock');
+  }
+  vmaAt(addr: number): Vma | undefined {
+    return this.vmas.find((v) => addr >= v.start && addr < v.end && !v.detached);
+  }
+}
+
+/** add_mm_counter() — include/linux/mm.h */
+export function addMmCounter(mm: Mm, member: number, value: number): void {
+  mm.rss[member] = (mm.rss[member] ?? 0) + value;
+}
+
+/** mm_counter_file() — include/linux/mm.h */
+export function mmCounterFile(folio: Folio): number {
+  return folio.mapping?.shmem ? MM_SHMEMPAGES : MM_FILEPAGES;
+}
+
+/** check_mm() — kernel/fork.c, called from __mmdrop(). */
+export function checkMm(ctx: Ctx, mm: Mm): void {
+  for (let i = 0; i < mm.rss.length; i++) {
+    const v = mm.rss[i] ?? 0;
+    if (v !== 0) {
+      bug(
+        'bad-rss-counter',
+        `${ctx.cpu.name} ${ctx.fn}: BUG: Bad rss-counter state mm:${mm.id} type:${RSS_NAMES[i]} val:${v}`,
+      );
+    }
+  }
+  if (mm.pgtablesBytes !== 0) {
+    bug(
+      'pgtables-bytes',
+      `${ctx.cpu.name} ${ctx.fn}: BUG: non-zero pgtables_bytes on freeing mm ${mm.id}: ${mm.pgtablesBytes}`,
+    );
+  }
+}
+
+/** mmgrab() — include/linux/sched/mm.h */
+export function* mmgrab(ctx: Ctx, mm: Mm): KGen {
+  yield ctx.step(`mmgrab(mm ${mm.id})`, `mm:${mm.id}`);
+  mm.count++;
+}
+
+/**
+ * mmdrop() — include/linux/sched/mm.h: the last reference calls __mmdrop(),
+ * which may sleep (so not from an RCU callback: use mmdrop_async()).
+ */
+export function* mmdrop(ctx: Ctx, mm: Mm): KGen {
+  yield ctx.step(`mmdrop(mm ${mm.id})`, `mm:${mm.id}`);
+  if (--mm.count === 0) yield* ctx.call('__mmdrop', mmdropFinal(ctx, mm));
+}
+
+/** mmdrop_async() — kernel/fork.c: the final __mmdrop() runs later from a workqueue. */
+export function* mmdropAsync(ctx: Ctx, mm: Mm): KGen {
+  yield ctx.step(`mmdrop_async(mm ${mm.id})`, `mm:${mm.id}`);
+  if (--mm.count === 0)
+    ctx.k.deferWork(`__mmdrop(mm ${mm.id})`, (wctx) =>
+      wctx.call('__mmdrop', mmdropFinal(wctx, mm)),
+    );
+}
+
+function* mmdropFinal(ctx: Ctx, mm: Mm): KGen {
+  ctx.mightSleep(`__mmdrop(mm ${mm.id})`);
+  yield ctx.step(`free mm ${mm.id}`, [`mm:${mm.id}`, SYNC_OBJ]);
+  checkMm(ctx, mm);
+  yield* ctx.k.arch.destroyContext(ctx, mm);
+  // mm_free_pgd(): the pmd table (upper levels are folded in the model).
+  if (mm.pmdTable) {
+    const t = ctx.k.pt.deref(ctx, mm.pmdTable, 'pgd_free()');
+    ctx.k.pt.released(ctx, t.pa);
+    ctx.k.pages.freeNow(ctx, t.pfn);
+    mm.pmdTable = null;
+  }
+  mm.freed = true;
+}

@@ -1,0 +1,98 @@
+import { bug } from './checks.js';
+import type { Ctx } from './context.js';
+import { Tag } from './memory.js';
+import { PageMeta } from './page.js';
+import { ALLOC_OBJ, type KGen, pageObj } from './step.js';
+
+/** Poison written over a freed page (PAGE_POISON-like), tagged so readers are caught. */
+export const POISON = 0x6b6b6b6b;
+
+/**
+ * The buddy allocator, reduced to what matters here: pages are handed out
+ * last-freed-first (so a page freed too early is reused at once, as it would be
+ * under pressure), poisoned on free, and double frees and leaks are caught.
+ */
+export class PageAllocator {
+  private readonly metas = new Map<number, PageMeta>();
+  private readonly free: number[] = [];
+  private nextPfn: number;
+  allocatedCount = 0;
+
+  constructor(pfnBase: number) {
+    this.nextPfn = pfnBase;
+  }
+
+  /** struct page for a pfn, without checks (allocator and teardown use only). */
+  raw(pfn: number): PageMeta {
+    let m = this.metas.get(pfn);
+    if (!m) {
+      m = new PageMeta(pfn);
+      this.metas.set(pfn, m);
+    }
+    return m;
+  }
+
+  /** struct page of an allocated page; touching a freed page's struct page is a use after free. */
+  meta(ctx: Ctx, pfn: number, what: string): PageMeta {
+    const m = this.raw(pfn);
+    if (!m.allocated) {
+      bug(
+        'use-after-free',
+        `${ctx.cpu.name} ${ctx.fn}: ${what} touches struct page of pfn ${pfn}, freed at step ${m.freedAt?.step ?? '?'} by ${m.freedAt?.cpu ?? '?'} ${m.freedAt?.fn ?? ''}`,
+        m.freedAt ? [m.freedAt] : [],
+      );
+    }
+    return m;
+  }
+
+  /** Allocate without a scheduling point (setup). */
+  allocNow(ctx: Ctx, owner: string): PageMeta {
+    const pfn = this.free.pop() ?? this.nextPfn++;
+    const m = this.raw(pfn);
+    m.allocated = true;
+    m.gen++;
+    m.flags = 0;
+    m.refcount = 1;
+    m.owner = owner;
+    m.lru.clear();
+    m.index.clear();
+    m.ptl = null;
+    m.allocatedAt = ctx.here(`alloc pfn ${pfn} for ${owner}`);
+    ctx.k.mem.fillPage(pfn, 0, Tag.zero);
+    this.allocatedCount++;
+    return m;
+  }
+
+  freeNow(ctx: Ctx, pfn: number): void {
+    const m = this.raw(pfn);
+    if (!m.allocated) {
+      bug(
+        'double-free',
+        `${ctx.cpu.name} ${ctx.fn}: frees pfn ${pfn} (${m.owner}), already freed at step ${m.freedAt?.step ?? '?'} by ${m.freedAt?.cpu ?? '?'} ${m.freedAt?.fn ?? ''}`,
+        m.freedAt ? [m.freedAt] : [],
+      );
+    }
+    m.allocated = false;
+    m.freedAt = ctx.here(`free pfn ${pfn} (${m.owner})`);
+    ctx.k.mem.fillPage(pfn, POISON, Tag.poison);
+    this.free.push(pfn);
+    this.allocatedCount--;
+  }
+
+  /** Pages still allocated, for the leak check at teardown. */
+  allocated(): PageMeta[] {
+    return [...this.metas.values()].filter((m) => m.allocated);
+  }
+}
+
+/** alloc_pages(gfp, 0) — mm/page_alloc.c */
+export function* allocPage(ctx: Ctx, owner: string): KGen<PageMeta> {
+  yield ctx.step(`alloc_pages() for ${owner}`, ALLOC_OBJ);
+  return ctx.k.pages.allocNow(ctx, owner);
+}
+
+/** __free_pages() — mm/page_alloc.c */
+export function* freePage(ctx: Ctx, pfn: number): KGen {
+  yield ctx.step(`__free_pages(pfn ${pfn})`, [ALLOC_OBJ, pageObj(pfn)]);
+  ctx.k.pages.freeNow(ctx, pfn);
+}

@@ -1,0 +1,408 @@
+/**
+ * Page-table access and the pte_offset_map() contract of
+ * "[PATCH v3 13/13] mm/pgtable: notes on pte_offset_map[_lock]()":
+ * pte_offset_map() takes rcu_read_lock() and may fail; pte_offset_map_lock()
+ * rechecks the pmd after taking the ptl; pte_offset_map_nolock() names the lock
+ * of exactly the table it mapped. Enforced here at run time: a PTE modified
+ * without its ptl, a PTE installed in a detached table, or a map without an
+ * unmap is a finding.
+ */
+import { bug } from './checks.js';
+import type { Ctx } from './context.js';
+import { localIrqRestore, localIrqSave, tlbRemoveTableSyncOne } from './irq.js';
+import { type SpinLock, spinLock, spinUnlock } from './locks.js';
+import { TAG_NAMES, Tag } from './memory.js';
+import type { Mm, Vma } from './mm.js';
+import type { PageTable, TableRef } from './pgtable-registry.js';
+import { rcuReadLock, rcuReadUnlock } from './rcu.js';
+import { type KGen, pageObj } from './step.js';
+import { flushTlbRange } from './tlb.js';
+
+/** A pmd value as a CPU holds it, with the table it pointed to when read (null: none/huge/garbage). */
+export interface PmdVal {
+  readonly raw: number;
+  readonly table: TableRef | null;
+}
+
+/** A pointer to an entry: the table it lives in and the index. */
+export interface EntryPtr {
+  readonly table: TableRef;
+  readonly index: number;
+}
+export type PmdPtr = EntryPtr & { readonly mm: Mm };
+export type PtePtr = EntryPtr;
+
+/** The variant id that removes patch 01/13 (rcu_read_lock() in __pte_offset_map()). */
+export const PTE_OFFSET_MAP_WITHOUT_RCU = 'pte-offset-map-without-rcu';
+/** The variant id that drops the pmd_same() recheck from __pte_offset_map_lock(). */
+export const PMD_LOCK_NOT_RECHECKED = 'pmd-lock-not-rechecked';
+
+export function pmdSize(ctx: Ctx): number {
+  return ctx.k.config.PTRS_PER_PTE * ctx.k.config.PAGE_SIZE;
+}
+
+/** pte_index() — include/linux/pgtable.h */
+export function pteIndex(ctx: Ctx, addr: number): number {
+  const c = ctx.k.config;
+  return Math.floor(addr / c.PAGE_SIZE) % c.PTRS_PER_PTE;
+}
+
+function entryPa(ctx: Ctx, p: EntryPtr): number {
+  return p.table.pa + p.index * ctx.k.mem.wordSize;
+}
+
+function entryObj(ctx: Ctx, p: EntryPtr): string {
+  return pageObj(Math.floor(p.table.pa / ctx.k.config.PAGE_SIZE));
+}
+
+/** pmd_offset() after walking the folded upper levels: the pmd slot for addr. */
+export function pmdOffset(ctx: Ctx, mm: Mm, addr: number): PmdPtr {
+  if (!mm.pmdTable) throw new Error(`mm ${mm.id} has no page tables`);
+  const index = Math.floor(addr / pmdSize(ctx)) % ctx.k.config.PTRS_PER_PMD;
+  return { table: mm.pmdTable, index, mm };
+}
+
+export function pmdKey(p: PmdPtr): string {
+  return `${p.table.label}[${p.index}]`;
+}
+
+/** Decode a raw pmd into a PmdVal, resolving the table it points to now. */
+export function pmdValOf(ctx: Ctx, raw: number): PmdVal {
+  const a = ctx.k.arch;
+  if (a.pmdNone(raw) || !a.pmdPresent(raw) || a.pmdTransHuge(raw)) return { raw, table: null };
+  return { raw, table: ctx.k.pt.ref(a.pmdTablePa(raw)) };
+}
+
+function readEntryWord(ctx: Ctx, p: EntryPtr, what: string, expect: 'pte' | 'pmd'): number {
+  ctx.k.pt.deref(ctx, p.table, what);
+  const { value, tag } = ctx.k.mem.read(entryPa(ctx, p));
+  const ok = tag === Tag.zero || tag === (expect === 'pte' ? Tag.pte : Tag.pmd);
+  if (!ok) {
+    if (tag === Tag.poison)
+      bug(
+        'use-after-free',
+        `${ctx.cpu.name} ${ctx.fn}: ${what} read poison from ${p.table.label}[${p.index}]`,
+      );
+    bug(
+      'pte-not-a-pte',
+      `${ctx.cpu.name} ${ctx.fn}: ${what}: reader saw a ${TAG_NAMES[tag]} where a ${expect.toUpperCase()} was expected (${p.table.label}[${p.index}] = 0x${value.toString(16)})`,
+    );
+  }
+  return value;
+}
+
+/** pmdp_get() / READ_ONCE(*pmd) */
+export function* pmdpGet(ctx: Ctx, pmdp: PmdPtr): KGen<PmdVal> {
+  yield ctx.step('read pmd', entryObj(ctx, pmdp), 'r');
+  return pmdValOf(ctx, readEntryWord(ctx, pmdp, 'read pmd', 'pmd'));
+}
+
+/** pmdp_get_lockless() — include/linux/pgtable.h (one read on 64-bit entries). */
+export function* pmdpGetLockless(ctx: Ctx, pmdp: PmdPtr): KGen<PmdVal> {
+  yield ctx.step('pmdp_get_lockless()', entryObj(ctx, pmdp), 'r');
+  return pmdValOf(ctx, readEntryWord(ctx, pmdp, 'pmdp_get_lockless()', 'pmd'));
+}
+
+/** pmdp_get_lockless_start()/end() — include/linux/pgtable.h: IRQs off only where the pmd is read as two halves. */
+export function* pmdpGetLocklessStart(ctx: Ctx): KGen {
+  if (ctx.k.config.pmdLowHigh) yield* localIrqSave(ctx);
+}
+export function* pmdpGetLocklessEnd(ctx: Ctx): KGen {
+  if (ctx.k.config.pmdLowHigh) yield* localIrqRestore(ctx);
+}
+
+/**
+ * pmdp_get_lockless_sync() — include/linux/pgtable.h: where the pmd is read as
+ * two halves (GUP_GET_PXX_LOW_HIGH, >2 levels), wait out every IRQ-disabled
+ * pmdp_get_lockless() window; otherwise empty.
+ */
+export function* pmdpGetLocklessSync(ctx: Ctx): KGen {
+  const c = ctx.k.config;
+  if (c.pmdLowHigh && c.levels > 2) yield* tlbRemoveTableSyncOne(ctx);
+}
+
+/** ptep_get() / ptep_get_lockless(): read one PTE through a mapped pointer. */
+export function* ptepGet(ctx: Ctx, ptep: PtePtr, what = 'read pte'): KGen<number> {
+  yield ctx.step(what, entryObj(ctx, ptep), 'r');
+  return readEntryWord(ctx, ptep, what, 'pte');
+}
+
+/** The lock a table's PTEs are modified under: split ptlock in its ptdesc, or mm->page_table_lock. */
+export function ptlOfTable(ctx: Ctx, mm: Mm, t: PageTable): SpinLock {
+  if (!ctx.k.config.splitPtePtlocks) return mm.pageTableLock;
+  const page = ctx.k.pages.meta(ctx, t.pfn, `ptlock_ptr(${t.label})`);
+  if (!page.ptl) throw new Error(`${t.label}: no ptlock (pagetable_pte_ctor not called)`);
+  return page.ptl;
+}
+
+/** pte_lockptr(mm, pmd) — include/linux/mm.h: the ptl of the table *pmd points to (now). */
+export function pteLockptr(ctx: Ctx, mm: Mm, pmdval: PmdVal): SpinLock {
+  if (!pmdval.table) throw new Error('pte_lockptr() on a pmd without a page table');
+  if (!ctx.k.config.splitPtePtlocks) return mm.pageTableLock;
+  const t = ctx.k.pt.deref(ctx, pmdval.table, 'pte_lockptr()');
+  return ptlOfTable(ctx, mm, t);
+}
+
+/** pmd_lockptr()/pmd_lock() — include/linux/mm.h */
+export function pmdLockptr(ctx: Ctx, mm: Mm, pmdp: PmdPtr): SpinLock {
+  if (!ctx.k.config.splitPmdPtlocks) return mm.pageTableLock;
+  const t = ctx.k.pt.deref(ctx, pmdp.table, 'pmd_lockptr()');
+  const page = ctx.k.pages.meta(ctx, t.pfn, 'pmd_lockptr()');
+  if (!page.ptl) throw new Error(`${t.label}: pmd table without ptlock`);
+  return page.ptl;
+}
+export function* pmdLock(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen<SpinLock> {
+  const pml = pmdLockptr(ctx, mm, pmdp);
+  yield* spinLock(ctx, pml);
+  return pml;
+}
+
+/** __pte_offset_map() — mm/pgtable-generic.c: map the table a pmd (or a pmd value copied to the stack) points to. */
+export function* __pteOffsetMap(
+  ctx: Ctx,
+  pmd: PmdPtr | PmdVal,
+  addr: number,
+): KGen<{ pte: PtePtr | null; pmdval: PmdVal }> {
+  const withRcu = !ctx.k.has(PTE_OFFSET_MAP_WITHOUT_RCU);
+  if (withRcu) yield* rcuReadLock(ctx);
+  let pmdval: PmdVal;
+  if ('raw' in pmd) {
+    pmdval = pmd;
+  } else {
+    yield* pmdpGetLocklessStart(ctx);
+    pmdval = yield* pmdpGetLockless(ctx, pmd);
+    yield* pmdpGetLocklessEnd(ctx);
+  }
+  const a = ctx.k.arch;
+  if (
+    a.pmdNone(pmdval.raw) ||
+    !a.pmdPresent(pmdval.raw) ||
+    a.pmdTransHuge(pmdval.raw) ||
+    !pmdval.table
+  ) {
+    if (withRcu) yield* rcuReadUnlock(ctx);
+    return { pte: null, pmdval };
+  }
+  return { pte: { table: pmdval.table, index: pteIndex(ctx, addr) }, pmdval };
+}
+
+/** pte_offset_map() — include/linux/pgtable.h: NULL when there is no page table; RCU held until pte_unmap(). */
+export function* pteOffsetMap(ctx: Ctx, pmd: PmdPtr | PmdVal, addr: number): KGen<PtePtr | null> {
+  return (yield* ctx.call('pte_offset_map', __pteOffsetMap(ctx, pmd, addr))).pte;
+}
+
+/** pte_unmap() — include/linux/pgtable.h */
+export function* pteUnmap(ctx: Ctx, _pte: PtePtr): KGen {
+  if (!ctx.k.has(PTE_OFFSET_MAP_WITHOUT_RCU)) yield* ctx.call('pte_unmap', rcuReadUnlock(ctx));
+}
+
+/** pte_offset_map_nolock() — mm/pgtable-generic.c (v6.5-v6.12): map, and name the lock of exactly that table. */
+export function* pteOffsetMapNolock(
+  ctx: Ctx,
+  mm: Mm,
+  pmdp: PmdPtr,
+  addr: number,
+): KGen<{ pte: PtePtr; ptl: SpinLock; pmdval: PmdVal } | null> {
+  return yield* ctx.call(
+    'pte_offset_map_nolock',
+    (function* () {
+      const { pte, pmdval } = yield* __pteOffsetMap(ctx, pmdp, addr);
+      if (!pte) return null;
+      return { pte, ptl: pteLockptr(ctx, mm, pmdval), pmdval };
+    })(),
+  );
+}
+
+/** __pte_offset_map_lock() — mm/pgtable-generic.c: map, lock, recheck the pmd, retry if it changed. */
+export function* pteOffsetMapLock(
+  ctx: Ctx,
+  mm: Mm,
+  pmdp: PmdPtr,
+  addr: number,
+): KGen<{ pte: PtePtr; ptl: SpinLock } | null> {
+  return yield* ctx.call(
+    'pte_offset_map_lock',
+    (function* () {
+      for (;;) {
+        const { pte, pmdval } = yield* __pteOffsetMap(ctx, pmdp, addr);
+        if (!pte) return null;
+        const ptl = pteLockptr(ctx, mm, pmdval);
+        yield* spinLock(ctx, ptl);
+        if (ctx.k.has(PMD_LOCK_NOT_RECHECKED)) return { pte, ptl };
+        const now = yield* pmdpGetLockless(ctx, pmdp);
+        if (now.raw === pmdval.raw) return { pte, ptl };
+        ctx.k.note(`pmd changed under ${ptl.id}: retry`);
+        yield* pteUnmapUnlock(ctx, pte, ptl);
+      }
+    })(),
+  );
+}
+
+/** pte_unmap_unlock() — include/linux/mm.h: unlock before rcu_read_unlock(). */
+export function* pteUnmapUnlock(ctx: Ctx, pte: PtePtr, ptl: SpinLock): KGen {
+  yield* spinUnlock(ctx, ptl);
+  yield* pteUnmap(ctx, pte);
+}
+
+/** pte_offset_kernel() — include/linux/pgtable.h: no RCU, no failure, no unmap (kernel and hugetlb tables). */
+export function pteOffsetKernel(ctx: Ctx, pmdval: PmdVal, addr: number): PtePtr | null {
+  if (!pmdval.table) return null;
+  return { table: pmdval.table, index: pteIndex(ctx, addr) };
+}
+
+function assertPtlHeld(ctx: Ctx, t: PageTable, what: string): void {
+  const mm = t.mm;
+  if (!mm) return;
+  const ptl = ptlOfTable(ctx, mm, t);
+  if (ptl.owner !== ctx.cpu) {
+    const held = ctx.cpu.held.filter((h) => h.lock.kind === 'spin').map((h) => h.lock.id);
+    bug(
+      'pte-write-without-ptl',
+      `${ctx.cpu.name} ${ctx.fn}: ${what} in ${t.label} without its lock ${ptl.id}${held.length ? ` (holds ${held.join(', ')})` : ''}`,
+    );
+  }
+}
+
+/** set_pte_at() — include/linux/pgtable.h: caller holds the table's ptl. */
+export function* setPteAt(ctx: Ctx, mm: Mm, ptep: PtePtr, pte: number): KGen {
+  yield ctx.step(`set_pte_at(${ptep.table.label}[${ptep.index}])`, entryObj(ctx, ptep));
+  const t = ctx.k.pt.deref(ctx, ptep.table, 'set_pte_at()');
+  assertPtlHeld(ctx, t, 'set_pte_at()');
+  if (!ctx.k.arch.pteNone(pte) && t.linkedFrom === null) {
+    bug(
+      'write-to-detached-table',
+      `${ctx.cpu.name} ${ctx.fn}: installs a PTE in ${t.label}, which no pmd points to any more${t.deferredAt ? ` (retracted, pte_free_defer at step ${t.deferredAt.step})` : ''}`,
+      t.deferredAt ? [t.deferredAt] : [],
+    );
+  }
+  ctx.k.mem.write(entryPa(ctx, ptep), pte, Tag.pte);
+  void mm;
+}
+
+/** ptep_clear() / ptep_get_and_clear() — include/linux/pgtable.h: clear and return the old PTE. */
+export function* ptepGetAndClear(ctx: Ctx, _mm: Mm, ptep: PtePtr): KGen<number> {
+  yield ctx.step(`ptep_get_and_clear(${ptep.table.label}[${ptep.index}])`, entryObj(ctx, ptep));
+  const t = ctx.k.pt.deref(ctx, ptep.table, 'ptep_get_and_clear()');
+  assertPtlHeld(ctx, t, 'ptep_get_and_clear()');
+  const old = readEntryWord(ctx, ptep, 'ptep_get_and_clear()', 'pte');
+  ctx.k.mem.write(entryPa(ctx, ptep), ctx.k.arch.pteEmpty, Tag.pte);
+  return old;
+}
+
+function assertPmdLocked(ctx: Ctx, mm: Mm, pmdp: PmdPtr, what: string): void {
+  const pml = pmdLockptr(ctx, mm, pmdp);
+  if (pml.owner !== ctx.cpu)
+    bug('pte-write-without-ptl', `${ctx.cpu.name} ${ctx.fn}: ${what} without ${pml.id}`);
+}
+
+function writePmd(ctx: Ctx, pmdp: PmdPtr, raw: number): void {
+  const key = pmdKey(pmdp);
+  const oldRaw = ctx.k.mem.read(entryPa(ctx, pmdp)).value;
+  const old = pmdValOf(ctx, oldRaw);
+  if (old.table) {
+    const t = ctx.k.pt.get(old.table.pa);
+    if (t && t.linkedFrom === key) t.linkedFrom = null;
+  }
+  ctx.k.mem.write(entryPa(ctx, pmdp), raw, Tag.pmd);
+  const now = pmdValOf(ctx, raw);
+  if (now.table) {
+    const t = ctx.k.pt.get(now.table.pa);
+    if (t) t.linkedFrom = key;
+  }
+}
+
+/** pmd_populate() — arch pgalloc.h: point a pmd at a PTE table (under pmd_lock). */
+export function* pmdPopulate(ctx: Ctx, mm: Mm, pmdp: PmdPtr, tablePa: number): KGen {
+  yield ctx.step(`pmd_populate(${pmdKey(pmdp)})`, entryObj(ctx, pmdp));
+  ctx.k.pt.deref(ctx, pmdp.table, 'pmd_populate()');
+  assertPmdLocked(ctx, mm, pmdp, 'pmd_populate()');
+  writePmd(ctx, pmdp, ctx.k.arch.mkPmdTable(tablePa));
+}
+
+/** set_pmd_at() with a huge pmd — mm/huge_memory.c do_set_pmd() */
+export function* setPmdHuge(ctx: Ctx, mm: Mm, pmdp: PmdPtr, pfn: number): KGen {
+  yield ctx.step(`set_pmd_at(${pmdKey(pmdp)}, huge)`, entryObj(ctx, pmdp));
+  assertPmdLocked(ctx, mm, pmdp, 'set_pmd_at()');
+  writePmd(ctx, pmdp, ctx.k.arch.mkPmdHuge(pfn));
+}
+
+/** pmdp_huge_get_and_clear() / pmd_clear() under pmd_lock. */
+export function* pmdpGetAndClear(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen<PmdVal> {
+  yield ctx.step(`pmdp_huge_get_and_clear(${pmdKey(pmdp)})`, entryObj(ctx, pmdp));
+  ctx.k.pt.deref(ctx, pmdp.table, 'pmdp_huge_get_and_clear()');
+  assertPmdLocked(ctx, mm, pmdp, 'clearing a pmd');
+  const old = pmdValOf(ctx, ctx.k.mem.read(entryPa(ctx, pmdp)).value);
+  writePmd(ctx, pmdp, ctx.k.arch.pmdEmpty);
+  if (old.table) ctx.k.note(`pmd ${pmdKey(pmdp)} cleared: ${old.table.label} detached`);
+  return old;
+}
+
+/**
+ * pmd_clear() as free_pgtables()/free_pte_range() does it — mm/memory.c: no
+ * lock, because the vmas are detached and mmap_lock is held for write.
+ */
+export function* pmdClearUnlocked(ctx: Ctx, pmdp: PmdPtr): KGen<PmdVal> {
+  yield ctx.step(`pmd_clear(${pmdKey(pmdp)})`, entryObj(ctx, pmdp));
+  ctx.k.pt.deref(ctx, pmdp.table, 'pmd_clear()');
+  const old = pmdValOf(ctx, ctx.k.mem.read(entryPa(ctx, pmdp)).value);
+  writePmd(ctx, pmdp, ctx.k.arch.pmdEmpty);
+  return old;
+}
+
+/**
+ * pmdp_collapse_flush() — mm/pgtable-generic.c: clear the pmd and flush the
+ * range ("collapse entails shooting down ptes not pmd"). Arches may override.
+ */
+export function* pmdpCollapseFlush(ctx: Ctx, vma: Vma, addr: number, pmdp: PmdPtr): KGen<PmdVal> {
+  const override = ctx.k.arch.pmdpCollapseFlush;
+  if (override)
+    return yield* ctx.call('pmdp_collapse_flush', override.call(ctx.k.arch, ctx, vma, addr, pmdp));
+  return yield* ctx.call(
+    'pmdp_collapse_flush',
+    (function* () {
+      const old = yield* pmdpGetAndClear(ctx, vma.mm, pmdp);
+      yield* flushTlbRange(ctx, vma.mm, addr, addr + pmdSize(ctx));
+      return old;
+    })(),
+  );
+}
+
+/** mm_inc_nr_ptes()/mm_dec_nr_ptes() — include/linux/mm.h */
+export function mmIncNrPtes(ctx: Ctx, mm: Mm): void {
+  mm.pgtablesBytes += ctx.k.config.PTRS_PER_PTE * ctx.k.config.pteSize;
+}
+export function mmDecNrPtes(ctx: Ctx, mm: Mm): void {
+  mm.pgtablesBytes -= ctx.k.config.PTRS_PER_PTE * ctx.k.config.pteSize;
+}
+
+/** __pte_alloc() + pmd_install() — mm/memory.c: allocate a table, install it if the pmd is still none. 0 or -ENOMEM. */
+export function* pteAlloc(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen<number> {
+  return yield* ctx.call(
+    '__pte_alloc',
+    (function* () {
+      const pa = yield* ctx.k.arch.pteAllocOne(ctx, mm);
+      if (pa === null) return -12;
+      const pml = yield* pmdLock(ctx, mm, pmdp);
+      const cur = yield* pmdpGet(ctx, pmdp);
+      let installed = false;
+      if (ctx.k.arch.pmdNone(cur.raw)) {
+        mmIncNrPtes(ctx, mm);
+        yield* pmdPopulate(ctx, mm, pmdp, pa);
+        installed = true;
+      }
+      yield* spinUnlock(ctx, pml);
+      if (!installed) yield* ctx.k.arch.pteFree(ctx, mm, pa);
+      return 0;
+    })(),
+  );
+}
+
+/** Read every entry of a detached or locked table at once (page_table_check_pte_clear_range-like scans). */
+export function* scanPtes(ctx: Ctx, ref: TableRef, what: string): KGen<number[]> {
+  yield ctx.step(what, pageObj(Math.floor(ref.pa / ctx.k.config.PAGE_SIZE)), 'r');
+  const t = ctx.k.pt.deref(ctx, ref, what);
+  const out: number[] = [];
+  for (let i = 0; i < t.entries; i++)
+    out.push(readEntryWord(ctx, { table: ref, index: i }, what, 'pte'));
+  return out;
+}

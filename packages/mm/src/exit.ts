@@ -1,0 +1,130 @@
+import {
+  type AddressSpace,
+  addMmCounter,
+  type Ctx,
+  downWrite,
+  type KGen,
+  type Mm,
+  mmCounterFile,
+  mmDecNrPtes,
+  mmdrop,
+  pmdClearUnlocked,
+  pmdLock,
+  pmdOffset,
+  pmdpGet,
+  pmdpGetAndClear,
+  pmdSize,
+  pteOffsetMapLock,
+  ptepGetAndClear,
+  pteUnmapUnlock,
+  rcuBarrier,
+  spinUnlock,
+  tlbFinishMmu,
+  tlbGatherMmu,
+  upWrite,
+  type Vma,
+} from '@ptlab/core';
+import { folioPut, folioUnmapped } from './folio.js';
+
+/** zap_pmd_range() → zap_huge_pmd() / zap_pte_range() — mm/memory.c: unmap every page of the range. */
+function* zapVma(ctx: Ctx, vma: Vma): KGen {
+  const mm = vma.mm;
+  const a = ctx.k.arch;
+  const PMD_SIZE = pmdSize(ctx);
+  const PAGE_SIZE = ctx.k.config.PAGE_SIZE;
+  for (let base = vma.start - (vma.start % PMD_SIZE); base < vma.end; base += PMD_SIZE) {
+    const pmdp = pmdOffset(ctx, mm, base);
+    const pmdval = yield* pmdpGet(ctx, pmdp);
+    if (a.pmdNone(pmdval.raw)) continue;
+    if (a.pmdTransHuge(pmdval.raw)) {
+      const pml = yield* pmdLock(ctx, mm, pmdp);
+      const old = yield* pmdpGetAndClear(ctx, mm, pmdp);
+      yield* spinUnlock(ctx, pml);
+      const folio = ctx.k.folioOf(a.ptePfn(old.raw));
+      if (folio) {
+        folioUnmapped(folio);
+        addMmCounter(mm, mmCounterFile(folio), -folio.nrPages);
+      }
+      continue;
+    }
+    const m = yield* pteOffsetMapLock(ctx, mm, pmdp, base);
+    if (!m) continue;
+    const lo = Math.max(vma.start, base);
+    const hi = Math.min(vma.end, base + PMD_SIZE);
+    for (let addr = lo; addr < hi; addr += PAGE_SIZE) {
+      const ptep = {
+        table: m.pte.table,
+        index: Math.floor(addr / PAGE_SIZE) % ctx.k.config.PTRS_PER_PTE,
+      };
+      const old = yield* ptepGetAndClear(ctx, mm, ptep);
+      if (a.pteNone(old) || !a.ptePresent(old)) continue;
+      const folio = ctx.k.folioOf(a.ptePfn(old));
+      if (folio) {
+        folioUnmapped(folio);
+        addMmCounter(mm, folio.mapping ? mmCounterFile(folio) : 1, -1);
+      }
+    }
+    yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
+  }
+}
+
+/** free_pgtables() → free_pgd_range() → free_pte_range() — mm/memory.c: no ptl, vmas detached. */
+function* freePgtables(ctx: Ctx, mm: Mm): KGen {
+  const tlb = tlbGatherMmu(mm, true);
+  const a = ctx.k.arch;
+  const pmdTable = mm.pmdTable;
+  if (!pmdTable) return;
+  const t = ctx.k.pt.deref(ctx, pmdTable, 'free_pgtables()');
+  for (let i = 0; i < t.entries; i++) {
+    const pmdp = { table: pmdTable, index: i, mm };
+    const raw = ctx.k.mem.read(pmdTable.pa + i * ctx.k.mem.wordSize).value;
+    if (a.pmdNone(raw) || a.pmdTransHuge(raw)) continue;
+    const old = yield* pmdClearUnlocked(ctx, pmdp);
+    if (old.table) {
+      mmDecNrPtes(ctx, mm);
+      yield* ctx.call('pte_free_tlb', a.pteFreeTlb(ctx, tlb, old.table.pa));
+    }
+  }
+  yield* tlbFinishMmu(ctx, tlb);
+}
+
+/** exit_mmap() — mm/mmap.c, then mmput()'s mmdrop(). */
+export function* exitMmap(ctx: Ctx, mm: Mm): KGen {
+  yield* ctx.call(
+    'exit_mmap',
+    (function* () {
+      yield ctx.step(`mm_users-- of ${mm.id}`, `mm:${mm.id}`);
+      mm.users--;
+      yield* downWrite(ctx, mm.mmapLock);
+      for (const vma of mm.vmas) yield* ctx.call('unmap_vmas', zapVma(ctx, vma));
+      for (const vma of mm.vmas) {
+        vma.detached = true;
+        const f = vma.file;
+        if (f) f.iMmap.splice(f.iMmap.indexOf(vma), 1);
+      }
+      yield* ctx.call('free_pgtables', freePgtables(ctx, mm));
+      yield* upWrite(ctx, mm.mmapLock);
+    })(),
+  );
+  yield* mmdrop(ctx, mm);
+}
+
+/** truncate_inode_pages() — mm/truncate.c: drop the page cache's references (after every mapping is gone). */
+export function* truncateInodePages(ctx: Ctx, mapping: AddressSpace): KGen {
+  yield* ctx.call(
+    'truncate_inode_pages',
+    (function* () {
+      for (const [index, folio] of [...mapping.pageCache]) {
+        mapping.pageCache.delete(index);
+        yield* folioPut(ctx, folio);
+      }
+    })(),
+  );
+}
+
+/** Scenario teardown: every mm exits, every file is truncated, every RCU callback has run. */
+export function* teardownAll(ctx: Ctx): KGen {
+  for (const mm of ctx.k.mms) if (!mm.freed) yield* exitMmap(ctx, mm);
+  for (const f of ctx.k.files) yield* truncateInodePages(ctx, f);
+  yield* ctx.call('rcu_barrier', rcuBarrier(ctx));
+}

@@ -1,0 +1,156 @@
+import {
+  addMmCounter,
+  type Ctx,
+  downRead,
+  downWrite,
+  type Folio,
+  type KGen,
+  type Mm,
+  mmCounterFile,
+  type PmdPtr,
+  pmdLock,
+  pmdOffset,
+  pmdpGet,
+  pmdSize,
+  pteAlloc,
+  pteOffsetMapLock,
+  pteOffsetMapNolock,
+  ptepGet,
+  pteUnmap,
+  pteUnmapUnlock,
+  setPmdHuge,
+  setPteAt,
+  spinUnlock,
+  upRead,
+  upWrite,
+  type Vma,
+} from '@ptlab/core';
+import { folioMapped } from './folio.js';
+
+/** vm_fault_t results the model distinguishes. */
+export type VmFault =
+  | 0
+  | 'VM_FAULT_NOPAGE'
+  | 'VM_FAULT_FALLBACK'
+  | 'VM_FAULT_OOM'
+  | 'VM_FAULT_SIGBUS';
+
+/** Bound on "return to user and fault again" retries, so a livelock shows as a failed fault, not a hang. */
+const MAX_RETRIES = 4;
+
+/**
+ * A user read or write fault on a file (shmem) mapping, retried the way the
+ * hardware retries a fault that returned without mapping anything:
+ * do_user_addr_fault() → handle_mm_fault() → handle_pte_fault() — mm/memory.c.
+ * Returns whether the address ended up mapped.
+ */
+export function* handleUserFault(ctx: Ctx, mm: Mm, addr: number, write: boolean): KGen<boolean> {
+  return yield* ctx.call(
+    'do_user_addr_fault',
+    (function* () {
+      for (let i = 0; i < MAX_RETRIES; i++) {
+        yield* downRead(ctx, mm.mmapLock);
+        const vma = mm.vmaAt(addr);
+        let r: VmFault = 'VM_FAULT_SIGBUS';
+        if (vma) r = yield* ctx.call('handle_mm_fault', handlePteFault(ctx, vma, addr, write));
+        yield* upRead(ctx, mm.mmapLock);
+        if (r === 0) return true;
+        if (r === 'VM_FAULT_SIGBUS' || r === 'VM_FAULT_OOM') return false;
+        ctx.k.note(`fault returned ${r}: retry`);
+      }
+      return false;
+    })(),
+  );
+}
+
+/** handle_pte_fault() — mm/memory.c (v6.5+): pte_offset_map_nolock(), NULL means retry. */
+function* handlePteFault(ctx: Ctx, vma: Vma, addr: number, write: boolean): KGen<VmFault> {
+  const mm = vma.mm;
+  const a = ctx.k.arch;
+  const pmdp = pmdOffset(ctx, mm, addr);
+  const pmdval = yield* pmdpGet(ctx, pmdp);
+  if (a.pmdTransHuge(pmdval.raw)) return 0; // already mapped by a huge pmd
+  if (!a.pmdNone(pmdval.raw)) {
+    const m = yield* pteOffsetMapNolock(ctx, mm, pmdp, addr);
+    if (!m) return 'VM_FAULT_NOPAGE';
+    const orig = yield* ptepGet(ctx, m.pte, 'ptep_get_lockless(vmf->pte)');
+    yield* pteUnmap(ctx, m.pte);
+    if (!a.pteNone(orig)) return 0; // present already: nothing to do for a read
+  }
+  return yield* ctx.call('do_fault', doReadFault(ctx, vma, addr, pmdp, write));
+}
+
+/** do_read_fault()/do_shared_fault() → __do_fault() → shmem_fault() → finish_fault() — mm/memory.c */
+function* doReadFault(
+  ctx: Ctx,
+  vma: Vma,
+  addr: number,
+  pmdp: PmdPtr,
+  _write: boolean,
+): KGen<VmFault> {
+  const file = vma.file;
+  if (!file) return 'VM_FAULT_SIGBUS';
+  const pgoff = vma.pgoff + Math.floor((addr - vma.start) / ctx.k.config.PAGE_SIZE);
+  const folio = file.folioAt(pgoff);
+  if (!folio) return 'VM_FAULT_SIGBUS';
+  // shmem_fault(): the folio is returned locked (waits while khugepaged holds the new THP locked).
+  yield* ctx.call('shmem_fault', downWrite(ctx, folio.lock));
+  const r = yield* ctx.call('finish_fault', finishFault(ctx, vma, addr, pmdp, folio, pgoff));
+  yield* upWrite(ctx, folio.lock);
+  return r;
+}
+
+/** finish_fault() — mm/memory.c (v6.6) */
+function* finishFault(
+  ctx: Ctx,
+  vma: Vma,
+  addr: number,
+  pmdp: PmdPtr,
+  folio: Folio,
+  pgoff: number,
+): KGen<VmFault> {
+  const mm = vma.mm;
+  const a = ctx.k.arch;
+  const cur = yield* pmdpGet(ctx, pmdp);
+  if (a.pmdNone(cur.raw)) {
+    if (folio.order > 0 && ctx.k.config.thp) {
+      const r = yield* ctx.call('do_set_pmd', doSetPmd(ctx, vma, addr, pmdp, folio));
+      if (r !== 'VM_FAULT_FALLBACK') return r;
+    }
+    if ((yield* pteAlloc(ctx, mm, pmdp)) !== 0) return 'VM_FAULT_OOM';
+  }
+  const m = yield* pteOffsetMapLock(ctx, mm, pmdp, addr);
+  if (!m) return 'VM_FAULT_NOPAGE';
+  const pte = yield* ptepGet(ctx, m.pte);
+  if (a.pteNone(pte)) {
+    const page = folio.pfn + (pgoff - folio.index);
+    yield* setPteAt(ctx, mm, m.pte, a.mkPte(page, { write: vma.flags.shared }));
+    folioMapped(folio);
+    addMmCounter(mm, mmCounterFile(folio), 1);
+    const hook = a.updateMmuCache;
+    if (hook) yield* ctx.call('update_mmu_cache', hook.call(a, ctx, vma, addr, m.pte));
+  }
+  yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
+  return 0;
+}
+
+/** do_set_pmd() — mm/memory.c: map a PMD-sized folio with a huge pmd if the pmd is still none. */
+function* doSetPmd(ctx: Ctx, vma: Vma, addr: number, pmdp: PmdPtr, folio: Folio): KGen<VmFault> {
+  const PMD_SIZE = pmdSize(ctx);
+  const haddr = addr - (addr % PMD_SIZE);
+  const ptesPerPmd = ctx.k.config.PTRS_PER_PTE;
+  if (folio.nrPages !== ptesPerPmd || haddr < vma.start || haddr + PMD_SIZE > vma.end)
+    return 'VM_FAULT_FALLBACK';
+  const mm = vma.mm;
+  const pml = yield* pmdLock(ctx, mm, pmdp);
+  const cur = yield* pmdpGet(ctx, pmdp);
+  if (!ctx.k.arch.pmdNone(cur.raw)) {
+    yield* spinUnlock(ctx, pml);
+    return 'VM_FAULT_FALLBACK';
+  }
+  yield* setPmdHuge(ctx, mm, pmdp, folio.pfn);
+  folioMapped(folio);
+  addMmCounter(mm, mmCounterFile(folio), folio.nrPages);
+  yield* spinUnlock(ctx, pml);
+  return 0;
+}

@@ -1,0 +1,30 @@
+import type { Ctx, Folio, KGen } from '@ptlab/core';
+
+const folioObj = (f: Folio): string => `folio:${f.id}`;
+
+/** try_grab_folio() / folio_try_get() — mm/gup.c: fails on a folio whose refcount already hit zero. */
+export function* tryGrabFolio(ctx: Ctx, folio: Folio): KGen<boolean> {
+  yield ctx.step(`try_grab_folio(${folio.id})`, folioObj(folio));
+  if (folio.refcount <= 0) return false;
+  folio.refcount++;
+  return true;
+}
+
+/** folio_put() / gup_put_folio() — include/linux/mm.h */
+export function* folioPut(ctx: Ctx, folio: Folio, nr = 1): KGen {
+  yield ctx.step(`folio_put(${folio.id})`, folioObj(folio));
+  folio.refcount -= nr;
+  if (folio.refcount < 0) throw new Error(`${folio.id}: refcount below zero`);
+}
+
+/** folio_get() + folio_add_file_rmap_pte()/pmd(): account one new mapping. */
+export function folioMapped(folio: Folio): void {
+  folio.refcount++;
+  folio.mapcount++;
+}
+
+/** folio_remove_rmap_*() + the reference the mapping held. */
+export function folioUnmapped(folio: Folio): void {
+  folio.mapcount--;
+  folio.refcount--;
+}

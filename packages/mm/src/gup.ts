@@ -1,0 +1,84 @@
+import {
+  type Ctx,
+  type KGen,
+  localIrqRestore,
+  localIrqSave,
+  type Mm,
+  type PmdPtr,
+  type PmdVal,
+  pmdOffset,
+  pmdpGetLockless,
+  pteOffsetMap,
+  ptepGet,
+  pteUnmap,
+} from '@ptlab/core';
+import { folioPut, tryGrabFolio } from './folio.js';
+
+/**
+ * gup_fast() → gup_pgd_range() → gup_pmd_range() → gup_pte_range() —
+ * mm/gup.c (v6.6): walk locklessly with interrupts off, map the table from the
+ * pmd value copied to the stack, grab the folio, then recheck pmd and pte.
+ * Returns the number of pages pinned (0 or 1); the pin is dropped again, as a
+ * short-lived get_user_pages_fast() user would.
+ */
+export function* gupFast(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
+  return yield* ctx.call('gup_fast', walk(ctx, mm, addr));
+}
+
+function* walk(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
+  const a = ctx.k.arch;
+  yield* localIrqSave(ctx);
+  const pmdp = pmdOffset(ctx, mm, addr);
+  const pmd = yield* ctx.call('gup_pmd_range', pmdpGetLockless(ctx, pmdp));
+  let pinned = 0;
+  if (!a.pmdPresent(pmd.raw) || a.pmdNone(pmd.raw)) {
+    // nothing mapped: the slow path would fault it in
+  } else if (a.pmdTransHuge(pmd.raw)) {
+    pinned = yield* ctx.call(
+      'gup_huge_pmd',
+      grab(ctx, mm, a.ptePfn(pmd.raw), pmd.raw, () => pmdpGetLockless(ctx, pmdp)),
+    );
+  } else {
+    pinned = yield* ctx.call('gup_pte_range', ptes(ctx, mm, addr, pmd, pmdp));
+  }
+  yield* localIrqRestore(ctx);
+  return pinned;
+}
+
+function* ptes(ctx: Ctx, mm: Mm, addr: number, pmd: PmdVal, pmdp: PmdPtr): KGen<number> {
+  const a = ctx.k.arch;
+  const ptep = yield* pteOffsetMap(ctx, pmd, addr);
+  if (!ptep) return 0;
+  const pte = yield* ptepGet(ctx, ptep, 'ptep_get_lockless()');
+  let pinned = 0;
+  if (a.ptePresent(pte) && !a.pteNone(pte)) {
+    const folio = ctx.k.folioOf(a.ptePfn(pte));
+    if (folio && (yield* tryGrabFolio(ctx, folio))) {
+      const pmdNow = yield* pmdpGetLockless(ctx, pmdp);
+      const pteNow = yield* ptepGet(ctx, ptep, 'recheck pte');
+      if (pmdNow.raw !== pmd.raw || pteNow !== pte) {
+        yield* folioPut(ctx, folio);
+      } else {
+        pinned = 1;
+        yield* folioPut(ctx, folio);
+      }
+    }
+  }
+  yield* pteUnmap(ctx, ptep);
+  void mm;
+  return pinned;
+}
+
+function* grab(
+  ctx: Ctx,
+  _mm: Mm,
+  pfn: number,
+  raw: number,
+  reread: () => KGen<{ raw: number }>,
+): KGen<number> {
+  const folio = ctx.k.folioOf(pfn);
+  if (!folio || !(yield* tryGrabFolio(ctx, folio))) return 0;
+  const now = yield* reread();
+  yield* folioPut(ctx, folio);
+  return now.raw === raw ? 1 : 0;
+}

@@ -1,0 +1,128 @@
+import {
+  type AddressSpace,
+  type Ctx,
+  downRead,
+  type Folio,
+  type KGen,
+  type Mm,
+  mmDecNrPtes,
+  type PmdPtr,
+  pmdLock,
+  pmdOffset,
+  pmdpCollapseFlush,
+  pmdpGet,
+  pmdpGetLockless,
+  pmdpGetLocklessSync,
+  pmdSize,
+  pteLockptr,
+  SINGLE_DEPTH_NESTING,
+  spinLock,
+  spinUnlock,
+  upRead,
+  upWrite,
+} from '@ptlab/core';
+import { mmuNotifierInvalidateRangeEnd, mmuNotifierInvalidateRangeStart } from './mmu-notifier.js';
+import { RETRACT_FREES_IMMEDIATELY } from './mutants.js';
+
+/** enum scan_result (subset) — mm/khugepaged.c */
+export type ScanResult =
+  | 'SCAN_SUCCEED'
+  | 'SCAN_PMD_NULL'
+  | 'SCAN_PMD_NONE'
+  | 'SCAN_PMD_MAPPED'
+  | 'SCAN_FAIL';
+
+/** find_pmd_or_thp_or_none() — mm/khugepaged.c */
+export function* findPmdOrThpOrNone(
+  ctx: Ctx,
+  mm: Mm,
+  addr: number,
+): KGen<{ result: ScanResult; pmdp: PmdPtr }> {
+  const pmdp = pmdOffset(ctx, mm, addr);
+  const pmde = yield* pmdpGetLockless(ctx, pmdp);
+  const a = ctx.k.arch;
+  let result: ScanResult = 'SCAN_SUCCEED';
+  if (a.pmdNone(pmde.raw)) result = 'SCAN_PMD_NONE';
+  else if (!a.pmdPresent(pmde.raw)) result = 'SCAN_PMD_NULL';
+  else if (a.pmdTransHuge(pmde.raw)) result = 'SCAN_PMD_MAPPED';
+  else if (a.pmdBad(pmde.raw)) result = 'SCAN_PMD_NULL';
+  return { result, pmdp };
+}
+
+/** hpage_collapse_test_exit() — mm/khugepaged.c */
+function hpageCollapseTestExit(mm: Mm): boolean {
+  return mm.users === 0;
+}
+
+/**
+ * retract_page_tables() — mm/khugepaged.c (v6.6, "[PATCH v3 09/13]"): with
+ * only i_mmap_lock_read() and the new folio locked, remove every PMD-sized
+ * empty PTE table mapping `pgoff` and free it with pte_free_defer().
+ */
+export function* retractPageTables(ctx: Ctx, mapping: AddressSpace, pgoff: number): KGen {
+  yield* ctx.call('retract_page_tables', retract(ctx, mapping, pgoff));
+}
+
+function* retract(ctx: Ctx, mapping: AddressSpace, pgoff: number): KGen {
+  const PAGE_SIZE = ctx.k.config.PAGE_SIZE;
+  const PMD_SIZE = pmdSize(ctx);
+  yield* downRead(ctx, mapping.iMmapRwsem);
+  for (const vma of [...mapping.iMmap]) {
+    // Check vma->anon_vma to exclude MAP_PRIVATE mappings that have COWed.
+    yield ctx.step(
+      `READ_ONCE(vma->anon_vma) of ${vma.mm.id}`,
+      `vma:${vma.mm.id}:${vma.start}`,
+      'r',
+    );
+    if (vma.anonVma) continue;
+    const addr = vma.start + (pgoff - vma.pgoff) * PAGE_SIZE;
+    if (addr % PMD_SIZE !== 0 || vma.end < addr + PMD_SIZE) continue;
+    const mm = vma.mm;
+    const { result, pmdp } = yield* findPmdOrThpOrNone(ctx, mm, addr);
+    if (result !== 'SCAN_SUCCEED') continue;
+    if (hpageCollapseTestExit(mm)) continue;
+    // uffd-wp may have installed pte markers: keep the small mappings.
+    if (vma.flags.uffdWp) continue;
+
+    yield* mmuNotifierInvalidateRangeStart(ctx, mm, addr, addr + PMD_SIZE);
+    const pml = yield* pmdLock(ctx, mm, pmdp);
+    const ptl = pteLockptr(ctx, mm, yield* pmdpGet(ctx, pmdp));
+    if (ptl !== pml) yield* spinLock(ctx, ptl, SINGLE_DEPTH_NESTING);
+
+    // Repeat the checks under ptl: a racing UFFDIO ioctl or COW could have populated the table.
+    let skipped = false;
+    yield ctx.step('recheck anon_vma, userfaultfd_wp under ptl', `vma:${mm.id}:${vma.start}`, 'r');
+    if (vma.anonVma || vma.flags.uffdWp) skipped = true;
+    let pgt = null;
+    if (!skipped) {
+      pgt = yield* pmdpCollapseFlush(ctx, vma, addr, pmdp);
+      yield* pmdpGetLocklessSync(ctx);
+    }
+    if (ptl !== pml) yield* spinUnlock(ctx, ptl);
+    yield* spinUnlock(ctx, pml);
+    yield* mmuNotifierInvalidateRangeEnd(ctx, mm, addr, addr + PMD_SIZE);
+
+    if (pgt?.table) {
+      mmDecNrPtes(ctx, mm);
+      if (ctx.k.has(RETRACT_FREES_IMMEDIATELY))
+        yield* ctx.call('pte_free', ctx.k.arch.pteFree(ctx, mm, pgt.table.pa));
+      else yield* ctx.call('pte_free_defer', ctx.k.arch.pteFreeDefer(ctx, mm, pgt.table.pa));
+    }
+  }
+  yield* upRead(ctx, mapping.iMmapRwsem);
+}
+
+/**
+ * The tail of collapse_file() — mm/khugepaged.c: the new huge folio is in the
+ * page cache and locked, the small pages are unmapped; retract the tables,
+ * then unlock the folio.
+ */
+export function* collapseFileTail(ctx: Ctx, mapping: AddressSpace, folio: Folio): KGen {
+  yield* ctx.call(
+    'collapse_file',
+    (function* () {
+      yield* retractPageTables(ctx, mapping, folio.index);
+      yield* upWrite(ctx, folio.lock);
+    })(),
+  );
+}
