@@ -136,7 +136,7 @@ export async function runConformanceCommand(
     `ptlab conformance: ${scenarios.length} scenarios x ${cols.length} arch configs${o.mutants ? ` + ${catalogue.length} mutants` : ''}, seed ${o.seed}, ${tasks.length} cells in ${(elapsedMs / 1000).toFixed(1)} s`,
   );
   out('');
-  cols.forEach((c, i) => out(`  [${String(i + 1).padStart(2)}] ${c}`));
+  for (const [i, c] of cols.entries()) out(`  [${String(i + 1).padStart(2)}] ${c}`);
   out('');
   out(`${''.padEnd(w)} ${cols.map((_, i) => String(i + 1).padStart(4)).join('')}`);
   for (const s of scenarios) {
