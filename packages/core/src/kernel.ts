@@ -117,8 +117,16 @@ export class Kernel {
     return this.work.length;
   }
 
+  private taskCache: Task[] | null = null;
+  private taskCacheLen = -1;
+  /** User tasks then daemons, in spawn order (cached: the scheduler asks at every step). */
   get allTasks(): Task[] {
-    return [...this.tasks, ...this.daemons];
+    const n = this.tasks.length + this.daemons.length;
+    if (!this.taskCache || this.taskCacheLen !== n) {
+      this.taskCache = [...this.tasks, ...this.daemons];
+      this.taskCacheLen = n;
+    }
+    return this.taskCache;
   }
 
   /** mm_alloc() + pgd_alloc(): an mm with its pmd table (upper levels folded). */

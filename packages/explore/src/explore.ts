@@ -67,20 +67,25 @@ export function explore(program: Program, opts: ExploreOptions): ExploreResult {
   let horizon = 100;
 
   if (opts.strategy === 'exhaustive') {
-    const search = new ExhaustiveSearch(opts.preemptionBound ?? 2, opts.por ?? true);
-    for (;;) {
-      if (schedules >= opts.schedules) break;
-      const ex = execute(program, search.chooser(), { maxSteps, record: false });
-      schedules++;
-      steps += ex.steps;
-      if (ex.truncated) truncated++;
-      if (ex.finding) {
-        failing = ex;
-        break;
-      }
-      if (!search.advance()) {
-        exhausted = true;
-        break;
+    // Iterative context bounding (CHESS): all schedules with 0 preemptions, then 1, ...
+    // so the first counterexample found has the fewest preemptions.
+    const top = opts.preemptionBound ?? 2;
+    for (let bound = 0; bound <= top && !failing && schedules < opts.schedules; bound++) {
+      const search = new ExhaustiveSearch(bound, opts.por ?? true);
+      for (;;) {
+        if (schedules >= opts.schedules) break;
+        const ex = execute(program, search.chooser(), { maxSteps, record: false });
+        schedules++;
+        steps += ex.steps;
+        if (ex.truncated) truncated++;
+        if (ex.finding) {
+          failing = ex;
+          break;
+        }
+        if (!search.advance()) {
+          exhausted = bound === top;
+          break;
+        }
       }
     }
   } else {

@@ -53,8 +53,9 @@ interface Node {
   readonly runnable: readonly string[];
   readonly pending: ReadonlyMap<string, Step>;
   readonly daemons: ReadonlySet<string>;
-  readonly prev: string | null;
-  readonly prevRunnable: boolean;
+  /** The last non-daemon task that ran: switching away from it while it could go on is a preemption. */
+  readonly lastUser: string | null;
+  readonly lastUserRunnable: boolean;
   readonly preemptions: number;
   readonly sleep: ReadonlySet<string>;
   readonly done: Set<string>;
@@ -70,9 +71,11 @@ export interface ExhaustiveStats {
 /**
  * Bounded-preemption exhaustive search (CHESS-style) with sleep-set
  * partial-order reduction. Stateless: each schedule is re-executed from boot,
- * replaying the DFS prefix. Switching to or from a daemon (a grace period
- * ending, queued work running) is not counted as a preemption, so where a grace
- * period ends is always enumerated.
+ * replaying the DFS prefix. Interrupting a user task that could go on costs
+ * one preemption, whether for another task or for a daemon (a grace period
+ * ending in the middle of its work); going back to the interrupted task after
+ * a daemon step is free. So bound 0 lets grace periods end only when every
+ * task waits, and each extra preemption buys one arbitrary grace-period end.
  */
 export class ExhaustiveSearch {
   private readonly stack: Node[] = [];
@@ -89,8 +92,8 @@ export class ExhaustiveSearch {
     const out: string[] = [];
     // Non-preemptive continuation first: a counterexample with few preemptions turns up early.
     const order =
-      n.prev && n.runnable.includes(n.prev)
-        ? [n.prev, ...n.runnable.filter((t) => t !== n.prev)]
+      n.lastUser && n.lastUserRunnable
+        ? [n.lastUser, ...n.runnable.filter((t) => t !== n.lastUser)]
         : [...n.runnable];
     for (const t of order) {
       if (n.done.has(t) || n.sleep.has(t)) continue;
@@ -101,14 +104,13 @@ export class ExhaustiveSearch {
   }
 
   private cost(n: Node, t: string): number {
-    if (!n.prev || t === n.prev || !n.prevRunnable) return 0;
-    if (n.daemons.has(t) || n.daemons.has(n.prev)) return 0;
+    if (!n.lastUser || t === n.lastUser || !n.lastUserRunnable) return 0;
     return 1;
   }
 
   /** A chooser for the next schedule (replays the current DFS prefix, then extends it). */
   chooser(): Chooser {
-    return (runnable, depth, prevTask) => {
+    return (runnable, depth) => {
       const existing = this.stack[depth];
       if (existing) return runnable.find((t) => t.name === existing.current) ?? null;
       const parent = this.stack[depth - 1];
@@ -126,13 +128,18 @@ export class ExhaustiveSearch {
       } else if (!this.por) {
         sleep = new Set();
       }
-      const prev = prevTask?.name ?? null;
+      const daemons = new Set(runnable.filter((t) => t.daemon).map((t) => t.name));
+      const lastUser = parent
+        ? parent.daemons.has(parent.current)
+          ? parent.lastUser
+          : parent.current
+        : null;
       const node: Node = {
         runnable: runnable.map((t) => t.name),
         pending,
-        daemons: new Set(runnable.filter((t) => t.daemon).map((t) => t.name)),
-        prev,
-        prevRunnable: prev !== null && runnable.some((t) => t.name === prev),
+        daemons,
+        lastUser,
+        lastUserRunnable: lastUser !== null && runnable.some((t) => t.name === lastUser),
         preemptions: parent ? parent.preemptions + this.cost(parent, parent.current) : 0,
         sleep,
         done: new Set(),

@@ -75,10 +75,14 @@ function* freePgtables(ctx: Ctx, mm: Mm): KGen {
   const pmdTable = mm.pmdTable;
   if (!pmdTable) return;
   const t = ctx.k.pt.deref(ctx, pmdTable, 'free_pgtables()');
-  for (let i = 0; i < t.entries; i++) {
+  // Only pmd slots that point at a table matter; find them without reading every empty slot.
+  const linked = ctx.k.pt
+    .live()
+    .filter((x) => x.kind === 'pte' && x.linkedFrom?.startsWith(`${t.label}[`))
+    .map((x) => Number(x.linkedFrom?.slice(t.label.length + 1, -1)))
+    .sort((x, y) => x - y);
+  for (const i of linked) {
     const pmdp = { table: pmdTable, index: i, mm };
-    const raw = ctx.k.mem.read(pmdTable.pa + i * ctx.k.mem.wordSize).value;
-    if (a.pmdNone(raw) || a.pmdTransHuge(raw)) continue;
     const old = yield* pmdClearUnlocked(ctx, pmdp);
     if (old.table) {
       mmDecNrPtes(ctx, mm);

@@ -1,0 +1,182 @@
+/**
+ * pnpm bench: the explorer's speed and the suite's power, as figures.
+ *  - throughput: steps/s and schedules/s of a random walk over each clean scenario on each config;
+ *  - per mutant and strategy: schedules and milliseconds to the first counterexample;
+ *  - partial-order reduction: schedules to exhaust a bounded space with and without sleep sets.
+ * Wall-clock time is measured here, outside the simulator; the simulated runs are deterministic.
+ */
+
+import { BUILTIN_PORTS } from '@ptlab/cli';
+import {
+  guardedCreate,
+  loadScenarios,
+  mutantApplies,
+  mutantCatalogue,
+  notApplicable,
+  scenarioProgram,
+  type ValidScenario,
+} from '@ptlab/conformance';
+import type { ArchConfig, ArchPort } from '@ptlab/core';
+import { explore, STRATEGIES, type StrategyName } from '@ptlab/explore';
+
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const SEED = 1;
+
+function program(
+  port: ArchPort,
+  config: ArchConfig,
+  s: ValidScenario,
+  mutant?: { id: string; layer: 'mm' | 'arch' },
+) {
+  return scenarioProgram(s, {
+    arch: guardedCreate(port, config, mutant?.layer === 'arch' ? mutant.id : undefined),
+    variants: mutant?.layer === 'mm' ? [mutant.id] : [],
+  });
+}
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (r: (string | number)[]) =>
+    r
+      .map((c, i) =>
+        typeof c === 'number' ? String(c).padStart(w[i] ?? 0) : String(c).padEnd(w[i] ?? 0),
+      )
+      .join('  ');
+  return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
+}
+
+const { scenarios } = loadScenarios();
+const configs = BUILTIN_PORTS.flatMap((port) => port.configs.map((config) => ({ port, config })));
+
+// 1. Throughput.
+const thr: (string | number)[][] = [];
+let totSteps = 0;
+let totMs = 0;
+let totSched = 0;
+for (const { port, config } of configs) {
+  for (const s of scenarios) {
+    if (notApplicable(s, config)) continue;
+    const n = quick ? 50 : 300;
+    const t0 = performance.now();
+    const r = explore(program(port, config, s), { strategy: 'random', schedules: n, seed: SEED });
+    const ms = performance.now() - t0;
+    totSteps += r.steps;
+    totMs += ms;
+    totSched += r.schedules;
+    thr.push([
+      config.id,
+      s.id,
+      r.schedules,
+      r.steps,
+      Math.round(r.steps / (ms / 1000)),
+      Math.round(r.schedules / (ms / 1000)),
+    ]);
+  }
+}
+console.log('Throughput (random walk over the clean suite, one thread)');
+console.log(table(['config', 'scenario', 'schedules', 'steps', 'steps/s', 'schedules/s'], thr));
+console.log(
+  `overall: ${Math.round(totSteps / (totMs / 1000))} steps/s, ${Math.round(totSched / (totMs / 1000))} schedules/s\n`,
+);
+
+// 2. Time to first counterexample, per mutant and strategy.
+const budget: Record<StrategyName, number> = {
+  random: quick ? 500 : 3000,
+  pct: quick ? 500 : 3000,
+  exhaustive: quick ? 1000 : 5000,
+};
+const rows: (string | number)[][] = [];
+for (const m of mutantCatalogue(BUILTIN_PORTS).filter((x) => x.expect === 'caught')) {
+  for (const strategy of STRATEGIES) {
+    let found: (string | number)[] | null = null;
+    let spent = 0;
+    let ms = 0;
+    for (const { port, config } of configs) {
+      if (!mutantApplies(m, config) || found) continue;
+      for (const s of scenarios) {
+        if (notApplicable(s, config) || found) continue;
+        const t0 = performance.now();
+        const r = explore(program(port, config, s, m), {
+          strategy,
+          schedules: budget[strategy],
+          seed: SEED,
+          minimise: false,
+          preemptionBound: 2,
+        });
+        ms += performance.now() - t0;
+        spent += r.schedules;
+        if (r.result === 'fail')
+          found = [
+            m.id,
+            strategy,
+            config.id,
+            s.id,
+            r.firstFailureAt ?? 0,
+            spent,
+            Math.round(ms),
+            r.finding?.check ?? '',
+          ];
+      }
+    }
+    rows.push(
+      found ?? [m.id, strategy, '-', '-', '-', spent, Math.round(ms), 'not found within budget'],
+    );
+  }
+}
+console.log(
+  'First counterexample per mutant and strategy (seed 1; schedules in the killing cell, schedules and ms spent over cells tried in order)',
+);
+console.log(
+  table(
+    ['mutant', 'strategy', 'config', 'scenario', 'sched(cell)', 'sched(total)', 'ms', 'check'],
+    rows,
+  ),
+);
+console.log('');
+
+// 3. Partial-order reduction.
+const por: (string | number)[][] = [];
+for (const { port, config } of configs.slice(0, quick ? 1 : 3)) {
+  for (const s of scenarios.slice(0, 2)) {
+    if (notApplicable(s, config)) continue;
+    for (const bound of [0, 1]) {
+      const cap = quick ? 2000 : 20000;
+      const t0 = performance.now();
+      const a = explore(program(port, config, s), {
+        strategy: 'exhaustive',
+        schedules: cap,
+        seed: SEED,
+        preemptionBound: bound,
+        por: true,
+      });
+      const t1 = performance.now();
+      const b = explore(program(port, config, s), {
+        strategy: 'exhaustive',
+        schedules: cap,
+        seed: SEED,
+        preemptionBound: bound,
+        por: false,
+      });
+      const t2 = performance.now();
+      const fmt = (r: typeof a) => `${r.schedules}${r.exhausted ? '' : '+ (cap)'}`;
+      por.push([
+        config.id,
+        s.id,
+        bound,
+        fmt(a),
+        Math.round(t1 - t0),
+        fmt(b),
+        Math.round(t2 - t1),
+        a.exhausted && b.exhausted ? `${(b.schedules / a.schedules).toFixed(1)}x` : 'n/a',
+      ]);
+    }
+  }
+}
+console.log('Partial-order reduction (sleep sets): schedules to exhaust the bounded space');
+console.log(
+  table(
+    ['config', 'scenario', 'preemptions', 'with POR', 'ms', 'without POR', 'ms', 'reduction'],
+    por,
+  ),
+);
