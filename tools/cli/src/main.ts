@@ -171,7 +171,16 @@ export async function runCli(
     .option('--no-progress', 'no progress bar')
     .action(async (o) => {
       const ports = await resolvePorts(o.archModule);
-      const { scenarios, errors } = scenariosFrom(o.scenarioDir);
+      const loaded = scenariosFrom(o.scenarioDir);
+      const { errors } = loaded;
+      for (const id of o.scenario)
+        if (!loaded.scenarios.some((s) => s.id === id))
+          throw new UsageError(
+            `unknown scenario "${id}" (known: ${loaded.scenarios.map((s) => s.id).join(', ')})`,
+          );
+      const scenarios = o.scenario.length
+        ? loaded.scenarios.filter((s) => o.scenario.includes(s.id))
+        : loaded.scenarios;
       code = await runConformanceCommand(
         ports,
         scenarios,
