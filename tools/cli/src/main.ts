@@ -151,6 +151,7 @@ export async function runCli(
       collect,
       [],
     )
+    .option('--scenario <id>', 'only this scenario (repeatable)', collect, [])
     .option('--json <file>', 'write the matrix as JSON')
     .option('--junit <file>', 'write JUnit XML')
     .option('--traces <dir>', 'where failing cells write their traces', '.ptlab/traces')

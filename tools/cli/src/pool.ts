@@ -40,19 +40,30 @@ export async function runCells(
     // Workers need the same loader flags (tsx and the source condition when run from source).
     execArgv: process.execArgv,
   });
+  // Once a config times out, its queued cells are cancelled rather than each waiting out the timeout.
+  const configAborts = new Map<string, AbortController>();
+  const keyOf = (t: CellTask) => `${JSON.stringify(t.ref)}|${t.configId}`;
+  for (const t of tasks)
+    if (!configAborts.has(keyOf(t))) configAborts.set(keyOf(t), new AbortController());
   try {
     await Promise.all(
       tasks.map(async (t, i) => {
         const ac = new AbortController();
+        const cfg = configAborts.get(keyOf(t)) as AbortController;
         const timer = setTimeout(() => ac.abort(), o.cellTimeoutMs);
         let r: CellOutcome;
         try {
-          r = (await pool.run(t, { signal: ac.signal })) as CellOutcome;
+          r = (await pool.run(t, {
+            signal: AbortSignal.any([ac.signal, cfg.signal]),
+          })) as CellOutcome;
         } catch (e) {
           const timedOut = ac.signal.aborted;
+          if (timedOut) cfg.abort();
           const message = timedOut
             ? `arch ${t.configId} did not finish ${t.scenario.id} within ${o.cellTimeoutMs} ms (a looping arch module?); the worker was stopped`
-            : `worker failed: ${(e as Error).message}`;
+            : cfg.signal.aborted
+              ? `not run: arch ${t.configId} timed out in an earlier cell`
+              : `worker failed: ${(e as Error).message}`;
           r = {
             arch: t.configId,
             scenario: t.scenario.id,
@@ -62,7 +73,10 @@ export async function runCells(
             schedules: 0,
             steps: 0,
             elapsedMs: 0,
-            error: { code: timedOut ? 'E_ARCH_TIMEOUT' : 'E_INTERNAL', message },
+            error: {
+              code: timedOut || cfg.signal.aborted ? 'E_ARCH_TIMEOUT' : 'E_INTERNAL',
+              message,
+            },
           };
         } finally {
           clearTimeout(timer);
