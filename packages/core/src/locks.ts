@@ -149,7 +149,8 @@ export function* spinTrylock(ctx: Ctx, lock: SpinLock): KGen<boolean> {
   yield ctx.step(`spin_trylock(${lock.id})`, lock.id, 'w');
   checkLockMemory(ctx, lock);
   if (lock.owner !== null) return false;
-  ctx.k.lockdep.acquire(ctx.cpu, lock, 0, ctx.fn);
+  // lockdep validate_chain(): a trylock "does not add new dependencies, because trylock can be
+  // done in any order"; it is only put on the held stack (locks taken under it are ordered after it).
   lock.owner = ctx.cpu;
   ctx.cpu.held.push({ lock, subclass: 0, mode: 'excl' });
   return true;
@@ -192,7 +193,7 @@ export function* downWrite(ctx: Ctx, lock: SleepingLock): KGen {
     `lock(${lock.id})`,
     lock.id,
     'w',
-    () => lock.writer === null && lock.readers.size === 0,
+    () => lock.writer === ctx.cpu || (lock.writer === null && lock.readers.size === 0),
   );
   if (lock.writer === ctx.cpu) bug('deadlock', `${ctx.cpu.name} ${ctx.fn}: takes ${lock.id} twice`);
   ctx.k.lockdep.acquire(ctx.cpu, lock, 0, ctx.fn);

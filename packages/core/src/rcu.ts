@@ -109,13 +109,15 @@ export function* callRcu(ctx: Ctx, head: string, fnName: string, fn: (ctx: Ctx) 
 
 /** synchronize_rcu() — kernel/rcu/tree.c: blocks until a full grace period has elapsed. */
 export function* synchronizeRcu(ctx: Ctx): KGen {
-  ctx.mightSleep('synchronize_rcu()');
+  // RCU_LOCKDEP_WARN("Illegal synchronize_rcu() in RCU read-side critical section") comes first;
+  // might_sleep() only later, in wait_rcu_gp().
   if (ctx.cpu.rcuNesting > 0) {
     bug(
       'synchronize-rcu-in-reader',
       `${ctx.cpu.name} ${ctx.fn}: synchronize_rcu() inside rcu_read_lock(): the grace period waits for this very reader`,
     );
   }
+  ctx.mightSleep('synchronize_rcu()');
   let done = false;
   const head = `synchronize_rcu completion of ${ctx.cpu.name}@${ctx.k.stepNo}`;
   yield* callRcu(ctx, head, 'wakeme_after_rcu', function* () {

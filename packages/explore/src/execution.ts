@@ -27,6 +27,8 @@ export interface StepRecord {
   readonly rcu: number;
   readonly irqsOff: boolean;
   readonly notes: readonly string[];
+  /** Tasks that could have run at this step (who was preempted, if anyone). */
+  readonly runnable: readonly string[];
 }
 
 /** A decision: which task ran, and what it was about to do (so replay can check it is the same model). */
@@ -137,6 +139,7 @@ export function execute(program: Program, choose: Chooser, opts: ExecOptions): E
           rcu: c.rcuNesting,
           irqsOff: c.irqOff > 0,
           notes: k.notes,
+          runnable: runnable.map((x) => x.name),
         });
       }
       prev = t;

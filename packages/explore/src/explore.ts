@@ -134,7 +134,10 @@ export function explore(program: Program, opts: ExploreOptions): ExploreResult {
     finding: final.finding ?? failing.finding,
     schedule: final.choices,
     records: final.records,
-    preemptions: countPreemptions(m.names),
+    preemptions: countPreemptions(
+      final.records.map((r) => r.task),
+      final.records.map((r) => r.runnable),
+    ),
     minimiseRuns: m.runs,
   };
 }

@@ -92,7 +92,8 @@ export function parseTrace(text: string, source: string): Trace {
       `${source}: trace version ${t.version}, this ptlab reads version ${TRACE_VERSION}`,
     );
   }
-  const { digest, ...rest } = t;
+  // Digest the object as written (its key order), not zod's output, which lists keys in schema order.
+  const { digest, ...rest } = raw as Trace;
   if (digestOf(rest) !== digest) {
     throw new TraceError(
       'E_TRACE_INVALID',

@@ -1,0 +1,106 @@
+/**
+ * Interrupts and IPIs (src/irq.ts, src/tlb.ts): an IPI sender waits for every
+ * target with interrupts off until it turns them back on; the TLB flush and
+ * tlb_remove_table_sync_one() are built on that.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  type Cpu,
+  type Ctx,
+  flushTlbRange,
+  type KGen,
+  localIrqRestore,
+  localIrqSave,
+  smpCallFunction,
+  tlbRemoveTableSyncOne,
+} from '../src/index.js';
+import { newKernel, Sim } from './helpers.js';
+
+/** A gup_fast-like walker: interrupts off for a few steps. */
+function* irqOffWalker(ctx: Ctx): KGen {
+  yield* localIrqSave(ctx);
+  yield* localIrqSave(ctx); // nested: only the outer restore re-enables
+  yield ctx.step('walk', 'tables', 'r');
+  yield* localIrqRestore(ctx);
+  yield* localIrqRestore(ctx);
+}
+
+describe('IPIs', () => {
+  it('a target with interrupts on runs the handler at once; the sender does not wait', () => {
+    const k = newKernel();
+    const handled: string[] = [];
+    k.spawn('idle', function* (ctx) {
+      yield ctx.step('idle', 'x');
+    });
+    k.spawn('sender', (ctx) =>
+      smpCallFunction(ctx, ctx.k.cpus, 'ping', (c: Cpu) => handled.push(c.name)),
+    );
+    const sim = new Sim(k);
+    sim.step('sender');
+    // Every other CPU (the daemons run on CPUs of their own), not the sender itself.
+    expect(handled).toEqual(['cpu0', 'rcu', 'kworker']);
+    expect(sim.task('sender').done).toBe(true);
+  });
+
+  it('the sender waits for a CPU with interrupts off until it re-enables them', () => {
+    const k = newKernel();
+    const handled: string[] = [];
+    k.spawn('walker', irqOffWalker);
+    k.spawn('sender', (ctx) =>
+      smpCallFunction(ctx, ctx.k.cpus, 'ping', (c: Cpu) => handled.push(c.name)),
+    );
+    const sim = new Sim(k);
+    sim.step('walker', 2);
+    sim.step('sender');
+    expect(sim.pending('sender')).toBe('wait for IPI ping');
+    expect(sim.blocked('sender')).toBe(true);
+    expect(handled).toEqual(['rcu', 'kworker']); // interrupts on: handled at once
+    sim.step('walker', 2); // walk, inner restore: interrupts still off
+    expect(sim.blocked('sender')).toBe(true);
+    expect(handled).toEqual(['rcu', 'kworker']);
+    sim.step('walker'); // outer restore: the IPI is taken
+    expect(handled).toEqual(['rcu', 'kworker', 'cpu0']);
+    expect(sim.runnable('sender')).toBe(true);
+    expect(sim.drain()).toBeNull();
+  });
+
+  it('tlb_remove_table_sync_one() waits out interrupt-disabled walkers (with RCU table free)', () => {
+    const k = newKernel({ rcuTableFree: true });
+    k.spawn('walker', irqOffWalker);
+    k.spawn('freer', tlbRemoveTableSyncOne);
+    const sim = new Sim(k);
+    sim.step('walker', 2);
+    sim.step('freer');
+    expect(sim.blocked('freer')).toBe(true);
+    sim.finish('walker');
+    expect(sim.runnable('freer')).toBe(true);
+  });
+
+  it('tlb_remove_table_sync_one() is an empty stub without MMU_GATHER_RCU_TABLE_FREE', () => {
+    const k = newKernel({ rcuTableFree: false });
+    k.spawn('walker', irqOffWalker);
+    const freer = k.spawn('freer', tlbRemoveTableSyncOne);
+    new Sim(k);
+    expect(freer.done).toBe(true); // no step at all
+  });
+
+  for (const ipi of [true, false]) {
+    it(`flush_tlb_range() ${ipi ? 'by IPI waits for' : 'by broadcast does not wait for'} an irq-off CPU and drops its entries`, () => {
+      const k = newKernel({ tlbFlushIpi: ipi });
+      const mm = k.createMm('A');
+      const walker = k.spawn('walker', irqOffWalker, { mm });
+      k.spawn('flusher', (ctx) => flushTlbRange(ctx, mm, 0, 0x200000), { mm });
+      walker.ctx.cpu.tlb.set('A:0x1000', { mm, vaddr: 0x1000, pfn: 5, pteVal: 0 });
+      walker.ctx.cpu.tlb.set('A:0x400000', { mm, vaddr: 0x400000, pfn: 6, pteVal: 0 });
+      const sim = new Sim(k);
+      sim.step('walker', 2);
+      sim.step('flusher');
+      expect(sim.blocked('flusher')).toBe(ipi);
+      // By IPI the walker's entry goes when it takes the interrupt; a broadcast drops it at once.
+      expect(walker.ctx.cpu.tlb.has('A:0x1000')).toBe(ipi);
+      sim.finish('walker');
+      expect(sim.drain()).toBeNull();
+      expect([...walker.ctx.cpu.tlb.keys()]).toEqual(['A:0x400000']);
+    });
+  }
+});
