@@ -1,0 +1,96 @@
+/**
+ * Test helpers for @ptlab/arch-powerpc: boot a kernel on one powerpc config,
+ * run kernel generators in boot context, and step spawned tasks by hand.
+ */
+import {
+  type ArchConfig,
+  BugFound,
+  type Ctx,
+  Kernel,
+  type KGen,
+  type Mm,
+  type PageMeta,
+  rcuDaemon,
+  runToEnd,
+  type Task,
+} from '@ptlab/core';
+import { type PowerpcArch, powerpc } from '../src/index.js';
+
+export interface Booted {
+  readonly k: Kernel;
+  readonly a: PowerpcArch;
+  readonly mm: Mm;
+  /** Boot context: no racing CPU, every step runs at once. */
+  readonly ctx: Ctx;
+}
+
+/** A fresh kernel with one mm on `config` (optionally as a variant, with fault injection). */
+export function boot(
+  config: ArchConfig,
+  opts: { variant?: string; inject?: readonly string[] } = {},
+): Booted {
+  const a = powerpc.create(config, opts.variant) as PowerpcArch;
+  const k = new Kernel({ arch: a, inject: opts.inject ?? [] });
+  const mm = k.createMm('A');
+  return { k, a, mm, ctx: k.boot };
+}
+
+/** Run a kernel generator to its end in boot context. */
+export function run<T>(gen: KGen<T>): T {
+  return runToEnd(gen);
+}
+
+/** The struct page of the page holding `pa`. */
+export function pageOf(b: Booted, pa: number): PageMeta {
+  return b.k.pages.raw(Math.floor(pa / b.k.config.PAGE_SIZE));
+}
+
+/** pt_frag_refcount of the page holding `pa`. */
+export function refs(b: Booted, pa: number): number {
+  return b.a.fragRefcount(pageOf(b, pa));
+}
+
+/** Whether the page holding `pa` is allocated. */
+export function allocated(b: Booted, pa: number): boolean {
+  return pageOf(b, pa).allocated;
+}
+
+/** Start an RCU grace-period daemon and return a function that ends every grace period it can. */
+export function rcuDriver(k: Kernel): () => number {
+  const t = k.spawn('rcu', rcuDaemon, { daemon: true });
+  t.start();
+  return () => {
+    let n = 0;
+    while (t.runnable) {
+      t.advance();
+      k.stepNo++;
+      n++;
+    }
+    return n;
+  };
+}
+
+/** Advance a task one step (it must be runnable). */
+export function step(k: Kernel, t: Task, n = 1): void {
+  for (let i = 0; i < n; i++) {
+    if (!t.runnable) throw new Error(`${t.name} is not runnable at "${t.pending?.what}"`);
+    t.advance();
+    k.stepNo++;
+  }
+}
+
+/** Advance a task until its next step's description contains `what` (that step is not taken). */
+export function until(k: Kernel, t: Task, what: string): void {
+  while ((t.pending?.what ?? '').indexOf(what) < 0) step(k, t);
+}
+
+/** Run `fn` and return the finding it raised, or null. */
+export function finding(fn: () => void): BugFound | null {
+  try {
+    fn();
+    return null;
+  } catch (e) {
+    if (e instanceof BugFound) return e;
+    throw e;
+  }
+}
