@@ -18,6 +18,7 @@ import {
   ptepGetAndClear,
   pteUnmapUnlock,
   rcuBarrier,
+  scanPtes,
   spinUnlock,
   tlbFinishMmu,
   tlbGatherMmu,
@@ -25,6 +26,7 @@ import {
   type Vma,
 } from '@ptlab/core';
 import { folioPut, folioUnmapped } from './folio.js';
+import { unmapHugepageRange } from './hugetlb.js';
 
 /** zap_pmd_range() → zap_huge_pmd() / zap_pte_range() — mm/memory.c: unmap every page of the range. */
 function* zapVma(ctx: Ctx, vma: Vma): KGen {
@@ -51,11 +53,15 @@ function* zapVma(ctx: Ctx, vma: Vma): KGen {
     if (!m) continue;
     const lo = Math.max(vma.start, base);
     const hi = Math.min(vma.end, base + PMD_SIZE);
+    // ptep_get() of every entry in one step: the ptl is held, so no writer can change them
+    // in between; only entries that are not pte_none() are cleared, one step each.
+    const now = yield* scanPtes(ctx, m.pte.table, 'zap_pte_range(): ptep_get()');
     for (let addr = lo; addr < hi; addr += PAGE_SIZE) {
       const ptep = {
         table: m.pte.table,
         index: Math.floor(addr / PAGE_SIZE) % ctx.k.config.PTRS_PER_PTE,
       };
+      if (a.pteNone(now[ptep.index] ?? a.pteEmpty)) continue;
       const old = yield* ptepGetAndClear(ctx, mm, ptep);
       if (a.pteNone(old) || !a.ptePresent(old)) continue;
       const folio = ctx.k.folioOf(a.ptePfn(old));
@@ -66,6 +72,18 @@ function* zapVma(ctx: Ctx, vma: Vma): KGen {
     }
     yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
   }
+}
+
+/**
+ * unlink_file_vma() — mm/mmap.c: free_pgtables() hides each vma from rmap
+ * under i_mmap_lock_write() before freeing its tables, so a walker holding
+ * i_mmap_rwsem (rmap, khugepaged's retract_page_tables()) never sees them go.
+ */
+function* unlinkFileVma(ctx: Ctx, f: AddressSpace, vma: Vma): KGen {
+  yield* downWrite(ctx, f.iMmapRwsem);
+  const i = f.iMmap.indexOf(vma);
+  if (i >= 0) f.iMmap.splice(i, 1);
+  yield* upWrite(ctx, f.iMmapRwsem);
 }
 
 /** free_pgtables() → free_pgd_range() → free_pte_range() — mm/memory.c: no ptl, vmas detached. */
@@ -100,11 +118,16 @@ export function* exitMmap(ctx: Ctx, mm: Mm): KGen {
       yield ctx.step(`mm_users-- of ${mm.id}`, `mm:${mm.id}`);
       mm.users--;
       yield* downWrite(ctx, mm.mmapLock);
-      for (const vma of mm.vmas) yield* ctx.call('unmap_vmas', zapVma(ctx, vma));
+      // unmap_single_vma(): hugetlb vmas are unmapped by __unmap_hugepage_range().
+      for (const vma of mm.vmas)
+        yield* ctx.call(
+          'unmap_vmas',
+          vma.flags.hugetlb ? unmapHugepageRange(ctx, vma) : zapVma(ctx, vma),
+        );
       for (const vma of mm.vmas) {
         vma.detached = true;
         const f = vma.file;
-        if (f) f.iMmap.splice(f.iMmap.indexOf(vma), 1);
+        if (f) yield* ctx.call('unlink_file_vma', unlinkFileVma(ctx, f, vma));
       }
       yield* ctx.call('free_pgtables', freePgtables(ctx, mm));
       yield* upWrite(ctx, mm.mmapLock);
@@ -128,7 +151,8 @@ export function* truncateInodePages(ctx: Ctx, mapping: AddressSpace): KGen {
 
 /** Scenario teardown: every mm exits, every file is truncated, every RCU callback has run. */
 export function* teardownAll(ctx: Ctx): KGen {
-  for (const mm of ctx.k.mms) if (!mm.freed) yield* exitMmap(ctx, mm);
+  // An mm whose last user already exited (an exit_mmap thread) is not exited twice.
+  for (const mm of ctx.k.mms) if (!mm.freed && mm.users > 0) yield* exitMmap(ctx, mm);
   for (const f of ctx.k.files) yield* truncateInodePages(ctx, f);
   yield* ctx.call('rcu_barrier', rcuBarrier(ctx));
 }
