@@ -12,8 +12,8 @@
 import type { ArchPort } from '@ptlab/core';
 import { describe, it } from 'vitest';
 import { validatePort } from './arch-module.js';
-import { mutantApplies, mutantCatalogue } from './mutants.js';
-import { type BudgetStep, notApplicable, runCell } from './runner.js';
+import { mutantCatalogue } from './mutants.js';
+import { type BudgetStep, mutantApplies, notApplicable, runCell } from './runner.js';
 import type { ValidScenario } from './scenario-schema.js';
 import { loadScenarios } from './scenarios.js';
 
