@@ -23,5 +23,5 @@ export type {
   ThreadSpec,
   ValidScenario,
 } from './scenario-schema.js';
-export { CAPABILITIES, parseScenario, scenarioSchema } from './scenario-schema.js';
+export { CAPABILITIES, parseScenario, scenarioSchema, threadRuns } from './scenario-schema.js';
 export { loadScenarioFile, loadScenarios, SCENARIO_DIR } from './scenarios.js';

@@ -1,26 +1,32 @@
 import {
   type ArchImpl,
+  addMmCounter,
   type Ctx,
   type Folio,
   Kernel,
   type KGen,
   lockHeldBy,
   type Mm,
+  mmCounterFile,
   mmIncNrPtes,
   pmdLockptr,
   pmdOffset,
   pmdPopulate,
   pmdSize,
+  pteOffsetMapLock,
+  pteUnmapUnlock,
   runToEnd,
+  SecondaryMmu,
+  setPteAt,
   spinLock,
   spinUnlock,
   Vma,
 } from '@ptlab/core';
 import type { Program } from '@ptlab/explore';
-import { teardownAll } from '@ptlab/mm';
+import { folioMapped, teardownAll } from '@ptlab/mm';
 import { PATHS } from './paths/index.js';
 import type { World } from './paths/types.js';
-import type { ValidScenario } from './scenario-schema.js';
+import { threadRuns, type ValidScenario } from './scenario-schema.js';
 
 export interface ProgramOptions {
   /** Creates the arch implementation for one boot (a port's create(), possibly for a variant). */
@@ -38,6 +44,27 @@ function* populateEmptyTable(ctx: Ctx, mm: Mm, addr: number): KGen {
   mmIncNrPtes(ctx, mm);
   yield* pmdPopulate(ctx, mm, pmdp, pa);
   yield* spinUnlock(ctx, pml);
+}
+
+/** The PTEs a scenario pre-populates: each maps the file page at its offset, as a fault would have. */
+function* mapFilePages(ctx: Ctx, vma: Vma, ptes: readonly number[]): KGen {
+  const a = ctx.k.arch;
+  const file = vma.file;
+  if (!file) throw new Error('setup: ptes need a file vma');
+  for (const p of ptes) {
+    const addr = vma.start + p * ctx.k.config.PAGE_SIZE;
+    const index = vma.pgoff + p;
+    const folio = file.folioAt(index);
+    if (!folio) throw new Error(`setup: ${file.id} has no page at ${index}`);
+    const m = yield* pteOffsetMapLock(ctx, vma.mm, pmdOffset(ctx, vma.mm, addr), addr);
+    if (!m) throw new Error('setup: no PTE table');
+    // A page-cache page is mapped writable only in a shared mapping.
+    const pte = a.mkPte(folio.pfn + (index - folio.index), { write: vma.flags.shared });
+    yield* setPteAt(ctx, vma.mm, m.pte, pte);
+    folioMapped(folio);
+    addMmCounter(vma.mm, mmCounterFile(folio), 1);
+    yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
+  }
 }
 
 /** Build the initial address space a scenario describes, on a fresh kernel (no scheduling: boot context). */
@@ -62,6 +89,10 @@ function setUp(k: Kernel, s: ValidScenario): World {
         ),
       );
     }
+    for (const x of f.small) {
+      const index = x.pmd * k.config.PTRS_PER_PTE + x.pte;
+      k.createFolio(`${f.id}@${index}`, 0, as, index);
+    }
   }
   for (const m of s.mms) {
     const mm = k.createMm(m.id);
@@ -73,6 +104,7 @@ function setUp(k: Kernel, s: ValidScenario): World {
         shared: v.shared,
         uffdMissing: v.uffd.includes('missing'),
         uffdWp: v.uffd.includes('wp'),
+        ...(v.hugetlb ? { hugetlb: true } : {}),
       };
       const vma = new Vma(
         mm,
@@ -86,7 +118,9 @@ function setUp(k: Kernel, s: ValidScenario): World {
       mm.vmas.push(vma);
       file?.iMmap.push(vma);
       if (v.pteTable) runToEnd(populateEmptyTable(ctx, mm, start));
+      if (v.ptes.length) runToEnd(mapFilePages(ctx, vma, v.ptes));
     }
+    if (m.secondaryMmu) new SecondaryMmu(`iommu(${m.id})`, mm, PMD_SIZE, k.config.PAGE_SIZE);
   }
   return { k, mms, files, thps };
 }
@@ -95,9 +129,11 @@ function setUp(k: Kernel, s: ValidScenario): World {
 export function scenarioProgram(s: ValidScenario, opts: ProgramOptions): Program {
   return {
     boot() {
-      const k = new Kernel({ arch: opts.arch(), variants: opts.variants });
+      const k = new Kernel({ arch: opts.arch(), variants: opts.variants, inject: s.inject ?? [] });
       const w = setUp(k, s);
       for (const t of s.threads) {
+        // A thread that requires what this config lacks (khugepaged without THP) does not run.
+        if (!threadRuns(t, k.config)) continue;
         const def = PATHS[t.path];
         if (!def) throw new Error(`unknown path ${t.path}`);
         const mmId = def.mmOf?.(t.args);

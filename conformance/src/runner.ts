@@ -15,11 +15,9 @@ import {
 } from '@ptlab/explore';
 import type { Mutant } from './mutants.js';
 import { scenarioProgram } from './program.js';
-import {
-  CAPABILITIES,
-  type Capability,
-  type ValidScenario as Scenario,
-} from './scenario-schema.js';
+import { CAPABILITIES, hasCapability, type ValidScenario as Scenario } from './scenario-schema.js';
+
+export { hasCapability };
 
 /** One strategy run of the suite's portfolio. */
 export interface BudgetStep {
@@ -53,24 +51,6 @@ export interface CellResult {
   readonly elapsedMs: number;
   readonly trace?: Trace;
   readonly story?: string;
-}
-
-/** Whether `config` has `cap`. */
-export function hasCapability(config: ArchConfig, cap: Capability): boolean {
-  switch (cap) {
-    case 'thp':
-      return config.thp;
-    case 'hugetlb-pte':
-      return config.hugetlbPteLevel;
-    case 'pmd-low-high':
-      return config.pmdLowHigh;
-    case 'pt-reclaim':
-      return config.ptReclaim;
-    case 'split-ptlocks':
-      return config.splitPtePtlocks;
-    case 'shared-table-pages':
-      return config.tablesPerPage > 1;
-  }
 }
 
 /** The reason a scenario does not apply to a config, or null when it does. */
@@ -138,7 +118,15 @@ export function runCell(o: CellOptions): CellResult {
   let schedules = 0;
   let steps = 0;
   let r: ExploreResult | null = null;
-  for (const b of o.budget ?? DEFAULT_BUDGET) {
+  const wanted = o.scenario.exhaustiveSchedules;
+  const budget =
+    o.budget ??
+    (wanted === undefined
+      ? DEFAULT_BUDGET
+      : DEFAULT_BUDGET.map((b) =>
+          b.strategy === 'exhaustive' ? { ...b, schedules: Math.max(b.schedules, wanted) } : b,
+        ));
+  for (const b of budget) {
     r = explore(program, {
       strategy: b.strategy,
       schedules: b.schedules,

@@ -1,4 +1,10 @@
-import { CHECKS, type CheckId, ScenarioError } from '@ptlab/core';
+import {
+  type ArchConfig,
+  CHECKS,
+  type CheckId,
+  INJECT_TLB_BATCH_NOMEM,
+  ScenarioError,
+} from '@ptlab/core';
 import { z } from 'zod';
 import { PATHS } from './paths/index.js';
 
@@ -12,6 +18,24 @@ export const CAPABILITIES = {
   'shared-table-pages': 'one PTE table per page: no sibling tables to defer together',
 } as const;
 export type Capability = keyof typeof CAPABILITIES;
+
+/** Whether `config` has `cap`. */
+export function hasCapability(config: ArchConfig, cap: Capability): boolean {
+  switch (cap) {
+    case 'thp':
+      return config.thp;
+    case 'hugetlb-pte':
+      return config.hugetlbPteLevel;
+    case 'pmd-low-high':
+      return config.pmdLowHigh;
+    case 'pt-reclaim':
+      return config.ptReclaim;
+    case 'split-ptlocks':
+      return config.splitPtePtlocks;
+    case 'shared-table-pages':
+      return config.tablesPerPage > 1;
+  }
+}
 
 const checkIds = Object.keys(CHECKS) as [CheckId, ...CheckId[]];
 const capabilityIds = Object.keys(CAPABILITIES) as [Capability, ...Capability[]];
@@ -29,6 +53,19 @@ const vma = z.strictObject({
   anonVma: z.boolean().default(false),
   /** An empty PTE table under the first pmd (what collapse_file leaves behind). */
   pteTable: z.boolean().default(true),
+  /**
+   * A hugetlbfs mapping (VM_HUGETLB) of `file`: huge pages of the arch's first
+   * PTE-level hugetlb size (PMD_SIZE where it has none), faulted in by
+   * hugetlb_fault() (packages/mm/src/hugetlb.ts).
+   */
+  hugetlb: z.boolean().default(false),
+  /**
+   * Present PTEs in that table, by page index within the first pmd: each maps
+   * the file's page at that offset (a PTE-mapped THP, or small folios), as a
+   * fault would have (counted in rss, the folio's mapcount and, where
+   * configured, page_table_check). Needs `pteTable`.
+   */
+  ptes: z.array(z.number().int().min(0).max(15)).default([]),
 });
 
 const file = z.strictObject({
@@ -38,10 +75,23 @@ const file = z.strictObject({
   thp: z
     .strictObject({ pmdIndex: z.number().int().min(0), lockedBy: z.string().optional() })
     .optional(),
+  /** Small (order-0) folios in the page cache: extent `pmd` of the file, page `pte` within it. */
+  small: z
+    .array(z.strictObject({ pmd: z.number().int().min(0), pte: z.number().int().min(0).max(15) }))
+    .default([]),
 });
 
-/** A thread: a name, a registered path (paths/index.ts), and that path's own fields. */
-const thread = z.looseObject({ name: z.string().min(1), path: z.string().min(1) });
+/**
+ * A thread: a name, a registered path (paths/index.ts), and that path's own
+ * fields. `requires`: capabilities without which this thread does not run on
+ * a config (e.g. khugepaged only exists with THP); the rest of the scenario
+ * still does.
+ */
+const thread = z.looseObject({
+  name: z.string().min(1),
+  path: z.string().min(1),
+  requires: z.array(z.enum(capabilityIds)).optional(),
+});
 
 export const scenarioSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9-]+$/, 'ids are lower-case words joined by -'),
@@ -53,8 +103,27 @@ export const scenarioSchema = z.strictObject({
   checks: z.array(z.enum(checkIds)).min(1),
   requires: z.array(z.enum(capabilityIds)).default([]),
   files: z.array(file),
-  mms: z.array(z.strictObject({ id: z.string(), vmas: z.array(vma) })),
+  mms: z.array(
+    z.strictObject({
+      id: z.string(),
+      vmas: z.array(vma),
+      /** An IOMMU doing shared virtual addressing on this mm, registered as an mmu_notifier (core SecondaryMmu). */
+      secondaryMmu: z.boolean().default(false),
+    }),
+  ),
   threads: z.array(thread).min(1),
+  /**
+   * Fault injection points switched on for every run (core KernelOptions
+   * `inject`), e.g. `tlb-batch-nomem`: tlb_remove_table() finds no batch page
+   * and frees each table with tlb_remove_table_one().
+   */
+  inject: z.array(z.enum([INJECT_TLB_BATCH_NOMEM])).optional(),
+  /**
+   * Schedules for the exhaustive step of the suite's default budget, where
+   * this scenario's race needs more than the default (two preemptions deep in
+   * a long run, e.g. torn-pmd-read). Ignored when a caller passes a budget.
+   */
+  exhaustiveSchedules: z.number().int().min(1).max(5000).optional(),
 });
 
 export type Scenario = z.output<typeof scenarioSchema>;
@@ -64,6 +133,13 @@ export interface ThreadSpec {
   readonly name: string;
   readonly path: string;
   readonly args: unknown;
+  /** The thread runs only on configs with all of these. */
+  readonly requires?: readonly Capability[];
+}
+
+/** Whether thread `t` runs on `config` (it has every capability the thread requires). */
+export function threadRuns(t: ThreadSpec, config: ArchConfig): boolean {
+  return (t.requires ?? []).every((c) => hasCapability(config, c));
 }
 
 /** A validated scenario: threads carry their path's parsed arguments. */
@@ -97,7 +173,7 @@ export function parseScenario(raw: unknown, source: string): ValidScenario {
         source,
         `threads.${t.name}: unknown path "${t.path}" (known: ${Object.keys(PATHS).join(', ')})`,
       );
-    const { name: _n, path: _p, ...rest } = t;
+    const { name: _n, path: _p, requires, ...rest } = t;
     const a = def.args.safeParse(rest);
     if (!a.success) {
       const i = a.error.issues[0];
@@ -111,9 +187,27 @@ export function parseScenario(raw: unknown, source: string): ValidScenario {
       throw new ScenarioError(source, `threads.${t.name}: unknown file "${args.file}"`);
     if (typeof args.mm === 'string' && !mms.has(args.mm))
       throw new ScenarioError(source, `threads.${t.name}: unknown mm "${args.mm}"`);
-    threads.push({ name: t.name, path: t.path, args });
+    threads.push({ name: t.name, path: t.path, args, ...(requires ? { requires } : {}) });
   }
+  const fileById = new Map(s.files.map((f) => [f.id, f]));
+  for (const m of s.mms)
+    for (const v of m.vmas) {
+      if (v.ptes.length && !v.pteTable)
+        throw new ScenarioError(source, `mms.${m.id}: a vma with ptes needs pteTable`);
+      const f = fileById.get(v.file);
+      for (const p of v.ptes)
+        if (
+          f?.thp?.pmdIndex !== v.pgoffPmds &&
+          !f?.small.some((x) => x.pmd === v.pgoffPmds && x.pte === p)
+        )
+          throw new ScenarioError(
+            source,
+            `mms.${m.id}: vma of ${v.file} maps pte ${p}, but the file has no page there (thp or small)`,
+          );
+    }
   for (const f of s.files) {
+    if (f.thp && f.small.some((x) => x.pmd === f.thp?.pmdIndex))
+      throw new ScenarioError(source, `files.${f.id}: small folios inside the THP extent`);
     const by = f.thp?.lockedBy;
     if (by && !names.has(by))
       throw new ScenarioError(source, `files.${f.id}.thp.lockedBy: no thread named "${by}"`);

@@ -45,8 +45,23 @@ export interface ArchConfig {
   readonly pmdLowHigh: boolean;
   /** CONFIG_PT_RECLAIM (v6.14): empty PTE tables reclaimed on MADV_DONTNEED. */
   readonly ptReclaim: boolean;
+  /**
+   * CONFIG_PAGE_TABLE_CHECK (mm/page_table_check.c, booted with
+   * page_table_check=on): per-page anon/file map counters, BUG at page free
+   * when non-zero. Only where the arch selects ARCH_SUPPORTS_PAGE_TABLE_CHECK:
+   * x86_64 (v5.17), arm64 and riscv (v6.0). Absent means off.
+   */
+  readonly pageTableCheck?: boolean;
   /** First page frame number handed out (high pfns make PAE's upper halves matter). */
   readonly pfnBase?: number;
+  /**
+   * Distance between the fresh pfns the page allocator hands out (default 1).
+   * x86-32 PAE uses 2^20 (4 GB): every page then shares its low 32 physical
+   * address bits with the others, the adversarial HIGHPTE placement under
+   * which a pmd read as two halves can combine one table's pmd_low with
+   * another value's pmd_high ("[PATCH v3 02/13]": "a faint risk").
+   */
+  readonly pfnStride?: number;
 }
 
 /** Entry encodings and predicates (arch/<arch>/include/asm/pgtable*.h). */
@@ -111,6 +126,21 @@ export interface ArchImpl extends EntryEncoding {
   adjustPte?(ctx: Ctx, vma: Vma, addr: number): KGen<boolean>;
   /** assert_pte_locked() (powerpc, DEBUG_VM). */
   assertPteLocked?(ctx: Ctx, mm: Mm, addr: number): KGen;
+  /**
+   * Overrides of the generic pmdp_get_lockless_start()/_end()/_sync()
+   * (mm/pgtable-generic.c, include/linux/pgtable.h). No v6.6 arch overrides
+   * them; a historical variant does (x86 PAE before "[PATCH v3 02/13]", or a
+   * retract_page_tables() without pmdp_get_lockless_sync()). Absent: generic.
+   */
+  pmdpGetLocklessStart?(ctx: Ctx): KGen;
+  pmdpGetLocklessEnd?(ctx: Ctx): KGen;
+  pmdpGetLocklessSync?(ctx: Ctx): KGen;
+  /**
+   * Work the arch's page-fault handler does under mmap_lock after find_vma()
+   * and before handle_mm_fault() (sparc64 do_sparc64_fault() reading the
+   * faulting instruction with get_user_insn()).
+   */
+  beforeHandleMmFault?(ctx: Ctx, vma: Vma, addr: number, write: boolean): KGen;
 }
 
 /** A named alternative implementation: a historical mistake the suite must catch, or a design that must pass. */

@@ -68,6 +68,30 @@ export const CHECKS = {
     description:
       'check_mm(): mm->pgtables_bytes non-zero when the mm was freed (a missing mm_dec_nr_ptes()).',
   },
+  'stale-tlb': {
+    description:
+      'A CPU used a TLB entry whose PTE (or huge pmd) had been cleared by a path that has since finished without flushing the TLB (e.g. collapse_pte_mapped_thp() aborting after ptep_clear() without flush_tlb_mm()): the CPU still reaches a page the kernel thinks it unmapped.',
+  },
+  'secondary-mmu-stale': {
+    description:
+      'A secondary MMU (an IOMMU walking the CPU page tables, a KVM-like mmu_notifier subscriber) used a translation it had cached, a page-table pointer or a page, after the page tables stopped mapping it, and no mmu_notifier invalidation of that range reached it.',
+  },
+  'page-table-check': {
+    description:
+      'CONFIG_PAGE_TABLE_CHECK (mm/page_table_check.c) BUG: a page was freed while its anon/file map counters were non-zero (a leaf entry removed with raw pte_clear() instead of ptep_clear(), so never un-accounted), a counter went negative, an anon page was mapped writable twice, or a page was counted as both anon and file.',
+  },
+  'wrong-page': {
+    description:
+      'A user access through the page tables or a TLB reached a page other than the one the mapping holds at that address (the page-cache page at that file offset, or the private COWed page): memory does not read back intact.',
+  },
+  'torn-pmd-read': {
+    description:
+      'A pmd read locklessly as two 32-bit halves (CONFIG_GUP_GET_PXX_LOW_HIGH: x86-32 PAE) combined the pmd_low of one value with the pmd_high of another and was used as a page-table pointer to no page table: the IRQ-disabled pmdp_get_lockless() window was not held (pmdp_get_lockless_start/end) or not waited out (pmdp_get_lockless_sync()) between the pmd being cleared and set again.',
+  },
+  'wrong-ptl': {
+    description:
+      'A path read-modify-wrote the PTEs of one page table under the lock of another (or of none): pte_lockptr(mm, pmd) re-reads *pmd, so after pte_offset_map() it names the lock of whatever the pmd points to now; pte_offset_map_nolock() names the lock of exactly the table it mapped.',
+  },
 } as const satisfies Record<string, { description: string }>;
 
 export type CheckId = keyof typeof CHECKS;

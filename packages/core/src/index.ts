@@ -15,6 +15,7 @@ export {
   UsageError,
 } from './errors.js';
 export { pteAllocHuge, pteOffsetHuge } from './hugetlb.js';
+export { hwWalk } from './hw-walk.js';
 export { localIrqRestore, localIrqSave, smpCallFunction, tlbRemoveTableSyncOne } from './irq.js';
 export type { KernelOptions } from './kernel.js';
 export { Kernel } from './kernel.js';
@@ -56,6 +57,12 @@ export {
 export type { IndexMember, LruMember } from './page.js';
 export { PageMeta, PG, UnionSlot } from './page.js';
 export { allocPage, freePage, PageAllocator, POISON } from './page-alloc.js';
+export {
+  pageTableCheckCounters,
+  pageTableCheckEnabled,
+  pageTableCheckPteClearRange,
+  pageTableCheckZero,
+} from './page-table-check.js';
 export type { EntryPtr, PmdPtr, PmdVal, PtePtr } from './pgtable.js';
 export {
   __pteOffsetMap,
@@ -63,10 +70,13 @@ export {
   mmIncNrPtes,
   PMD_LOCK_NOT_RECHECKED,
   PTE_OFFSET_MAP_WITHOUT_RCU,
+  pmdClear,
   pmdClearUnlocked,
+  pmdHigh,
   pmdKey,
   pmdLock,
   pmdLockptr,
+  pmdLow,
   pmdOffset,
   pmdPopulate,
   pmdpCollapseFlush,
@@ -79,6 +89,7 @@ export {
   pmdSize,
   pmdValOf,
   pteAlloc,
+  pteClear,
   pteIndex,
   pteLockptr,
   pteOffsetKernel,
@@ -87,6 +98,7 @@ export {
   pteOffsetMapNolock,
   ptepGet,
   ptepGetAndClear,
+  ptepGetUnderPtl,
   pteUnmap,
   pteUnmapUnlock,
   ptlOfTable,
@@ -106,6 +118,7 @@ export {
   rcuReadUnlock,
   synchronizeRcu,
 } from './rcu.js';
+export { SecondaryMmu, secondaryMmuTranslate } from './secondary-mmu.js';
 export type { Access, KGen, Step } from './step.js';
 export { ALLOC_OBJ, pageObj, runToEnd, SYNC_OBJ } from './step.js';
 export type { MmuGather } from './tlb.js';
@@ -117,3 +130,5 @@ export {
   tlbGatherMmu,
   tlbRemoveTable,
 } from './tlb.js';
+export type { Translation } from './tlb-check.js';
+export { tlbEntrySource, tlbFill, tlbLookup, tlbUse } from './tlb-check.js';

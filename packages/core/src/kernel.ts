@@ -55,7 +55,7 @@ export class Kernel {
     this.variantSet = new Set(opts.variants ?? []);
     this.injectSet = new Set(opts.inject ?? []);
     this.mem = new PhysMem(this.config.PAGE_SIZE, this.config.pteSize);
-    this.pages = new PageAllocator(this.config.pfnBase ?? 1);
+    this.pages = new PageAllocator(this.config.pfnBase ?? 1, this.config.pfnStride ?? 1);
     this.rcu = new Rcu(() => this.cpus);
     this.boot = new Ctx(this, new Cpu(-1, 'boot'));
   }
@@ -168,7 +168,8 @@ export class Kernel {
 
   /** At the very end: nothing may still be allocated (the scenario's teardown freed what it set up). */
   checkLeaks(ctx: Ctx): void {
-    const left = this.pages.allocated();
+    // Boot-reserved memory (PG_reserved, e.g. the sparc32 SRMMU nocache pool) is never freed.
+    const left = this.pages.allocated().filter((m) => !m.testFlag(PG.reserved));
     const held = this.folios.filter((f) => f.refcount !== 0);
     if (held.length) {
       bug(

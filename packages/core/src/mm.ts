@@ -65,6 +65,8 @@ export interface VmaFlags {
   uffdMissing: boolean;
   /** VM_UFFD_WP */
   uffdWp: boolean;
+  /** VM_HUGETLB: a hugetlbfs mapping (is_vm_hugetlb_page()). */
+  hugetlb?: boolean;
 }
 
 /** struct vm_area_struct */

@@ -16,10 +16,13 @@ export class PageAllocator {
   private readonly metas = new Map<number, PageMeta>();
   private readonly free: number[] = [];
   private nextPfn: number;
+  /** Distance between fresh pfns (ArchConfig.pfnStride; 1 = consecutive). */
+  private readonly pfnStride: number;
   allocatedCount = 0;
 
-  constructor(pfnBase: number) {
+  constructor(pfnBase: number, pfnStride = 1) {
     this.nextPfn = pfnBase;
+    this.pfnStride = pfnStride;
   }
 
   /** struct page for a pfn, without checks (allocator and teardown use only). */
@@ -47,7 +50,11 @@ export class PageAllocator {
 
   /** Allocate without a scheduling point (setup). */
   allocNow(ctx: Ctx, owner: string): PageMeta {
-    const pfn = this.free.pop() ?? this.nextPfn++;
+    let pfn = this.free.pop();
+    if (pfn === undefined) {
+      pfn = this.nextPfn;
+      this.nextPfn += this.pfnStride;
+    }
     const m = this.raw(pfn);
     m.allocated = true;
     m.gen++;

@@ -7,21 +7,31 @@
  * without its ptl, a PTE installed in a detached table, or a map without an
  * unmap is a finding.
  */
-import { bug } from './checks.js';
+import { bug, type RelatedEvent } from './checks.js';
 import type { Ctx } from './context.js';
 import { localIrqRestore, localIrqSave, tlbRemoveTableSyncOne } from './irq.js';
 import { type SpinLock, spinLock, spinUnlock } from './locks.js';
 import { TAG_NAMES, Tag } from './memory.js';
 import type { Mm, Vma } from './mm.js';
+import {
+  pageTableCheckNoteRawClear,
+  pageTableCheckPmdClear,
+  pageTableCheckPmdSet,
+  pageTableCheckPteClear,
+  pageTableCheckPteSet,
+} from './page-table-check.js';
 import type { PageTable, TableRef } from './pgtable-registry.js';
 import { rcuReadLock, rcuReadUnlock } from './rcu.js';
 import { type KGen, pageObj } from './step.js';
 import { flushTlbRange } from './tlb.js';
+import { tlbNoteLeafCleared } from './tlb-check.js';
 
 /** A pmd value as a CPU holds it, with the table it pointed to when read (null: none/huge/garbage). */
 export interface PmdVal {
   readonly raw: number;
   readonly table: TableRef | null;
+  /** Read as two 32-bit halves (GUP_GET_PXX_LOW_HIGH): where pmd_low and pmd_high were read. */
+  readonly halves?: readonly RelatedEvent[];
 }
 
 /** A pointer to an entry: the table it lives in and the index. */
@@ -73,7 +83,8 @@ export function pmdValOf(ctx: Ctx, raw: number): PmdVal {
   return { raw, table: ctx.k.pt.ref(a.pmdTablePa(raw)) };
 }
 
-function readEntryWord(ctx: Ctx, p: EntryPtr, what: string, expect: 'pte' | 'pmd'): number {
+/** Read one entry now (inside the caller's step), catching freed tables and words that are not entries. */
+export function readEntryWord(ctx: Ctx, p: EntryPtr, what: string, expect: 'pte' | 'pmd'): number {
   ctx.k.pt.deref(ctx, p.table, what);
   const { value, tag } = ctx.k.mem.read(entryPa(ctx, p));
   const ok = tag === Tag.zero || tag === (expect === 'pte' ? Tag.pte : Tag.pmd);
@@ -97,26 +108,63 @@ export function* pmdpGet(ctx: Ctx, pmdp: PmdPtr): KGen<PmdVal> {
   return pmdValOf(ctx, readEntryWord(ctx, pmdp, 'read pmd', 'pmd'));
 }
 
-/** pmdp_get_lockless() — include/linux/pgtable.h (one read on 64-bit entries). */
+/** 2^32: a 64-bit pmd_t as pmd_low + pmd_high * HALF (x86-32 PAE, include/asm/pgtable-3level_types.h). */
+const HALF = 2 ** 32;
+export const pmdLow = (raw: number): number => raw % HALF;
+export const pmdHigh = (raw: number): number => Math.floor(raw / HALF);
+
+/**
+ * pmdp_get_lockless() — include/linux/pgtable.h. One read on 64-bit entries;
+ * with CONFIG_GUP_GET_PXX_LOW_HIGH (and >2 levels) the generic loop: read
+ * pmd_low, read pmd_high, re-read pmd_low and retry if it changed — each a
+ * separate access, so the halves may come from different values.
+ */
 export function* pmdpGetLockless(ctx: Ctx, pmdp: PmdPtr): KGen<PmdVal> {
-  yield ctx.step('pmdp_get_lockless()', entryObj(ctx, pmdp), 'r');
-  return pmdValOf(ctx, readEntryWord(ctx, pmdp, 'pmdp_get_lockless()', 'pmd'));
+  const c = ctx.k.config;
+  if (!(c.pmdLowHigh && c.levels > 2)) {
+    yield ctx.step('pmdp_get_lockless()', entryObj(ctx, pmdp), 'r');
+    return pmdValOf(ctx, readEntryWord(ctx, pmdp, 'pmdp_get_lockless()', 'pmd'));
+  }
+  const obj = entryObj(ctx, pmdp);
+  for (;;) {
+    yield ctx.step('pmdp_get_lockless(): pmd_low', obj, 'r');
+    const low = pmdLow(readEntryWord(ctx, pmdp, 'pmdp_get_lockless()', 'pmd'));
+    const lowAt = ctx.here(`pmdp_get_lockless() read pmd_low 0x${low.toString(16)}`);
+    yield ctx.step('pmdp_get_lockless(): pmd_high', obj, 'r');
+    const high = pmdHigh(readEntryWord(ctx, pmdp, 'pmdp_get_lockless()', 'pmd'));
+    const highAt = ctx.here(`pmdp_get_lockless() read pmd_high 0x${high.toString(16)}`);
+    yield ctx.step('pmdp_get_lockless(): recheck pmd_low', obj, 'r');
+    if (pmdLow(readEntryWord(ctx, pmdp, 'pmdp_get_lockless()', 'pmd')) === low)
+      return { ...pmdValOf(ctx, high * HALF + low), halves: [lowAt, highAt] };
+    ctx.k.note('pmd_low changed under pmdp_get_lockless(): retry');
+  }
 }
 
-/** pmdp_get_lockless_start()/end() — include/linux/pgtable.h: IRQs off only where the pmd is read as two halves. */
+/**
+ * pmdp_get_lockless_start()/end() — mm/pgtable-generic.c: local_irq_save() /
+ * local_irq_restore() only with CONFIG_GUP_GET_PXX_LOW_HIGH (&& SMP), where the
+ * pmd is read as two halves; empty stubs otherwise.
+ */
 export function* pmdpGetLocklessStart(ctx: Ctx): KGen {
+  const a = ctx.k.arch;
+  if (a.pmdpGetLocklessStart) return yield* a.pmdpGetLocklessStart(ctx);
   if (ctx.k.config.pmdLowHigh) yield* localIrqSave(ctx);
 }
 export function* pmdpGetLocklessEnd(ctx: Ctx): KGen {
+  const a = ctx.k.arch;
+  if (a.pmdpGetLocklessEnd) return yield* a.pmdpGetLocklessEnd(ctx);
   if (ctx.k.config.pmdLowHigh) yield* localIrqRestore(ctx);
 }
 
 /**
  * pmdp_get_lockless_sync() — include/linux/pgtable.h: where the pmd is read as
- * two halves (GUP_GET_PXX_LOW_HIGH, >2 levels), wait out every IRQ-disabled
- * pmdp_get_lockless() window; otherwise empty.
+ * two halves (GUP_GET_PXX_LOW_HIGH, >2 levels) it is tlb_remove_table_sync_one(),
+ * waiting out every IRQ-disabled pmdp_get_lockless() window — itself an empty
+ * stub without MMU_GATHER_RCU_TABLE_FREE; otherwise empty.
  */
 export function* pmdpGetLocklessSync(ctx: Ctx): KGen {
+  const a = ctx.k.arch;
+  if (a.pmdpGetLocklessSync) return yield* a.pmdpGetLocklessSync(ctx);
   const c = ctx.k.config;
   if (c.pmdLowHigh && c.levels > 2) yield* tlbRemoveTableSyncOne(ctx);
 }
@@ -174,6 +222,21 @@ export function* __pteOffsetMap(
     yield* pmdpGetLocklessEnd(ctx);
   }
   const a = ctx.k.arch;
+  if (
+    !pmdval.table &&
+    ctx.k.config.pmdLowHigh &&
+    !a.pmdNone(pmdval.raw) &&
+    a.pmdPresent(pmdval.raw) &&
+    !a.pmdTransHuge(pmdval.raw) &&
+    !a.pmdBad(pmdval.raw)
+  ) {
+    // __pte_map(&pmdval): kmap_local_page(pmd_page(pmdval)) of a page that is no page table.
+    bug(
+      'torn-pmd-read',
+      `${ctx.cpu.name} ${ctx.fn}: maps pmd value 0x${pmdval.raw.toString(16)} (pmd_high 0x${pmdHigh(pmdval.raw).toString(16)}, pmd_low 0x${pmdLow(pmdval.raw).toString(16)}) as a page table, but no page table is at pa 0x${a.pmdTablePa(pmdval.raw).toString(16)}: its halves were read from different pmd values`,
+      pmdval.halves ?? [],
+    );
+  }
   if (
     a.pmdNone(pmdval.raw) ||
     !a.pmdPresent(pmdval.raw) ||
@@ -263,6 +326,37 @@ function assertPtlHeld(ctx: Ctx, t: PageTable, what: string): void {
   }
 }
 
+/**
+ * A PTE read as the first half of a read-modify-write under `ptl`
+ * (do_adjust_pte() in arch/arm/mm/fault-armv.c, copy_pte_range(), ...): `ptl`
+ * must be held and be the lock of exactly the table `ptep` lies in, whether or
+ * not the caller then writes.
+ */
+export function* ptepGetUnderPtl(
+  ctx: Ctx,
+  ptep: PtePtr,
+  ptl: SpinLock,
+  what = 'read pte under ptl',
+): KGen<number> {
+  yield ctx.step(what, entryObj(ctx, ptep), 'r');
+  const t = ctx.k.pt.deref(ctx, ptep.table, what);
+  if (t.mm) {
+    const own = ptlOfTable(ctx, t.mm, t);
+    if (own !== ptl)
+      bug(
+        'wrong-ptl',
+        `${ctx.cpu.name} ${ctx.fn}: ${what} in ${t.label} under ${ptl.id}, but the lock of ${t.label} is ${own.id}`,
+        t.deferredAt ? [t.deferredAt] : [],
+      );
+    if (ptl.owner !== ctx.cpu)
+      bug(
+        'wrong-ptl',
+        `${ctx.cpu.name} ${ctx.fn}: ${what} in ${t.label} without holding ${ptl.id}`,
+      );
+  }
+  return readEntryWord(ctx, ptep, what, 'pte');
+}
+
 /** set_pte_at() — include/linux/pgtable.h: caller holds the table's ptl. */
 export function* setPteAt(ctx: Ctx, mm: Mm, ptep: PtePtr, pte: number): KGen {
   yield ctx.step(`set_pte_at(${ptep.table.label}[${ptep.index}])`, entryObj(ctx, ptep));
@@ -275,6 +369,8 @@ export function* setPteAt(ctx: Ctx, mm: Mm, ptep: PtePtr, pte: number): KGen {
       t.deferredAt ? [t.deferredAt] : [],
     );
   }
+  // set_ptes() → page_table_check_ptes_set(): un-count the old entry, count the new one.
+  pageTableCheckPteSet(ctx, t.mm, ctx.k.mem.read(entryPa(ctx, ptep)).value, pte);
   ctx.k.mem.write(entryPa(ctx, ptep), pte, Tag.pte);
   void mm;
 }
@@ -286,7 +382,23 @@ export function* ptepGetAndClear(ctx: Ctx, _mm: Mm, ptep: PtePtr): KGen<number> 
   assertPtlHeld(ctx, t, 'ptep_get_and_clear()');
   const old = readEntryWord(ctx, ptep, 'ptep_get_and_clear()', 'pte');
   ctx.k.mem.write(entryPa(ctx, ptep), ctx.k.arch.pteEmpty, Tag.pte);
+  pageTableCheckPteClear(ctx, t.mm, old);
+  if (!ctx.k.arch.pteNone(old)) tlbNoteLeafCleared(ctx, ptep, 'ptep_get_and_clear()');
   return old;
+}
+
+/**
+ * pte_clear() — arch pgtable.h: clear a PTE without returning it and, unlike
+ * ptep_clear(), without page_table_check accounting (see page-table-check.ts).
+ */
+export function* pteClear(ctx: Ctx, _mm: Mm, ptep: PtePtr): KGen {
+  yield ctx.step(`pte_clear(${ptep.table.label}[${ptep.index}])`, entryObj(ctx, ptep));
+  const t = ctx.k.pt.deref(ctx, ptep.table, 'pte_clear()');
+  assertPtlHeld(ctx, t, 'pte_clear()');
+  const old = readEntryWord(ctx, ptep, 'pte_clear()', 'pte');
+  ctx.k.mem.write(entryPa(ctx, ptep), ctx.k.arch.pteEmpty, Tag.pte);
+  pageTableCheckNoteRawClear(ctx, t.mm, old);
+  if (!ctx.k.arch.pteNone(old)) tlbNoteLeafCleared(ctx, ptep, 'pte_clear()');
 }
 
 function assertPmdLocked(ctx: Ctx, mm: Mm, pmdp: PmdPtr, what: string): void {
@@ -323,7 +435,9 @@ export function* pmdPopulate(ctx: Ctx, mm: Mm, pmdp: PmdPtr, tablePa: number): K
 export function* setPmdHuge(ctx: Ctx, mm: Mm, pmdp: PmdPtr, pfn: number): KGen {
   yield ctx.step(`set_pmd_at(${pmdKey(pmdp)}, huge)`, entryObj(ctx, pmdp));
   assertPmdLocked(ctx, mm, pmdp, 'set_pmd_at()');
-  writePmd(ctx, pmdp, ctx.k.arch.mkPmdHuge(pfn));
+  const huge = ctx.k.arch.mkPmdHuge(pfn);
+  pageTableCheckPmdSet(ctx, mm, ctx.k.mem.read(entryPa(ctx, pmdp)).value, huge);
+  writePmd(ctx, pmdp, huge);
 }
 
 /** pmdp_huge_get_and_clear() / pmd_clear() under pmd_lock. */
@@ -334,6 +448,10 @@ export function* pmdpGetAndClear(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen<PmdVal> {
   const old = pmdValOf(ctx, ctx.k.mem.read(entryPa(ctx, pmdp)).value);
   writePmd(ctx, pmdp, ctx.k.arch.pmdEmpty);
   if (old.table) ctx.k.note(`pmd ${pmdKey(pmdp)} cleared: ${old.table.label} detached`);
+  if (ctx.k.arch.pmdTransHuge(old.raw)) {
+    pageTableCheckPmdClear(ctx, mm, old.raw);
+    tlbNoteLeafCleared(ctx, pmdp, 'pmdp_huge_get_and_clear()');
+  }
   return old;
 }
 
@@ -345,8 +463,38 @@ export function* pmdClearUnlocked(ctx: Ctx, pmdp: PmdPtr): KGen<PmdVal> {
   yield ctx.step(`pmd_clear(${pmdKey(pmdp)})`, entryObj(ctx, pmdp));
   ctx.k.pt.deref(ctx, pmdp.table, 'pmd_clear()');
   const old = pmdValOf(ctx, ctx.k.mem.read(entryPa(ctx, pmdp)).value);
-  writePmd(ctx, pmdp, ctx.k.arch.pmdEmpty);
+  yield* writePmdClear(ctx, pmdp, old.raw);
   return old;
+}
+
+/**
+ * The stores of pmd_clear(): one, or — where the pmd is two 32-bit halves —
+ * native_pmd_clear() (arch/x86/include/asm/pgtable-3level.h): pmd_low = 0,
+ * smp_wmb(), pmd_high = 0, a second step. (set_pmd() and
+ * pmdp_get_and_clear() are single 64-bit cmpxchg stores there: pxx_xchg64.)
+ */
+function* writePmdClear(ctx: Ctx, pmdp: PmdPtr, oldRaw: number): KGen {
+  const c = ctx.k.config;
+  if (!(c.pmdLowHigh && c.levels > 2)) {
+    writePmd(ctx, pmdp, ctx.k.arch.pmdEmpty);
+    return;
+  }
+  writePmd(ctx, pmdp, pmdHigh(oldRaw) * HALF);
+  yield ctx.step(`pmd_clear(${pmdKey(pmdp)}): pmd_high = 0`, entryObj(ctx, pmdp));
+  writePmd(ctx, pmdp, ctx.k.arch.pmdEmpty);
+}
+
+/**
+ * pmd_clear() under pmd_lock — e.g. mm/pt_reclaim.c try_get_and_clear_pmd()
+ * and try_to_free_pte() (v6.14): the caller took the table's pmd value first.
+ */
+export function* pmdClear(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen {
+  yield ctx.step(`pmd_clear(${pmdKey(pmdp)})`, entryObj(ctx, pmdp));
+  ctx.k.pt.deref(ctx, pmdp.table, 'pmd_clear()');
+  assertPmdLocked(ctx, mm, pmdp, 'pmd_clear()');
+  const old = pmdValOf(ctx, ctx.k.mem.read(entryPa(ctx, pmdp)).value);
+  if (old.table) ctx.k.note(`pmd ${pmdKey(pmdp)} cleared: ${old.table.label} detached`);
+  yield* writePmdClear(ctx, pmdp, old.raw);
 }
 
 /**

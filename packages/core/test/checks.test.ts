@@ -910,6 +910,7 @@ const TESTED_BY_THEIR_OWNERS = [
   'secondary-mmu-stale',
   'page-table-check',
   'torn-pmd-read',
+  'wrong-page',
 ];
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

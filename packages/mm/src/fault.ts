@@ -26,6 +26,7 @@ import {
   type Vma,
 } from '@ptlab/core';
 import { folioMapped } from './folio.js';
+import { hugetlbFault } from './hugetlb.js';
 
 /** vm_fault_t results the model distinguishes. */
 export type VmFault =
@@ -52,7 +53,13 @@ export function* handleUserFault(ctx: Ctx, mm: Mm, addr: number, write: boolean)
         yield* downRead(ctx, mm.mmapLock);
         const vma = mm.vmaAt(addr);
         let r: VmFault = 'VM_FAULT_SIGBUS';
-        if (vma) r = yield* ctx.call('handle_mm_fault', handlePteFault(ctx, vma, addr, write));
+        // The arch's fault handler may look at the page tables itself first (sparc64 get_user_insn()).
+        const archHook = ctx.k.arch.beforeHandleMmFault;
+        if (vma && archHook) yield* archHook.call(ctx.k.arch, ctx, vma, addr, write);
+        // handle_mm_fault(): hugetlb vmas go to hugetlb_fault().
+        if (vma?.flags.hugetlb)
+          r = yield* ctx.call('handle_mm_fault', hugetlbFault(ctx, vma, addr));
+        else if (vma) r = yield* ctx.call('handle_mm_fault', handlePteFault(ctx, vma, addr, write));
         yield* upRead(ctx, mm.mmapLock);
         if (r === 0) return true;
         if (r === 'VM_FAULT_SIGBUS' || r === 'VM_FAULT_OOM') return false;
@@ -135,7 +142,13 @@ function* finishFault(
 }
 
 /** do_set_pmd() — mm/memory.c: map a PMD-sized folio with a huge pmd if the pmd is still none. */
-function* doSetPmd(ctx: Ctx, vma: Vma, addr: number, pmdp: PmdPtr, folio: Folio): KGen<VmFault> {
+export function* doSetPmd(
+  ctx: Ctx,
+  vma: Vma,
+  addr: number,
+  pmdp: PmdPtr,
+  folio: Folio,
+): KGen<VmFault> {
   const PMD_SIZE = pmdSize(ctx);
   const haddr = addr - (addr % PMD_SIZE);
   const ptesPerPmd = ctx.k.config.PTRS_PER_PTE;

@@ -1,4 +1,4 @@
-import type { Ctx, Folio, KGen } from '@ptlab/core';
+import { type Ctx, type Folio, type KGen, pageTableCheckZero } from '@ptlab/core';
 
 const folioObj = (f: Folio): string => `folio:${f.id}`;
 
@@ -15,6 +15,9 @@ export function* folioPut(ctx: Ctx, folio: Folio, nr = 1): KGen {
   yield ctx.step(`folio_put(${folio.id})`, folioObj(folio));
   folio.refcount -= nr;
   if (folio.refcount < 0) throw new Error(`${folio.id}: refcount below zero`);
+  // The last reference: the folio goes back to the allocator (free_pages_prepare()).
+  if (folio.refcount === 0)
+    pageTableCheckZero(ctx, folio.pfn, folio.nrPages, `free of ${folio.id}`);
 }
 
 /** folio_get() + folio_add_file_rmap_pte()/pmd(): account one new mapping. */

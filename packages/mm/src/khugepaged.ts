@@ -7,6 +7,7 @@ import {
   type Mm,
   mmDecNrPtes,
   type PmdPtr,
+  pageTableCheckPteClearRange,
   pmdLock,
   pmdOffset,
   pmdpCollapseFlush,
@@ -22,7 +23,11 @@ import {
   upWrite,
 } from '@ptlab/core';
 import { mmuNotifierInvalidateRangeEnd, mmuNotifierInvalidateRangeStart } from './mmu-notifier.js';
-import { RETRACT_FREES_IMMEDIATELY } from './mutants.js';
+import {
+  RETRACT_FREES_IMMEDIATELY,
+  RETRACT_WITHOUT_MMU_NOTIFIER,
+  RETRACT_WITHOUT_RECHECK,
+} from './mutants.js';
 
 /** enum scan_result (subset) — mm/khugepaged.c */
 export type ScanResult =
@@ -30,7 +35,14 @@ export type ScanResult =
   | 'SCAN_PMD_NULL'
   | 'SCAN_PMD_NONE'
   | 'SCAN_PMD_MAPPED'
-  | 'SCAN_FAIL';
+  | 'SCAN_FAIL'
+  | 'SCAN_PTE_NON_PRESENT'
+  | 'SCAN_PTE_UFFD_WP'
+  | 'SCAN_PTE_MAPPED_HUGEPAGE'
+  | 'SCAN_PAGE_NULL'
+  | 'SCAN_PAGE_COMPOUND'
+  | 'SCAN_VMA_CHECK'
+  | 'SCAN_TRUNCATED';
 
 /** find_pmd_or_thp_or_none() — mm/khugepaged.c */
 export function* findPmdOrThpOrNone(
@@ -84,15 +96,24 @@ function* retract(ctx: Ctx, mapping: AddressSpace, pgoff: number): KGen {
     // uffd-wp may have installed pte markers: keep the small mappings.
     if (vma.flags.uffdWp) continue;
 
-    yield* mmuNotifierInvalidateRangeStart(ctx, mm, addr, addr + PMD_SIZE);
+    // "PTEs were notified when unmapped; but now for the PMD?" (v1 had no notifier here).
+    const notify = !ctx.k.has(RETRACT_WITHOUT_MMU_NOTIFIER);
+    if (notify) yield* mmuNotifierInvalidateRangeStart(ctx, mm, addr, addr + PMD_SIZE);
     const pml = yield* pmdLock(ctx, mm, pmdp);
     const ptl = pteLockptr(ctx, mm, yield* pmdpGet(ctx, pmdp));
     if (ptl !== pml) yield* spinLock(ctx, ptl, SINGLE_DEPTH_NESTING);
 
     // Repeat the checks under ptl: a racing UFFDIO ioctl or COW could have populated the table.
+    // (v1 did not: it trusted the checks made before taking the locks.)
     let skipped = false;
-    yield ctx.step('recheck anon_vma, userfaultfd_wp under ptl', `vma:${mm.id}:${vma.start}`, 'r');
-    if (vma.anonVma || vma.flags.uffdWp) skipped = true;
+    if (!ctx.k.has(RETRACT_WITHOUT_RECHECK)) {
+      yield ctx.step(
+        'recheck anon_vma, userfaultfd_wp under ptl',
+        `vma:${mm.id}:${vma.start}`,
+        'r',
+      );
+      if (vma.anonVma || vma.flags.uffdWp) skipped = true;
+    }
     let pgt = null;
     if (!skipped) {
       pgt = yield* pmdpCollapseFlush(ctx, vma, addr, pmdp);
@@ -100,10 +121,14 @@ function* retract(ctx: Ctx, mapping: AddressSpace, pgoff: number): KGen {
     }
     if (ptl !== pml) yield* spinUnlock(ctx, ptl);
     yield* spinUnlock(ctx, pml);
-    yield* mmuNotifierInvalidateRangeEnd(ctx, mm, addr, addr + PMD_SIZE);
+    if (notify) yield* mmuNotifierInvalidateRangeEnd(ctx, mm, addr, addr + PMD_SIZE);
 
     if (pgt?.table) {
       mmDecNrPtes(ctx, mm);
+      yield* ctx.call(
+        'page_table_check_pte_clear_range',
+        pageTableCheckPteClearRange(ctx, mm, pgt.table),
+      );
       if (ctx.k.has(RETRACT_FREES_IMMEDIATELY))
         yield* ctx.call('pte_free', ctx.k.arch.pteFree(ctx, mm, pgt.table.pa));
       else yield* ctx.call('pte_free_defer', ctx.k.arch.pteFreeDefer(ctx, mm, pgt.table.pa));

@@ -46,4 +46,25 @@ export async function runCellTask(t: CellTask): Promise<CellOutcome> {
   }
 }
 
+/** A mutant on one config: scenarios in order, stopping at the first that kills it unless `all`. */
+export interface MutantGroupTask {
+  readonly ref: PortRef;
+  readonly configId: string;
+  readonly scenarios: readonly ValidScenario[];
+  readonly mutant: Mutant;
+  readonly seed: number;
+  readonly all: boolean;
+}
+
+export async function runMutantGroup(g: MutantGroupTask): Promise<CellOutcome[]> {
+  const out: CellOutcome[] = [];
+  for (const scenario of g.scenarios) {
+    const r = await runCellTask({ ref: g.ref, configId: g.configId, scenario, mutant: g.mutant, seed: g.seed });
+    out.push(r);
+    if (r.error) break;
+    if (!g.all && g.mutant.expect === 'caught' && r.result === 'fail') break;
+  }
+  return out;
+}
+
 export default runCellTask;

@@ -169,6 +169,7 @@ export async function runCli(
       120_000,
     )
     .option('--no-mutants', 'skip the mutant runs')
+    .option('--all-mutant-cells', 'run every cell of every mutant (default: per config, until its first kill)')
     .option('--no-progress', 'no progress bar')
     .action(async (o) => {
       const ports = await resolvePorts(o.archModule);
@@ -195,6 +196,7 @@ export async function runCli(
           workers: o.workers,
           cellTimeoutMs: o.cellTimeout,
           mutants: o.mutants,
+          allMutantCells: Boolean(o.allMutantCells),
           progress: o.progress,
         },
         io.out,

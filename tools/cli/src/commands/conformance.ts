@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { mutantApplies, mutantCatalogue, type ValidScenario } from '@ptlab/conformance';
 import { type ScenarioError, UsageError } from '@ptlab/core';
 import cliProgress from 'cli-progress';
-import type { CellOutcome, CellTask } from '../cell-worker.js';
+import type { CellOutcome } from '../cell-worker.js';
 import { junitXml } from '../junit.js';
-import { runCells } from '../pool.js';
+import { type Unit, runUnits } from '../pool.js';
 import type { LoadedPort } from '../registry.js';
 
 export interface ConformanceOptions {
@@ -17,6 +17,8 @@ export interface ConformanceOptions {
   readonly workers: number;
   readonly cellTimeoutMs: number;
   readonly mutants: boolean;
+  /** Run every cell of every mutant, not only until its first kill per config. */
+  readonly allMutantCells: boolean;
   readonly progress: boolean;
 }
 
@@ -49,15 +51,14 @@ export async function runConformanceCommand(
   const chosen = o.archs.length ? configs.filter((c) => o.archs.includes(c.config.id)) : configs;
   const catalogue = o.mutants ? mutantCatalogue(ports.map((p) => p.port)) : [];
 
-  const tasks: CellTask[] = [];
+  const units: Unit[] = [];
   for (const { p, config } of chosen)
     for (const scenario of scenarios)
-      tasks.push({ ref: p.ref, configId: config.id, scenario, mutant: null, seed: o.seed });
+      units.push({ kind: 'cell', task: { ref: p.ref, configId: config.id, scenario, mutant: null, seed: o.seed } });
   for (const m of catalogue) {
     for (const { p, config } of chosen) {
       if (!mutantApplies(m, config)) continue;
-      for (const scenario of scenarios)
-        tasks.push({ ref: p.ref, configId: config.id, scenario, mutant: m, seed: o.seed });
+      units.push({ kind: 'mutant', task: { ref: p.ref, configId: config.id, scenarios, mutant: m, seed: o.seed, all: o.allMutantCells } });
     }
   }
 
@@ -66,33 +67,30 @@ export async function runConformanceCommand(
       ? new cliProgress.SingleBar(
           {
             stream: process.stderr,
-            format: 'conformance [{bar}] {value}/{total} cells | {eta_formatted} left | {last}',
+            format: 'conformance [{bar}] {value}/{total} | {eta_formatted} left | {last}',
             hideCursor: true,
           },
           cliProgress.Presets.shades_classic,
         )
       : null;
-  bar?.start(tasks.length, 0, { last: '' });
+  bar?.start(units.length, 0, { last: '' });
   let done = 0;
   let lastPct = -1;
   const t0 = performance.now();
-  const results = await runCells(
-    tasks,
-    { workers: o.workers, cellTimeoutMs: o.cellTimeoutMs },
-    (r) => {
-      done++;
-      if (bar)
-        bar.update(done, { last: `${r.arch} ${r.scenario}${r.mutant ? ` [${r.mutant}]` : ''}` });
-      else if (o.progress) {
-        const pct = Math.floor((done * 10) / tasks.length);
-        if (pct !== lastPct) {
-          lastPct = pct;
-          err(`conformance: ${done}/${tasks.length} cells`);
-        }
+  const grouped = await runUnits(units, { workers: o.workers, cellTimeoutMs: o.cellTimeoutMs }, (rs) => {
+    done++;
+    const r = rs[rs.length - 1];
+    if (bar) bar.update(done, { last: r ? `${r.arch} ${r.scenario}${r.mutant ? ` [${r.mutant}]` : ''}` : '' });
+    else if (o.progress) {
+      const pct = Math.floor((done * 10) / units.length);
+      if (pct !== lastPct) {
+        lastPct = pct;
+        err(`conformance: ${done}/${units.length} units`);
       }
-    },
-  );
+    }
+  });
   bar?.stop();
+  const results = grouped.flat();
   const elapsedMs = Math.round(performance.now() - t0);
 
   // Traces for failing cells.
@@ -133,7 +131,7 @@ export async function runConformanceCommand(
   const cols = chosen.map((c) => c.config.id);
   const w = Math.max(...scenarios.map((s) => s.id.length), 8);
   out(
-    `ptlab conformance: ${scenarios.length} scenarios x ${cols.length} arch configs${o.mutants ? ` + ${catalogue.length} mutants` : ''}, seed ${o.seed}, ${tasks.length} cells in ${(elapsedMs / 1000).toFixed(1)} s`,
+    `ptlab conformance: ${scenarios.length} scenarios x ${cols.length} arch configs${o.mutants ? ` + ${catalogue.length} mutants` : ''}, seed ${o.seed}, ${results.length} cells in ${(elapsedMs / 1000).toFixed(1)} s`,
   );
   out('');
   for (const [i, c] of cols.entries()) out(`  [${String(i + 1).padStart(2)}] ${c}`);

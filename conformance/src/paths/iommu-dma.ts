@@ -1,0 +1,26 @@
+import { ModelError, type SecondaryMmu } from '@ptlab/core';
+import { iommuDmaRead } from '@ptlab/mm';
+import { z } from 'zod';
+import { addrSchema, mmOf, scenarioAddr } from './common.js';
+import type { World } from './types.js';
+import { definePath } from './types.js';
+
+/** The mm's secondary MMU (mms.<id>.secondaryMmu in the scenario). */
+function smmuOf(w: World, id: string): SecondaryMmu {
+  const n = mmOf(w, id).notifiers.find((x) => x.name === `iommu(${id})`);
+  if (!n) throw new ModelError('conformance', `mm "${id}" has no secondaryMmu`);
+  return n as SecondaryMmu;
+}
+
+export const iommuDma = definePath({
+  description:
+    "a device reading addrs through an IOMMU that walks the mm's page tables and caches what it walked (paging-structure cache, IOTLB); page requests are served as faults",
+  kernel:
+    'IOMMU SVA translation; iommu_sva_handle_iopf() → handle_mm_fault() — drivers/iommu/iommu-sva.c',
+  args: z.strictObject({ mm: z.string(), addrs: z.array(addrSchema).min(1).max(4) }),
+  run: (w, a) =>
+    function* (ctx) {
+      const smmu = smmuOf(w, a.mm);
+      for (const addr of a.addrs) yield* iommuDmaRead(ctx, smmu, scenarioAddr(w, addr));
+    },
+});

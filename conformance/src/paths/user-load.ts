@@ -1,0 +1,30 @@
+import { ModelError } from '@ptlab/core';
+import { userLoad as load, tlbWarm } from '@ptlab/mm';
+import { z } from 'zod';
+import { addrSchema, mmOf, scenarioAddr } from './common.js';
+import { definePath } from './types.js';
+
+export const userLoad = definePath({
+  description:
+    "a user program reading addrs in turn: TLB hit, or hardware walk filling the TLB, or page fault and retry; each read must reach the page the mapping holds. `warm`: addresses the program touched before the scenario starts, whose translations its CPU's TLB already holds",
+  kernel:
+    'the CPU: TLB lookup / page walk; do_user_addr_fault() → handle_mm_fault() — arch/x86/mm/fault.c, mm/memory.c',
+  args: z.strictObject({
+    mm: z.string(),
+    addrs: z.array(addrSchema).min(1).max(4),
+    warm: z.array(addrSchema).max(4).default([]),
+  }),
+  mmOf: (a) => a.mm,
+  run: (w, a) =>
+    function* (ctx) {
+      const mm = mmOf(w, a.mm);
+      // Before this task's first step: set-up, like the scenario's page tables.
+      for (const addr of a.warm)
+        if (!tlbWarm(ctx, mm, scenarioAddr(w, addr)))
+          throw new ModelError(
+            'conformance',
+            `user_load warm: nothing maps ${JSON.stringify(addr)}`,
+          );
+      for (const addr of a.addrs) yield* load(ctx, mm, scenarioAddr(w, addr));
+    },
+});

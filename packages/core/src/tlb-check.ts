@@ -1,0 +1,114 @@
+/**
+ * The CPU side of TLB coherency: what a TLB entry was filled from, and the
+ * `stale-tlb` check. A path may clear a PTE and flush later (khugepaged's
+ * ptep_clear() leaves the flush to pmdp_collapse_flush(), zap batches it in an
+ * mmu_gather), so a CPU using a stale entry while the clearing path is still
+ * running is legal; once that path has finished, every CPU that cached the
+ * entry must have been flushed (flush_tlb_range()/flush_tlb_mm() drop entries,
+ * tlb.ts). Using one after that is the finding.
+ */
+import { bug, type RelatedEvent } from './checks.js';
+import type { Ctx } from './context.js';
+import type { Cpu, TlbEntry } from './cpu.js';
+import type { Mm } from './mm.js';
+import type { EntryPtr } from './pgtable.js';
+
+/** What the hardware walk found: a leaf entry (PTE or huge pmd) and the page it maps. */
+export interface Translation {
+  /** pfn of the page containing the address. */
+  readonly pfn: number;
+  /** The leaf entry's value. */
+  readonly entry: number;
+  /** Where the leaf entry lives: a PTE slot, or the pmd slot of a huge pmd. */
+  readonly src: EntryPtr;
+  /** Mapped by a huge pmd (the TLB entry covers the whole PMD-sized range). */
+  readonly huge: boolean;
+}
+
+interface EntryMeta {
+  readonly src: EntryPtr;
+  readonly huge: boolean;
+  readonly size: number;
+  readonly filledAt: RelatedEvent;
+  /** Set when the leaf entry this TLB entry came from was cleared. */
+  clearedBy: { readonly cpu: Cpu; readonly at: RelatedEvent } | null;
+}
+
+const meta = new WeakMap<TlbEntry, EntryMeta>();
+
+function keyOf(mm: Mm, vaddr: number, huge: boolean): string {
+  return `${mm.id}:${vaddr}${huge ? ':huge' : ''}`;
+}
+
+/** Fill this CPU's TLB with `tr` for the page (or huge page) containing `addr`. */
+export function tlbFill(ctx: Ctx, mm: Mm, addr: number, tr: Translation): TlbEntry {
+  const c = ctx.k.config;
+  const size = tr.huge ? c.PTRS_PER_PTE * c.PAGE_SIZE : c.PAGE_SIZE;
+  const vaddr = addr - (addr % size);
+  const pfn = tr.pfn - Math.floor((addr - vaddr) / c.PAGE_SIZE);
+  const e: TlbEntry = { mm, vaddr, pfn, pteVal: tr.entry };
+  meta.set(e, {
+    src: tr.src,
+    huge: tr.huge,
+    size,
+    filledAt: ctx.here(`TLB fill 0x${vaddr.toString(16)}`),
+    clearedBy: null,
+  });
+  ctx.cpu.tlb.set(keyOf(mm, vaddr, tr.huge), e);
+  return e;
+}
+
+/** The entry this CPU's TLB holds for `addr`, and the pfn it translates `addr` to. */
+export function tlbLookup(ctx: Ctx, mm: Mm, addr: number): { entry: TlbEntry; pfn: number } | null {
+  const c = ctx.k.config;
+  const page = addr - (addr % c.PAGE_SIZE);
+  const small = ctx.cpu.tlb.get(keyOf(mm, page, false));
+  if (small) return { entry: small, pfn: small.pfn };
+  const hsize = c.PTRS_PER_PTE * c.PAGE_SIZE;
+  const h = ctx.cpu.tlb.get(keyOf(mm, addr - (addr % hsize), true));
+  if (h) return { entry: h, pfn: h.pfn + Math.floor((addr - h.vaddr) / c.PAGE_SIZE) };
+  return null;
+}
+
+/** The leaf entry a TLB entry was filled from (for reports and tests). */
+export function tlbEntrySource(e: TlbEntry): EntryPtr | undefined {
+  return meta.get(e)?.src;
+}
+
+/**
+ * A leaf entry (PTE or huge pmd) at `src` was cleared: every CPU's TLB entry
+ * filled from it is now stale until a flush drops it. Called by the clearing
+ * primitives (ptep_get_and_clear(), pte_clear(), pmdp_huge_get_and_clear()).
+ */
+export function tlbNoteLeafCleared(ctx: Ctx, src: EntryPtr, what: string): void {
+  for (const cpu of ctx.k.cpus) {
+    for (const e of cpu.tlb.values()) {
+      const m = meta.get(e);
+      if (!m || m.clearedBy) continue;
+      if (m.src.table.pa === src.table.pa && m.src.table.gen === src.table.gen)
+        if (m.src.index === src.index)
+          m.clearedBy = {
+            cpu: ctx.cpu,
+            at: ctx.here(`${what} of ${src.table.label}[${src.index}]`),
+          };
+    }
+  }
+}
+
+/**
+ * The CPU uses a TLB entry (a TLB hit). If the entry's leaf was cleared by a
+ * path that has since finished and no flush dropped the entry, that is the
+ * `stale-tlb` finding.
+ */
+export function tlbUse(ctx: Ctx, e: TlbEntry): void {
+  const m = meta.get(e);
+  if (!m?.clearedBy) return;
+  const { cpu, at } = m.clearedBy;
+  const clearer = ctx.k.tasks.find((t) => t.ctx.cpu === cpu);
+  if (!clearer?.done) return;
+  bug(
+    'stale-tlb',
+    `${ctx.cpu.name} ${ctx.fn}: uses its TLB entry 0x${e.vaddr.toString(16)} -> pfn ${e.pfn} (filled at step ${m.filledAt.step} from ${m.src.table.label}[${m.src.index}]), but that ${m.huge ? 'huge pmd' : 'PTE'} was cleared at step ${at.step} by ${at.cpu} ${at.fn} (${at.what}), and ${at.cpu} ${clearer.name} has finished without a TLB flush reaching ${ctx.cpu.name}`,
+    [m.filledAt, at],
+  );
+}

@@ -1,0 +1,138 @@
+/**
+ * CONFIG_PAGE_TABLE_CHECK (src/page-table-check.ts, mm/page_table_check.c):
+ * set_pte_at()/set_pmd_at() count the pages they map, ptep_get_and_clear()
+ * and a huge pmd clear un-count them, a raw pte_clear() does not, and a page
+ * freed while counted is a BUG ("[PATCH v3 10/13 fix2]" in seeds/004).
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  type Ctx,
+  type Folio,
+  type Kernel,
+  type KGen,
+  type Mm,
+  pageTableCheckCounters,
+  pageTableCheckPteClearRange,
+  pageTableCheckZero,
+  pmdLock,
+  pmdOffset,
+  pmdpGet,
+  pmdpGetAndClear,
+  pteClear,
+  pteOffsetMapLock,
+  ptepGetAndClear,
+  pteUnmapUnlock,
+  runToEnd,
+  setPmdHuge,
+  spinUnlock,
+} from '../src/index.js';
+import { catchBug, mapPage, newKernel, pmdAddr, populate, TEST_CONFIG } from './helpers.js';
+
+const ADDR = pmdAddr(1) + 3 * TEST_CONFIG.PAGE_SIZE;
+
+/** A shmem page mapped at ADDR by a PTE (counted as a file mapping). */
+function world(pageTableCheck = true): { k: Kernel; mm: Mm; folio: Folio; pa: number } {
+  const k = newKernel({ pageTableCheck });
+  const mm = k.createMm('A');
+  const file = k.createFile('shm', true);
+  const folio = k.createFolio('shm@3', 0, file, 3);
+  const { pa } = populate(k, mm, ADDR);
+  mapPage(k, mm, ADDR, folio.pfn);
+  return { k, mm, folio, pa };
+}
+
+/** Under the ptl: clear the PTE with ptep_clear() or with a raw pte_clear(). */
+function* clear(ctx: Ctx, mm: Mm, how: 'ptep_clear' | 'pte_clear'): KGen {
+  const m = yield* pteOffsetMapLock(ctx, mm, pmdOffset(ctx, mm, ADDR), ADDR);
+  if (!m) throw new Error('no table');
+  if (how === 'ptep_clear') yield* ptepGetAndClear(ctx, mm, m.pte);
+  else yield* pteClear(ctx, mm, m.pte);
+  yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
+}
+
+/** The page goes back to the allocator: free_pages_prepare() → __page_table_check_zero(). */
+function free(k: Kernel, folio: Folio) {
+  return catchBug(() =>
+    pageTableCheckZero(k.boot, folio.pfn, folio.nrPages, `free of ${folio.id}`),
+  );
+}
+
+describe('check page-table-check', () => {
+  it('fires', () => {
+    // khugepaged's step 2 with pte_clear(): the page stays counted as mapped.
+    const { k, mm, folio } = world();
+    runToEnd(clear(k.boot, mm, 'pte_clear'));
+    const f = free(k, folio);
+    expect(f?.check).toBe('page-table-check');
+    expect(f?.message).toMatch(
+      /BUG at free of shm@3: pfn \d+ freed with anon_map_count=0 file_map_count=1: its mapping was removed at step \d+ by boot .*pte_clear\(\), which does not un-count it/,
+    );
+  });
+
+  it('stays silent', () => {
+    const { k, mm, folio } = world();
+    expect(pageTableCheckCounters(k, folio.pfn)).toEqual({ anon: 0, file: 1 });
+    runToEnd(clear(k.boot, mm, 'ptep_clear'));
+    expect(pageTableCheckCounters(k, folio.pfn)).toEqual({ anon: 0, file: 0 });
+    expect(free(k, folio)).toBeNull();
+  });
+
+  it('stays silent: a config without CONFIG_PAGE_TABLE_CHECK counts nothing', () => {
+    const { k, mm, folio } = world(false);
+    runToEnd(clear(k.boot, mm, 'pte_clear'));
+    expect(pageTableCheckCounters(k, folio.pfn)).toEqual({ anon: 0, file: 0 });
+    expect(free(k, folio)).toBeNull();
+  });
+
+  it('stays silent: page_table_check_pte_clear_range() un-counts what a detached table still maps', () => {
+    const { k, mm, folio } = world();
+    const ctx = k.boot;
+    const pmdp = pmdOffset(ctx, mm, ADDR);
+    const table = runToEnd(
+      (function* () {
+        const pml = yield* pmdLock(ctx, mm, pmdp);
+        const old = yield* pmdpGetAndClear(ctx, mm, pmdp);
+        yield* spinUnlock(ctx, pml);
+        return old.table;
+      })(),
+    );
+    runToEnd(pageTableCheckPteClearRange(ctx, mm, table));
+    expect(free(k, folio)).toBeNull();
+  });
+
+  it('fires: a huge pmd counts every subpage, and the THP is freed while still mapped', () => {
+    const k = newKernel({ pageTableCheck: true });
+    const mm = k.createMm('A');
+    const thp = k.createFolio(
+      'THP',
+      Math.log2(TEST_CONFIG.PTRS_PER_PTE),
+      k.createFile('s', true),
+      0,
+    );
+    const ctx = k.boot;
+    const pmdp = pmdOffset(ctx, mm, pmdAddr(2));
+    runToEnd(
+      (function* () {
+        const pml = yield* pmdLock(ctx, mm, pmdp);
+        yield* setPmdHuge(ctx, mm, pmdp, thp.pfn);
+        yield* spinUnlock(ctx, pml);
+      })(),
+    );
+    expect(pageTableCheckCounters(k, thp.pfn + 511)).toEqual({ anon: 0, file: 1 });
+    const f = free(k, thp);
+    expect(f?.check).toBe('page-table-check');
+    expect(f?.message).toMatch(
+      /pfn \d+ freed with anon_map_count=0 file_map_count=1: counted at step/,
+    );
+    // Clearing the huge pmd un-counts all of them.
+    runToEnd(
+      (function* () {
+        const pml = yield* pmdLock(ctx, mm, pmdp);
+        expect(ctx.k.arch.pmdTransHuge((yield* pmdpGet(ctx, pmdp)).raw)).toBe(true);
+        yield* pmdpGetAndClear(ctx, mm, pmdp);
+        yield* spinUnlock(ctx, pml);
+      })(),
+    );
+    expect(free(k, thp)).toBeNull();
+  });
+});

@@ -1,0 +1,323 @@
+/**
+ * hugetlbfs mappings, as far as their page-table walks go: the hugetlb fault
+ * (huge_pte_alloc()), the GUP lookup (huge_pte_offset()) and the unmap at
+ * exit. Where a huge page size lives at PTE level (sparc64 64K, arm64
+ * CONT_PTE, powerpc 8xx 16K/512K), the arch's huge_pte_alloc() and
+ * huge_pte_offset() go through pte_alloc_huge()/pte_offset_huge(), which take
+ * no rcu_read_lock(): "[PATCH v2 ../23] <arch>/hugetlb: pte_alloc_huge()
+ * pte_offset_huge()" in seeds/004. hugetlb page tables are never retracted by
+ * khugepaged; they are freed by free_pgtables() under mmap_lock held for write,
+ * which every path here excludes by holding mmap_lock for read.
+ *
+ * Not modelled: the hugetlb_fault_mutex (the page-cache lookup, and the
+ * allocation and insertion of a new huge folio when it is absent, are one
+ * atomic step instead), the hugetlb vma lock (it guards PMD sharing, which
+ * PTE-level sizes never do), reservations, anonymous/private hugetlb (COW),
+ * hugetlb rss (hugetlb_count_add()).
+ */
+import {
+  type Ctx,
+  downRead,
+  downWrite,
+  type Folio,
+  type KGen,
+  type Mm,
+  type PmdPtr,
+  type PtePtr,
+  pmdLockptr,
+  pmdOffset,
+  pmdpGet,
+  pmdpGetAndClear,
+  pmdSize,
+  ptepGet,
+  ptepGetAndClear,
+  ptlOfTable,
+  type SpinLock,
+  scanPtes,
+  setPmdHuge,
+  setPteAt,
+  spinLock,
+  spinUnlock,
+  upRead,
+  upWrite,
+  type Vma,
+} from '@ptlab/core';
+import type { VmFault } from './fault.js';
+import { folioMapped, folioPut, folioUnmapped, tryGrabFolio } from './folio.js';
+
+/** Bound on GUP's fault-and-retry loop, as in fault.ts. */
+const MAX_RETRIES = 4;
+
+/**
+ * huge_page_size(hstate_vma(vma)) — include/linux/hugetlb.h. The model gives
+ * every hugetlbfs mapping one hstate: the arch's first PTE-level hugetlb size
+ * (ArchImpl.hugetlbPteSizes[0]), or PMD_SIZE where it has none.
+ */
+export function hugePageSize(ctx: Ctx): number {
+  return ctx.k.arch.hugetlbPteSizes[0] ?? pmdSize(ctx);
+}
+
+/** Is the hstate mapped by a pmd (PMD_SIZE and up) rather than by PTEs? */
+function pmdLevel(ctx: Ctx, size: number): boolean {
+  return size >= pmdSize(ctx);
+}
+
+/** The pointer huge_pte_alloc()/huge_pte_offset() return for a PMD-level size is the pmd itself. */
+function asPmdp(mm: Mm, ptep: PtePtr): PmdPtr {
+  return { table: ptep.table, index: ptep.index, mm };
+}
+
+/**
+ * huge_pte_lockptr() — include/linux/hugetlb.h, in its v6.11+ form ("mm/hugetlb:
+ * fix hugetlb vs. core-mm PT locking"): pmd_lockptr() for PMD-level sizes,
+ * ptep_lockptr() — the ptl of the PTE table holding the entry — below PMD_SIZE.
+ * v6.6-v6.10 took mm->page_table_lock below PMD_SIZE, which no core-mm walker
+ * took; the model uses the fixed form so set_pte_at()'s ptl contract holds.
+ * Without split ptlocks both are mm->page_table_lock.
+ */
+export function hugePteLockptr(ctx: Ctx, mm: Mm, size: number, ptep: PtePtr): SpinLock {
+  if (pmdLevel(ctx, size)) return pmdLockptr(ctx, mm, asPmdp(mm, ptep));
+  return ptlOfTable(ctx, mm, ctx.k.pt.deref(ctx, ptep.table, 'huge_pte_lockptr()'));
+}
+
+/** huge_ptep_get() — include/asm-generic/hugetlb.h: ptep_get(), of the pmd for PMD-level sizes. */
+function* hugePtepGet(ctx: Ctx, mm: Mm, size: number, ptep: PtePtr): KGen<number> {
+  if (pmdLevel(ctx, size)) return (yield* pmdpGet(ctx, asPmdp(mm, ptep))).raw;
+  return yield* ptepGet(ctx, ptep, 'huge_ptep_get()');
+}
+
+/** huge_pte_none() — include/asm-generic/hugetlb.h */
+function hugePteNone(ctx: Ctx, size: number, entry: number): boolean {
+  const a = ctx.k.arch;
+  return pmdLevel(ctx, size) ? a.pmdNone(entry) : a.pteNone(entry);
+}
+
+/** pte_present() of a hugetlb entry. */
+function hugePtePresent(ctx: Ctx, size: number, entry: number): boolean {
+  const a = ctx.k.arch;
+  if (pmdLevel(ctx, size)) return a.pmdPresent(entry) && a.pmdTransHuge(entry);
+  return !a.pteNone(entry) && a.ptePresent(entry);
+}
+
+/**
+ * set_huge_pte_at() — arch hugetlbpage.c: a PMD-level size is one huge pmd;
+ * a PTE-level size writes all size/PAGE_SIZE consecutive PTEs of the huge page
+ * (sparc64 __set_huge_pte_at(), arm64 CONT_PTE, powerpc 8xx), under the ptl.
+ * The arch's size bits (sparc64 _PAGE_SZ64K_4V, arm64 PTE_CONT) are not modelled.
+ */
+function* setHugePteAt(
+  ctx: Ctx,
+  mm: Mm,
+  size: number,
+  ptep: PtePtr,
+  folio: Folio,
+  write: boolean,
+): KGen {
+  if (pmdLevel(ctx, size)) {
+    yield* setPmdHuge(ctx, mm, asPmdp(mm, ptep), folio.pfn);
+    return;
+  }
+  const n = size / ctx.k.config.PAGE_SIZE;
+  for (let i = 0; i < n; i++)
+    yield* setPteAt(
+      ctx,
+      mm,
+      { table: ptep.table, index: ptep.index + i },
+      ctx.k.arch.mkPte(folio.pfn + i, { write }),
+    );
+}
+
+/** huge_ptep_get_and_clear() — arch hugetlbpage.c: clear every entry of the huge page, return the first. */
+function* hugePtepGetAndClear(ctx: Ctx, mm: Mm, size: number, ptep: PtePtr): KGen<number> {
+  if (pmdLevel(ctx, size)) return (yield* pmdpGetAndClear(ctx, mm, asPmdp(mm, ptep))).raw;
+  const n = size / ctx.k.config.PAGE_SIZE;
+  let first = ctx.k.arch.pteEmpty;
+  for (let i = 0; i < n; i++) {
+    const old = yield* ptepGetAndClear(ctx, mm, { table: ptep.table, index: ptep.index + i });
+    if (i === 0) first = old;
+  }
+  return first;
+}
+
+/**
+ * The hugetlbfs folio of the huge page mapped at `haddr`: filemap_lock_hugetlb_folio()'s
+ * lookup, or, when the page cache has none, alloc_hugetlb_folio() (may sleep)
+ * and hugetlb_add_to_page_cache() — mm/hugetlb.c hugetlb_no_page().
+ */
+function* hugetlbFolioFor(ctx: Ctx, vma: Vma, haddr: number, size: number): KGen<Folio | null> {
+  const file = vma.file;
+  if (!file) return null;
+  const idx = vma.pgoff + Math.floor((haddr - vma.start) / ctx.k.config.PAGE_SIZE);
+  yield ctx.step(`filemap_lock_hugetlb_folio(${file.id}, ${idx})`, `pagecache:${file.id}`);
+  const found = file.folioAt(idx);
+  if (found) return found.index === idx ? found : null;
+  ctx.mightSleep('alloc_hugetlb_folio()');
+  const pages = size / ctx.k.config.PAGE_SIZE;
+  return ctx.k.createFolio(`hugetlb ${file.id}@${idx}`, Math.log2(pages), file, idx);
+}
+
+/**
+ * hugetlb_no_page() — mm/hugetlb.c (v6.6), shared mapping: find (or allocate
+ * and add) the folio in the hugetlbfs page cache and lock it, take the huge
+ * ptl, recheck the entry is still none, map the folio, unlock.
+ */
+function* hugetlbNoPage(
+  ctx: Ctx,
+  vma: Vma,
+  haddr: number,
+  size: number,
+  ptep: PtePtr,
+): KGen<VmFault> {
+  const mm = vma.mm;
+  const folio = yield* hugetlbFolioFor(ctx, vma, haddr, size);
+  if (!folio) return 'VM_FAULT_SIGBUS';
+  yield* ctx.call('folio_lock', downWrite(ctx, folio.lock));
+  const ptl = hugePteLockptr(ctx, mm, size, ptep);
+  yield* ctx.call('huge_pte_lock', spinLock(ctx, ptl));
+  const now = yield* hugePtepGet(ctx, mm, size, ptep);
+  if (hugePteNone(ctx, size, now)) {
+    // hugetlb_add_file_rmap(): the reference the page-cache lookup took stays with the mapping.
+    folioMapped(folio);
+    yield* ctx.call('set_huge_pte_at', setHugePteAt(ctx, mm, size, ptep, folio, vma.flags.shared));
+  }
+  yield* spinUnlock(ctx, ptl);
+  yield* upWrite(ctx, folio.lock);
+  return 0;
+}
+
+/**
+ * hugetlb_fault() — mm/hugetlb.c (v6.6): huge_pte_alloc() the entry for the
+ * huge page (NULL only on OOM), read it, and map the page if it is none.
+ * Called with mmap_lock held for read.
+ */
+export function* hugetlbFault(ctx: Ctx, vma: Vma, addr: number): KGen<VmFault> {
+  return yield* ctx.call(
+    'hugetlb_fault',
+    (function* (): KGen<VmFault> {
+      const mm = vma.mm;
+      const size = hugePageSize(ctx);
+      const haddr = addr - (addr % size);
+      const ptep = yield* ctx.call('huge_pte_alloc', ctx.k.arch.hugePteAlloc(ctx, mm, haddr, size));
+      if (!ptep) return 'VM_FAULT_OOM';
+      const entry = yield* hugePtepGet(ctx, mm, size, ptep);
+      if (hugePteNone(ctx, size, entry))
+        return yield* ctx.call('hugetlb_no_page', hugetlbNoPage(ctx, vma, haddr, size, ptep));
+      // Present already: a read fault has nothing more to do (young/dirty updates not modelled).
+      return 0;
+    })(),
+  );
+}
+
+/**
+ * hugetlb_follow_page_mask() — mm/hugetlb.c (v6.6), reached from
+ * follow_page_mask() for a hugetlb vma: hugetlb_walk() = huge_pte_offset(),
+ * then the entry under huge_pte_lock(), grabbing the page if present.
+ */
+export function* hugetlbFollowPageMask(ctx: Ctx, vma: Vma, addr: number): KGen<Folio | null> {
+  return yield* ctx.call(
+    'hugetlb_follow_page_mask',
+    (function* (): KGen<Folio | null> {
+      const mm = vma.mm;
+      const a = ctx.k.arch;
+      const size = hugePageSize(ctx);
+      const haddr = addr - (addr % size);
+      const ptep = yield* ctx.call(
+        'hugetlb_walk',
+        ctx.call('huge_pte_offset', a.hugePteOffset(ctx, mm, haddr, size)),
+      );
+      if (!ptep) return null;
+      const ptl = hugePteLockptr(ctx, mm, size, ptep);
+      yield* ctx.call('huge_pte_lock', spinLock(ctx, ptl));
+      const entry = yield* hugePtepGet(ctx, mm, size, ptep);
+      let got: Folio | null = null;
+      if (hugePtePresent(ctx, size, entry)) {
+        const folio = ctx.k.folioOf(a.ptePfn(entry));
+        // try_grab_folio() cannot fail here: the ptl is held and the entry is present.
+        if (folio && (yield* tryGrabFolio(ctx, folio))) got = folio;
+      }
+      yield* spinUnlock(ctx, ptl);
+      return got;
+    })(),
+  );
+}
+
+/**
+ * get_user_pages() on a hugetlb address — mm/gup.c (v6.6) __get_user_pages():
+ * under mmap_lock for read, follow_page_mask() → hugetlb_follow_page_mask();
+ * when nothing is mapped, faultin_page() → handle_mm_fault() → hugetlb_fault()
+ * and look again (unless `fault` is false: a lookup that must not fault, as
+ * follow_page() users do). The pin is dropped again at once. Returns the number
+ * of pages got (0 or 1).
+ */
+export function* hugetlbGetUserPages(ctx: Ctx, mm: Mm, addr: number, fault: boolean): KGen<number> {
+  return yield* ctx.call(
+    'get_user_pages',
+    (function* (): KGen<number> {
+      yield* downRead(ctx, mm.mmapLock);
+      const vma = mm.vmaAt(addr);
+      let got = 0;
+      if (vma?.flags.hugetlb) {
+        for (let i = 0; i < MAX_RETRIES; i++) {
+          const folio = yield* ctx.call('follow_page_mask', hugetlbFollowPageMask(ctx, vma, addr));
+          if (folio) {
+            got = 1;
+            yield* folioPut(ctx, folio);
+            break;
+          }
+          if (!fault) break;
+          const r = yield* ctx.call('faultin_page', hugetlbFault(ctx, vma, addr));
+          if (r !== 0) break;
+        }
+      }
+      yield* upRead(ctx, mm.mmapLock);
+      return got;
+    })(),
+  );
+}
+
+/**
+ * __unmap_hugepage_range() — mm/hugetlb.c, from unmap_single_vma() at exit or
+ * munmap (mmap_lock held for write): for each huge page, huge_pte_offset(),
+ * and under huge_pte_lock() clear what is mapped and drop the folio's mapping.
+ * The model reads a PTE table's entries in one step and visits only the huge
+ * pages that are mapped (nothing else runs: the vma is being torn down).
+ */
+export function* unmapHugepageRange(ctx: Ctx, vma: Vma): KGen {
+  yield* ctx.call(
+    '__unmap_hugepage_range',
+    (function* () {
+      const mm = vma.mm;
+      const a = ctx.k.arch;
+      const size = hugePageSize(ctx);
+      const PMD_SIZE = pmdSize(ctx);
+      const PAGE_SIZE = ctx.k.config.PAGE_SIZE;
+      for (let base = vma.start - (vma.start % PMD_SIZE); base < vma.end; base += PMD_SIZE) {
+        const mapped: PtePtr[] = [];
+        if (pmdLevel(ctx, size)) {
+          const pmdp = pmdOffset(ctx, mm, base);
+          const pmd = yield* pmdpGet(ctx, pmdp);
+          if (a.pmdTransHuge(pmd.raw)) mapped.push(pmdp);
+        } else {
+          const first = yield* a.hugePteOffset(ctx, mm, base, size);
+          if (!first) continue;
+          const ptes = yield* scanPtes(ctx, first.table, 'huge_ptep_get() of each huge page');
+          const lo = Math.max(vma.start, base);
+          const hi = Math.min(vma.end, base + PMD_SIZE);
+          for (let addr = lo - (lo % size); addr < hi; addr += size) {
+            const index = Math.floor(addr / PAGE_SIZE) % ctx.k.config.PTRS_PER_PTE;
+            if (!a.pteNone(ptes[index] ?? a.pteEmpty)) mapped.push({ table: first.table, index });
+          }
+        }
+        for (const ptep of mapped) {
+          const ptl = hugePteLockptr(ctx, mm, size, ptep);
+          yield* ctx.call('huge_pte_lock', spinLock(ctx, ptl));
+          const old = yield* hugePtepGetAndClear(ctx, mm, size, ptep);
+          yield* spinUnlock(ctx, ptl);
+          if (!hugePtePresent(ctx, size, old)) continue;
+          const folio = ctx.k.folioOf(a.ptePfn(old));
+          if (folio) folioUnmapped(folio);
+        }
+      }
+    })(),
+  );
+}

@@ -1,0 +1,86 @@
+/**
+ * madvise(MADV_COLLAPSE) on one PMD-sized range — madvise_collapse(),
+ * mm/khugepaged.c (v6.6). For a file VMA it drops mmap_lock to scan the page
+ * cache (hpage_collapse_scan_file()); when a PMD-sized folio is already there
+ * the result is SCAN_PTE_MAPPED_HUGEPAGE and it retakes mmap_read_lock() to
+ * call collapse_pte_mapped_thp(mm, addr, install_pmd = true), which maps the
+ * THP with a huge pmd (the path the khugepaged selftest
+ * madvise_retracted_page_tables exercises).
+ *
+ * Not modelled: collapse_file() building a new THP from small folios (a range
+ * whose page cache holds small folios is refused with a ModelError), anon
+ * collapse (hpage_collapse_scan_pmd()), the mmgrab()/lru_add_drain_all().
+ */
+import { type Ctx, downRead, type KGen, type Mm, ModelError, pmdSize, upRead } from '@ptlab/core';
+import { collapsePteMappedThp } from './collapse.js';
+import type { ScanResult } from './khugepaged.js';
+
+const EINVAL = 22;
+const ENOMEM = 12;
+
+/**
+ * hpage_collapse_scan_file() — mm/khugepaged.c, reduced to what decides the
+ * result here: an existing PMD-order folio at the aligned index ("Maybe
+ * PMD-mapped"), or an extent with no page at all (collapse_file() then finds
+ * it truncated).
+ */
+function* scanFile(ctx: Ctx, mm: Mm, addr: number, index: number): KGen<ScanResult> {
+  const vma = mm.vmaAt(addr);
+  const mapping = vma?.file;
+  if (!mapping) return 'SCAN_VMA_CHECK';
+  yield ctx.step(`xas_for_each(${mapping.id}, ${index})`, `pagecache:${mapping.id}`, 'r');
+  const n = ctx.k.config.PTRS_PER_PTE;
+  const folio = mapping.folioAt(index);
+  if (folio && folio.nrPages === n && folio.index === index) return 'SCAN_PTE_MAPPED_HUGEPAGE';
+  for (let i = index; i < index + n; i++)
+    if (mapping.folioAt(i))
+      throw new ModelError(
+        'mm/madvise',
+        `MADV_COLLAPSE of ${mapping.id}@${index}: collapse_file() from small folios is not modelled`,
+      );
+  return 'SCAN_TRUNCATED';
+}
+
+/**
+ * madvise_collapse_errno() — mm/khugepaged.c: -ENOMEM, -EBUSY and -EAGAIN are
+ * for allocation, charge, none-PTE and page-count/lock/LRU failures, which the
+ * modelled results never are; everything else is -EINVAL.
+ */
+function collapseErrno(_r: ScanResult): number {
+  return -EINVAL;
+}
+
+/**
+ * madvise(addr, PMD_SIZE, MADV_COLLAPSE) → madvise_collapse() — mm/madvise.c,
+ * mm/khugepaged.c. Returns 0 when the range ends up PMD-mapped, else -errno.
+ */
+export function* madviseCollapse(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
+  return yield* ctx.call(
+    'madvise_collapse',
+    (function* () {
+      const PMD_SIZE = pmdSize(ctx);
+      const haddr = addr - (addr % PMD_SIZE);
+      yield* downRead(ctx, mm.mmapLock); // madvise_lock(): MADV_COLLAPSE takes it for read
+      const vma = mm.vmaAt(haddr);
+      if (!vma) {
+        yield* upRead(ctx, mm.mmapLock);
+        return -ENOMEM;
+      }
+      if (!ctx.k.config.thp || !vma.file || haddr + PMD_SIZE > vma.end) {
+        yield* upRead(ctx, mm.mmapLock);
+        return -EINVAL; // thp_vma_allowable_order() failed
+      }
+      const index = vma.pgoff + Math.floor((haddr - vma.start) / ctx.k.config.PAGE_SIZE);
+      // File VMA: drop mmap_lock for the page-cache scan.
+      yield* upRead(ctx, mm.mmapLock);
+      let result = yield* ctx.call('hpage_collapse_scan_file', scanFile(ctx, mm, haddr, index));
+      if (result === 'SCAN_PTE_MAPPED_HUGEPAGE') {
+        yield* downRead(ctx, mm.mmapLock);
+        result = yield* collapsePteMappedThp(ctx, mm, haddr, true);
+        yield* upRead(ctx, mm.mmapLock);
+      }
+      ctx.k.note(`madvise_collapse: ${result}`);
+      return result === 'SCAN_SUCCEED' || result === 'SCAN_PMD_MAPPED' ? 0 : collapseErrno(result);
+    })(),
+  );
+}

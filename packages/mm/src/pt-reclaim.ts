@@ -1,0 +1,252 @@
+/**
+ * madvise(MADV_DONTNEED) with empty PTE table reclaim — CONFIG_PT_RECLAIM,
+ * v6.14 (Qi Zheng, "synchronously scan and reclaim empty user PTE pages"):
+ * mm/madvise.c madvise_dontneed_single_vma() zaps with details->reclaim_pt;
+ * mm/memory.c zap_pte_range() clears the ptes, then (the range covered a whole
+ * PMD and nothing was skipped) either removes the now-empty table while still
+ * holding its ptl (try_get_and_clear_pmd(): spin_trylock(pml), pmd_clear()),
+ * or, if the pmd lock was busy, rechecks every pte under pml + ptl
+ * (try_to_free_pte(), mm/pt_reclaim.c); the table then goes through the
+ * mmu_gather: free_pte() → pte_free_tlb() → tlb_remove_table(), which
+ * PT_RECLAIM makes RCU-deferred (it selects MMU_GATHER_RCU_TABLE_FREE), batch
+ * or single table — so pte_offset_map() readers inside rcu_read_lock() stay
+ * safe, and pte_offset_map_lock()'s pmd recheck sees the cleared pmd.
+ *
+ * Simplified: only a PMD-aligned, PMD-sized range of one vma; no swap entries,
+ * uffd-wp markers or guard markers, so nothing is ever skipped (any_skipped);
+ * no need_resched()/force_break (so the v6.15 fix "mm: pgtable: fix incorrect
+ * reclaim of non-empty PTE pages", direct_reclaim cleared on a retry, changes
+ * nothing here); a zapped page's reference is dropped at once rather than after
+ * the TLB flush.
+ */
+import {
+  addMmCounter,
+  type Ctx,
+  downRead,
+  type KGen,
+  type Mm,
+  type MmuGather,
+  mmCounterFile,
+  mmDecNrPtes,
+  type PmdPtr,
+  type PmdVal,
+  pmdClear,
+  pmdLock,
+  pmdLockptr,
+  pmdOffset,
+  pmdpGet,
+  pmdpGetAndClear,
+  pmdpGetLockless,
+  pmdSize,
+  pteOffsetMapLock,
+  pteOffsetMapNolock,
+  ptepGetAndClear,
+  pteUnmap,
+  pteUnmapUnlock,
+  SINGLE_DEPTH_NESTING,
+  scanPtes,
+  spinLock,
+  spinTrylock,
+  spinUnlock,
+  tlbFinishMmu,
+  tlbGatherMmu,
+  upRead,
+  type Vma,
+} from '@ptlab/core';
+import { folioUnmapped } from './folio.js';
+import { mmuNotifierInvalidateRangeEnd, mmuNotifierInvalidateRangeStart } from './mmu-notifier.js';
+
+const ENOMEM = 12;
+
+/** struct zap_details, reduced to the PT_RECLAIM flag. */
+interface ZapDetails {
+  readonly reclaimPt: boolean;
+}
+
+/** reclaim_pt_is_enabled() — mm/pt_reclaim.c: a whole PMD-sized range, asked for, and CONFIG_PT_RECLAIM. */
+function reclaimPtIsEnabled(ctx: Ctx, start: number, end: number, d: ZapDetails): boolean {
+  return ctx.k.config.ptReclaim && d.reclaimPt && end - start >= pmdSize(ctx);
+}
+
+/**
+ * try_get_and_clear_pmd() — mm/pt_reclaim.c (v6.14): called with the ptl
+ * held; spin_trylock(pml) (the ptl nests inside pml, so only a trylock), read
+ * the pmd, pmd_clear(). Returns the pmd value, or null if pml was busy.
+ */
+function* tryGetAndClearPmd(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen<PmdVal | null> {
+  const pml = pmdLockptr(ctx, mm, pmdp);
+  if (!(yield* spinTrylock(ctx, pml))) return null;
+  const pmdval = yield* pmdpGetLockless(ctx, pmdp);
+  yield* pmdClear(ctx, mm, pmdp);
+  yield* spinUnlock(ctx, pml);
+  return pmdval;
+}
+
+/** free_pte() — mm/pt_reclaim.c: pte_free_tlb(tlb, pmd_pgtable(pmdval), addr); mm_dec_nr_ptes(). */
+function* freePte(ctx: Ctx, mm: Mm, tlb: MmuGather, pmdval: PmdVal): KGen {
+  const t = pmdval.table;
+  if (!t) throw new Error('free_pte(): the cleared pmd pointed to no page table');
+  tlb.freedTables = true;
+  yield* ctx.call('pte_free_tlb', ctx.k.arch.pteFreeTlb(ctx, tlb, t.pa));
+  mmDecNrPtes(ctx, mm);
+}
+
+/**
+ * try_to_free_pte() — mm/pt_reclaim.c (v6.14): pml = pmd_lock();
+ * pte_offset_map_rw_nolock() (NULL: nothing to free); ptl nested if distinct;
+ * every one of the PTRS_PER_PTE entries must still be pte_none(); then
+ * pte_unmap(), pmd_clear(), unlock, free_pte().
+ */
+function* tryToFreePte(ctx: Ctx, mm: Mm, pmdp: PmdPtr, addr: number, tlb: MmuGather): KGen {
+  const a = ctx.k.arch;
+  const pml = yield* pmdLock(ctx, mm, pmdp);
+  const m = yield* pteOffsetMapNolock(ctx, mm, pmdp, addr);
+  if (!m) {
+    yield* spinUnlock(ctx, pml);
+    return;
+  }
+  if (m.ptl !== pml) yield* spinLock(ctx, m.ptl, SINGLE_DEPTH_NESTING);
+  const ptes = yield* scanPtes(ctx, m.pte.table, 'try_to_free_pte(): pte_none(ptep_get(pte))?');
+  if (ptes.some((p) => !a.pteNone(p))) {
+    // out_ptl: pte_unmap_unlock(start_pte, ptl); if (ptl != pml) spin_unlock(pml);
+    yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
+    if (m.ptl !== pml) yield* spinUnlock(ctx, pml);
+    return;
+  }
+  yield* pteUnmap(ctx, m.pte);
+  yield* pmdClear(ctx, mm, pmdp);
+  if (m.ptl !== pml) yield* spinUnlock(ctx, m.ptl);
+  yield* spinUnlock(ctx, pml);
+  yield* ctx.call('free_pte', freePte(ctx, mm, tlb, m.pmdval));
+}
+
+/**
+ * zap_pte_range() — mm/memory.c (v6.14): pte_offset_map_lock() (NULL: no
+ * progress, zap_pmd_range() retries the pmd), clear every present pte of the
+ * range (do_zap_pte_range(); the none ones are read in the same scan under the
+ * ptl), then the PT_RECLAIM fast path while the ptl is still held, unlock, and
+ * free the table (fast) or try the slow path. Returns how far it got.
+ */
+function* zapPteRange(
+  ctx: Ctx,
+  tlb: MmuGather,
+  vma: Vma,
+  pmdp: PmdPtr,
+  addr: number,
+  end: number,
+  d: ZapDetails,
+): KGen<number> {
+  const a = ctx.k.arch;
+  const mm = vma.mm;
+  const PAGE_SIZE = ctx.k.config.PAGE_SIZE;
+  const canReclaimPt = reclaimPtIsEnabled(ctx, addr, end, d);
+  const m = yield* pteOffsetMapLock(ctx, mm, pmdp, addr);
+  if (!m) return addr;
+  const now = yield* scanPtes(ctx, m.pte.table, 'zap_pte_range(): ptep_get()');
+  for (let va = addr; va < end; va += PAGE_SIZE) {
+    const ptep = {
+      table: m.pte.table,
+      index: Math.floor(va / PAGE_SIZE) % ctx.k.config.PTRS_PER_PTE,
+    };
+    if (a.pteNone(now[ptep.index] ?? a.pteEmpty)) continue;
+    const old = yield* ptepGetAndClear(ctx, mm, ptep);
+    if (a.pteNone(old) || !a.ptePresent(old)) continue;
+    const folio = ctx.k.folioOf(a.ptePfn(old));
+    if (folio) {
+      folioUnmapped(folio);
+      addMmCounter(mm, mmCounterFile(folio), -1);
+    }
+  }
+  // Fast path: try to hold the pmd lock and unmap the PTE page (still under the ptl).
+  const cleared = canReclaimPt
+    ? yield* ctx.call('try_get_and_clear_pmd', tryGetAndClearPmd(ctx, mm, pmdp))
+    : null;
+  yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
+  if (canReclaimPt) {
+    if (cleared) yield* ctx.call('free_pte', freePte(ctx, mm, tlb, cleared));
+    else yield* ctx.call('try_to_free_pte', tryToFreePte(ctx, mm, pmdp, addr, tlb));
+  }
+  return end;
+}
+
+/** Bound on zap_pmd_range()'s "retry this pmd" loop (addr != next → pmd--). */
+const MAX_PMD_RETRIES = 8;
+
+/**
+ * zap_pmd_range() — mm/memory.c (v6.14), for a PMD-aligned range: a huge pmd
+ * covering the whole extent → zap_huge_pmd(); none → skip; else
+ * zap_pte_range(), retrying the pmd while it made no progress.
+ */
+function* zapPmdRange(
+  ctx: Ctx,
+  tlb: MmuGather,
+  vma: Vma,
+  start: number,
+  end: number,
+  d: ZapDetails,
+): KGen {
+  const a = ctx.k.arch;
+  const mm = vma.mm;
+  const PMD_SIZE = pmdSize(ctx);
+  for (let addr = start; addr < end; ) {
+    const next = Math.min(addr - (addr % PMD_SIZE) + PMD_SIZE, end);
+    const pmdp = pmdOffset(ctx, mm, addr);
+    let done = false;
+    for (let i = 0; i < MAX_PMD_RETRIES && !done; i++) {
+      const pmdval = yield* pmdpGet(ctx, pmdp);
+      if (a.pmdTransHuge(pmdval.raw)) {
+        if (next - addr !== PMD_SIZE) throw new Error('zap_pmd_range(): partial huge pmd not modelled');
+        // zap_huge_pmd() — mm/huge_memory.c
+        const pml = yield* pmdLock(ctx, mm, pmdp);
+        const old = yield* pmdpGetAndClear(ctx, mm, pmdp);
+        yield* spinUnlock(ctx, pml);
+        const folio = a.pmdTransHuge(old.raw) ? ctx.k.folioOf(a.ptePfn(old.raw)) : undefined;
+        if (folio) {
+          folioUnmapped(folio);
+          addMmCounter(mm, mmCounterFile(folio), -folio.nrPages);
+        }
+        done = true;
+      } else if (a.pmdNone(pmdval.raw)) {
+        done = true;
+      } else {
+        done = (yield* ctx.call('zap_pte_range', zapPteRange(ctx, tlb, vma, pmdp, addr, next, d))) === next;
+      }
+    }
+    if (!done) throw new Error('zap_pmd_range(): no progress after retries (livelock)');
+    addr = next;
+  }
+}
+
+/**
+ * madvise(addr, PMD_SIZE, MADV_DONTNEED) — mm/madvise.c (v6.14):
+ * mmap_read_lock(); madvise_dontneed_single_vma() → zap_page_range_single(vma,
+ * start, size, &details{.reclaim_pt = true}): tlb_gather_mmu(),
+ * mmu_notifier_invalidate_range_start(), unmap_single_vma() → zap_pmd_range(),
+ * mmu_notifier_invalidate_range_end(), tlb_finish_mmu(). 0 or -ENOMEM.
+ */
+export function* madviseDontneed(ctx: Ctx, mm: Mm, start: number): KGen<number> {
+  return yield* ctx.call(
+    'madvise_dontneed_single_vma',
+    (function* () {
+      yield* downRead(ctx, mm.mmapLock);
+      const vma = mm.vmaAt(start);
+      if (!vma) {
+        yield* upRead(ctx, mm.mmapLock);
+        return -ENOMEM;
+      }
+      const end = Math.min(vma.end, start + pmdSize(ctx));
+      yield* ctx.call(
+        'zap_page_range_single',
+        (function* () {
+          const tlb = tlbGatherMmu(mm, false);
+          yield* mmuNotifierInvalidateRangeStart(ctx, mm, start, end);
+          yield* ctx.call('zap_pmd_range', zapPmdRange(ctx, tlb, vma, start, end, { reclaimPt: true }));
+          yield* mmuNotifierInvalidateRangeEnd(ctx, mm, start, end);
+          yield* tlbFinishMmu(ctx, tlb);
+        })(),
+      );
+      yield* upRead(ctx, mm.mmapLock);
+      return 0;
+    })(),
+  );
+}
