@@ -59,7 +59,13 @@ export interface MutantGroupTask {
 export async function runMutantGroup(g: MutantGroupTask): Promise<CellOutcome[]> {
   const out: CellOutcome[] = [];
   for (const scenario of g.scenarios) {
-    const r = await runCellTask({ ref: g.ref, configId: g.configId, scenario, mutant: g.mutant, seed: g.seed });
+    const r = await runCellTask({
+      ref: g.ref,
+      configId: g.configId,
+      scenario,
+      mutant: g.mutant,
+      seed: g.seed,
+    });
     out.push(r);
     if (r.error) break;
     if (!g.all && g.mutant.expect === 'caught' && r.result === 'fail') break;

@@ -169,7 +169,10 @@ export async function runCli(
       120_000,
     )
     .option('--no-mutants', 'skip the mutant runs')
-    .option('--all-mutant-cells', 'run every cell of every mutant (default: per config, until its first kill)')
+    .option(
+      '--all-mutant-cells',
+      'run every cell of every mutant (default: per config, until its first kill)',
+    )
     .option('--no-progress', 'no progress bar')
     .action(async (o) => {
       const ports = await resolvePorts(o.archModule);

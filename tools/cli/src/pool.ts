@@ -70,7 +70,8 @@ export async function runUnits(
   });
   const keyOf = (t: CellTask | MutantGroupTask) => `${JSON.stringify(t.ref)}|${t.configId}`;
   const configAborts = new Map<string, AbortController>();
-  for (const u of units) if (!configAborts.has(keyOf(u.task))) configAborts.set(keyOf(u.task), new AbortController());
+  for (const u of units)
+    if (!configAborts.has(keyOf(u.task))) configAborts.set(keyOf(u.task), new AbortController());
   try {
     await Promise.all(
       units.map(async (u, i) => {
@@ -94,7 +95,13 @@ export async function runUnits(
             : cfg.signal.aborted
               ? `not run: arch ${t.configId} timed out in an earlier cell`
               : `worker failed: ${(e as Error).message}`;
-          r = [errorOutcome(t, timedOut || cfg.signal.aborted ? 'E_ARCH_TIMEOUT' : 'E_INTERNAL', message)];
+          r = [
+            errorOutcome(
+              t,
+              timedOut || cfg.signal.aborted ? 'E_ARCH_TIMEOUT' : 'E_INTERNAL',
+              message,
+            ),
+          ];
         } finally {
           clearTimeout(timer);
         }

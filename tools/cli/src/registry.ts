@@ -1,9 +1,14 @@
+import { arm } from '@ptlab/arch-arm';
+import { mips } from '@ptlab/arch-mips';
+import { powerpc } from '@ptlab/arch-powerpc';
+import { s390 } from '@ptlab/arch-s390';
+import { sparc } from '@ptlab/arch-sparc';
 import { x86 } from '@ptlab/arch-x86';
 import { loadArchModule } from '@ptlab/conformance';
 import { type ArchConfig, type ArchPort, UsageError } from '@ptlab/core';
 
 /** ptlab's own arch packages, in the order reports list them. */
-export const BUILTIN_PORTS: readonly ArchPort[] = [x86];
+export const BUILTIN_PORTS: readonly ArchPort[] = [s390, powerpc, sparc, arm, mips, x86];
 
 /** Where a port comes from, so a worker thread can load it again. */
 export type PortRef = { readonly builtin: string } | { readonly module: string };

@@ -5,7 +5,7 @@ import { type ScenarioError, UsageError } from '@ptlab/core';
 import cliProgress from 'cli-progress';
 import type { CellOutcome } from '../cell-worker.js';
 import { junitXml } from '../junit.js';
-import { type Unit, runUnits } from '../pool.js';
+import { runUnits, type Unit } from '../pool.js';
 import type { LoadedPort } from '../registry.js';
 
 export interface ConformanceOptions {
@@ -54,11 +54,24 @@ export async function runConformanceCommand(
   const units: Unit[] = [];
   for (const { p, config } of chosen)
     for (const scenario of scenarios)
-      units.push({ kind: 'cell', task: { ref: p.ref, configId: config.id, scenario, mutant: null, seed: o.seed } });
+      units.push({
+        kind: 'cell',
+        task: { ref: p.ref, configId: config.id, scenario, mutant: null, seed: o.seed },
+      });
   for (const m of catalogue) {
     for (const { p, config } of chosen) {
       if (!mutantApplies(m, config)) continue;
-      units.push({ kind: 'mutant', task: { ref: p.ref, configId: config.id, scenarios, mutant: m, seed: o.seed, all: o.allMutantCells } });
+      units.push({
+        kind: 'mutant',
+        task: {
+          ref: p.ref,
+          configId: config.id,
+          scenarios,
+          mutant: m,
+          seed: o.seed,
+          all: o.allMutantCells,
+        },
+      });
     }
   }
 
@@ -77,18 +90,25 @@ export async function runConformanceCommand(
   let done = 0;
   let lastPct = -1;
   const t0 = performance.now();
-  const grouped = await runUnits(units, { workers: o.workers, cellTimeoutMs: o.cellTimeoutMs }, (rs) => {
-    done++;
-    const r = rs[rs.length - 1];
-    if (bar) bar.update(done, { last: r ? `${r.arch} ${r.scenario}${r.mutant ? ` [${r.mutant}]` : ''}` : '' });
-    else if (o.progress) {
-      const pct = Math.floor((done * 10) / units.length);
-      if (pct !== lastPct) {
-        lastPct = pct;
-        err(`conformance: ${done}/${units.length} units`);
+  const grouped = await runUnits(
+    units,
+    { workers: o.workers, cellTimeoutMs: o.cellTimeoutMs },
+    (rs) => {
+      done++;
+      const r = rs[rs.length - 1];
+      if (bar)
+        bar.update(done, {
+          last: r ? `${r.arch} ${r.scenario}${r.mutant ? ` [${r.mutant}]` : ''}` : '',
+        });
+      else if (o.progress) {
+        const pct = Math.floor((done * 10) / units.length);
+        if (pct !== lastPct) {
+          lastPct = pct;
+          err(`conformance: ${done}/${units.length} units`);
+        }
       }
-    }
-  });
+    },
+  );
   bar?.stop();
   const results = grouped.flat();
   const elapsedMs = Math.round(performance.now() - t0);
