@@ -21,6 +21,7 @@ import {
   type KGen,
   type Mm,
   type MmuGather,
+  ModelError,
   pageObj,
   Tag,
   tlbRemoveTable,
@@ -36,7 +37,8 @@ export class ArmPgalloc extends GenericArch {
   constructor(config: ArchConfig, variant?: string) {
     super(config, variant);
     const arm = armConfigOf(config);
-    if (!arm) throw new Error(`${config.id}: not an arm config (no mmu/cacheVivt)`);
+    if (!arm)
+      throw new ModelError('arch-arm', `${config.id}: not an arm config (no mmu/cacheVivt)`);
     this.arm = arm;
     this.fmt = formatOf(arm.mmu);
   }

@@ -150,8 +150,7 @@ export const LPAE_FORMAT: ArmFormat = {
   /** pmd_present(pmd) — pmd_isset(pmd, L_PMD_SECT_VALID) */
   pmdPresent: (pmd) => hasAny(pmd, 1),
   /** pmd_trans_huge(pmd) — (pmd_val(pmd) && !pmd_table(pmd)) */
-  pmdTransHuge: (pmd) =>
-    pmd !== 0 && (flagsOf(pmd) & PMD_LONG.TYPE_MASK) !== PMD_LONG.TYPE_TABLE,
+  pmdTransHuge: (pmd) => pmd !== 0 && (flagsOf(pmd) & PMD_LONG.TYPE_MASK) !== PMD_LONG.TYPE_TABLE,
   /** pmd_bad(pmd) — (!(pmd_val(pmd) & 2)) */
   pmdBad: (pmd) => !hasAny(pmd, PMD_LONG.TABLE_BIT),
   /** __pmd_populate(): PTE_HWTABLE_OFF is 0 and _PAGE_USER_TABLE is PMD_TYPE_TABLE with LPAE */

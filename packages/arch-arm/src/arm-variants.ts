@@ -46,12 +46,7 @@ export const ARM_MAINLINE: ArmPolicy = {
  * no ptlock at all (ptlock_ptr() of pmd_page() of that value is a field of an
  * unrelated struct page): that is the wrong lock too.
  */
-function* pteLockptrRereadingPmd(
-  ctx: Ctx,
-  mm: Mm,
-  addr: number,
-  mapped: PtePtr,
-): KGen<SpinLock> {
+function* pteLockptrRereadingPmd(ctx: Ctx, mm: Mm, addr: number, mapped: PtePtr): KGen<SpinLock> {
   if (!ctx.k.config.splitPtePtlocks) return mm.pageTableLock;
   const now = yield* pmdpGet(ctx, pmdOffset(ctx, mm, addr));
   if (!now.table) {

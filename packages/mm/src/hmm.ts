@@ -45,7 +45,10 @@ function* hmmVmaWalkPmd(ctx: Ctx, mm: Mm, addr: number, npages: number): KGen<nu
       const again2 = yield* pmdpGetLockless(ctx, pmdp);
       if (!a.pmdTransHuge(again2.raw)) continue;
       const pfn = a.ptePfn(again2.raw);
-      return Array.from({ length: npages }, (_, i) => pfn + (Math.floor(addr / PAGE_SIZE) % ctx.k.config.PTRS_PER_PTE) + i);
+      return Array.from(
+        { length: npages },
+        (_, i) => pfn + (Math.floor(addr / PAGE_SIZE) % ctx.k.config.PTRS_PER_PTE) + i,
+      );
     }
     if (a.pmdBad(pmd.raw)) return new Array<number>(npages).fill(0);
     const ptep = yield* pteOffsetMap(ctx, pmdp, addr);
@@ -53,7 +56,11 @@ function* hmmVmaWalkPmd(ctx: Ctx, mm: Mm, addr: number, npages: number): KGen<nu
     const out: number[] = [];
     for (let i = 0; i < npages; i++) {
       // hmm_vma_handle_pte(): pte = ptep_get(ptep)
-      const pte = yield* ptepGet(ctx, { table: ptep.table, index: ptep.index + i }, 'hmm_vma_handle_pte(): ptep_get()');
+      const pte = yield* ptepGet(
+        ctx,
+        { table: ptep.table, index: ptep.index + i },
+        'hmm_vma_handle_pte(): ptep_get()',
+      );
       out.push(!a.pteNone(pte) && a.ptePresent(pte) ? a.ptePfn(pte) : 0);
     }
     yield* pteUnmap(ctx, ptep);

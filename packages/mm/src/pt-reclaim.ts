@@ -195,7 +195,8 @@ function* zapPmdRange(
     for (let i = 0; i < MAX_PMD_RETRIES && !done; i++) {
       const pmdval = yield* pmdpGet(ctx, pmdp);
       if (a.pmdTransHuge(pmdval.raw)) {
-        if (next - addr !== PMD_SIZE) throw new Error('zap_pmd_range(): partial huge pmd not modelled');
+        if (next - addr !== PMD_SIZE)
+          throw new Error('zap_pmd_range(): partial huge pmd not modelled');
         // zap_huge_pmd() — mm/huge_memory.c
         const pml = yield* pmdLock(ctx, mm, pmdp);
         const old = yield* pmdpGetAndClear(ctx, mm, pmdp);
@@ -209,7 +210,9 @@ function* zapPmdRange(
       } else if (a.pmdNone(pmdval.raw)) {
         done = true;
       } else {
-        done = (yield* ctx.call('zap_pte_range', zapPteRange(ctx, tlb, vma, pmdp, addr, next, d))) === next;
+        done =
+          (yield* ctx.call('zap_pte_range', zapPteRange(ctx, tlb, vma, pmdp, addr, next, d))) ===
+          next;
       }
     }
     if (!done) throw new Error('zap_pmd_range(): no progress after retries (livelock)');
@@ -240,7 +243,10 @@ export function* madviseDontneed(ctx: Ctx, mm: Mm, start: number): KGen<number> 
         (function* () {
           const tlb = tlbGatherMmu(mm, false);
           yield* mmuNotifierInvalidateRangeStart(ctx, mm, start, end);
-          yield* ctx.call('zap_pmd_range', zapPmdRange(ctx, tlb, vma, start, end, { reclaimPt: true }));
+          yield* ctx.call(
+            'zap_pmd_range',
+            zapPmdRange(ctx, tlb, vma, start, end, { reclaimPt: true }),
+          );
           yield* mmuNotifierInvalidateRangeEnd(ctx, mm, start, end);
           yield* tlbFinishMmu(ctx, tlb);
         })(),

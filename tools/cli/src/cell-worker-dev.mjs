@@ -5,3 +5,4 @@ import { register } from 'tsx/esm/api';
 register();
 const mod = await import('./cell-worker.ts');
 export default mod.default;
+export const runMutantGroup = mod.runMutantGroup;

@@ -72,43 +72,46 @@ export async function runUnits(
   const configAborts = new Map<string, AbortController>();
   for (const u of units)
     if (!configAborts.has(keyOf(u.task))) configAborts.set(keyOf(u.task), new AbortController());
+  // Submit no more units than there are workers, so a unit's timeout starts when it starts running.
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < units.length) {
+      const i = next++;
+      await runOne(units[i] as Unit, i);
+    }
+  };
+  const runOne = async (u: Unit, i: number): Promise<void> => {
+    const t = u.task;
+    const ac = new AbortController();
+    const cfg = configAborts.get(keyOf(t)) as AbortController;
+    const timer = setTimeout(() => ac.abort(), o.cellTimeoutMs);
+    let r: CellOutcome[];
+    try {
+      const signal = AbortSignal.any([ac.signal, cfg.signal]);
+      r =
+        u.kind === 'cell'
+          ? [(await pool.run(t, { signal })) as CellOutcome]
+          : ((await pool.run(t, { signal, name: 'runMutantGroup' })) as CellOutcome[]);
+    } catch (e) {
+      const timedOut = ac.signal.aborted;
+      if (timedOut) cfg.abort();
+      const what = 'scenario' in t ? t.scenario.id : `mutant ${t.mutant.id}`;
+      const message = timedOut
+        ? `arch ${t.configId} did not finish ${what} within ${o.cellTimeoutMs} ms (a looping arch module?); the worker was stopped`
+        : cfg.signal.aborted
+          ? `not run: arch ${t.configId} timed out in an earlier cell`
+          : `worker failed: ${(e as Error).message}`;
+      r = [
+        errorOutcome(t, timedOut || cfg.signal.aborted ? 'E_ARCH_TIMEOUT' : 'E_INTERNAL', message),
+      ];
+    } finally {
+      clearTimeout(timer);
+    }
+    results[i] = r;
+    onDone(r, i);
+  };
   try {
-    await Promise.all(
-      units.map(async (u, i) => {
-        const t = u.task;
-        const ac = new AbortController();
-        const cfg = configAborts.get(keyOf(t)) as AbortController;
-        const timer = setTimeout(() => ac.abort(), o.cellTimeoutMs);
-        let r: CellOutcome[];
-        try {
-          const signal = AbortSignal.any([ac.signal, cfg.signal]);
-          r =
-            u.kind === 'cell'
-              ? [(await pool.run(t, { signal })) as CellOutcome]
-              : ((await pool.run(t, { signal, name: 'runMutantGroup' })) as CellOutcome[]);
-        } catch (e) {
-          const timedOut = ac.signal.aborted;
-          if (timedOut) cfg.abort();
-          const what = 'scenario' in t ? t.scenario.id : `mutant ${t.mutant.id}`;
-          const message = timedOut
-            ? `arch ${t.configId} did not finish ${what} within ${o.cellTimeoutMs} ms (a looping arch module?); the worker was stopped`
-            : cfg.signal.aborted
-              ? `not run: arch ${t.configId} timed out in an earlier cell`
-              : `worker failed: ${(e as Error).message}`;
-          r = [
-            errorOutcome(
-              t,
-              timedOut || cfg.signal.aborted ? 'E_ARCH_TIMEOUT' : 'E_INTERNAL',
-              message,
-            ),
-          ];
-        } finally {
-          clearTimeout(timer);
-        }
-        results[i] = r;
-        onDone(r, i);
-      }),
-    );
+    await Promise.all(Array.from({ length: Math.min(o.workers, units.length) }, worker));
   } finally {
     await pool.destroy();
   }

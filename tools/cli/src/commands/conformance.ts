@@ -30,6 +30,8 @@ interface MutantReport {
   ok: boolean;
   killedBy: { arch: string; scenario: string; check: string; trace?: string }[];
   cells: number;
+  /** Cells that could not run (an arch error or timeout): they prove nothing either way. */
+  errors: { arch: string; scenario: string; message: string }[];
 }
 
 const slug = (s: string): string => s.replace(/[^a-z0-9.-]+/gi, '_');
@@ -138,6 +140,9 @@ export async function runConformanceCommand(
       killed,
       ok: m.expect === 'caught' ? killed : !killed && cells.every((c) => !c.error),
       cells: cells.length,
+      errors: cells
+        .filter((r) => r.error)
+        .map((r) => ({ arch: r.arch, scenario: r.scenario, message: r.error?.message ?? '' })),
       killedBy: killers.map((r) => ({
         arch: r.arch,
         scenario: r.scenario,
@@ -183,7 +188,7 @@ export async function runConformanceCommand(
         m.expect === 'caught'
           ? m.killed
             ? `killed by ${m.killedBy.length}/${m.cells} cells, first ${m.killedBy[0]?.arch} x ${m.killedBy[0]?.scenario} (${m.killedBy[0]?.check})`
-            : `NOT KILLED (${m.cells} cells ran)`
+            : `NOT KILLED (${m.cells} cells ran${m.errors.length ? `; ${m.errors.length} could not run: ${m.errors[0]?.message}` : ''})`
           : m.killed
             ? `WRONGLY FAILS in ${m.killedBy.length} cells, first ${m.killedBy[0]?.arch} x ${m.killedBy[0]?.scenario} (${m.killedBy[0]?.check})`
             : `passes all ${m.cells} cells, as it should`;
