@@ -51,7 +51,10 @@ export async function runConformanceCommand(
     if (!known.has(a))
       throw new UsageError(`unknown arch config "${a}" (known: ${[...known].join(', ')})`);
   const chosen = o.archs.length ? configs.filter((c) => o.archs.includes(c.config.id)) : configs;
-  const catalogue = o.mutants ? mutantCatalogue(ports.map((p) => p.port)) : [];
+  const fullCatalogue = o.mutants ? mutantCatalogue(ports.map((p) => p.port)) : [];
+  // A mutant for configs outside --arch is not run, and says so, rather than counting as not killed.
+  const catalogue = fullCatalogue.filter((m) => chosen.some(({ config }) => mutantApplies(m, config)));
+  const skippedMutants = fullCatalogue.filter((m) => !catalogue.includes(m)).map((m) => m.id);
 
   const units: Unit[] = [];
   for (const { p, config } of chosen)
@@ -195,6 +198,7 @@ export async function runConformanceCommand(
       out(`${m.id.padEnd(mw)}  ${m.expect.padEnd(6)}  ${verdict}`);
     }
   }
+  if (skippedMutants.length) out(`not run (no chosen config has them): ${skippedMutants.join(', ')}`);
   for (const e of scenarioErrors) out(`\nscenario error: ${e.message}`);
   const notApplicable = base.filter((r) => r.result === 'n/a');
   const ok = failing.length === 0 && mutants.every((m) => m.ok) && scenarioErrors.length === 0;
@@ -222,6 +226,7 @@ export async function runConformanceCommand(
       elapsedMs: Math.round(r.elapsedMs),
     })),
     mutants,
+    mutantsNotRun: skippedMutants,
     scenarioErrors: scenarioErrors.map((e) => e.message),
     ok,
   };
