@@ -53,7 +53,9 @@ export async function runConformanceCommand(
   const chosen = o.archs.length ? configs.filter((c) => o.archs.includes(c.config.id)) : configs;
   const fullCatalogue = o.mutants ? mutantCatalogue(ports.map((p) => p.port)) : [];
   // A mutant for configs outside --arch is not run, and says so, rather than counting as not killed.
-  const catalogue = fullCatalogue.filter((m) => chosen.some(({ config }) => mutantApplies(m, config)));
+  const catalogue = fullCatalogue.filter((m) =>
+    chosen.some(({ config }) => mutantApplies(m, config)),
+  );
   const skippedMutants = fullCatalogue.filter((m) => !catalogue.includes(m)).map((m) => m.id);
 
   const units: Unit[] = [];
@@ -198,7 +200,8 @@ export async function runConformanceCommand(
       out(`${m.id.padEnd(mw)}  ${m.expect.padEnd(6)}  ${verdict}`);
     }
   }
-  if (skippedMutants.length) out(`not run (no chosen config has them): ${skippedMutants.join(', ')}`);
+  if (skippedMutants.length)
+    out(`not run (no chosen config has them): ${skippedMutants.join(', ')}`);
   for (const e of scenarioErrors) out(`\nscenario error: ${e.message}`);
   const notApplicable = base.filter((r) => r.result === 'n/a');
   const ok = failing.length === 0 && mutants.every((m) => m.ok) && scenarioErrors.length === 0;
