@@ -100,6 +100,7 @@ export async function runCli(
       int('--preemption-bound'),
     )
     .option('--no-minimise', 'show the counterexample as found, unshrunk')
+    .option('--no-por', 'exhaustive: no sleep-set partial-order reduction')
     .option('--trace-out <file>', 'write the counterexample trace here')
     .option('--json', 'one JSON object on stdout')
     .option('--arch-module <path|package>', 'an arch package outside this repo', collect, [])

@@ -21,6 +21,7 @@ export interface CheckOptions {
   seed: number;
   preemptionBound?: number | undefined;
   minimise: boolean;
+  por: boolean;
   traceOut?: string | undefined;
   json: boolean;
 }
@@ -89,6 +90,7 @@ export function runCheck(
     schedules: o.schedules,
     seed: o.seed,
     minimise: o.minimise,
+    por: o.por,
     ...(o.preemptionBound !== undefined ? { preemptionBound: o.preemptionBound } : {}),
   });
   const elapsedMs = Math.round(performance.now() - t0);
