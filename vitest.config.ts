@@ -6,6 +6,11 @@ export default defineConfig({
   ssr: { resolve: { conditions: serverConditions } },
   test: {
     // each project has its own vitest.config.ts (test/**/*.test.ts, "source" condition)
-    projects: ['packages/*', 'conformance', 'tools/*', 'examples/*'],
+    projects: [
+      'packages/*/vitest.config.ts',
+      'conformance/vitest.config.ts',
+      'tools/*/vitest.config.ts',
+      'examples/*/vitest.config.ts',
+    ],
   },
 });

@@ -25,6 +25,7 @@ import {
   pageObj,
   Tag,
   tlbRemoveTable,
+  useEncoding,
 } from '@ptlab/core';
 import { type ArmConfig, armConfigOf } from './arm-configs.js';
 import { type ArmFormat, formatOf } from './arm-pgtable.js';
@@ -41,42 +42,10 @@ export class ArmPgalloc extends GenericArch {
       throw new ModelError('arch-arm', `${config.id}: not an arm config (no mmu/cacheVivt)`);
     this.arm = arm;
     this.fmt = formatOf(arm.mmu);
+    useEncoding(this, this.fmt);
   }
 
   // --- entry encoding ---
-  override pteNone(pte: number): boolean {
-    return this.fmt.pteNone(pte);
-  }
-  override ptePresent(pte: number): boolean {
-    return this.fmt.ptePresent(pte);
-  }
-  override ptePfn(pte: number): number {
-    return this.fmt.ptePfn(pte);
-  }
-  override mkPte(pfn: number, prot: { write: boolean }): number {
-    return this.fmt.mkPte(pfn, prot);
-  }
-  override pmdNone(pmd: number): boolean {
-    return this.fmt.pmdNone(pmd);
-  }
-  override pmdPresent(pmd: number): boolean {
-    return this.fmt.pmdPresent(pmd);
-  }
-  override pmdTransHuge(pmd: number): boolean {
-    return this.fmt.pmdTransHuge(pmd);
-  }
-  override pmdBad(pmd: number): boolean {
-    return this.fmt.pmdBad(pmd);
-  }
-  override mkPmdTable(pa: number): number {
-    return this.fmt.mkPmdTable(pa);
-  }
-  override pmdTablePa(pmd: number): number {
-    return this.fmt.pmdTablePa(pmd);
-  }
-  override mkPmdHuge(pfn: number): number {
-    return this.fmt.mkPmdHuge(pfn);
-  }
 
   /** Words of the hardware half of a classic PTE page (PTE_HWTABLE_PTRS), 0 elsewhere. */
   get hwTableWords(): number {

@@ -8,6 +8,7 @@ import {
   type Mm,
   ModelError,
   type PtePtr,
+  useEncoding,
 } from '@ptlab/core';
 import { POWERPC_CONFIGS } from './powerpc-configs.js';
 import { HUGETLB_8XX_PTE_SIZES, hugePteAlloc8xx, hugePteOffset8xx } from './powerpc-hugetlb.js';
@@ -50,44 +51,10 @@ export class PowerpcArch extends PowerpcPgalloc {
       mmu === '8xx'
         ? new Nohash8xxEncoding(config.PAGE_SIZE)
         : new Book3s64Encoding(this.consts, config.PAGE_SIZE);
+    useEncoding(this, this.enc);
     this.hugetlbPteSizes = mmu === '8xx' ? HUGETLB_8XX_PTE_SIZES : [];
     if (mmu === 'hash') this.pmdpCollapseFlush = hashPmdpCollapseFlush;
     else if (mmu === 'radix') this.pmdpCollapseFlush = radixPmdpCollapseFlush;
-  }
-
-  // --- entry encoding ---
-  override pteNone(pte: number): boolean {
-    return this.enc.pteNone(pte);
-  }
-  override ptePresent(pte: number): boolean {
-    return this.enc.ptePresent(pte);
-  }
-  override ptePfn(pte: number): number {
-    return this.enc.ptePfn(pte);
-  }
-  override mkPte(pfn: number, prot: { write: boolean }): number {
-    return this.enc.mkPte(pfn, prot);
-  }
-  override pmdNone(pmd: number): boolean {
-    return this.enc.pmdNone(pmd);
-  }
-  override pmdPresent(pmd: number): boolean {
-    return this.enc.pmdPresent(pmd);
-  }
-  override pmdTransHuge(pmd: number): boolean {
-    return this.enc.pmdTransHuge(pmd);
-  }
-  override pmdBad(pmd: number): boolean {
-    return this.enc.pmdBad(pmd);
-  }
-  override mkPmdTable(pa: number): number {
-    return this.enc.mkPmdTable(pa);
-  }
-  override pmdTablePa(pmd: number): number {
-    return this.enc.pmdTablePa(pmd);
-  }
-  override mkPmdHuge(pfn: number): number {
-    return this.enc.mkPmdHuge(pfn);
   }
 
   // --- hooks ---

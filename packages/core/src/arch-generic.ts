@@ -4,7 +4,7 @@
  * pte_free_defer` in the kernel is a method override here). Entry encodings
  * default to x86-64's bit layout.
  */
-import type { ArchConfig, ArchImpl } from './arch-port.js';
+import type { ArchConfig, ArchImpl, EntryEncoding } from './arch-port.js';
 import type { Ctx } from './context.js';
 import { pteAllocHuge, pteOffsetHuge } from './hugetlb.js';
 import { tlbRemoveTableSyncOne } from './irq.js';
@@ -218,4 +218,39 @@ export class GenericArch implements ArchImpl {
     }
     return pmdp;
   }
+}
+
+/** The entry-encoding functions of an ArchImpl, in EntryEncoding order. */
+const ENCODING_FUNCTIONS = [
+  'pteNone',
+  'ptePresent',
+  'ptePfn',
+  'mkPte',
+  'pmdNone',
+  'pmdPresent',
+  'pmdTransHuge',
+  'pmdBad',
+  'mkPmdTable',
+  'pmdTablePa',
+  'mkPmdHuge',
+] as const satisfies readonly (keyof EntryEncoding)[];
+
+/**
+ * Make `arch` use `enc` for every entry encoding, predicate and empty value:
+ * for ports whose encoding is chosen per config (powerpc hash/radix/8xx, arm
+ * classic/LPAE/arm64), instead of overriding each member to delegate.
+ */
+export function useEncoding(
+  arch: GenericArch,
+  enc: Omit<EntryEncoding, 'pteEmpty' | 'pmdEmpty'> &
+    Partial<Pick<EntryEncoding, 'pteEmpty' | 'pmdEmpty'>>,
+): void {
+  for (const name of ENCODING_FUNCTIONS) {
+    const fn = enc[name] as (...args: never[]) => unknown;
+    Object.defineProperty(arch, name, { value: fn.bind(enc), writable: true, configurable: true });
+  }
+  if (enc.pteEmpty !== undefined)
+    Object.defineProperty(arch, 'pteEmpty', { value: enc.pteEmpty, configurable: true });
+  if (enc.pmdEmpty !== undefined)
+    Object.defineProperty(arch, 'pmdEmpty', { value: enc.pmdEmpty, configurable: true });
 }
