@@ -196,6 +196,86 @@ describe('ptlab conformance', () => {
     expect(j.mutantsNotRun).toContain('s390-v1-shared-rcu-head');
   }, 180_000);
 
+  it('gives the same cells and verdicts whatever the worker count', async () => {
+    const run = async (workers: string) => {
+      const json = join(tmp, `w${workers}.json`);
+      await cli(
+        'conformance',
+        '--arch',
+        'x86-64',
+        '--arch',
+        's390-2k',
+        '--scenario',
+        'retract-vs-lockless-walkers',
+        '--scenario',
+        'sibling-tables-deferred-together',
+        '--workers',
+        workers,
+        '--json',
+        json,
+        '--traces',
+        join(tmp, `tw${workers}`),
+        '--no-progress',
+      );
+      const j = JSON.parse(readFileSync(json, 'utf8'));
+      return JSON.stringify([
+        j.cells.map(({ elapsedMs: _e, trace: _t, ...c }: Record<string, unknown>) => c),
+        j.mutants.map(
+          (m: {
+            id: string;
+            killed: boolean;
+            killedBy: { arch: string; scenario: string; check: string }[];
+          }) => [m.id, m.killed, m.killedBy.map((k) => [k.arch, k.scenario, k.check])],
+        ),
+      ]);
+    };
+    expect(await run('0')).toBe(await run('2'));
+  }, 120_000);
+
+  it('reports a malformed scenario file by name and still runs the other scenarios', async () => {
+    const dir = mkdtempSync(join(tmp, 'scen-'));
+    const good = JSON.parse(
+      readFileSync(
+        join(__dirname, '../../../conformance/scenarios/retract-vs-lockless-walkers.json'),
+        'utf8',
+      ),
+    );
+    writeFileSync(join(dir, 'good.json'), JSON.stringify(good));
+    writeFileSync(
+      join(dir, 'bad.json'),
+      JSON.stringify({ ...good, id: 'Bad Id', threads: [{ name: 'x', path: 'no_such_path' }] }),
+    );
+    writeFileSync(join(dir, 'broken.json'), '{ "id": ');
+    const json = join(tmp, 'scen.json');
+    const r = await cli(
+      'conformance',
+      '--arch',
+      'x86-64',
+      '--scenario-dir',
+      dir,
+      '--no-mutants',
+      '--workers',
+      '0',
+      '--json',
+      json,
+      '--traces',
+      join(tmp, 'ts'),
+      '--no-progress',
+    );
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/bad\.json.*(id|path)/);
+    expect(r.out).toMatch(/broken\.json.*not JSON/);
+    const j = JSON.parse(readFileSync(json, 'utf8'));
+    expect(j.cells).toEqual([
+      expect.objectContaining({
+        arch: 'x86-64',
+        scenario: 'retract-vs-lockless-walkers',
+        result: 'pass',
+      }),
+    ]);
+    expect(j.scenarioErrors.length).toBe(2);
+  }, 60_000);
+
   it('reports a throwing arch module by name and still runs the rest', async () => {
     const r = await cli(
       'conformance',

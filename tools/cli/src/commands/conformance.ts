@@ -97,10 +97,53 @@ export async function runConformanceCommand(
   let done = 0;
   let lastPct = -1;
   const t0 = performance.now();
+  // Interrupted (Ctrl-C, CI timeout): keep every cell finished so far in the JSON report.
+  const finished: (readonly CellOutcome[] | undefined)[] = new Array(units.length);
+  const onInterrupt = () => {
+    bar?.stop();
+    const cells = finished.flatMap((rs) => rs ?? []).filter((r) => r.mutant === null);
+    err(`conformance interrupted: ${done}/${units.length} units finished`);
+    if (o.json) {
+      writeFileSync(
+        o.json,
+        `${JSON.stringify(
+          {
+            ptlab: 1,
+            seed: o.seed,
+            interrupted: true,
+            unitsFinished: done,
+            unitsTotal: units.length,
+            cells: cells.map((r) => ({
+              arch: r.arch,
+              scenario: r.scenario,
+              result: r.result,
+              ...(r.reason ? { reason: r.reason } : {}),
+            })),
+            mutantCells: finished
+              .flatMap((rs) => rs ?? [])
+              .filter((r) => r.mutant !== null)
+              .map((r) => ({
+                arch: r.arch,
+                scenario: r.scenario,
+                mutant: r.mutant,
+                result: r.result,
+              })),
+          },
+          null,
+          2,
+        )}\n`,
+      );
+      err(`partial results written to ${o.json}`);
+    }
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
   const grouped = await runUnits(
     units,
     { workers: o.workers, cellTimeoutMs: o.cellTimeoutMs },
-    (rs) => {
+    (rs, i) => {
+      finished[i] = rs;
       done++;
       const r = rs[rs.length - 1];
       if (bar)
@@ -117,6 +160,8 @@ export async function runConformanceCommand(
     },
   );
   bar?.stop();
+  process.off('SIGINT', onInterrupt);
+  process.off('SIGTERM', onInterrupt);
   const results = grouped.flat();
   const elapsedMs = Math.round(performance.now() - t0);
 
