@@ -48,6 +48,8 @@ export interface CellResult {
   readonly strategy?: StrategyName;
   readonly schedules: number;
   readonly steps: number;
+  /** Schedules cut off by the step budget before they ended: they proved nothing. */
+  readonly truncated?: number;
   readonly elapsedMs: number;
   readonly trace?: Trace;
   readonly story?: string;
@@ -117,6 +119,7 @@ export function runCell(o: CellOptions): CellResult {
   const t0 = performance.now();
   let schedules = 0;
   let steps = 0;
+  let truncated = 0;
   let r: ExploreResult | null = null;
   const wanted = o.scenario.exhaustiveSchedules;
   const budget =
@@ -135,11 +138,19 @@ export function runCell(o: CellOptions): CellResult {
     });
     schedules += r.schedules;
     steps += r.steps;
+    truncated += r.truncated;
     if (r.result === 'fail') break;
   }
   const elapsedMs = performance.now() - t0;
   if (!r || r.result === 'pass' || !r.finding)
-    return { ...base, result: 'pass', schedules, steps, elapsedMs };
+    return {
+      ...base,
+      result: 'pass',
+      schedules,
+      steps,
+      elapsedMs,
+      ...(truncated ? { truncated } : {}),
+    };
   const trace = makeTrace({
     arch: o.config.id,
     ...(o.archModule ? { archModule: o.archModule } : {}),
@@ -163,6 +174,7 @@ export function runCell(o: CellOptions): CellResult {
     schedules,
     steps,
     elapsedMs,
+    ...(truncated ? { truncated } : {}),
     trace,
     story,
   };

@@ -245,6 +245,12 @@ export async function runConformanceCommand(
       out(`${m.id.padEnd(mw)}  ${m.expect.padEnd(6)}  ${verdict}`);
     }
   }
+  const cut = base.filter((r) => r.truncated);
+  if (cut.length) {
+    out(
+      `warning: ${cut.length} cell(s) had schedules cut off by the step budget (they prove nothing): ${cut.map((r) => `${r.arch} x ${r.scenario} (${r.truncated})`).join(', ')}`,
+    );
+  }
   if (skippedMutants.length)
     out(`not run (no chosen config has them): ${skippedMutants.join(', ')}`);
   for (const e of scenarioErrors) out(`\nscenario error: ${e.message}`);
@@ -271,6 +277,7 @@ export async function runConformanceCommand(
       ...(r.error ? { error: r.error } : {}),
       schedules: r.schedules,
       steps: r.steps,
+      ...(r.truncated ? { truncatedSchedules: r.truncated } : {}),
       elapsedMs: Math.round(r.elapsedMs),
     })),
     mutants,
