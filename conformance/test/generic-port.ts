@@ -4,28 +4,14 @@
  * package tests itself with it so that it does not depend on an arch package
  * (arch packages depend on conformance for their own tests).
  */
-import { type ArchConfig, type ArchPort, GenericArch } from '@ptlab/core';
+import { type ArchConfig, type ArchPort, GENERIC_CONFIG, GenericArch } from '@ptlab/core';
 
 export const GENERIC_64: ArchConfig = {
+  ...GENERIC_CONFIG,
   id: 'generic-64',
   arch: 'generic',
   description:
     'generic page-table code with x86-64 native constants (4K pages, 512 ptes, IPI TLB flush, no RCU table free)',
-  kernel: 'v6.6',
-  PAGE_SIZE: 4096,
-  PTRS_PER_PTE: 512,
-  PTRS_PER_PMD: 512,
-  pteSize: 8,
-  tablesPerPage: 1,
-  levels: 4,
-  splitPtePtlocks: true,
-  splitPmdPtlocks: true,
-  thp: true,
-  hugetlbPteLevel: false,
-  rcuTableFree: false,
-  tlbFlushIpi: true,
-  pmdLowHigh: false,
-  ptReclaim: false,
   pageTableCheck: true,
 };
 

@@ -3,29 +3,15 @@
  * run where the config lacks the capability; the rest of the scenario does),
  * and `hugetlb` vmas.
  */
-import { type ArchConfig, GenericArch, ScenarioError } from '@ptlab/core';
+import { type ArchConfig, GENERIC_CONFIG, GenericArch, ScenarioError } from '@ptlab/core';
 import { describe, expect, it } from 'vitest';
 import { parseScenario, scenarioProgram, threadRuns } from '../src/index.js';
 
 const CONFIG: ArchConfig = {
+  ...GENERIC_CONFIG,
   id: 'test-thp',
   arch: 'test',
   description: 'GenericArch, x86-64 constants',
-  kernel: 'v6.6',
-  PAGE_SIZE: 4096,
-  PTRS_PER_PTE: 512,
-  PTRS_PER_PMD: 512,
-  pteSize: 8,
-  tablesPerPage: 1,
-  levels: 4,
-  splitPtePtlocks: true,
-  splitPmdPtlocks: true,
-  thp: true,
-  hugetlbPteLevel: false,
-  rcuTableFree: false,
-  tlbFlushIpi: true,
-  pmdLowHigh: false,
-  ptReclaim: false,
 };
 const NO_THP: ArchConfig = { ...CONFIG, id: 'test-nothp', thp: false };
 

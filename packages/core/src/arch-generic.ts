@@ -32,6 +32,33 @@ export const X86_PAGE = {
 /** _PAGE_TABLE = PRESENT|RW|USER|ACCESSED|DIRTY */
 const PAGE_TABLE = 0x67;
 
+/**
+ * The constants GenericArch's default encoding belongs to: x86-64 native
+ * (4K pages, 512 8-byte entries, split ptlocks, THP, IPI TLB flushes, no RCU
+ * table free). A base for test and example configs; real ports declare their
+ * own with kernel sources.
+ */
+export const GENERIC_CONFIG: ArchConfig = {
+  id: 'generic',
+  arch: 'generic',
+  description: "the kernel's generic page-table code with x86-64 native constants",
+  kernel: 'v6.6',
+  PAGE_SIZE: 4096,
+  PTRS_PER_PTE: 512,
+  PTRS_PER_PMD: 512,
+  pteSize: 8,
+  tablesPerPage: 1,
+  levels: 4,
+  splitPtePtlocks: true,
+  splitPmdPtlocks: true,
+  thp: true,
+  hugetlbPteLevel: false,
+  rcuTableFree: false,
+  tlbFlushIpi: true,
+  pmdLowHigh: false,
+  ptReclaim: false,
+};
+
 export class GenericArch implements ArchImpl {
   readonly config: ArchConfig;
   /** The historical variant this instance models, if any. */

@@ -1,4 +1,4 @@
-export { GenericArch, useEncoding, X86_PAGE } from './arch-generic.js';
+export { GENERIC_CONFIG, GenericArch, useEncoding, X86_PAGE } from './arch-generic.js';
 export type { ArchConfig, ArchImpl, ArchPort, ArchVariant, EntryEncoding } from './arch-port.js';
 export type { CheckId, Finding, RelatedEvent } from './checks.js';
 export { BugFound, bug, CHECKS } from './checks.js';

@@ -15,6 +15,7 @@ import {
   BugFound,
   type CheckId,
   type Ctx,
+  GENERIC_CONFIG,
   GenericArch,
   Kernel,
   type KernelOptions,
@@ -42,24 +43,10 @@ import {
 
 /** x86-64-like constants (the GenericArch encoding is x86-64's), named as a test config. */
 export const TEST_CONFIG: ArchConfig = {
+  ...GENERIC_CONFIG,
   id: 'test-generic',
   arch: 'test',
   description: 'GenericArch with x86-64 constants, for core unit tests',
-  kernel: 'v6.6',
-  PAGE_SIZE: 4096,
-  PTRS_PER_PTE: 512,
-  PTRS_PER_PMD: 512,
-  pteSize: 8,
-  tablesPerPage: 1,
-  levels: 4,
-  splitPtePtlocks: true,
-  splitPmdPtlocks: true,
-  thp: true,
-  hugetlbPteLevel: false,
-  rcuTableFree: false,
-  tlbFlushIpi: true,
-  pmdLowHigh: false,
-  ptReclaim: false,
 };
 
 export function testConfig(over: Partial<ArchConfig> = {}): ArchConfig {

@@ -5,6 +5,7 @@
 import {
   type ArchConfig,
   type Ctx,
+  GENERIC_CONFIG,
   GenericArch,
   Kernel,
   type KGen,
@@ -31,24 +32,10 @@ import {
 import type { Program } from '../src/index.js';
 
 export const CONFIG: ArchConfig = {
+  ...GENERIC_CONFIG,
   id: 'test-generic',
   arch: 'test',
   description: 'GenericArch with x86-64 constants, for explorer tests',
-  kernel: 'v6.6',
-  PAGE_SIZE: 4096,
-  PTRS_PER_PTE: 512,
-  PTRS_PER_PMD: 512,
-  pteSize: 8,
-  tablesPerPage: 1,
-  levels: 4,
-  splitPtePtlocks: true,
-  splitPmdPtlocks: true,
-  thp: true,
-  hugetlbPteLevel: false,
-  rcuTableFree: false,
-  tlbFlushIpi: true,
-  pmdLowHigh: false,
-  ptReclaim: false,
 };
 
 const ADDR = 512 * 4096 + 3 * 4096;

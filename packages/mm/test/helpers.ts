@@ -12,6 +12,7 @@ import {
   type CheckId,
   type Ctx,
   type Folio,
+  GENERIC_CONFIG,
   GenericArch,
   Kernel,
   type KGen,
@@ -33,24 +34,10 @@ import {
 import { folioMapped, teardownAll } from '../src/index.js';
 
 export const CONFIG: ArchConfig = {
+  ...GENERIC_CONFIG,
   id: 'mm-test',
   arch: 'test',
   description: 'GenericArch with x86-64 constants and CONFIG_PAGE_TABLE_CHECK, for mm unit tests',
-  kernel: 'v6.6',
-  PAGE_SIZE: 4096,
-  PTRS_PER_PTE: 512,
-  PTRS_PER_PMD: 512,
-  pteSize: 8,
-  tablesPerPage: 1,
-  levels: 4,
-  splitPtePtlocks: true,
-  splitPmdPtlocks: true,
-  thp: true,
-  hugetlbPteLevel: false,
-  rcuTableFree: false,
-  tlbFlushIpi: true,
-  pmdLowHigh: false,
-  ptReclaim: false,
   pageTableCheck: true,
 };
 export const PAGE = CONFIG.PAGE_SIZE;
