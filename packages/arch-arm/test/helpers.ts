@@ -2,10 +2,10 @@
  * Test helpers for @ptlab/arch-arm: boot a kernel on one arm config, map a
  * shmem file shared at several pmd slots of one mm, and drive tasks by hand.
  */
+
 import {
   type AddressSpace,
   type ArchConfig,
-  BugFound,
   type CheckId,
   type Ctx,
   type Folio,
@@ -23,6 +23,7 @@ import {
   type Task,
   Vma,
 } from '@ptlab/core';
+import { catchFinding } from '@ptlab/core/testing';
 import { type ArmArch, arm } from '../src/index.js';
 
 export interface Booted {
@@ -98,11 +99,5 @@ export function stepAll(t: Task, each: (t: Task) => void = () => {}): void {
 
 /** The check a body raises (null if none). */
 export function checkOf(fn: () => void): CheckId | null {
-  try {
-    fn();
-    return null;
-  } catch (e) {
-    if (e instanceof BugFound) return e.check;
-    throw e;
-  }
+  return catchFinding(fn)?.check ?? null;
 }

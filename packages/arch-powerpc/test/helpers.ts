@@ -4,15 +4,12 @@
  */
 import {
   type ArchConfig,
-  BugFound,
   type Ctx,
   Kernel,
   type KGen,
   type Mm,
   type PageMeta,
-  rcuDaemon,
   runToEnd,
-  type Task,
 } from '@ptlab/core';
 import { type PowerpcArch, powerpc } from '../src/index.js';
 
@@ -55,42 +52,9 @@ export function allocated(b: Booted, pa: number): boolean {
   return pageOf(b, pa).allocated;
 }
 
-/** Start an RCU grace-period daemon and return a function that ends every grace period it can. */
-export function rcuDriver(k: Kernel): () => number {
-  const t = k.spawn('rcu', rcuDaemon, { daemon: true });
-  t.start();
-  return () => {
-    let n = 0;
-    while (t.runnable) {
-      t.advance();
-      k.stepNo++;
-      n++;
-    }
-    return n;
-  };
-}
-
-/** Advance a task one step (it must be runnable). */
-export function step(k: Kernel, t: Task, n = 1): void {
-  for (let i = 0; i < n; i++) {
-    if (!t.runnable) throw new Error(`${t.name} is not runnable at "${t.pending?.what}"`);
-    t.advance();
-    k.stepNo++;
-  }
-}
-
-/** Advance a task until its next step's description contains `what` (that step is not taken). */
-export function until(k: Kernel, t: Task, what: string): void {
-  while ((t.pending?.what ?? '').indexOf(what) < 0) step(k, t);
-}
-
-/** Run `fn` and return the finding it raised, or null. */
-export function finding(fn: () => void): BugFound | null {
-  try {
-    fn();
-    return null;
-  } catch (e) {
-    if (e instanceof BugFound) return e;
-    throw e;
-  }
-}
+export {
+  catchFinding as finding,
+  rcuDriver,
+  stepTask as step,
+  stepUntil as until,
+} from '@ptlab/core/testing';

@@ -4,13 +4,11 @@
  */
 import {
   type ArchConfig,
-  BugFound,
   type Ctx,
   Kernel,
   type KGen,
   type Mm,
   type PageMeta,
-  rcuDaemon,
   runToEnd,
 } from '@ptlab/core';
 import { aapp, type S390Arch, s390, s390Context } from '../src/index.js';
@@ -58,28 +56,4 @@ export function list(b: Booted): number[] {
   return [...s390Context(b.mm).pgtableList];
 }
 
-/** Start an RCU grace-period daemon; the returned function ends every grace period it can and runs the callbacks. */
-export function rcuDriver(k: Kernel): () => number {
-  const t = k.spawn('rcu', rcuDaemon, { daemon: true });
-  t.start();
-  return () => {
-    let n = 0;
-    while (t.runnable) {
-      t.advance();
-      k.stepNo++;
-      n++;
-    }
-    return n;
-  };
-}
-
-/** Run `fn` and return the finding it raised, or null. */
-export function finding(fn: () => void): BugFound | null {
-  try {
-    fn();
-    return null;
-  } catch (e) {
-    if (e instanceof BugFound) return e;
-    throw e;
-  }
-}
+export { catchFinding as finding, rcuDriver } from '@ptlab/core/testing';

@@ -2,10 +2,10 @@
  * Test helpers: a kernel booted on one sparc config, and small drivers for
  * generator paths run outside the scheduler (one CPU, nothing racing).
  */
+
 import {
   type ArchConfig,
   type ArchImpl,
-  BugFound,
   type CheckId,
   type Ctx,
   Kernel,
@@ -15,6 +15,7 @@ import {
   pmdpGet,
   runToEnd,
 } from '@ptlab/core';
+import { catchFinding } from '@ptlab/core/testing';
 import { sparc } from '../src/index.js';
 
 export function boot(
@@ -36,13 +37,8 @@ export function run<T>(gen: KGen<T>): T {
 
 /** Run `fn` and return the check that fired (null if none). */
 export function firing(fn: () => void): { check: CheckId; message: string } | null {
-  try {
-    fn();
-    return null;
-  } catch (e) {
-    if (!(e instanceof BugFound)) throw e;
-    return { check: e.check, message: e.message };
-  }
+  const e = catchFinding(fn);
+  return e ? { check: e.check, message: e.message } : null;
 }
 
 /** Run every queued RCU callback (every grace period ends: nothing is reading). */
