@@ -219,7 +219,9 @@ export class PowerpcPgalloc extends GenericArch {
   private handOut(ctx: Ctx, pa: number, mm: Mm | null): void {
     const t = ctx.k.pt.constructed(ctx, pa, 'pte', this.config.PTRS_PER_PTE, mm);
     const frag = (pa % this.config.PAGE_SIZE) / this.PTE_FRAG_SIZE;
-    ctx.k.note(`${t.label} is fragment ${frag} of pfn ${Math.floor(pa / this.config.PAGE_SIZE)}`);
+    ctx.k.note(
+      () => `${t.label} is fragment ${frag} of pfn ${Math.floor(pa / this.config.PAGE_SIZE)}`,
+    );
   }
 
   // --- freeing ---
@@ -280,7 +282,7 @@ export class PowerpcPgalloc extends GenericArch {
     yield ctx.step(`free page-table page pfn ${pfn}`, [ALLOC_OBJ, pageObj(pfn)]);
     const page = ctx.k.pages.meta(ctx, pfn, 'pagetable_free()');
     if (dtor) this.pagetablePteDtor(ctx, page);
-    if (page.testFlag(PG.active)) ctx.k.note(`pfn ${pfn} freed with PageActive still set`);
+    if (page.testFlag(PG.active)) ctx.k.note(() => `pfn ${pfn} freed with PageActive still set`);
     this.releaseFragments(ctx, pfn);
     ctx.k.pages.freeNow(ctx, pfn);
   }

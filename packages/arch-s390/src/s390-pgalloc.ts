@@ -191,7 +191,7 @@ export class S390FragmentArch extends S390Arch {
     ctx.k.mem.write(pa + ctx.k.mem.wordSize, prev, Tag.list);
     if (tail) list.push(pa);
     else list.unshift(pa);
-    ctx.k.note(`list pointers written into the 2K table at 0x${pa.toString(16)}`);
+    ctx.k.note(() => `list pointers written into the 2K table at 0x${pa.toString(16)}`);
   }
 
   /** list_del() of a listed free half (in-table): unlink, then set_pte(_PAGE_INVALID) over the two longs. */
@@ -259,7 +259,7 @@ export class S390FragmentArch extends S390Arch {
           if (this.design.freeList === 'pt_list') this.listDelInit(ctx, c, page, table);
           else this.listDelHalf(ctx, c, table);
           const t = ctx.k.pt.constructed(ctx, table, 'pte', entries, owner);
-          ctx.k.note(`${t.label}: half ${bit} of pfn ${page.pfn} from pgtable_list`);
+          ctx.k.note(() => `${t.label}: half ${bit} of pfn ${page.pfn} from pgtable_list`);
         }
       }
       yield* spinUnlock(ctx, c.lock);
@@ -277,14 +277,14 @@ export class S390FragmentArch extends S390Arch {
       mem.fill(base, entries, S390_PAGE.INVALID, Tag.pte);
       mem.fill(base + PAGE_TABLE_SIZE, entries, 0, Tag.aux);
       const t = ctx.k.pt.constructed(ctx, base, 'pte', entries, owner);
-      ctx.k.note(`${t.label}: 4K table with PGSTEs at pfn ${page.pfn}`);
+      ctx.k.note(() => `${t.label}: 4K table with PGSTEs at pfn ${page.pfn}`);
       return base;
     }
     // Return the first 2K fragment of the page.
     atomicXorBits(page, 0x01 << 24);
     mem.fill(base, 2 * entries, S390_PAGE.INVALID, Tag.pte);
     const t = ctx.k.pt.constructed(ctx, base, 'pte', entries, owner);
-    ctx.k.note(`${t.label}: half 0 of fresh pfn ${page.pfn}`);
+    ctx.k.note(() => `${t.label}: half 0 of fresh pfn ${page.pfn}`);
     yield* spinLock(ctx, c.lock);
     yield ctx.step(`list_add(pfn ${page.pfn}, &mm->context.pgtable_list)`, [
       c.lock.id,
@@ -624,7 +624,7 @@ export class S390FullPageArch extends S390Arch {
     ctx.k.mem.fill(base, entries, S390_PAGE.INVALID, Tag.pte);
     ctx.k.mem.fill(base + PAGE_TABLE_SIZE, entries, 0, Tag.zero);
     const t = ctx.k.pt.constructed(ctx, base, 'pte', entries, kernel ? null : mm);
-    ctx.k.note(`${t.label} allocated at pfn ${page.pfn}`);
+    ctx.k.note(() => `${t.label} allocated at pfn ${page.pfn}`);
     return base;
   }
 

@@ -190,7 +190,7 @@ export class S390Arch extends GenericArch {
   protected warn(ctx: Ctx, message: string): void {
     const line = `${ctx.cpu.name} ${ctx.fn}: ${message}`;
     if (!this.warnings.includes(line)) this.warnings.push(line);
-    ctx.k.note(`WARNING: ${message}`);
+    ctx.k.note(() => `WARNING: ${message}`);
   }
 
   /**

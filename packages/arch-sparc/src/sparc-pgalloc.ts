@@ -106,11 +106,13 @@ export function* srmmuPteAllocOne(
   page.refcount++;
   if (page.refcount === 2) {
     page.setFlag(PG.table);
-    ctx.k.note(`pagetable_pte_ctor(pfn ${pfn}): first PTE table in the page`);
+    ctx.k.note(() => `pagetable_pte_ctor(pfn ${pfn}): first PTE table in the page`);
   }
   yield* spinUnlock(ctx, mm.pageTableLock);
   const t = ctx.k.pt.constructed(ctx, pa, 'pte', entries, mm);
-  ctx.k.note(`${t.label} allocated at pfn ${pfn}+0x${(pa % ctx.k.config.PAGE_SIZE).toString(16)}`);
+  ctx.k.note(
+    () => `${t.label} allocated at pfn ${pfn}+0x${(pa % ctx.k.config.PAGE_SIZE).toString(16)}`,
+  );
   return pa;
 }
 
@@ -127,7 +129,7 @@ export function* srmmuPteFree(ctx: Ctx, pool: SrmmuNocachePool, mm: Mm, pa: numb
   page.refcount--;
   if (page.refcount === 1) {
     page.flags &= ~PG.table;
-    ctx.k.note(`pagetable_pte_dtor(pfn ${pfn}): last PTE table in the page freed`);
+    ctx.k.note(() => `pagetable_pte_dtor(pfn ${pfn}): last PTE table in the page freed`);
   }
   yield* spinUnlock(ctx, mm.pageTableLock);
   ctx.k.pt.released(ctx, pa);

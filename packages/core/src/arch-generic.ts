@@ -131,7 +131,7 @@ export class GenericArch implements ArchImpl {
     if (!page.ptl)
       page.ptl = new SpinLock(`ptl of pfn ${page.pfn}`, 'ptlock', { pfn: page.pfn, gen: page.gen });
     ctx.k.mem.fill(pa, entries, this.pteEmpty, this.pteEmpty === 0 ? Tag.zero : Tag.pte);
-    ctx.k.note(`${t.label} allocated at pfn ${page.pfn}`);
+    ctx.k.note(() => `${t.label} allocated at pfn ${page.pfn}`);
     return pa;
   }
 

@@ -57,10 +57,11 @@ export function* smpCallFunction(
   }
   if (outstanding > 0) {
     ctx.k.note(
-      `IPI ${name} waits for ${others
-        .filter((c) => c.irqOff > 0)
-        .map((c) => c.name)
-        .join(',')} (interrupts off)`,
+      () =>
+        `IPI ${name} waits for ${others
+          .filter((c) => c.irqOff > 0)
+          .map((c) => c.name)
+          .join(',')} (interrupts off)`,
     );
     yield ctx.step(`wait for IPI ${name}`, SYNC_OBJ, 'r', () => outstanding === 0);
   }

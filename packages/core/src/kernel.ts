@@ -46,6 +46,8 @@ export class Kernel {
   stepNo = 0;
   /** Notes made during the current step, collected by the scheduler for the story. */
   notes: string[] = [];
+  /** Whether notes are kept: only when the explorer records a story (search runs skip building them). */
+  recording = false;
   /** The context setup code runs in (not a racing CPU). */
   readonly boot: Ctx;
 
@@ -69,8 +71,9 @@ export class Kernel {
     return this.injectSet.has(id);
   }
 
-  note(text: string): void {
-    this.notes.push(text);
+  /** Note what the current step did, for the story. Pass a function so nothing is built when not recording. */
+  note(text: string | (() => string)): void {
+    if (this.recording) this.notes.push(typeof text === 'string' ? text : text());
   }
 
   /** A new CPU running `body`; a task with `mm` puts its CPU in that mm's cpumask. */

@@ -49,7 +49,7 @@ export class PageTables {
     if (prev && prev.state !== 'free') {
       bug(
         'use-after-free',
-        `${ctx.cpu.name} ${ctx.fn}: hands out ${kind} table at pa 0x${pa.toString(16)}, but ${prev.label} there is still ${prev.state === 'deferred' ? 'waiting for its grace period (deferred at step ' + (prev.deferredAt?.step ?? '?') + ')' : 'in use'}`,
+        `${ctx.cpu.name} ${ctx.fn}: hands out ${kind} table at pa 0x${pa.toString(16)}, but ${prev.label} there is still ${prev.state === 'deferred' ? `waiting for its grace period (deferred at step ${prev.deferredAt?.step ?? '?'})` : 'in use'}`,
         prev.deferredAt ? [prev.deferredAt] : [],
       );
     }

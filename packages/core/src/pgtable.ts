@@ -294,7 +294,7 @@ export function* pteOffsetMapLock(
         if (ctx.k.has(PMD_LOCK_NOT_RECHECKED)) return { pte, ptl };
         const now = yield* pmdpGetLockless(ctx, pmdp);
         if (now.raw === pmdval.raw) return { pte, ptl };
-        ctx.k.note(`pmd changed under ${ptl.id}: retry`);
+        ctx.k.note(() => `pmd changed under ${ptl.id}: retry`);
         yield* pteUnmapUnlock(ctx, pte, ptl);
       }
     })(),
@@ -447,7 +447,8 @@ export function* pmdpGetAndClear(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen<PmdVal> {
   assertPmdLocked(ctx, mm, pmdp, 'clearing a pmd');
   const old = pmdValOf(ctx, ctx.k.mem.read(entryPa(ctx, pmdp)).value);
   writePmd(ctx, pmdp, ctx.k.arch.pmdEmpty);
-  if (old.table) ctx.k.note(`pmd ${pmdKey(pmdp)} cleared: ${old.table.label} detached`);
+  const detached = old.table;
+  if (detached) ctx.k.note(() => `pmd ${pmdKey(pmdp)} cleared: ${detached.label} detached`);
   if (ctx.k.arch.pmdTransHuge(old.raw)) {
     pageTableCheckPmdClear(ctx, mm, old.raw);
     tlbNoteLeafCleared(ctx, pmdp, 'pmdp_huge_get_and_clear()');
@@ -493,7 +494,8 @@ export function* pmdClear(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen {
   ctx.k.pt.deref(ctx, pmdp.table, 'pmd_clear()');
   assertPmdLocked(ctx, mm, pmdp, 'pmd_clear()');
   const old = pmdValOf(ctx, ctx.k.mem.read(entryPa(ctx, pmdp)).value);
-  if (old.table) ctx.k.note(`pmd ${pmdKey(pmdp)} cleared: ${old.table.label} detached`);
+  const detached = old.table;
+  if (detached) ctx.k.note(() => `pmd ${pmdKey(pmdp)} cleared: ${detached.label} detached`);
   yield* writePmdClear(ctx, pmdp, old.raw);
 }
 

@@ -104,7 +104,7 @@ export function* rcuReadUnlock(ctx: Ctx): KGen {
 export function* callRcu(ctx: Ctx, head: string, fnName: string, fn: (ctx: Ctx) => KGen): KGen {
   yield ctx.step(`call_rcu(${head}, ${fnName})`, SYNC_OBJ);
   ctx.k.rcu.enqueue(ctx, head, fnName, fn);
-  ctx.k.note(`queued ${fnName} on ${head}`);
+  ctx.k.note(() => `queued ${fnName} on ${head}`);
 }
 
 /** synchronize_rcu() — kernel/rcu/tree.c: blocks until a full grace period has elapsed. */
@@ -142,7 +142,7 @@ export function* rcuDaemon(ctx: Ctx): KGen {
   for (;;) {
     yield ctx.step('grace period ends', SYNC_OBJ, 'w', () => rcu.gracePeriodCanEnd);
     const cb = rcu.take();
-    ctx.k.note(`grace period for ${cb.head} (queued at step ${cb.queuedAt.step}) ended`);
+    ctx.k.note(() => `grace period for ${cb.head} (queued at step ${cb.queuedAt.step}) ended`);
     ctx.cpu.inSoftirq = true;
     try {
       yield* ctx.call(cb.fnName, cb.fn(ctx));

@@ -58,7 +58,10 @@ export function newKernel(
   over: Partial<ArchConfig> = {},
   opts: Omit<KernelOptions, 'arch'> = {},
 ): Kernel {
-  return new Kernel({ ...opts, arch: new GenericArch(testConfig(over)) });
+  const k = new Kernel({ ...opts, arch: new GenericArch(testConfig(over)) });
+  // These tests drive tasks by hand and read the story's notes, as a recording explorer would.
+  k.recording = true;
+  return k;
 }
 
 /** Address of the first page of the n-th pmd range (2 MiB each with the test config). */

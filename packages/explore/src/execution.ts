@@ -80,6 +80,7 @@ function findingOf(k: Kernel, e: BugFound, task: Task | null, fn: string | null)
 /** Run one schedule of `program`, asking `choose` at every step. */
 export function execute(program: Program, choose: Chooser, opts: ExecOptions): Execution {
   const k = program.boot();
+  k.recording = opts.record;
   k.startDaemons();
   const picks: string[] = [];
   const choices: Choice[] = [];

@@ -63,7 +63,7 @@ export function* handleUserFault(ctx: Ctx, mm: Mm, addr: number, write: boolean)
         yield* upRead(ctx, mm.mmapLock);
         if (r === 0) return true;
         if (r === 'VM_FAULT_SIGBUS' || r === 'VM_FAULT_OOM') return false;
-        ctx.k.note(`fault returned ${r}: retry`);
+        ctx.k.note(() => `fault returned ${r}: retry`);
       }
       return false;
     })(),

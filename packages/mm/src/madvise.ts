@@ -79,7 +79,7 @@ export function* madviseCollapse(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
         result = yield* collapsePteMappedThp(ctx, mm, haddr, true);
         yield* upRead(ctx, mm.mmapLock);
       }
-      ctx.k.note(`madvise_collapse: ${result}`);
+      ctx.k.note(() => `madvise_collapse: ${result}`);
       return result === 'SCAN_SUCCEED' || result === 'SCAN_PMD_MAPPED' ? 0 : collapseErrno(result);
     })(),
   );

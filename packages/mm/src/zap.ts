@@ -142,7 +142,9 @@ function* zapPmdRange(
         zapPteRange(ctx, vma, pmdp, addr, next, details, batch),
       );
       if (got === next) break;
-      ctx.k.note(`zap_pte_range() could not map the table of pmd ${pmdp.index}: retry the pmd`);
+      ctx.k.note(
+        () => `zap_pte_range() could not map the table of pmd ${pmdp.index}: retry the pmd`,
+      );
     }
     addr = next;
   }
