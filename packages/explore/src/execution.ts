@@ -91,9 +91,8 @@ export function execute(program: Program, choose: Chooser, opts: ExecOptions): E
   let teardownStarted = false;
   let prev: Task | null = null;
 
-  const all = (): Task[] => k.allTasks;
   try {
-    for (const t of all()) t.start();
+    for (const t of k.allTasks) t.start();
     for (;;) {
       if (!teardownStarted && k.tasks.every((t) => t.done)) {
         teardownStarted = true;
@@ -103,7 +102,7 @@ export function execute(program: Program, choose: Chooser, opts: ExecOptions): E
           continue;
         }
       }
-      const tasks = all();
+      const tasks = k.allTasks;
       const runnable = tasks.filter((t) => t.runnable);
       if (runnable.length === 0) {
         const stuck = k.tasks.filter((t) => !t.done);

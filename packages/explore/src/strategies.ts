@@ -116,7 +116,7 @@ export class ExhaustiveSearch {
       const parent = this.stack[depth - 1];
       const pending = new Map<string, Step>();
       for (const t of runnable) if (t.pending) pending.set(t.name, t.pending);
-      let sleep = new Set<string>();
+      const sleep = new Set<string>();
       if (parent && this.por) {
         const chosen = parent.pending.get(parent.current);
         if (chosen) {
@@ -125,8 +125,6 @@ export class ExhaustiveSearch {
             if (st && pending.has(s) && independent(st, chosen)) sleep.add(s);
           }
         }
-      } else if (!this.por) {
-        sleep = new Set();
       }
       const daemons = new Set(runnable.filter((t) => t.daemon).map((t) => t.name));
       const lastUser = parent

@@ -56,12 +56,9 @@ function* ptes(ctx: Ctx, mm: Mm, addr: number, pmd: PmdVal, pmdp: PmdPtr): KGen<
     if (folio && (yield* tryGrabFolio(ctx, folio))) {
       const pmdNow = yield* pmdpGetLockless(ctx, pmdp);
       const pteNow = yield* ptepGet(ctx, ptep, 'recheck pte');
-      if (pmdNow.raw !== pmd.raw || pteNow !== pte) {
-        yield* folioPut(ctx, folio);
-      } else {
-        pinned = 1;
-        yield* folioPut(ctx, folio);
-      }
+      // Pinned only if neither pmd nor pte changed; the short-lived pin is dropped either way.
+      if (pmdNow.raw === pmd.raw && pteNow === pte) pinned = 1;
+      yield* folioPut(ctx, folio);
     }
   }
   yield* pteUnmap(ctx, ptep);
