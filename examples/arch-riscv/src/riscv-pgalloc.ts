@@ -13,7 +13,6 @@
  * destructor already ran.
  */
 import {
-  ALLOC_OBJ,
   type Ctx,
   type KGen,
   type MmuGather,
@@ -28,7 +27,7 @@ export type PteDtor = (ctx: Ctx, page: PageMeta) => void;
 /** __pte_free_tlb() — arch/riscv/include/asm/pgalloc.h: pagetable_pte_dtor(), then riscv_tlb_remove_ptdesc(). */
 export function* riscvPteFreeTlb(ctx: Ctx, tlb: MmuGather, pa: number, dtor: PteDtor): KGen {
   const pfn = Math.floor(pa / ctx.k.config.PAGE_SIZE);
-  yield ctx.step(`pagetable_pte_dtor(pfn ${pfn})`, pageObj(pfn));
+  yield ctx.step(() => `pagetable_pte_dtor(pfn ${pfn})`, pageObj(pfn));
   dtor(ctx, ctx.k.pages.meta(ctx, pfn, '__pte_free_tlb()'));
   yield* riscvTlbRemovePtdesc(ctx, tlb, pa);
 }
@@ -48,7 +47,7 @@ export function* riscvTlbRemovePtdesc(ctx: Ctx, tlb: MmuGather, pa: number): KGe
 /** __tlb_remove_table() — arch/riscv/include/asm/tlb.h: free_page_and_swap_cache(table), no destructor. */
 export function* riscvTlbRemoveTableFree(ctx: Ctx, pa: number): KGen {
   const pfn = Math.floor(pa / ctx.k.config.PAGE_SIZE);
-  yield ctx.step(`free_page_and_swap_cache(pfn ${pfn})`, [ALLOC_OBJ, pageObj(pfn)]);
+  yield ctx.step(() => `free_page_and_swap_cache(pfn ${pfn})`, ctx.k.pages.freeFootprint(ctx, pfn));
   ctx.k.pages.meta(ctx, pfn, '__tlb_remove_table()');
   ctx.k.pt.released(ctx, pa);
   ctx.k.pages.freeNow(ctx, pfn);

@@ -14,7 +14,6 @@
  *   after the TLB flush.
  */
 import {
-  ALLOC_OBJ,
   type ArchConfig,
   type Ctx,
   GenericArch,
@@ -90,7 +89,7 @@ export class ArmPgalloc extends GenericArch {
    */
   override *pteFreeTlb(ctx: Ctx, tlb: MmuGather, pa: number): KGen {
     const pfn = Math.floor(pa / this.config.PAGE_SIZE);
-    yield ctx.step(`pagetable_pte_dtor(pfn ${pfn})`, pageObj(pfn));
+    yield ctx.step(() => `pagetable_pte_dtor(pfn ${pfn})`, pageObj(pfn));
     this.pagetablePteDtor(ctx, ctx.k.pages.meta(ctx, pfn, '__pte_free_tlb()'));
     yield* tlbRemoveTable(ctx, tlb, pa);
   }
@@ -101,7 +100,10 @@ export class ArmPgalloc extends GenericArch {
    */
   override *tlbRemoveTableFree(ctx: Ctx, pa: number): KGen {
     const pfn = Math.floor(pa / this.config.PAGE_SIZE);
-    yield ctx.step(`free_page_and_swap_cache(pfn ${pfn})`, [ALLOC_OBJ, pageObj(pfn)]);
+    yield ctx.step(
+      () => `free_page_and_swap_cache(pfn ${pfn})`,
+      ctx.k.pages.freeFootprint(ctx, pfn),
+    );
     ctx.k.pt.released(ctx, pa);
     ctx.k.pages.freeNow(ctx, pfn);
   }

@@ -59,9 +59,9 @@ function* coherency(ctx: Ctx, b: Booted, own: Vma, alias: Vma): KGen<boolean> {
 /** Step `t` while it can go, stopping before a step of adjust_pte() whose description matches `stop`. */
 function drive(t: Task, stop?: RegExp): void {
   const at = (): boolean =>
-    stop !== undefined && t.ctx.stack.includes('adjust_pte') && stop.test(t.pending?.what ?? '');
+    stop !== undefined && t.ctx.stack.includes('adjust_pte') && stop.test(t.pendingLabel ?? '');
   while (!t.done && !at()) {
-    if (!t.runnable) throw new Error(`${t.name} blocked at ${t.pending?.what}`);
+    if (!t.runnable) throw new Error(`${t.name} blocked at ${t.pendingLabel}`);
     t.advance();
   }
 }
@@ -177,7 +177,7 @@ describe('adjust_pte() (arm-classic: ptl == mm->page_table_lock)', () => {
     drive(t, /^do_adjust_pte/);
     expect(t.ctx.cpu.held.map((h) => h.lock)).toEqual([b.mm.pageTableLock]);
     while (!t.done) {
-      const w = t.pending?.what ?? '';
+      const w = t.pendingLabel ?? '';
       if (/^spin_lock/.test(w)) locks.push(w);
       t.advance();
     }
@@ -210,7 +210,7 @@ describe('adjust_pte() (arm-classic: ptl == mm->page_table_lock)', () => {
     t.start();
     let irqOffAtAdjust = false;
     while (!t.done) {
-      if ((t.pending?.what ?? '').startsWith('do_adjust_pte') && t.ctx.stack.includes('adjust_pte'))
+      if ((t.pendingLabel ?? '').startsWith('do_adjust_pte') && t.ctx.stack.includes('adjust_pte'))
         irqOffAtAdjust ||= t.ctx.cpu.irqOff > 0;
       t.advance();
     }

@@ -6,13 +6,15 @@
  * the TLB flush otherwise (classic).
  */
 import {
-  ALLOC_OBJ,
   type Ctx,
+  describeObj,
   PG,
+  packFootprint,
   pmdOffset,
   pmdpGet,
   pteAlloc,
   rcuDaemon,
+  stepLabel,
   Tag,
   tlbFinishMmu,
   tlbGatherMmu,
@@ -86,7 +88,7 @@ describe('__pte_free_tlb() → __tlb_remove_table()', () => {
       const gp = b.k.spawn('rcu', rcuDaemon, { daemon: true });
       gp.start();
       gp.advance();
-      while (gp.pending?.what !== 'grace period ends') gp.advance();
+      while (gp.pendingLabel !== 'grace period ends') gp.advance();
       expect(page.allocated).toBe(false);
     }
   });
@@ -104,10 +106,16 @@ describe('__pte_free_tlb() → __tlb_remove_table()', () => {
     const { b, pa } = teardownOne(ARM_CLASSIC);
     const steps: string[] = [];
     const gen = b.a.tlbRemoveTableFree(b.ctx as Ctx, pa);
-    for (let r = gen.next(); !r.done; r = gen.next())
-      steps.push(`${r.value.what} ${String(r.value.obj)}`);
+    for (let r = gen.next(); !r.done; r = gen.next()) {
+      const fp: number[] = [];
+      packFootprint(r.value.obj, r.value.access === 'w', fp);
+      steps.push(
+        `${stepLabel(r.value)} ${fp.map((e) => describeObj(Math.floor(e / 2))).join(', ')}`,
+      );
+    }
+    // One step: the page goes back to this CPU's page list.
     expect(steps).toEqual([
-      `free_page_and_swap_cache(pfn ${pa / 4096}) ${ALLOC_OBJ},pg:${pa / 4096}`,
+      `free_page_and_swap_cache(pfn ${pa / 4096}) cpu boot pcp, page pfn ${pa / 4096}`,
     ]);
     expect(b.k.pt.get(pa)?.state).toBe('free');
   });

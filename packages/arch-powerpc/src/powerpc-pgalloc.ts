@@ -18,7 +18,6 @@
  * page's ptdesc, so all fragments of a page share it.
  */
 import {
-  ALLOC_OBJ,
   type ArchConfig,
   allocPage,
   bug,
@@ -28,9 +27,11 @@ import {
   type KGen,
   type Mm,
   type MmuGather,
+  mmContextObj,
   type PageMeta,
   PG,
   pageObj,
+  pageRcuHead,
   SpinLock,
   spinLock,
   spinUnlock,
@@ -44,6 +45,9 @@ export const INJECT_PTE_ALLOC_NOMEM = 'pte-alloc-nomem';
 
 /** mm->context.pte_frag, kept in the model's Mm.context under this key. */
 export const PTE_FRAG_KEY = 'pte_frag';
+
+/** The dependency object of mm->context.pte_frag (deps.ts: an arch slot of the mm). */
+export const pteFragObj = (mm: Mm): number => mmContextObj(mm.index, 0);
 
 /** The mm's cached next fragment (pte_frag_get()), or null. */
 export function pteFragGet(mm: Mm): number | null {
@@ -77,7 +81,7 @@ export const MAINLINE_POLICY: PteFreePolicy = {
   /** pte_free_defer() — arch/powerpc/mm/pgtable-frag.c (v6.6). */
   *pteFreeDefer(a, ctx, _mm, pa) {
     const pfn = Math.floor(pa / ctx.k.config.PAGE_SIZE);
-    yield ctx.step(`SetPageActive(pfn ${pfn})`, pageObj(pfn));
+    yield ctx.step(() => `SetPageActive(pfn ${pfn})`, pageObj(pfn));
     const page = a.pageOf(ctx, pa, 'pte_free_defer()');
     ctx.k.pt.deferred(ctx, pa);
     page.setFlag(PG.active);
@@ -122,12 +126,16 @@ export class PowerpcPgalloc extends GenericArch {
 
   /** atomic_set(&ptdesc->pt_frag_refcount, v). */
   setFragRefcount(ctx: Ctx, page: PageMeta, v: number): void {
-    page.index.write('pt_frag_refcount', v, ctx.here(`pt_frag_refcount of pfn ${page.pfn} = ${v}`));
+    page.index.write(
+      'pt_frag_refcount',
+      v,
+      ctx.here(() => `pt_frag_refcount of pfn ${page.pfn} = ${v}`),
+    );
   }
 
   /** atomic_add_return(delta, &ptdesc->pt_frag_refcount) (atomic_sub_return with delta < 0). */
   *atomicAddReturn(ctx: Ctx, page: PageMeta, delta: number, what: string): KGen<number> {
-    yield ctx.step(`${what} (pt_frag_refcount of pfn ${page.pfn})`, pageObj(page.pfn));
+    yield ctx.step(() => `${what} (pt_frag_refcount of pfn ${page.pfn})`, pageObj(page.pfn));
     this.pageOf(ctx, page.pfn * this.config.PAGE_SIZE, what);
     const v = this.fragRefcount(page) + delta;
     this.setFragRefcount(ctx, page, v);
@@ -140,7 +148,7 @@ export class PowerpcPgalloc extends GenericArch {
   *pteFragmentAlloc(ctx: Ctx, mm: Mm, kernel: boolean): KGen<number | null> {
     const pa = yield* ctx.call('get_pte_from_cache', this.getPteFromCache(ctx, mm));
     if (pa !== null) {
-      this.handOut(ctx, pa, kernel ? null : mm);
+      yield* this.handOut(ctx, pa, kernel ? null : mm);
       return pa;
     }
     return yield* ctx.call('__alloc_for_ptecache', this.allocForPtecache(ctx, mm, kernel));
@@ -154,7 +162,7 @@ export class PowerpcPgalloc extends GenericArch {
   *getPteFromCache(ctx: Ctx, mm: Mm): KGen<number | null> {
     if (this.PTE_FRAG_NR === 1) return null;
     yield* spinLock(ctx, mm.pageTableLock);
-    yield ctx.step('pte_frag_get(&mm->context)', `mm:${mm.id}:pte_frag`);
+    yield ctx.step('pte_frag_get(&mm->context)', pteFragObj(mm));
     const ret = pteFragGet(mm);
     if (ret !== null) {
       const next = ret + this.PTE_FRAG_SIZE;
@@ -171,7 +179,7 @@ export class PowerpcPgalloc extends GenericArch {
    */
   *allocForPtecache(ctx: Ctx, mm: Mm, kernel: boolean): KGen<number | null> {
     if (ctx.k.injected(INJECT_PTE_ALLOC_NOMEM)) {
-      yield ctx.step('pagetable_alloc() fails (injected)', ALLOC_OBJ);
+      yield ctx.step('pagetable_alloc() fails (injected)', ctx.k.pages.allocFootprint(ctx));
       return null;
     }
     const page = yield* allocPage(ctx, kernel ? 'kernel pte fragments' : 'pte fragments');
@@ -182,14 +190,15 @@ export class PowerpcPgalloc extends GenericArch {
     this.tagArchSideData(ctx, ret);
     if (this.PTE_FRAG_NR !== 1) {
       yield* spinLock(ctx, mm.pageTableLock);
-      yield ctx.step('pte_frag_get(&mm->context)', `mm:${mm.id}:pte_frag`);
+      // pte_frag_set() and atomic_set(pt_frag_refcount): the mm's cache and the page's refcount.
+      yield ctx.step('pte_frag_get(&mm->context)', [pteFragObj(mm), page.obj]);
       if (pteFragGet(mm) === null) {
         this.setFragRefcount(ctx, page, this.PTE_FRAG_NR);
         mm.context[PTE_FRAG_KEY] = ret + this.PTE_FRAG_SIZE;
       }
       yield* spinUnlock(ctx, mm.pageTableLock);
     }
-    this.handOut(ctx, ret, kernel ? null : mm);
+    yield* this.handOut(ctx, ret, kernel ? null : mm);
     return ret;
   }
 
@@ -216,7 +225,11 @@ export class PowerpcPgalloc extends GenericArch {
   }
 
   /** A fragment starts its life as a table (the page was zeroed by PGALLOC_GFP's __GFP_ZERO). */
-  private handOut(ctx: Ctx, pa: number, mm: Mm | null): void {
+  private *handOut(ctx: Ctx, pa: number, mm: Mm | null): KGen {
+    yield ctx.step(
+      () => `fragment at pa 0x${pa.toString(16)} becomes a table`,
+      ctx.k.pt.pageOf({ pa }),
+    );
     const t = ctx.k.pt.constructed(ctx, pa, 'pte', this.config.PTRS_PER_PTE, mm);
     const frag = (pa % this.config.PAGE_SIZE) / this.PTE_FRAG_SIZE;
     ctx.k.note(
@@ -234,7 +247,7 @@ export class PowerpcPgalloc extends GenericArch {
    */
   *pteFragmentFree(ctx: Ctx, pa: number, kernel: boolean, table: number | null = pa): KGen {
     const pfn = Math.floor(pa / this.config.PAGE_SIZE);
-    yield ctx.step(`atomic_dec_and_test(pt_frag_refcount of pfn ${pfn})`, pageObj(pfn));
+    yield ctx.step(() => `atomic_dec_and_test(pt_frag_refcount of pfn ${pfn})`, pageObj(pfn));
     const page = this.pageOf(ctx, pa, 'pte_fragment_free()');
     // PageReserved (bootmem) tables are not modelled.
     const refs = this.fragRefcount(page);
@@ -264,8 +277,7 @@ export class PowerpcPgalloc extends GenericArch {
     fnName: string,
     fn: (c: Ctx) => KGen = (c) => this.pteFreeNow(c, page.pfn),
   ): KGen {
-    page.lru.write('pt_rcu_head', null, ctx.here(`call_rcu(pt_rcu_head of pfn ${page.pfn})`));
-    yield* callRcu(ctx, `pt_rcu_head of pfn ${page.pfn}`, fnName, fn);
+    yield* callRcu(ctx, pageRcuHead(page), fnName, fn);
   }
 
   /** pte_free_now() — arch/powerpc/mm/pgtable-frag.c: pagetable_pte_dtor() + pagetable_free(). */
@@ -279,7 +291,7 @@ export class PowerpcPgalloc extends GenericArch {
   }
 
   private *freePage(ctx: Ctx, pfn: number, dtor: boolean): KGen {
-    yield ctx.step(`free page-table page pfn ${pfn}`, [ALLOC_OBJ, pageObj(pfn)]);
+    yield ctx.step(() => `free page-table page pfn ${pfn}`, ctx.k.pages.freeFootprint(ctx, pfn));
     const page = ctx.k.pages.meta(ctx, pfn, 'pagetable_free()');
     if (dtor) this.pagetablePteDtor(ctx, page);
     if (page.testFlag(PG.active)) ctx.k.note(() => `pfn ${pfn} freed with PageActive still set`);
@@ -329,6 +341,7 @@ export class PowerpcPgalloc extends GenericArch {
 
   /** destroy_context() → destroy_pagetable_cache() — arch/powerpc/mm/book3s64/mmu_context.c. */
   override *destroyContext(ctx: Ctx, mm: Mm): KGen {
+    yield ctx.step('destroy_pagetable_cache()', pteFragObj(mm));
     const frag = pteFragGet(mm);
     mm.context[PTE_FRAG_KEY] = null;
     if (frag !== null) yield* ctx.call('pte_frag_destroy', this.pteFragDestroy(ctx, frag));

@@ -39,6 +39,7 @@ function* freeNowOnLastReference(
 export const V1_SHARED_RCU_HEAD_POLICY: PteFreePolicy = {
   /** pte_free_defer() (v1) — arch/powerpc/mm/pgtable-frag.c */
   *pteFreeDefer(a, ctx, _mm, pa) {
+    yield ctx.step('pte_free_defer() (v1)', ctx.k.pt.pageOf({ pa }));
     const page = a.pageOf(ctx, pa, 'pte_free_defer()');
     ctx.k.pt.deferred(ctx, pa);
     // pte_free_now() (v1): container_of() gives only the page; pte_fragment_free() needs no more.
@@ -60,7 +61,8 @@ export const PTE_FREE_DEFERRED = 0x10000;
  * deferrals into one more grace period and call_rcu() again.
  */
 function* pteFreeNowV2(a: PowerpcPgalloc, ctx: Ctx, pfn: number): KGen {
-  const page = a.pageOf(ctx, pfn * ctx.k.config.PAGE_SIZE, 'pte_free_now()');
+  // container_of(head, struct page, rcu_head); atomicAddReturn() checks it is still allocated.
+  const page = ctx.k.pages.raw(pfn);
   let refcount = yield* a.atomicAddReturn(
     ctx,
     page,
@@ -98,6 +100,7 @@ export const V2_REDEFER_POLICY: PteFreePolicy = {
   /** pte_free_defer() (v2) — arch/powerpc/mm/pgtable-frag.c */
   *pteFreeDefer(a, ctx, _mm, pa) {
     const pfn = Math.floor(pa / ctx.k.config.PAGE_SIZE);
+    yield ctx.step('pte_free_defer() (v2)', ctx.k.pt.pageOf({ pa }));
     const page = a.pageOf(ctx, pa, 'pte_free_defer()');
     ctx.k.pt.deferred(ctx, pa);
     // Convert our refcount of 1 to PTE_FREE_DEFERRED; call_rcu() only if the rcu_head is not in use.

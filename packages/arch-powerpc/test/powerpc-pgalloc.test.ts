@@ -167,7 +167,7 @@ describe('pte_free_defer(): PageActive handling (v6.6)', () => {
     expect(refs(b, first)).toBe(0);
     expect(page.testFlag(PG.active)).toBe(false);
     expect(page.lru.holder).toBe('pt_rcu_head');
-    expect(b.k.rcu.queue.map((c) => c.head)).toEqual([`pt_rcu_head of pfn ${page.pfn}`]);
+    expect(b.k.rcu.queue.map((c) => c.head.label)).toEqual([`pt_rcu_head of pfn ${page.pfn}`]);
     expect(allocated(b, first)).toBe(true);
     expect(b.k.pt.get(pas[3] as number)?.state).toBe('deferred');
     gp();

@@ -12,6 +12,7 @@ import {
   spinUnlock,
   Vma,
 } from '@ptlab/core';
+import { testObj } from '@ptlab/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   BOOK3S64,
@@ -167,7 +168,7 @@ describe('pmdp_collapse_flush() overrides', () => {
       'walker',
       function* (ctx: Ctx) {
         yield* localIrqSave(ctx);
-        yield ctx.step('walk the tables with interrupts off', 'walk', 'r');
+        yield ctx.step('walk the tables with interrupts off', testObj('walk'), 'r');
         yield* localIrqRestore(ctx);
       },
       { mm: p.mm },

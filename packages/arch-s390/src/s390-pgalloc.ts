@@ -17,7 +17,6 @@
  * S390FullPageArch is v6.7+ (d08d4e7cd6bf): one table per page, plain RCU.
  */
 import {
-  ALLOC_OBJ,
   type ArchConfig,
   allocPage,
   bug,
@@ -33,6 +32,7 @@ import {
   type PageMeta,
   PG,
   pageObj,
+  pageRcuHead,
   SpinLock,
   spinLock,
   spinUnlock,
@@ -176,7 +176,11 @@ export class S390FragmentArch extends S390Arch {
     if (this.design.freeList === 'pt_list') {
       if (list.includes(page.pfn))
         throw new ModelError('arch-s390', `list_add of pfn ${page.pfn}, already on pgtable_list`);
-      page.lru.write('pt_list', 'pgtable_list', ctx.here(`list_add(pfn ${page.pfn} pt_list)`));
+      page.lru.write(
+        'pt_list',
+        'pgtable_list',
+        ctx.here(() => `list_add(pfn ${page.pfn} pt_list)`),
+      );
       if (tail) list.push(page.pfn);
       else list.unshift(page.pfn);
       return;
@@ -216,7 +220,11 @@ export class S390FragmentArch extends S390Arch {
       page.lru.read('pt_list');
       const i = c.pgtableList.indexOf(page.pfn);
       if (i >= 0) c.pgtableList.splice(i, 1);
-      page.lru.write('pt_list', 'empty', ctx.here(`list_del_init(pfn ${page.pfn} pt_list)`));
+      page.lru.write(
+        'pt_list',
+        'empty',
+        ctx.here(() => `list_del_init(pfn ${page.pfn} pt_list)`),
+      );
       return;
     }
     const { pfn, bit } = this.half(pa);
@@ -238,7 +246,7 @@ export class S390FragmentArch extends S390Arch {
     if (!c.allocPgste) {
       yield* spinLock(ctx, c.lock);
       const head = c.pgtableList[0];
-      const objs = head === undefined ? [c.lock.id] : [c.lock.id, pageObj(this.pfnOfEntry(head))];
+      const objs = head === undefined ? [c.lock.obj] : [c.lock.obj, pageObj(this.pfnOfEntry(head))];
       yield ctx.step('list_first_entry(&mm->context.pgtable_list)', objs);
       let table: number | null = null;
       const first = c.pgtableList[0];
@@ -286,10 +294,10 @@ export class S390FragmentArch extends S390Arch {
     const t = ctx.k.pt.constructed(ctx, base, 'pte', entries, owner);
     ctx.k.note(() => `${t.label}: half 0 of fresh pfn ${page.pfn}`);
     yield* spinLock(ctx, c.lock);
-    yield ctx.step(`list_add(pfn ${page.pfn}, &mm->context.pgtable_list)`, [
-      c.lock.id,
-      pageObj(page.pfn),
-    ]);
+    yield ctx.step(
+      () => `list_add(pfn ${page.pfn}, &mm->context.pgtable_list)`,
+      [c.lock.obj, pageObj(page.pfn)],
+    );
     this.listAdd(ctx, c, page, base + PAGE_TABLE_SIZE, false);
     yield* spinUnlock(ctx, c.lock);
     return base;
@@ -325,12 +333,7 @@ export class S390FragmentArch extends S390Arch {
     const page = ctx.k.pages.meta(ctx, pfn, 'page_table_release');
     this.releaseCheck(ctx, c, page, table, half, mask);
     if (page.testClearFlag(PG.active)) {
-      page.lru.write(
-        'pt_rcu_head',
-        'pte_free_now',
-        ctx.here(`call_rcu(pt_rcu_head of pfn ${pfn})`),
-      );
-      yield* callRcu(ctx, `pt_rcu_head of pfn ${pfn}`, 'pte_free_now', (rc) =>
+      yield* callRcu(ctx, pageRcuHead(page), 'pte_free_now', (rc) =>
         this.pteFreeNow(rc, pfn, true),
       );
     } else {
@@ -344,7 +347,7 @@ export class S390FragmentArch extends S390Arch {
    * through the rcu_head (rcu_do_batch()), so it must still be one.
    */
   *pteFreeNow(ctx: Ctx, pfn: number, fromRcu: boolean): KGen {
-    yield ctx.step(`pte_free_now(pfn ${pfn})`, [ALLOC_OBJ, pageObj(pfn)]);
+    yield ctx.step(() => `pte_free_now(pfn ${pfn})`, ctx.k.pages.freeFootprint(ctx, pfn));
     const page = ctx.k.pages.meta(ctx, pfn, 'pte_free_now()');
     if (fromRcu) page.lru.read('pt_rcu_head');
     for (let bit = 0; bit < this.config.tablesPerPage; bit++)
@@ -360,6 +363,7 @@ export class S390FragmentArch extends S390Arch {
    * `graceDone`: the model's bookkeeping, set when called after a grace period.
    */
   *pageTableFree(ctx: Ctx, mm: Mm, table: number, graceDone = false): KGen {
+    yield ctx.step(() => `page_table_free(0x${table.toString(16)})`, mm.countersObj, 'r');
     if (mm.freed)
       bug(
         'use-after-free',
@@ -371,10 +375,10 @@ export class S390FragmentArch extends S390Arch {
     let half: number;
     if (!c.allocPgste) {
       yield* spinLock(ctx, c.lock);
-      yield ctx.step(`atomic_xor_bits(_refcount of pfn ${pfn}, 0x11 << ${bit + 24})`, [
-        c.lock.id,
-        pageObj(pfn),
-      ]);
+      yield ctx.step(
+        () => `atomic_xor_bits(_refcount of pfn ${pfn}, 0x11 << ${bit + 24})`,
+        [c.lock.obj, pageObj(pfn)],
+      );
       const page = ctx.k.pages.meta(ctx, pfn, 'page_table_free()');
       this.checkAllocated(ctx, page, bit, 'page_table_free()');
       mask = atomicXorBits(page, 0x11 << (bit + 24));
@@ -387,14 +391,17 @@ export class S390FragmentArch extends S390Arch {
         this.listDelInit(ctx, c, page, table);
       }
       yield* spinUnlock(ctx, c.lock);
-      yield ctx.step(`atomic_xor_bits(_refcount of pfn ${pfn}, 0x10 << ${bit + 24})`, pageObj(pfn));
+      yield ctx.step(
+        () => `atomic_xor_bits(_refcount of pfn ${pfn}, 0x10 << ${bit + 24})`,
+        pageObj(pfn),
+      );
       mask = atomicXorBits(page, 0x10 << (bit + 24));
       this.tableReleased(ctx, table, graceDone);
       if (mask !== 0) return;
       half = 0x01 << bit;
     } else {
       half = 0x03;
-      yield ctx.step(`atomic_xor_bits(_refcount of pfn ${pfn}, 0x03 << 24)`, pageObj(pfn));
+      yield ctx.step(() => `atomic_xor_bits(_refcount of pfn ${pfn}, 0x03 << 24)`, pageObj(pfn));
       const page = ctx.k.pages.meta(ctx, pfn, 'page_table_free()');
       this.checkAllocated(ctx, page, 3, 'page_table_free()');
       mask = atomicXorBits(page, 0x03 << 24);
@@ -418,10 +425,10 @@ export class S390FragmentArch extends S390Arch {
     }
     const { pfn, bit } = this.half(table);
     yield* spinLock(ctx, c.lock);
-    yield ctx.step(`atomic_xor_bits(_refcount of pfn ${pfn}, 0x11 << ${bit + 24})`, [
-      c.lock.id,
-      pageObj(pfn),
-    ]);
+    yield ctx.step(
+      () => `atomic_xor_bits(_refcount of pfn ${pfn}, 0x11 << ${bit + 24})`,
+      [c.lock.obj, pageObj(pfn)],
+    );
     const page = ctx.k.pages.meta(ctx, pfn, 'page_table_free_rcu()');
     this.checkAllocated(ctx, page, bit, 'page_table_free_rcu()');
     const mask = atomicXorBits(page, 0x11 << (bit + 24));
@@ -451,7 +458,7 @@ export class S390FragmentArch extends S390Arch {
         'arch-s390',
         '__tlb_remove_table(): CRST tables are not freed through the mmu_gather in the model',
       );
-    yield ctx.step(`__tlb_remove_table(0x${table.toString(16)} | ${half})`, pageObj(pfn));
+    yield ctx.step(() => `__tlb_remove_table(0x${table.toString(16)} | ${half})`, pageObj(pfn));
     const page = ctx.k.pages.meta(ctx, pfn, '__tlb_remove_table()');
     let mask: number;
     if (half === 0x03) {
@@ -495,7 +502,7 @@ export class S390FragmentArch extends S390Arch {
    */
   private *deferActive(ctx: Ctx, mm: Mm, table: number): KGen {
     const { pfn } = this.half(table);
-    yield ctx.step(`SetPageActive(pfn ${pfn})`, pageObj(pfn));
+    yield ctx.step(() => `SetPageActive(pfn ${pfn})`, pageObj(pfn));
     const page = ctx.k.pages.meta(ctx, pfn, 'pte_free_defer()');
     ctx.k.pt.deferred(ctx, table);
     page.setFlag(PG.active);
@@ -513,23 +520,27 @@ export class S390FragmentArch extends S390Arch {
   private *deferV1(ctx: Ctx, mm: Mm, table: number): KGen {
     yield* mmgrab(ctx, mm);
     const { pfn, bit } = this.half(table);
-    yield ctx.step(`page->pt_mm = mm ${mm.id} + ${bit} (pfn ${pfn})`, pageObj(pfn));
+    yield ctx.step(() => `page->pt_mm = mm ${mm.id} + ${bit} (pfn ${pfn})`, pageObj(pfn));
     const page = ctx.k.pages.meta(ctx, pfn, 'pte_free_defer()');
     ctx.k.pt.deferred(ctx, table);
-    page.index.write('pt_mm', { mm, bit }, ctx.here(`page->pt_mm = mm ${mm.id} + ${bit}`));
-    page.lru.write(
-      'pt_rcu_head',
-      'pte_free_now',
-      ctx.here(`call_rcu(&page->rcu_head) for half ${bit}`),
+    page.index.write(
+      'pt_mm',
+      { mm, bit },
+      ctx.here(() => `page->pt_mm = mm ${mm.id} + ${bit}`),
     );
-    yield* callRcu(ctx, `pt_rcu_head of pfn ${pfn}`, 'pte_free_now', (rc) =>
+    // call_rcu(&page->rcu_head, ...) for this half: but the page has one rcu_head.
+    yield* callRcu(ctx, pageRcuHead(page, 'pt_rcu_head'), 'pte_free_now', (rc) =>
       this.v1PteFreeNow(rc, pfn),
     );
   }
 
   /** pte_free_now() of seeds/000 "[07/12]": page_table_free(mm, table); mmdrop_async(mm) (or mmdrop()). */
   private *v1PteFreeNow(ctx: Ctx, pfn: number): KGen {
-    yield ctx.step(`container_of(head, struct page, rcu_head) (pfn ${pfn})`, pageObj(pfn), 'r');
+    yield ctx.step(
+      () => `container_of(head, struct page, rcu_head) (pfn ${pfn})`,
+      pageObj(pfn),
+      'r',
+    );
     const page = ctx.k.pages.meta(ctx, pfn, 'pte_free_now()');
     page.lru.read('pt_rcu_head');
     const owner = page.index.read<{ mm: Mm; bit: number }>('pt_mm');
@@ -552,10 +563,10 @@ export class S390FragmentArch extends S390Arch {
     const c = s390Context(mm);
     const { pfn, bit } = this.half(table);
     yield* spinLock(ctx, c.lock);
-    yield ctx.step(`atomic_xor_bits(_refcount of pfn ${pfn}, 0x11 << ${bit + 24})`, [
-      c.lock.id,
-      pageObj(pfn),
-    ]);
+    yield ctx.step(
+      () => `atomic_xor_bits(_refcount of pfn ${pfn}, 0x11 << ${bit + 24})`,
+      [c.lock.obj, pageObj(pfn)],
+    );
     const page = ctx.k.pages.meta(ctx, pfn, 'pte_free_defer()');
     ctx.k.pt.deferred(ctx, table);
     this.checkAllocated(ctx, page, bit, 'pte_free_defer()');
@@ -564,14 +575,13 @@ export class S390FragmentArch extends S390Arch {
     else this.listDelInit(ctx, c, page, table);
     yield* spinUnlock(ctx, c.lock);
     const encoded = table + (0x01 << bit);
-    page.lru.write(
-      'pt_rcu_head',
-      'pte_free_half',
-      ctx.here(`call_rcu(&page->rcu_head) for half ${bit}`),
-    );
     const self = this;
-    yield* callRcu(ctx, `pt_rcu_head of pfn ${pfn}`, 'pte_free_half', function* (rc) {
-      yield rc.step(`container_of(head, struct page, rcu_head) (pfn ${pfn})`, pageObj(pfn), 'r');
+    yield* callRcu(ctx, pageRcuHead(page), 'pte_free_half', function* (rc) {
+      yield rc.step(
+        () => `container_of(head, struct page, rcu_head) (pfn ${pfn})`,
+        pageObj(pfn),
+        'r',
+      );
       rc.k.pages.meta(rc, pfn, 'pte_free_half()').lru.read('pt_rcu_head');
       yield* rc.call('__tlb_remove_table', self.tlbRemoveTableFree(rc, encoded));
     });
@@ -631,7 +641,10 @@ export class S390FullPageArch extends S390Arch {
   /** pagetable_pte_dtor_free() — arch/s390/mm/pgalloc.c (v6.7+): dtor and free the page now. */
   *pagetablePteDtorFree(ctx: Ctx, table: number, fromRcu: boolean): KGen {
     const pfn = Math.floor(table / this.config.PAGE_SIZE);
-    yield ctx.step(`pagetable_pte_dtor_free(pfn ${pfn})`, [ALLOC_OBJ, pageObj(pfn)]);
+    yield ctx.step(
+      () => `pagetable_pte_dtor_free(pfn ${pfn})`,
+      ctx.k.pages.freeFootprint(ctx, pfn),
+    );
     const page = ctx.k.pages.meta(ctx, pfn, 'pagetable_pte_dtor_free()');
     if (fromRcu) page.lru.read('pt_rcu_head');
     page.flags &= ~PG.table;
@@ -680,11 +693,10 @@ export class S390FullPageArch extends S390Arch {
    */
   override *pteFreeDefer(ctx: Ctx, mm: Mm, pa: number): KGen {
     const pfn = Math.floor(pa / this.config.PAGE_SIZE);
-    yield ctx.step(`pte_free_defer(pfn ${pfn})`, pageObj(pfn));
+    yield ctx.step(() => `pte_free_defer(pfn ${pfn})`, pageObj(pfn));
     const page = ctx.k.pages.meta(ctx, pfn, 'pte_free_defer()');
     ctx.k.pt.deferred(ctx, pa);
-    page.lru.write('pt_rcu_head', 'pte_free_now', ctx.here('call_rcu(&ptdesc->pt_rcu_head)'));
-    yield* callRcu(ctx, `pt_rcu_head of pfn ${pfn}`, 'pte_free_now', (rc) =>
+    yield* callRcu(ctx, pageRcuHead(page), 'pte_free_now', (rc) =>
       this.pagetablePteDtorFree(rc, pa, true),
     );
     if (s390Context(mm).hasPgste)

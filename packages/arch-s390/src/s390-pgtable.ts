@@ -11,6 +11,7 @@ import {
   type KGen,
   type Mm,
   ModelError,
+  mmContextObj,
   type PmdPtr,
   type PmdVal,
   pmdpGetAndClear,
@@ -178,7 +179,12 @@ export class S390Arch extends GenericArch {
   /** init_new_context() — arch/s390/include/asm/mmu_context.h: context.lock, pgtable_list, pgste flags. */
   override initContext(_ctx: Ctx, mm: Mm): void {
     const c: S390Context = {
-      lock: new SpinLock(`context.lock of mm ${mm.id}`, 'arch_context_lock'),
+      // context.lock; its dependency object also stands for pgtable_list, which it protects.
+      lock: new SpinLock(
+        `context.lock of mm ${mm.id}`,
+        'arch_context_lock',
+        mmContextObj(mm.index, 1),
+      ),
       pgtableList: [],
       allocPgste: this.pgsteMms,
       hasPgste: this.pgsteMms,

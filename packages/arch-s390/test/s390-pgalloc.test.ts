@@ -182,7 +182,7 @@ describe('pte_free_defer() (v6.6: SetPageActive + page_table_free)', () => {
     expect(bits(b, lo)).toBe(0x00);
     expect(page.testFlag(PG.active)).toBe(false); // folio_test_clear_active()
     expect(page.lru.holder).toBe('pt_rcu_head');
-    expect(b.k.rcu.queue.map((c) => c.head)).toEqual([`pt_rcu_head of pfn ${page.pfn}`]);
+    expect(b.k.rcu.queue.map((c) => c.head.label)).toEqual([`pt_rcu_head of pfn ${page.pfn}`]);
     expect(page.allocated).toBe(true);
     gp();
     expect(page.allocated).toBe(false);

@@ -25,7 +25,7 @@ describe(S390_V1_SHARED_RCU_HEAD, () => {
     const f = finding(() => run(b.a.pteFreeDefer(b.ctx, b.mm, hi)));
     expect(f?.check).toBe('rcu-head-reused');
     expect(f?.message).toMatch(
-      /call_rcu\(pt_rcu_head of pfn \d+, pte_free_now\) while pt_rcu_head of pfn \d+ is still queued/,
+      /call_rcu\(pt_rcu_head of pfn \d+, pte_free_now\) while that rcu_head is still queued/,
     );
   });
 

@@ -31,8 +31,7 @@ const REAL_CAUSES: readonly {
     variant: S390_V1_SHARED_RCU_HEAD,
     scenario: 'sibling-tables-deferred-together',
     check: 'rcu-head-reused',
-    message:
-      /call_rcu\(pt_rcu_head of pfn \d+, pte_free_now\) while pt_rcu_head of pfn \d+ is still queued/,
+    message: /call_rcu\(pt_rcu_head of pfn \d+, pte_free_now\) while that rcu_head is still queued/,
   },
   {
     variant: S390_LIST_IN_TABLE,

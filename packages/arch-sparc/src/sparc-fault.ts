@@ -15,6 +15,7 @@ import {
   bug,
   type Ctx,
   type KGen,
+  type LazyEvent,
   localIrqRestore,
   localIrqSave,
   type Mm,
@@ -24,7 +25,6 @@ import {
   pteOffsetMap,
   ptepGet,
   pteUnmap,
-  type RelatedEvent,
 } from '@ptlab/core';
 
 /**
@@ -67,11 +67,11 @@ export function* getUserInsn(ctx: Ctx, mm: Mm, tpc: number, mayFail: boolean): K
  * `pte = *ptep` with ptep == NULL: the kernel oopses. Reported as a
  * use-after-free of the table the walk checked, naming what took it away.
  */
-function nullPteDeref(ctx: Ctx, checked: PmdVal, checkedAt: RelatedEvent): never {
+function nullPteDeref(ctx: Ctx, checked: PmdVal, checkedAt: LazyEvent): never {
   const t = checked.table ? ctx.k.pt.get(checked.table.pa) : undefined;
   const label = checked.table?.label ?? 'its table';
   let gone = 'the pmd no longer points to a page table';
-  const related: RelatedEvent[] = [checkedAt];
+  const related: LazyEvent[] = [checkedAt];
   if (t && t.gen === checked.table?.gen) {
     if (t.state === 'free' && t.freedAt) {
       gone = `${label} was freed at step ${t.freedAt.step} by ${t.freedAt.cpu} ${t.freedAt.fn}`;

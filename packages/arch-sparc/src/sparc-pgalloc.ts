@@ -7,7 +7,7 @@
  * user tables (ctor on the first, dtor when the last goes).
  */
 import {
-  ALLOC_OBJ,
+  auxObj,
   bug,
   type Ctx,
   type KGen,
@@ -24,6 +24,9 @@ export const SRMMU_PTE_TABLE_SIZE = 256;
 
 /** sparc64 pgtable_free_tlb(): the gathered pointer has bit 0 set for a PTE page (is_page). */
 export const SPARC64_TABLE_IS_PAGE = 1;
+
+/** The dependency object of the SRMMU nocache pool's bitmap. */
+const SRMMU_POOL_OBJ = auxObj(0x5a4d);
 
 /**
  * The SRMMU nocache pool — arch/sparc/mm/srmmu.c srmmu_get_nocache() /
@@ -45,7 +48,11 @@ export class SrmmuNocachePool {
 
   /** srmmu_get_nocache(SRMMU_PTE_TABLE_SIZE, SRMMU_PTE_TABLE_SIZE): a zeroed table's physical address. */
   *get(ctx: Ctx): KGen<number> {
-    yield ctx.step('srmmu_get_nocache(SRMMU_PTE_TABLE_SIZE)', ALLOC_OBJ);
+    // The pool's bitmap is shared by every CPU (srmmu_nocache_bitmap under its spinlock).
+    yield ctx.step('srmmu_get_nocache(SRMMU_PTE_TABLE_SIZE)', [
+      SRMMU_POOL_OBJ,
+      ...ctx.k.pages.allocFootprint(ctx),
+    ]);
     let page = this.pages.find((p) => p.used.includes(false));
     if (!page) {
       const meta = ctx.k.pages.allocNow(ctx, 'srmmu nocache pool');
@@ -63,7 +70,7 @@ export class SrmmuNocachePool {
   /** srmmu_free_nocache(addr, SRMMU_PTE_TABLE_SIZE): bit_map_clear() BUG()s on a slot not in use. */
   *free(ctx: Ctx, pa: number): KGen {
     const pfn = Math.floor(pa / this.pageSize);
-    yield ctx.step(`srmmu_free_nocache(pfn ${pfn})`, [ALLOC_OBJ, pageObj(pfn)]);
+    yield ctx.step(() => `srmmu_free_nocache(pfn ${pfn})`, [SRMMU_POOL_OBJ, pageObj(pfn)]);
     const page = this.pages.find((p) => p.pfn === pfn);
     const slot = (pa - pfn * this.pageSize) / SRMMU_PTE_TABLE_SIZE;
     if (!page || !Number.isInteger(slot) || !page.used[slot]) {
@@ -101,18 +108,18 @@ export function* srmmuPteAllocOne(
   const pa = yield* ctx.call('pte_alloc_one_kernel', pool.get(ctx));
   const pfn = Math.floor(pa / ctx.k.config.PAGE_SIZE);
   yield* spinLock(ctx, mm.pageTableLock);
-  yield ctx.step(`page_ref_inc_return(pfn ${pfn})`, pageObj(pfn));
+  yield ctx.step(() => `page_ref_inc_return(pfn ${pfn})`, pageObj(pfn));
   const page = ctx.k.pages.meta(ctx, pfn, 'pte_alloc_one()');
   page.refcount++;
   if (page.refcount === 2) {
     page.setFlag(PG.table);
     ctx.k.note(() => `pagetable_pte_ctor(pfn ${pfn}): first PTE table in the page`);
   }
-  yield* spinUnlock(ctx, mm.pageTableLock);
   const t = ctx.k.pt.constructed(ctx, pa, 'pte', entries, mm);
   ctx.k.note(
     () => `${t.label} allocated at pfn ${pfn}+0x${(pa % ctx.k.config.PAGE_SIZE).toString(16)}`,
   );
+  yield* spinUnlock(ctx, mm.pageTableLock);
   return pa;
 }
 
@@ -124,14 +131,14 @@ export function* srmmuPteAllocOne(
 export function* srmmuPteFree(ctx: Ctx, pool: SrmmuNocachePool, mm: Mm, pa: number): KGen {
   const pfn = Math.floor(pa / ctx.k.config.PAGE_SIZE);
   yield* spinLock(ctx, mm.pageTableLock);
-  yield ctx.step(`page_ref_dec_return(pfn ${pfn})`, pageObj(pfn));
+  yield ctx.step(() => `page_ref_dec_return(pfn ${pfn})`, pageObj(pfn));
   const page = ctx.k.pages.meta(ctx, pfn, 'pte_free()');
   page.refcount--;
   if (page.refcount === 1) {
     page.flags &= ~PG.table;
     ctx.k.note(() => `pagetable_pte_dtor(pfn ${pfn}): last PTE table in the page freed`);
   }
-  yield* spinUnlock(ctx, mm.pageTableLock);
   ctx.k.pt.released(ctx, pa);
+  yield* spinUnlock(ctx, mm.pageTableLock);
   yield* pool.free(ctx, pa);
 }

@@ -1,5 +1,4 @@
 import {
-  ALLOC_OBJ,
   type ArchConfig,
   type ArchPort,
   allocPage,
@@ -10,7 +9,7 @@ import {
   type Mm,
   type MmuGather,
   type PtePtr,
-  pageObj,
+  pageRcuHead,
   Tag,
   tlbRemoveTable,
   type Vma,
@@ -112,7 +111,7 @@ export class Sparc64Arch extends GenericArch {
   /** __pte_free() — init_64.c: pagetable_pte_dtor() and pagetable_free() of virt_to_ptdesc(pte). */
   *__pteFree(ctx: Ctx, pte: number): KGen {
     const pfn = Math.floor(pte / this.config.PAGE_SIZE);
-    yield ctx.step(`__pte_free(pfn ${pfn})`, [ALLOC_OBJ, pageObj(pfn)]);
+    yield ctx.step(() => `__pte_free(pfn ${pfn})`, ctx.k.pages.freeFootprint(ctx, pfn));
     const page = ctx.k.pages.meta(ctx, pfn, '__pte_free()');
     this.pagetablePteDtor(ctx, page);
     ctx.k.pt.released(ctx, pte);
@@ -131,11 +130,11 @@ export class Sparc64Arch extends GenericArch {
    */
   override *pteFreeDefer(ctx: Ctx, _mm: Mm, pgtable: number): KGen {
     const pfn = Math.floor(pgtable / this.config.PAGE_SIZE);
+    yield ctx.step(() => `pte_free_defer(pfn ${pfn})`, ctx.k.pt.pageOf({ pa: pgtable }));
     const page = ctx.k.pages.meta(ctx, pfn, 'pte_free_defer(): virt_to_page()');
     ctx.k.pt.deferred(ctx, pgtable);
-    page.lru.write('pt_rcu_head', null, ctx.here('pte_free_defer()'));
     const pageAddress = pfn * this.config.PAGE_SIZE;
-    yield* callRcu(ctx, `pt_rcu_head of pfn ${pfn}`, 'pte_free_now', (c) =>
+    yield* callRcu(ctx, pageRcuHead(page), 'pte_free_now', (c) =>
       c.call('__pte_free', this.__pteFree(c, pageAddress)),
     );
   }
@@ -152,7 +151,7 @@ export class Sparc64Arch extends GenericArch {
   /** pte_free_kernel() — init_64.c (v6.6): free_page((unsigned long)pte). */
   override *pteFreeKernel(ctx: Ctx, _mm: Mm, pa: number): KGen {
     const pfn = Math.floor(pa / this.config.PAGE_SIZE);
-    yield ctx.step(`free_page(pfn ${pfn})`, [ALLOC_OBJ, pageObj(pfn)]);
+    yield ctx.step(() => `free_page(pfn ${pfn})`, ctx.k.pages.freeFootprint(ctx, pfn));
     ctx.k.pt.released(ctx, pa);
     ctx.k.pages.freeNow(ctx, pfn);
   }

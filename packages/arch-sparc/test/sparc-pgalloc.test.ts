@@ -1,4 +1,4 @@
-import { PG, tlbGatherMmu } from '@ptlab/core';
+import { PG, pageRcuHead, tlbGatherMmu } from '@ptlab/core';
 import { describe, expect, it } from 'vitest';
 import {
   SPARC32,
@@ -136,7 +136,7 @@ describe('sparc64: pgtable_t is a pte_t *, converted to and from its page', () =
     const pa = run(k.arch.pteAllocOne(ctx, mm)) as number;
     const pfn = pa / SPARC64.PAGE_SIZE;
     run(k.arch.pteFreeDefer(ctx, mm, pa));
-    expect(k.rcu.isQueued(`pt_rcu_head of pfn ${pfn}`)).toBe(true);
+    expect(k.rcu.isQueued(pageRcuHead(k.pages.raw(pfn)))).toBe(true);
     expect(k.pages.raw(pfn).lru.holder).toBe('pt_rcu_head');
     // Deferred, not freed: a reader inside rcu_read_lock() may still walk it.
     expect(k.pt.get(pa)?.state).toBe('deferred');

@@ -1,5 +1,4 @@
 import {
-  ALLOC_OBJ,
   type ArchConfig,
   type ArchPort,
   type Ctx,
@@ -73,7 +72,7 @@ export class X86Arch extends GenericArch {
    */
   override *pteFreeTlb(ctx: Ctx, tlb: MmuGather, pa: number): KGen {
     const pfn = Math.floor(pa / this.config.PAGE_SIZE);
-    yield ctx.step(`pagetable_pte_dtor(pfn ${pfn})`, pageObj(pfn));
+    yield ctx.step(() => `pagetable_pte_dtor(pfn ${pfn})`, pageObj(pfn));
     this.pagetablePteDtor(ctx, ctx.k.pages.meta(ctx, pfn, '___pte_free_tlb()'));
     if (this.tlbRemoveTableKind === 'table' && this.config.rcuTableFree) {
       yield* tlbRemoveTable(ctx, tlb, pa);
@@ -87,7 +86,10 @@ export class X86Arch extends GenericArch {
   /** __tlb_remove_table() — arch/x86/include/asm/tlb.h: free_page_and_swap_cache() (dtor done already). */
   override *tlbRemoveTableFree(ctx: Ctx, pa: number): KGen {
     const pfn = Math.floor(pa / this.config.PAGE_SIZE);
-    yield ctx.step(`free_page_and_swap_cache(pfn ${pfn})`, [ALLOC_OBJ, pageObj(pfn)]);
+    yield ctx.step(
+      () => `free_page_and_swap_cache(pfn ${pfn})`,
+      ctx.k.pages.freeFootprint(ctx, pfn),
+    );
     ctx.k.pt.released(ctx, pa);
     ctx.k.pages.freeNow(ctx, pfn);
   }

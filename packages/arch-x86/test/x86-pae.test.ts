@@ -75,7 +75,7 @@ describe('x86-32 PAE pmd halves', () => {
     t.start();
     const irqOffAtHalves: number[] = [];
     while (!t.done) {
-      if (/^pmdp_get_lockless\(\)/.test(t.pending?.what ?? ''))
+      if (/^pmdp_get_lockless\(\)/.test(t.pendingLabel ?? ''))
         irqOffAtHalves.push(t.ctx.cpu.irqOff);
       t.advance();
     }
@@ -89,7 +89,7 @@ describe('x86-32 PAE pmd halves', () => {
     t.start();
     const seen: number[] = [];
     while (!t.done) {
-      if (/^pmdp_get_lockless\(\)/.test(t.pending?.what ?? '')) seen.push(t.ctx.cpu.irqOff);
+      if (/^pmdp_get_lockless\(\)/.test(t.pendingLabel ?? '')) seen.push(t.ctx.cpu.irqOff);
       t.advance();
     }
     expect(seen).toEqual([0, 0, 0]);
@@ -112,7 +112,7 @@ describe('x86-32 PAE pmd halves', () => {
   it('pmdp_get_lockless_sync() waits for a CPU inside its interrupts-off window (PARAVIRT: the IPI is real)', () => {
     const { reader, retract } = syncAgainstIrqOffReader();
     expect(retract.done).toBe(false);
-    expect(retract.pending?.what).toBe('wait for IPI tlb_remove_table_smp_sync');
+    expect(retract.pendingLabel).toBe('wait for IPI tlb_remove_table_smp_sync');
     reader.advance();
     expect(retract.runnable).toBe(true);
   });

@@ -77,7 +77,7 @@ describe('tlb_remove_table_one() (no batch page: tlb-batch-nomem)', () => {
     freer.start();
     walker.advance(); // interrupts off
     while (freer.runnable) freer.advance();
-    expect(freer.pending?.what).toBe('wait for IPI tlb_remove_table_smp_sync');
+    expect(freer.pendingLabel).toBe('wait for IPI tlb_remove_table_smp_sync');
     expect(page.allocated).toBe(true);
     walker.advance(); // interrupts on: the IPI is taken
     while (!freer.done) freer.advance();
@@ -94,7 +94,7 @@ describe('tlb_remove_table_one() (no batch page: tlb-batch-nomem)', () => {
     const gp = k.spawn('rcu', rcuDaemon, { daemon: true });
     gp.start();
     gp.advance();
-    while (gp.pending?.what !== 'grace period ends') gp.advance();
+    while (gp.pendingLabel !== 'grace period ends') gp.advance();
     expect(page.allocated).toBe(false);
   });
 

@@ -14,8 +14,8 @@ import type { Mm } from './mm.js';
 import { type PageMeta, PG } from './page.js';
 import { allocPage } from './page-alloc.js';
 import { type PmdPtr, type PtePtr, pmdOffset, pmdpGet } from './pgtable.js';
-import { callRcu } from './rcu.js';
-import { ALLOC_OBJ, type KGen, pageObj } from './step.js';
+import { callRcu, pageRcuHead } from './rcu.js';
+import type { KGen } from './step.js';
 import { type MmuGather, tlbRemoveTable } from './tlb.js';
 
 /** x86 _PAGE_* bits (arch/x86/include/asm/pgtable_types.h) used by the default encoding. */
@@ -155,7 +155,7 @@ export class GenericArch implements ArchImpl {
   /** pte_free() — include/asm-generic/pgalloc.h: dtor and free the page now. */
   *pteFree(ctx: Ctx, _mm: Mm | null, pa: number): KGen {
     const pfn = Math.floor(pa / this.config.PAGE_SIZE);
-    yield ctx.step(`pte_free(pfn ${pfn})`, [ALLOC_OBJ, pageObj(pfn)]);
+    yield ctx.step(() => `pte_free(pfn ${pfn})`, ctx.k.pages.freeFootprint(ctx, pfn));
     const page = ctx.k.pages.meta(ctx, pfn, 'pte_free()');
     this.pagetablePteDtor(ctx, page);
     ctx.k.pt.released(ctx, pa);
@@ -165,12 +165,10 @@ export class GenericArch implements ArchImpl {
   /** pte_free_defer() — mm/pgtable-generic.c: call_rcu(&page->rcu_head, pte_free_now). */
   *pteFreeDefer(ctx: Ctx, mm: Mm, pa: number): KGen {
     const pfn = Math.floor(pa / this.config.PAGE_SIZE);
+    yield ctx.step(() => `pte_free_defer(pfn ${pfn})`, ctx.k.pt.pageOf({ pa }));
     const page = ctx.k.pages.meta(ctx, pfn, 'pte_free_defer()');
     ctx.k.pt.deferred(ctx, pa);
-    page.lru.write('pt_rcu_head', null, ctx.here('pte_free_defer()'));
-    yield* callRcu(ctx, `pt_rcu_head of pfn ${pfn}`, 'pte_free_now', (c) =>
-      this.pteFree(c, null, pa),
-    );
+    yield* callRcu(ctx, pageRcuHead(page), 'pte_free_now', (c) => this.pteFree(c, null, pa));
     void mm;
   }
 
@@ -192,7 +190,7 @@ export class GenericArch implements ArchImpl {
   /** pte_free_kernel() — include/asm-generic/pgalloc.h */
   *pteFreeKernel(ctx: Ctx, _mm: Mm, pa: number): KGen {
     const pfn = Math.floor(pa / this.config.PAGE_SIZE);
-    yield ctx.step(`pte_free_kernel(pfn ${pfn})`, [ALLOC_OBJ, pageObj(pfn)]);
+    yield ctx.step(() => `pte_free_kernel(pfn ${pfn})`, ctx.k.pages.freeFootprint(ctx, pfn));
     ctx.k.pt.released(ctx, pa);
     ctx.k.pages.freeNow(ctx, pfn);
   }
@@ -215,9 +213,9 @@ export class GenericArch implements ArchImpl {
   *tlbRemoveTableOne(ctx: Ctx, pa: number): KGen {
     if (this.config.ptReclaim) {
       const pfn = Math.floor(pa / this.config.PAGE_SIZE);
+      yield ctx.step(() => `__tlb_remove_table_one(pfn ${pfn})`, ctx.k.pt.pageOf({ pa }), 'r');
       const page = ctx.k.pages.meta(ctx, pfn, 'tlb_remove_table_one()');
-      page.lru.write('pt_rcu_head', null, ctx.here('__tlb_remove_table_one()'));
-      yield* callRcu(ctx, `pt_rcu_head of pfn ${pfn}`, '__tlb_remove_table_one_rcu', (c) =>
+      yield* callRcu(ctx, pageRcuHead(page), '__tlb_remove_table_one_rcu', (c) =>
         this.tlbRemoveTableFree(c, pa),
       );
       return;

@@ -88,6 +88,10 @@ export const CHECKS = {
     description:
       'A pmd read locklessly as two 32-bit halves (CONFIG_GUP_GET_PXX_LOW_HIGH: x86-32 PAE) combined the pmd_low of one value with the pmd_high of another and was used as a page-table pointer to no page table: the IRQ-disabled pmdp_get_lockless() window was not held (pmdp_get_lockless_start/end) or not waited out (pmdp_get_lockless_sync()) between the pmd being cleared and set again.',
   },
+  oops: {
+    description:
+      'The kernel would BUG() or oops here: a path reached a state its own code treats as impossible (a VM_BUG_ON/BUG_ON that fires, a NULL or garbage pointer followed, pte_lockptr() of a pmd that maps no table). A finding, not a ptlab error: it is reported with its step and trace like any other.',
+  },
   'wrong-ptl': {
     description:
       'A path read-modify-wrote the PTEs of one page table under the lock of another (or of none): pte_lockptr(mm, pmd) re-reads *pmd, so after pte_offset_map() it names the lock of whatever the pmd points to now; pte_offset_map_nolock() names the lock of exactly the table it mapped.',
@@ -102,6 +106,28 @@ export interface RelatedEvent {
   readonly cpu: string;
   readonly fn: string;
   readonly what: string;
+}
+
+/**
+ * A RelatedEvent as recorded while a run goes on (struct page's freedAt, a
+ * TLB entry's fill): `what` may be a function, so the text is built only if a
+ * finding ever points at it.
+ */
+export interface LazyEvent {
+  readonly step: number;
+  readonly cpu: string;
+  readonly fn: string;
+  readonly what: string | (() => string);
+}
+
+/** The text of a recorded event. */
+export function eventWhat(e: LazyEvent): string {
+  return typeof e.what === 'string' ? e.what : e.what();
+}
+
+/** A recorded event as plain data (for findings, traces and reports). */
+export function materialise(e: LazyEvent): RelatedEvent {
+  return { step: e.step, cpu: e.cpu, fn: e.fn, what: eventWhat(e) };
 }
 
 /** A check fired: what, where, and the earlier events that set it up. */
@@ -119,15 +145,15 @@ export interface Finding {
 export class BugFound extends Error {
   readonly check: CheckId;
   readonly related: readonly RelatedEvent[];
-  constructor(check: CheckId, message: string, related: readonly RelatedEvent[] = []) {
+  constructor(check: CheckId, message: string, related: readonly LazyEvent[] = []) {
     super(`${check}: ${message}`);
     this.name = 'BugFound';
     this.check = check;
-    this.related = related;
+    this.related = related.map(materialise);
   }
 }
 
 /** Raise a finding. Kept as a function so call sites read like the kernel's BUG()/WARN(). */
-export function bug(check: CheckId, message: string, related: readonly RelatedEvent[] = []): never {
+export function bug(check: CheckId, message: string, related: readonly LazyEvent[] = []): never {
   throw new BugFound(check, message, related);
 }

@@ -1,7 +1,8 @@
-import { BugFound, bug, type RelatedEvent } from './checks.js';
+import { BugFound, bug, type LazyEvent } from './checks.js';
 import type { Cpu } from './cpu.js';
+import { CpuSub, cpuObj, type Footprint } from './deps.js';
 import type { Kernel } from './kernel.js';
-import type { Access, KGen, Step } from './step.js';
+import { type Access, type KGen, type Step, stepLabel } from './step.js';
 
 /**
  * What a kernel path runs with: its kernel, its CPU, and a stack of kernel
@@ -30,12 +31,22 @@ export class Ctx {
 
   /** Describe the next shared access; `yield` it. */
   step(
-    what: string,
-    obj: string | readonly string[],
+    what: string | (() => string),
+    obj: Footprint,
     access: Access = 'w',
     ready?: () => boolean,
   ): Step {
     return { what, obj, access, ready };
+  }
+
+  /** A step whose footprint is computed when it is scheduled (see Step.fp). */
+  stepDynamic(
+    what: string | (() => string),
+    fp: () => Footprint,
+    access: Access = 'w',
+    ready?: () => boolean,
+  ): Step {
+    return { what, obj: [], access, ready, fp };
   }
 
   /** Run `body` as kernel function `fn` (pushed on the story's call chain). */
@@ -48,8 +59,8 @@ export class Ctx {
     }
   }
 
-  /** This step, as a cause another finding can point back to. */
-  here(what: string): RelatedEvent {
+  /** This step, as a cause another finding can point back to (the text is built only if needed). */
+  here(what: string | (() => string)): LazyEvent {
     return { step: this.k.stepNo, cpu: this.cpu.name, fn: this.fn, what };
   }
 
@@ -71,27 +82,47 @@ export class Ctx {
   }
 }
 
-/** A simulated thread of control: one kernel path pinned to one CPU. */
+/**
+ * A simulated thread of control: one kernel path pinned to one CPU. When the
+ * path returns, the task takes one more step, its exit, which checks that it
+ * left nothing held: so finishing is an event of its own, with a footprint
+ * (the task's done-state, which e.g. the stale-TLB check reads).
+ */
 export class Task {
   readonly name: string;
   readonly ctx: Ctx;
   /** Daemons (the RCU grace-period engine) may stay blocked forever. */
   readonly daemon: boolean;
+  /** Index in spawn order: the explorer's name for this thread. */
+  readonly index: number;
   private readonly gen: KGen<unknown>;
   pending: Step | null = null;
   done = false;
+  /** The body has returned; the exit step is pending. */
+  private returned = false;
   result: unknown = undefined;
 
-  constructor(name: string, ctx: Ctx, body: KGen<unknown>, daemon: boolean) {
+  constructor(name: string, ctx: Ctx, body: KGen<unknown>, daemon: boolean, index: number) {
     this.name = name;
     this.ctx = ctx;
     this.daemon = daemon;
+    this.index = index;
     this.gen = body;
+  }
+
+  /** Only the exit step is left: the path has returned (switching away from it preempts nothing). */
+  get exiting(): boolean {
+    return this.returned && !this.done;
+  }
+
+  /** What the task is about to do (undefined when done). */
+  get pendingLabel(): string | undefined {
+    return this.pending ? stepLabel(this.pending) : undefined;
   }
 
   get runnable(): boolean {
     const p = this.pending;
-    return !this.done && p !== null && (p.ready === undefined || p.ready());
+    return p !== null && (p.ready === undefined || p.ready());
   }
 
   /** Run until the first yield (no shared effect happens before it). */
@@ -101,6 +132,12 @@ export class Task {
 
   /** Perform the pending step's effect and run to the next yield. */
   advance(): void {
+    if (this.returned) {
+      this.pending = null;
+      this.done = true;
+      if (!this.daemon) this.checkExitContext();
+      return;
+    }
     let r: IteratorResult<Step, unknown>;
     try {
       r = this.gen.next();
@@ -110,10 +147,9 @@ export class Task {
       throw e;
     }
     if (r.done) {
-      this.done = true;
-      this.pending = null;
+      this.returned = true;
       this.result = r.value;
-      if (!this.daemon) this.checkExitContext();
+      this.pending = this.ctx.step('return', cpuObj(this.ctx.cpu.id, CpuSub.task));
     } else {
       this.pending = r.value;
     }

@@ -1,3 +1,5 @@
+import type { LazyEvent } from './checks.js';
+import { CpuSub, cpuObj, type ObjId } from './deps.js';
 import type { SleepingLock, SpinLock } from './locks.js';
 import type { Mm } from './mm.js';
 
@@ -36,15 +38,36 @@ export class Cpu {
   rcuNesting = 0;
   /** Running an RCU callback (softirq, bottom halves off). */
   inSoftirq = false;
+  /**
+   * Times this CPU has passed through a quiescent state (left its last
+   * read-side section): a grace period waiting for it may end once this has
+   * moved on from the count recorded at call_rcu() time.
+   */
+  quiescentCount = 0;
   readonly held: HeldLock[] = [];
   readonly pendingIpis: PendingIpi[] = [];
   readonly tlb = new Map<string, TlbEntry>();
   /** The user mm this CPU runs (it is then in that mm's cpumask), if any. */
   mm: Mm | null = null;
+  /** Dependency objects of this CPU's state (deps.ts). */
+  readonly rcuObj: ObjId;
+  readonly irqObj: ObjId;
+  readonly tlbObj: ObjId;
+  readonly pcpObj: ObjId;
+  readonly stackObj: ObjId;
+  readonly taskObj: ObjId;
+  /** Where this CPU last entered its current read-side section (for findings). */
+  readerSince: LazyEvent | null = null;
 
   constructor(id: number, name: string) {
     this.id = id;
     this.name = name;
+    this.rcuObj = cpuObj(id, CpuSub.rcu);
+    this.irqObj = cpuObj(id, CpuSub.irq);
+    this.tlbObj = cpuObj(id, CpuSub.tlb);
+    this.pcpObj = cpuObj(id, CpuSub.pcp);
+    this.stackObj = cpuObj(id, CpuSub.stack);
+    this.taskObj = cpuObj(id, CpuSub.task);
   }
 
   /** Inside an RCU read-side critical section in the consolidated-RCU sense. */
@@ -55,5 +78,10 @@ export class Cpu {
   /** Atomic context: may not sleep. */
   get atomic(): boolean {
     return this.inRcuReader || this.held.some((h) => h.lock.kind === 'spin');
+  }
+
+  /** Call after a reader-state change: count a quiescent state if the CPU just left its last section. */
+  noteMaybeQuiescent(wasReader: boolean): void {
+    if (wasReader && !this.inRcuReader) this.quiescentCount++;
   }
 }

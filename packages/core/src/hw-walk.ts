@@ -6,21 +6,38 @@
  * in-flight walks, so the table it reads is still the one the pmd points to.
  */
 import type { Ctx } from './context.js';
+import { type FootprintEntry, pageObj, rd } from './deps.js';
 import type { Mm } from './mm.js';
 import { pmdOffset, pmdSize, pmdValOf, pteIndex, readEntryWord } from './pgtable.js';
-import { type KGen, pageObj } from './step.js';
+import type { KGen } from './step.js';
 import type { Translation } from './tlb-check.js';
 
 /** Walk `mm`'s page tables for `addr` as the MMU does; null if nothing present maps it. */
-export function* hwWalk(ctx: Ctx, mm: Mm, addr: number): KGen<Translation | null> {
+export function* hwWalk(
+  ctx: Ctx,
+  mm: Mm,
+  addr: number,
+  /** More objects the caller's code after the walk (in the same step) reads. */
+  also?: () => readonly FootprintEntry[],
+): KGen<Translation | null> {
   const a = ctx.k.arch;
   const c = ctx.k.config;
   const pmdp = pmdOffset(ctx, mm, addr);
-  // Declare the pages read: the pmd table, and the PTE table the pmd points to now.
-  const peek = pmdValOf(ctx, ctx.k.mem.read(pmdp.table.pa + pmdp.index * ctx.k.mem.wordSize).value);
-  const objs = [pageObj(Math.floor(pmdp.table.pa / c.PAGE_SIZE))];
-  if (peek.table) objs.push(pageObj(Math.floor(peek.table.pa / c.PAGE_SIZE)));
-  yield ctx.step(`MMU walk 0x${addr.toString(16)}`, objs, 'r');
+  // The pages read: the pmd table, and the PTE table the pmd points to when the walk runs;
+  // the TLB it fills (the caller's tlbFill() is part of this step).
+  yield ctx.stepDynamic(
+    () => `MMU walk 0x${addr.toString(16)}`,
+    () => {
+      const peek = pmdValOf(ctx, ctx.k.mem.value(pmdp.table.pa + pmdp.index * ctx.k.mem.wordSize));
+      const fp: FootprintEntry[] = [
+        rd(pageObj(Math.floor(pmdp.table.pa / c.PAGE_SIZE))),
+        ctx.cpu.tlbObj,
+      ];
+      if (peek.table) fp.push(rd(pageObj(Math.floor(peek.table.pa / c.PAGE_SIZE))));
+      if (also) fp.push(...also());
+      return fp;
+    },
+  );
   const pmd = pmdValOf(ctx, readEntryWord(ctx, pmdp, 'MMU walk: pmd', 'pmd'));
   if (a.pmdNone(pmd.raw) || !a.pmdPresent(pmd.raw)) return null;
   if (a.pmdTransHuge(pmd.raw)) {

@@ -1,10 +1,32 @@
 export { GENERIC_CONFIG, GenericArch, useEncoding, X86_PAGE } from './arch-generic.js';
 export type { ArchConfig, ArchImpl, ArchPort, ArchVariant, EntryEncoding } from './arch-port.js';
-export type { CheckId, Finding, RelatedEvent } from './checks.js';
-export { BugFound, bug, CHECKS } from './checks.js';
+export type { CheckId, Finding, LazyEvent, RelatedEvent } from './checks.js';
+export { BugFound, bug, CHECKS, eventWhat, materialise } from './checks.js';
 export { Ctx, Task } from './context.js';
 export type { HeldLock, PendingIpi, TlbEntry } from './cpu.js';
 export { Cpu } from './cpu.js';
+export type { Footprint, FootprintEntry, ObjId } from './deps.js';
+export {
+  auxObj,
+  CpuSub,
+  cpuObj,
+  describeObj,
+  entryObj,
+  FileSub,
+  FolioSub,
+  fileObj,
+  folioObj,
+  Global,
+  globalObj,
+  MmSub,
+  mmContextObj,
+  mmObj,
+  packFootprint,
+  pageObj,
+  ptlObj,
+  rd,
+  vmaObj,
+} from './deps.js';
 export type { ErrorCode } from './errors.js';
 export {
   ArchModuleError,
@@ -18,7 +40,7 @@ export { pteAllocHuge, pteOffsetHuge } from './hugetlb.js';
 export { hwWalk } from './hw-walk.js';
 export { localIrqRestore, localIrqSave, smpCallFunction, tlbRemoveTableSyncOne } from './irq.js';
 export type { KernelOptions } from './kernel.js';
-export { Kernel } from './kernel.js';
+export { FOLIO_ALLOC, Kernel } from './kernel.js';
 export type { AnyLock, LockClass } from './locks.js';
 export {
   downRead,
@@ -108,19 +130,24 @@ export {
 } from './pgtable.js';
 export type { PageTable, TableRef, TableState } from './pgtable-registry.js';
 export { PageTables } from './pgtable-registry.js';
-export type { RcuCallback } from './rcu.js';
+export type { RcuCallback, RcuHead } from './rcu.js';
 export {
   callRcu,
+  memRcuHead,
+  pageRcuHead,
+  RCU_QUEUE,
   Rcu,
   rcuBarrier,
   rcuDaemon,
   rcuReadLock,
   rcuReadUnlock,
+  stackRcuHead,
   synchronizeRcu,
 } from './rcu.js';
 export { SecondaryMmu, secondaryMmuTranslate } from './secondary-mmu.js';
+export { kernelDigest } from './state-digest.js';
 export type { Access, KGen, Step } from './step.js';
-export { ALLOC_OBJ, pageObj, runToEnd, SYNC_OBJ } from './step.js';
+export { runToEnd, stepLabel } from './step.js';
 export type { MmuGather } from './tlb.js';
 export {
   flushTlbMm,
@@ -131,4 +158,4 @@ export {
   tlbRemoveTable,
 } from './tlb.js';
 export type { Translation } from './tlb-check.js';
-export { tlbEntrySource, tlbFill, tlbLookup, tlbUse } from './tlb-check.js';
+export { tlbEntrySource, tlbFill, tlbLookup, tlbUse, tlbUseFootprint } from './tlb-check.js';

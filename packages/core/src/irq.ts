@@ -1,23 +1,29 @@
+import { bug } from './checks.js';
 import type { Ctx } from './context.js';
 import type { Cpu } from './cpu.js';
-import { type KGen, SYNC_OBJ } from './step.js';
+import { type FootprintEntry, rd } from './deps.js';
+import type { KGen } from './step.js';
 
 /** local_irq_save() — include/linux/irqflags.h */
 export function* localIrqSave(ctx: Ctx): KGen {
-  yield ctx.step('local_irq_save()', SYNC_OBJ);
+  yield ctx.step('local_irq_save()', ctx.cpu.irqObj);
   ctx.cpu.irqOff++;
 }
 
-/** local_irq_restore() — include/linux/irqflags.h: pending IPIs are taken as interrupts come back on. */
+/**
+ * local_irq_restore() — include/linux/irqflags.h: pending IPIs are taken as
+ * interrupts come back on. The handlers the model sends (TLB flushes, empty
+ * syncs) touch only this CPU's TLB.
+ */
 export function* localIrqRestore(ctx: Ctx): KGen {
-  yield ctx.step('local_irq_restore()', SYNC_OBJ);
+  yield ctx.step('local_irq_restore()', [ctx.cpu.irqObj, ctx.cpu.tlbObj]);
   const c = ctx.cpu;
-  if (c.irqOff === 0) throw new Error(`${c.name}: local_irq_restore() with interrupts on`);
+  if (c.irqOff === 0)
+    bug('context-leak', `${c.name} ${ctx.fn}: local_irq_restore() with interrupts already on`);
+  const was = c.inRcuReader;
   c.irqOff--;
-  if (c.irqOff === 0) {
-    takePendingIpis(c);
-    ctx.k.rcu.quiescent(c);
-  }
+  if (c.irqOff === 0) takePendingIpis(c);
+  c.noteMaybeQuiescent(was);
 }
 
 function takePendingIpis(c: Cpu): void {
@@ -33,25 +39,35 @@ function takePendingIpis(c: Cpu): void {
  * smp_call_function_many(wait=1) — kernel/smp.c: interrupt every target and
  * wait until each has run `handler`, i.e. had interrupts enabled. A target
  * with interrupts on takes it at once; one with interrupts off takes it when it
- * re-enables them, and the sender waits.
+ * re-enables them, and the sender waits. `handler` may touch only the target's
+ * TLB (the handlers the model sends are TLB flushes and empty syncs);
+ * `runLocally` also runs it on the sender (smp_call_function_many() with
+ * SCF_RUN_LOCAL, as flush_tlb_mm_range() does).
  */
 export function* smpCallFunction(
   ctx: Ctx,
   targets: readonly Cpu[],
   name: string,
   handler: (cpu: Cpu) => void,
+  runLocally = false,
 ): KGen {
   let outstanding = 0;
   const others = targets.filter((c) => c !== ctx.cpu);
+  const fp: FootprintEntry[] = [];
+  for (const t of others) fp.push(t.irqObj, t.tlbObj);
+  if (runLocally) fp.push(ctx.cpu.tlbObj);
   yield ctx.step(
-    `send IPI ${name} to ${others.map((c) => c.name).join(',') || 'nobody'}`,
-    SYNC_OBJ,
+    () => `send IPI ${name} to ${others.map((c) => c.name).join(',') || 'nobody'}`,
+    fp,
   );
+  if (runLocally) handler(ctx.cpu);
+  const waitingOn: FootprintEntry[] = [];
   for (const t of others) {
     if (t.irqOff === 0) {
       handler(t);
     } else {
       outstanding++;
+      waitingOn.push(rd(t.irqObj));
       t.pendingIpis.push({ name, handler, done: () => outstanding-- });
     }
   }
@@ -63,7 +79,12 @@ export function* smpCallFunction(
           .map((c) => c.name)
           .join(',')} (interrupts off)`,
     );
-    yield ctx.step(`wait for IPI ${name}`, SYNC_OBJ, 'r', () => outstanding === 0);
+    yield ctx.step(
+      () => `wait for IPI ${name}`,
+      waitingOn,
+      'r',
+      () => outstanding === 0,
+    );
   }
 }
 

@@ -2,6 +2,7 @@ import type { ArchConfig, ArchImpl } from './arch-port.js';
 import { bug } from './checks.js';
 import { Ctx, Task } from './context.js';
 import { Cpu } from './cpu.js';
+import { type FootprintEntry, Global, globalObj, type ObjId } from './deps.js';
 import { Lockdep, SpinLock } from './locks.js';
 import { PhysMem, Tag } from './memory.js';
 import { AddressSpace, Folio, Mm } from './mm.js';
@@ -19,6 +20,11 @@ export interface KernelOptions {
   readonly inject?: Iterable<string>;
 }
 
+/** The workqueue's dependency object. */
+const WORKQUEUE = globalObj(Global.workqueue);
+/** Creating a data folio: its pfns and creation number come from one counter. */
+export const FOLIO_ALLOC = globalObj(Global.folioAlloc);
+
 /**
  * One simulated boot: memory, allocator, RCU, locks, CPUs and tasks. The
  * explorer builds a fresh Kernel for every schedule it runs.
@@ -28,7 +34,7 @@ export class Kernel {
   readonly config: ArchConfig;
   readonly mem: PhysMem;
   readonly pages: PageAllocator;
-  readonly pt = new PageTables();
+  readonly pt: PageTables;
   readonly lockdep = new Lockdep();
   readonly rcu: Rcu;
   readonly cpus: Cpu[] = [];
@@ -57,6 +63,7 @@ export class Kernel {
     this.variantSet = new Set(opts.variants ?? []);
     this.injectSet = new Set(opts.inject ?? []);
     this.mem = new PhysMem(this.config.PAGE_SIZE, this.config.pteSize);
+    this.pt = new PageTables(this.config.PAGE_SIZE);
     this.pages = new PageAllocator(this.config.pfnBase ?? 1, this.config.pfnStride ?? 1);
     this.rcu = new Rcu(() => this.cpus);
     this.boot = new Ctx(this, new Cpu(-1, 'boot'));
@@ -89,10 +96,12 @@ export class Kernel {
       opts.mm.cpumask.add(cpu);
     }
     const ctx = new Ctx(this, cpu);
-    const task = new Task(name, ctx, body(ctx), opts.daemon ?? false);
+    const task = new Task(name, ctx, body(ctx), opts.daemon ?? false, this.taskCount++);
     (opts.daemon ? this.daemons : this.tasks).push(task);
+    this.taskCache = null;
     return task;
   }
+  private taskCount = 0;
 
   /** Start the grace-period engine and the workqueue; call once, after the scenario's tasks are spawned. */
   startDaemons(): void {
@@ -102,7 +111,7 @@ export class Kernel {
       'kworker',
       function* (ctx) {
         for (;;) {
-          yield ctx.step('run queued work', 'workqueue', 'w', () => work.length > 0);
+          yield ctx.step('run queued work', WORKQUEUE, 'w', () => work.length > 0);
           const w = work.shift();
           if (w) yield* ctx.call(w.name, w.fn(ctx));
         }
@@ -121,21 +130,17 @@ export class Kernel {
   }
 
   private taskCache: Task[] | null = null;
-  private taskCacheLen = -1;
-  /** User tasks then daemons, in spawn order (cached: the scheduler asks at every step). */
+  /** Every task in spawn order, i.e. by Task.index (cached: the scheduler asks at every step). */
   get allTasks(): Task[] {
-    const n = this.tasks.length + this.daemons.length;
-    if (!this.taskCache || this.taskCacheLen !== n) {
-      this.taskCache = [...this.tasks, ...this.daemons];
-      this.taskCacheLen = n;
-    }
+    if (!this.taskCache)
+      this.taskCache = [...this.tasks, ...this.daemons].sort((a, b) => a.index - b.index);
     return this.taskCache;
   }
 
   /** mm_alloc() + pgd_alloc(): an mm with its pmd table (upper levels folded). */
   createMm(id: string): Mm {
     const ctx = this.boot;
-    const mm = new Mm(id);
+    const mm = new Mm(id, this.mms.length);
     const page = this.pages.allocNow(ctx, `pmd table of mm ${id}`);
     const pa = page.pfn * this.config.PAGE_SIZE;
     const entries = Math.min(this.config.PTRS_PER_PMD, this.mem.wordsPerPage);
@@ -150,14 +155,18 @@ export class Kernel {
   }
 
   createFile(id: string, shmem: boolean): AddressSpace {
-    const f = new AddressSpace(id, shmem);
+    const f = new AddressSpace(id, shmem, this.files.length);
     this.files.push(f);
     return f;
   }
 
-  /** A folio of 2^order pages in `mapping` at page index `index` (or anonymous). */
+  /**
+   * A folio of 2^order pages in `mapping` at page index `index` (or anonymous).
+   * During a run, the step that creates one must declare FOLIO_ALLOC (and the
+   * page cache it goes into).
+   */
   createFolio(id: string, order: number, mapping: AddressSpace | null, index: number): Folio {
-    const f = new Folio(id, this.nextFolioPfn, order, mapping, index);
+    const f = new Folio(id, this.nextFolioPfn, order, mapping, index, this.folios.length);
     this.nextFolioPfn += 2 ** Math.max(order, 9);
     this.folios.push(f);
     if (mapping) mapping.pageCache.set(index, f);
@@ -166,7 +175,23 @@ export class Kernel {
 
   /** The folio a pfn belongs to (pfn_folio()). */
   folioOf(pfn: number): Folio | undefined {
-    return this.folios.find((f) => pfn >= f.pfn && pfn < f.pfn + f.nrPages);
+    for (const f of this.folios) if (pfn >= f.pfn && pfn < f.pfn + f.nrPages) return f;
+    return undefined;
+  }
+
+  /** The refs objects of the folios a page table's entries map (for footprints of whole-table scans). */
+  foliosMappedBy(ref: { readonly pa: number }): FootprintEntry[] {
+    const out: ObjId[] = [];
+    const a = this.arch;
+    const t = this.pt.get(ref.pa);
+    const n = t?.entries ?? this.config.PTRS_PER_PTE;
+    for (let i = 0; i < n; i++) {
+      const pte = this.mem.value(ref.pa + i * this.mem.wordSize);
+      if (a.pteNone(pte) || !a.ptePresent(pte)) continue;
+      const f = this.folioOf(a.ptePfn(pte));
+      if (f && !out.includes(f.refsObj)) out.push(f.refsObj);
+    }
+    return out;
   }
 
   /** At the very end: nothing may still be allocated (the scenario's teardown freed what it set up). */

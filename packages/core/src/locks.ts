@@ -1,6 +1,7 @@
 import { bug } from './checks.js';
 import type { Ctx } from './context.js';
 import type { Cpu } from './cpu.js';
+import { type ObjId, pageObj, ptlObj, rd } from './deps.js';
 import type { KGen } from './step.js';
 
 /**
@@ -26,12 +27,30 @@ export class SpinLock {
   readonly cls: LockClass;
   /** For a ptlock embedded in a ptdesc: the page and its generation, so locking a freed table is caught. */
   readonly page: { readonly pfn: number; readonly gen: number } | null;
+  /** Its dependency object: for a ptlock, derived from the page it lives in. */
+  readonly obj: ObjId;
   owner: Cpu | null = null;
-  constructor(id: string, cls: LockClass, page: { pfn: number; gen: number } | null = null) {
+  /**
+   * `where`: the struct page a split ptlock lives in (ptdesc->ptl), or the
+   * dependency object of the structure that holds the lock (deps.ts, e.g.
+   * mmObj(mm.index, MmSub.pageTableLock), mmContextObj(mm.index, n)).
+   */
+  constructor(id: string, cls: LockClass, where: { pfn: number; gen: number } | ObjId) {
     this.id = id;
     this.cls = cls;
-    this.page = page;
+    if (typeof where === 'number') {
+      this.page = null;
+      this.obj = where;
+    } else {
+      this.page = where;
+      this.obj = ptlObj(where.pfn);
+    }
   }
+}
+
+/** What taking or releasing `lock` touches: the lock, and (reading) the struct page it lives in. */
+function lockFootprint(lock: SpinLock): ObjId | ObjId[] {
+  return lock.page ? [lock.obj, rd(pageObj(lock.page.pfn))] : lock.obj;
 }
 
 /** A ptlock lives in its table's struct page: taking it after the page was freed is a use after free. */
@@ -52,11 +71,14 @@ export class SleepingLock {
   readonly kind = 'sleep' as const;
   readonly id: string;
   readonly cls: LockClass;
+  /** Its dependency object (deps.ts), also covering the data it protects where the model says so. */
+  readonly obj: ObjId;
   readonly readers = new Set<Cpu>();
   writer: Cpu | null = null;
-  constructor(id: string, cls: LockClass) {
+  constructor(id: string, cls: LockClass, obj: ObjId) {
     this.id = id;
     this.cls = cls;
+    this.obj = obj;
   }
 }
 
@@ -66,6 +88,10 @@ export type AnyLock = SpinLock | SleepingLock;
  * A lockdep-like order graph over (class, subclass) keys, per simulated boot.
  * It fires on an inversion seen within one execution; unlike lockdep it does not
  * remember orders across executions (each schedule boots a fresh kernel).
+ *
+ * Its graph is not a dependency object: the edges a thread adds depend only on
+ * what that thread holds, so executions that differ only in the order of
+ * independent steps add the same edges and reach the same verdict.
  */
 export class Lockdep {
   private readonly edges = new Map<string, Set<string>>();
@@ -127,8 +153,8 @@ function release(cpu: Cpu, lock: AnyLock, fn: string): void {
 /** spin_lock() / spin_lock_nested() — include/linux/spinlock.h */
 export function* spinLock(ctx: Ctx, lock: SpinLock, subclass = 0): KGen {
   yield ctx.step(
-    `spin_lock(${lock.id})`,
-    lock.id,
+    () => `spin_lock(${lock.id})`,
+    lockFootprint(lock),
     'w',
     () => lock.owner === null || lock.owner === ctx.cpu,
   );
@@ -146,7 +172,7 @@ export function* spinLock(ctx: Ctx, lock: SpinLock, subclass = 0): KGen {
 
 /** spin_trylock() — include/linux/spinlock.h */
 export function* spinTrylock(ctx: Ctx, lock: SpinLock): KGen<boolean> {
-  yield ctx.step(`spin_trylock(${lock.id})`, lock.id, 'w');
+  yield ctx.step(() => `spin_trylock(${lock.id})`, lockFootprint(lock), 'w');
   checkLockMemory(ctx, lock);
   if (lock.owner !== null) return false;
   // lockdep validate_chain(): a trylock "does not add new dependencies, because trylock can be
@@ -158,7 +184,7 @@ export function* spinTrylock(ctx: Ctx, lock: SpinLock): KGen<boolean> {
 
 /** spin_unlock() — include/linux/spinlock.h */
 export function* spinUnlock(ctx: Ctx, lock: SpinLock): KGen {
-  yield ctx.step(`spin_unlock(${lock.id})`, lock.id, 'w');
+  yield ctx.step(() => `spin_unlock(${lock.id})`, lock.obj, 'w');
   if (lock.owner !== ctx.cpu) {
     bug(
       'context-leak',
@@ -172,7 +198,13 @@ export function* spinUnlock(ctx: Ctx, lock: SpinLock): KGen {
 /** down_read() — kernel/locking/rwsem.c; i_mmap_lock_read(), mmap_read_lock() */
 export function* downRead(ctx: Ctx, lock: SleepingLock): KGen {
   ctx.mightSleep(`down_read(${lock.id})`);
-  yield ctx.step(`down_read(${lock.id})`, lock.id, 'w', () => lock.writer === null);
+  // Readers commute with readers (adding to the reader set is order-free) and conflict with writers.
+  yield ctx.step(
+    () => `down_read(${lock.id})`,
+    lock.obj,
+    'r',
+    () => lock.writer === null,
+  );
   ctx.k.lockdep.acquire(ctx.cpu, lock, 0, ctx.fn);
   lock.readers.add(ctx.cpu);
   ctx.cpu.held.push({ lock, subclass: 0, mode: 'shared' });
@@ -180,7 +212,7 @@ export function* downRead(ctx: Ctx, lock: SleepingLock): KGen {
 
 /** up_read() — kernel/locking/rwsem.c */
 export function* upRead(ctx: Ctx, lock: SleepingLock): KGen {
-  yield ctx.step(`up_read(${lock.id})`, lock.id, 'w');
+  yield ctx.step(() => `up_read(${lock.id})`, lock.obj, 'r');
   if (!lock.readers.delete(ctx.cpu))
     bug('context-leak', `${ctx.cpu.name} ${ctx.fn}: up_read(${lock.id}) not held`);
   release(ctx.cpu, lock, ctx.fn);
@@ -190,8 +222,8 @@ export function* upRead(ctx: Ctx, lock: SleepingLock): KGen {
 export function* downWrite(ctx: Ctx, lock: SleepingLock): KGen {
   ctx.mightSleep(`lock ${lock.id}`);
   yield ctx.step(
-    `lock(${lock.id})`,
-    lock.id,
+    () => `lock(${lock.id})`,
+    lock.obj,
     'w',
     () => lock.writer === ctx.cpu || (lock.writer === null && lock.readers.size === 0),
   );
@@ -203,7 +235,7 @@ export function* downWrite(ctx: Ctx, lock: SleepingLock): KGen {
 
 /** up_write() / folio_unlock() */
 export function* upWrite(ctx: Ctx, lock: SleepingLock): KGen {
-  yield ctx.step(`unlock(${lock.id})`, lock.id, 'w');
+  yield ctx.step(() => `unlock(${lock.id})`, lock.obj, 'w');
   if (lock.writer !== ctx.cpu)
     bug('context-leak', `${ctx.cpu.name} ${ctx.fn}: unlocks ${lock.id} it does not hold`);
   lock.writer = null;

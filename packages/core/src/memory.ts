@@ -28,9 +28,16 @@ export const TAG_NAMES: Record<TagValue, string> = {
   6: 'arch side data',
 };
 
+/**
+ * One page frame. Whole-page fills (zeroing on allocation, poisoning on free)
+ * are kept as a fill value until a word is written, so allocating and
+ * freeing a page costs nothing per word.
+ */
 interface Frame {
-  readonly values: Float64Array;
-  readonly tags: Uint8Array;
+  fillValue: number;
+  fillTag: TagValue;
+  values: Float64Array | null;
+  tags: Uint8Array | null;
 }
 
 export class PhysMem {
@@ -49,10 +56,20 @@ export class PhysMem {
   private frame(pfn: number): Frame {
     let f = this.frames.get(pfn);
     if (!f) {
-      f = { values: new Float64Array(this.wordsPerPage), tags: new Uint8Array(this.wordsPerPage) };
+      f = { fillValue: 0, fillTag: Tag.zero, values: null, tags: null };
       this.frames.set(pfn, f);
     }
     return f;
+  }
+
+  private materialise(f: Frame): { values: Float64Array; tags: Uint8Array } {
+    if (!f.values || !f.tags) {
+      f.values = new Float64Array(this.wordsPerPage);
+      f.tags = new Uint8Array(this.wordsPerPage);
+      if (f.fillValue !== 0) f.values.fill(f.fillValue);
+      if (f.fillTag !== 0) f.tags.fill(f.fillTag);
+    }
+    return { values: f.values, tags: f.tags };
   }
 
   /** Word index within its page for a physical address. */
@@ -62,27 +79,82 @@ export class PhysMem {
   }
 
   read(pa: number): { value: number; tag: TagValue } {
-    const { pfn, word } = this.wordOf(pa);
+    const pfn = Math.floor(pa / this.pageSize);
+    const word = (pa - pfn * this.pageSize) / this.wordSize;
     const f = this.frame(pfn);
+    if (!f.values || !f.tags) return { value: f.fillValue, tag: f.fillTag };
     return { value: f.values[word] ?? 0, tag: (f.tags[word] ?? 0) as TagValue };
   }
 
-  write(pa: number, value: number, tag: TagValue): void {
-    const { pfn, word } = this.wordOf(pa);
+  /** The value at `pa` (no tag). */
+  value(pa: number): number {
+    const pfn = Math.floor(pa / this.pageSize);
     const f = this.frame(pfn);
-    f.values[word] = value;
-    f.tags[word] = tag;
+    if (!f.values) return f.fillValue;
+    return f.values[(pa - pfn * this.pageSize) / this.wordSize] ?? 0;
+  }
+
+  /** The tag of the word at `pa`. */
+  tag(pa: number): TagValue {
+    const pfn = Math.floor(pa / this.pageSize);
+    const f = this.frame(pfn);
+    if (!f.tags) return f.fillTag;
+    return (f.tags[(pa - pfn * this.pageSize) / this.wordSize] ?? 0) as TagValue;
+  }
+
+  write(pa: number, value: number, tag: TagValue): void {
+    const pfn = Math.floor(pa / this.pageSize);
+    const word = (pa - pfn * this.pageSize) / this.wordSize;
+    const m = this.materialise(this.frame(pfn));
+    m.values[word] = value;
+    m.tags[word] = tag;
   }
 
   /** memset64()-style fill of `count` words starting at `pa`. */
   fill(pa: number, count: number, value: number, tag: TagValue): void {
     const { pfn, word } = this.wordOf(pa);
     const f = this.frame(pfn);
-    f.values.fill(value, word, word + count);
-    f.tags.fill(tag, word, word + count);
+    if (word === 0 && count >= this.wordsPerPage) {
+      f.fillValue = value;
+      f.fillTag = tag;
+      f.values = null;
+      f.tags = null;
+      return;
+    }
+    const m = this.materialise(f);
+    m.values.fill(value, word, word + count);
+    m.tags.fill(tag, word, word + count);
   }
 
   fillPage(pfn: number, value: number, tag: TagValue): void {
     this.fill(pfn * this.pageSize, this.wordsPerPage, value, tag);
+  }
+
+  /** A digest of every word, for comparing final states (tests, the differential check). */
+  digestInto(h: (n: number) => void): void {
+    for (const pfn of [...this.frames.keys()].sort((a, b) => a - b)) {
+      const f = this.frames.get(pfn) as Frame;
+      h(pfn);
+      if (!f.values || !f.tags) {
+        h(f.fillValue);
+        h(f.fillTag);
+        continue;
+      }
+      const v0 = f.values[0] ?? 0;
+      const t0 = f.tags[0] ?? 0;
+      let uniform = true;
+      for (let i = 1; i < this.wordsPerPage && uniform; i++)
+        uniform = f.values[i] === v0 && f.tags[i] === t0;
+      if (uniform) {
+        // The same content as a fill: hash it the same way.
+        h(v0);
+        h(t0);
+        continue;
+      }
+      for (let i = 0; i < this.wordsPerPage; i++) {
+        h(f.values[i] ?? 0);
+        h(f.tags[i] ?? 0);
+      }
+    }
   }
 }

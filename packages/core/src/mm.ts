@@ -1,9 +1,21 @@
 import { bug } from './checks.js';
 import type { Ctx } from './context.js';
 import type { Cpu } from './cpu.js';
+import {
+  FileSub,
+  FolioSub,
+  fileObj,
+  folioObj,
+  Global,
+  globalObj,
+  MmSub,
+  mmObj,
+  type ObjId,
+  vmaObj,
+} from './deps.js';
 import { SleepingLock, SpinLock } from './locks.js';
 import type { TableRef } from './pgtable-registry.js';
-import { type KGen, SYNC_OBJ } from './step.js';
+import type { KGen } from './step.js';
 
 /** enum NR_MM_COUNTERS order (include/linux/mm_types_task.h) */
 export const MM_FILEPAGES = 0;
@@ -15,6 +27,8 @@ export const RSS_NAMES = ['MM_FILEPAGES', 'MM_ANONPAGES', 'MM_SWAPENTS', 'MM_SHM
 /** A folio in a page cache or mapped anon (include/linux/mm_types.h). */
 export class Folio {
   readonly id: string;
+  /** Creation order in its kernel (its dependency objects derive from it). */
+  readonly seq: number;
   readonly pfn: number;
   readonly order: number;
   /** _refcount: page cache reference(s) + one per PTE/PMD mapping + pins. */
@@ -24,14 +38,25 @@ export class Folio {
   readonly lock: SleepingLock;
   readonly mapping: AddressSpace | null;
   readonly index: number;
-  constructor(id: string, pfn: number, order: number, mapping: AddressSpace | null, index: number) {
+  /** Dependency object of _refcount, mapcount and the page_table_check counters of its pages. */
+  readonly refsObj: ObjId;
+  constructor(
+    id: string,
+    pfn: number,
+    order: number,
+    mapping: AddressSpace | null,
+    index: number,
+    seq: number,
+  ) {
     this.id = id;
+    this.seq = seq;
     this.pfn = pfn;
     this.order = order;
     this.refcount = 1;
     this.mapping = mapping;
     this.index = index;
-    this.lock = new SleepingLock(`folio lock of ${id}`, 'folio_lock');
+    this.refsObj = folioObj(seq, FolioSub.refs);
+    this.lock = new SleepingLock(`folio lock of ${id}`, 'folio_lock', folioObj(seq, FolioSub.lock));
   }
   get nrPages(): number {
     return 2 ** this.order;
@@ -43,13 +68,21 @@ export class AddressSpace {
   readonly id: string;
   /** shmem file: mapped file pages count as MM_SHMEMPAGES (mm_counter_file()). */
   readonly shmem: boolean;
+  /** i_mmap_rwsem; its dependency object also covers the i_mmap tree it protects. */
   readonly iMmapRwsem: SleepingLock;
   readonly iMmap: Vma[] = [];
   readonly pageCache = new Map<number, Folio>();
-  constructor(id: string, shmem: boolean) {
+  /** Dependency object of the page cache (the xarray). */
+  readonly pageCacheObj: ObjId;
+  constructor(id: string, shmem: boolean, seq: number) {
     this.id = id;
     this.shmem = shmem;
-    this.iMmapRwsem = new SleepingLock(`i_mmap_rwsem of ${id}`, 'i_mmap_rwsem');
+    this.pageCacheObj = fileObj(seq, FileSub.pageCache);
+    this.iMmapRwsem = new SleepingLock(
+      `i_mmap_rwsem of ${id}`,
+      'i_mmap_rwsem',
+      fileObj(seq, FileSub.iMmap),
+    );
   }
   /** The folio covering page index `pgoff`. */
   folioAt(pgoff: number): Folio | undefined {
@@ -81,6 +114,8 @@ export class Vma {
   /** vma->anon_vma set: a private mapping that has COWed. */
   anonVma = false;
   detached = false;
+  /** Dependency object of the vma's fields (anon_vma, flags, detached). */
+  readonly obj: ObjId;
   constructor(
     mm: Mm,
     start: number,
@@ -89,6 +124,7 @@ export class Vma {
     file: AddressSpace | null,
     pgoff: number,
   ) {
+    this.obj = vmaObj(mm.index, mm.nextVmaSeq++);
     this.mm = mm;
     this.start = start;
     this.end = end;
@@ -112,6 +148,14 @@ export interface MmuNotifierSubscriber {
 /** struct mm_struct */
 export class Mm {
   readonly id: string;
+  /** Creation order in its kernel (its dependency objects derive from it). */
+  readonly index: number;
+  /** Dependency objects: mm_users/mm_count/rss/pgtables_bytes, the notifier list, the vma list. */
+  readonly countersObj: ObjId;
+  readonly notifierObj: ObjId;
+  readonly vmasObj: ObjId;
+  /** Numbering for this mm's vmas. */
+  nextVmaSeq = 0;
   /** mm_users: tasks and temporary users (mmget). */
   users = 1;
   /** mm_count: references to the struct itself (mmgrab). */
@@ -130,10 +174,22 @@ export class Mm {
   /** Arch private context: s390 pgtable_list, powerpc pte_frag, ... */
   readonly context: Record<string, unknown> = {};
   freed = false;
-  constructor(id: string) {
+  constructor(id: string, index: number) {
     this.id = id;
-    this.pageTableLock = new SpinLock(`page_table_lock of mm ${id}`, 'page_table_lock');
-    this.mmapLock = new SleepingLock(`mmap_lock of mm ${id}`, 'mmap_lock');
+    this.index = index;
+    this.countersObj = mmObj(index, MmSub.counters);
+    this.notifierObj = mmObj(index, MmSub.notifier);
+    this.vmasObj = mmObj(index, MmSub.vmas);
+    this.pageTableLock = new SpinLock(
+      `page_table_lock of mm ${id}`,
+      'page_table_lock',
+      mmObj(index, MmSub.pageTableLock),
+    );
+    this.mmapLock = new SleepingLock(
+      `mmap_lock of mm ${id}`,
+      'mmap_lock',
+      mmObj(index, MmSub.mmapLock),
+    );
   }
   vmaAt(addr: number): Vma | undefined {
     return this.vmas.find((v) => addr >= v.start && addr < v.end && !v.detached);
@@ -171,7 +227,7 @@ export function checkMm(ctx: Ctx, mm: Mm): void {
 
 /** mmgrab() — include/linux/sched/mm.h */
 export function* mmgrab(ctx: Ctx, mm: Mm): KGen {
-  yield ctx.step(`mmgrab(mm ${mm.id})`, `mm:${mm.id}`);
+  yield ctx.step(() => `mmgrab(mm ${mm.id})`, mm.countersObj);
   mm.count++;
 }
 
@@ -180,13 +236,13 @@ export function* mmgrab(ctx: Ctx, mm: Mm): KGen {
  * which may sleep (so not from an RCU callback: use mmdrop_async()).
  */
 export function* mmdrop(ctx: Ctx, mm: Mm): KGen {
-  yield ctx.step(`mmdrop(mm ${mm.id})`, `mm:${mm.id}`);
+  yield ctx.step(() => `mmdrop(mm ${mm.id})`, mm.countersObj);
   if (--mm.count === 0) yield* ctx.call('__mmdrop', mmdropFinal(ctx, mm));
 }
 
 /** mmdrop_async() — kernel/fork.c: the final __mmdrop() runs later from a workqueue. */
 export function* mmdropAsync(ctx: Ctx, mm: Mm): KGen {
-  yield ctx.step(`mmdrop_async(mm ${mm.id})`, `mm:${mm.id}`);
+  yield ctx.step(() => `mmdrop_async(mm ${mm.id})`, [mm.countersObj, globalObj(Global.workqueue)]);
   if (--mm.count === 0)
     ctx.k.deferWork(`__mmdrop(mm ${mm.id})`, (wctx) =>
       wctx.call('__mmdrop', mmdropFinal(wctx, mm)),
@@ -195,12 +251,18 @@ export function* mmdropAsync(ctx: Ctx, mm: Mm): KGen {
 
 function* mmdropFinal(ctx: Ctx, mm: Mm): KGen {
   ctx.mightSleep(`__mmdrop(mm ${mm.id})`);
-  yield ctx.step(`free mm ${mm.id}`, [`mm:${mm.id}`, SYNC_OBJ]);
+  yield ctx.step(() => `free mm ${mm.id}`, mm.countersObj);
   checkMm(ctx, mm);
   yield* ctx.k.arch.destroyContext(ctx, mm);
   // mm_free_pgd(): the pmd table (upper levels are folded in the model).
-  if (mm.pmdTable) {
-    const t = ctx.k.pt.deref(ctx, mm.pmdTable, 'pgd_free()');
+  const pmdTable = mm.pmdTable;
+  if (pmdTable) {
+    const pfn = Math.floor(pmdTable.pa / ctx.k.config.PAGE_SIZE);
+    yield ctx.step(
+      () => `pgd_free(mm ${mm.id})`,
+      [mm.countersObj, ...ctx.k.pages.freeFootprint(ctx, pfn)],
+    );
+    const t = ctx.k.pt.deref(ctx, pmdTable, 'pgd_free()');
     ctx.k.pt.released(ctx, t.pa);
     ctx.k.pages.freeNow(ctx, t.pfn);
     mm.pmdTable = null;

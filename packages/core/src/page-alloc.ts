@@ -1,27 +1,42 @@
 import { bug } from './checks.js';
 import type { Ctx } from './context.js';
+import { type FootprintEntry, Global, globalObj, pageObj } from './deps.js';
 import { Tag } from './memory.js';
 import { PageMeta } from './page.js';
-import { ALLOC_OBJ, type KGen, pageObj } from './step.js';
+import type { KGen } from './step.js';
 
 /** Poison written over a freed page (PAGE_POISON-like), tagged so readers are caught. */
 export const POISON = 0x6b6b6b6b;
 
+/** Fresh page frames each CPU draws from before the shared overflow range (see PageAllocator). */
+const PCP_SPAN = 1024;
+/** CPU slots with a range of their own: the boot CPU, and CPUs 0..MAX_PCP_SLOTS-2. */
+const MAX_PCP_SLOTS = 40;
+const OVERFLOW_OBJ = globalObj(Global.pageOverflow);
+
 /**
- * The buddy allocator, reduced to what matters here: pages are handed out
- * last-freed-first (so a page freed too early is reused at once, as it would be
- * under pressure), poisoned on free, and double frees and leaks are caught.
+ * The page allocator, reduced to what matters here. Pages come from per-CPU
+ * lists, as order-0 pages do in the kernel (the pcp lists of mm/page_alloc.c):
+ * a page freed on a CPU goes to that CPU's list and is the next one it hands
+ * out (so a page freed too early is reused at once), and a CPU with an empty
+ * list takes a fresh frame from a range of its own. So allocations and frees
+ * on different CPUs touch different objects and commute, which the explorer's
+ * partial-order reduction relies on. Frees poison the page; double frees and
+ * leaks are caught.
  */
 export class PageAllocator {
   private readonly metas = new Map<number, PageMeta>();
-  private readonly free: number[] = [];
-  private nextPfn: number;
+  /** Per-CPU free lists, by slot (cpu id + 1; 0 is the boot CPU). */
+  private readonly pcp: number[][] = [];
+  private readonly freshUsed: number[] = [];
+  private overflowUsed = 0;
+  private readonly pfnBase: number;
   /** Distance between fresh pfns (ArchConfig.pfnStride; 1 = consecutive). */
   private readonly pfnStride: number;
   allocatedCount = 0;
 
   constructor(pfnBase: number, pfnStride = 1) {
-    this.nextPfn = pfnBase;
+    this.pfnBase = pfnBase;
     this.pfnStride = pfnStride;
   }
 
@@ -48,14 +63,47 @@ export class PageAllocator {
     return m;
   }
 
-  /** Allocate without a scheduling point (setup). */
+  private slotOf(ctx: Ctx): number {
+    return Math.min(ctx.cpu.id + 1, MAX_PCP_SLOTS - 1);
+  }
+
+  /** The pfn the next allocation on `ctx`'s CPU will return, and whether it comes from the shared overflow. */
+  private next(ctx: Ctx): { pfn: number; overflow: boolean } {
+    const slot = this.slotOf(ctx);
+    const list = this.pcp[slot];
+    const top = list?.[list.length - 1];
+    if (top !== undefined) return { pfn: top, overflow: false };
+    const used = this.freshUsed[slot] ?? 0;
+    if (used < PCP_SPAN)
+      return { pfn: this.pfnBase + (slot * PCP_SPAN + used) * this.pfnStride, overflow: false };
+    return {
+      pfn: this.pfnBase + (MAX_PCP_SLOTS * PCP_SPAN + this.overflowUsed) * this.pfnStride,
+      overflow: true,
+    };
+  }
+
+  /** What an allocation on `ctx`'s CPU touches: its pcp list, the page it will hand out, maybe the overflow range. */
+  allocFootprint(ctx: Ctx): FootprintEntry[] {
+    const n = this.next(ctx);
+    const fp: FootprintEntry[] = [ctx.cpu.pcpObj, pageObj(n.pfn)];
+    if (n.overflow) fp.push(OVERFLOW_OBJ);
+    return fp;
+  }
+
+  /** What freeing `pfn` on `ctx`'s CPU touches. */
+  freeFootprint(ctx: Ctx, pfn: number): FootprintEntry[] {
+    return [ctx.cpu.pcpObj, pageObj(pfn)];
+  }
+
+  /** Allocate without a scheduling point (setup, or inside a step that declared allocFootprint()). */
   allocNow(ctx: Ctx, owner: string): PageMeta {
-    let pfn = this.free.pop();
-    if (pfn === undefined) {
-      pfn = this.nextPfn;
-      this.nextPfn += this.pfnStride;
-    }
-    const m = this.raw(pfn);
+    const slot = this.slotOf(ctx);
+    const n = this.next(ctx);
+    const list = this.pcp[slot];
+    if (list?.length) list.pop();
+    else if (n.overflow) this.overflowUsed++;
+    else this.freshUsed[slot] = (this.freshUsed[slot] ?? 0) + 1;
+    const m = this.raw(n.pfn);
     m.allocated = true;
     m.gen++;
     m.flags = 0;
@@ -64,12 +112,13 @@ export class PageAllocator {
     m.lru.clear();
     m.index.clear();
     m.ptl = null;
-    m.allocatedAt = ctx.here(`alloc pfn ${pfn} for ${owner}`);
-    ctx.k.mem.fillPage(pfn, 0, Tag.zero);
+    m.allocatedAt = ctx.here(() => `alloc pfn ${n.pfn} for ${owner}`);
+    ctx.k.mem.fillPage(n.pfn, 0, Tag.zero);
     this.allocatedCount++;
     return m;
   }
 
+  /** Free without a scheduling point (inside a step that declared freeFootprint()). */
   freeNow(ctx: Ctx, pfn: number): void {
     const m = this.raw(pfn);
     if (!m.allocated) {
@@ -80,9 +129,15 @@ export class PageAllocator {
       );
     }
     m.allocated = false;
-    m.freedAt = ctx.here(`free pfn ${pfn} (${m.owner})`);
+    m.freedAt = ctx.here(() => `free pfn ${pfn} (${m.owner})`);
     ctx.k.mem.fillPage(pfn, POISON, Tag.poison);
-    this.free.push(pfn);
+    const slot = this.slotOf(ctx);
+    let list = this.pcp[slot];
+    if (!list) {
+      list = [];
+      this.pcp[slot] = list;
+    }
+    list.push(pfn);
     this.allocatedCount--;
   }
 
@@ -90,16 +145,21 @@ export class PageAllocator {
   allocated(): PageMeta[] {
     return [...this.metas.values()].filter((m) => m.allocated);
   }
+
+  /** Every struct page ever touched, in pfn order (for state digests). */
+  all(): PageMeta[] {
+    return [...this.metas.values()].sort((a, b) => a.pfn - b.pfn);
+  }
 }
 
 /** alloc_pages(gfp, 0) — mm/page_alloc.c */
 export function* allocPage(ctx: Ctx, owner: string): KGen<PageMeta> {
-  yield ctx.step(`alloc_pages() for ${owner}`, ALLOC_OBJ);
+  yield ctx.step(() => `alloc_pages() for ${owner}`, ctx.k.pages.allocFootprint(ctx));
   return ctx.k.pages.allocNow(ctx, owner);
 }
 
 /** __free_pages() — mm/page_alloc.c */
 export function* freePage(ctx: Ctx, pfn: number): KGen {
-  yield ctx.step(`__free_pages(pfn ${pfn})`, [ALLOC_OBJ, pageObj(pfn)]);
+  yield ctx.step(() => `__free_pages(pfn ${pfn})`, ctx.k.pages.freeFootprint(ctx, pfn));
   ctx.k.pages.freeNow(ctx, pfn);
 }

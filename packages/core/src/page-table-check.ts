@@ -12,36 +12,40 @@
  * folio (the zero page, device memory) are skipped. Not modelled: the "anon
  * page mapped writable twice" BUG (EntryEncoding has no pte_write()).
  */
-import { bug, type RelatedEvent } from './checks.js';
+import { bug, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
+import { rd } from './deps.js';
 import type { Kernel } from './kernel.js';
 import { TAG_NAMES, Tag } from './memory.js';
-import type { Mm } from './mm.js';
+import type { Folio, Mm } from './mm.js';
 import type { TableRef } from './pgtable-registry.js';
-import { type KGen, pageObj } from './step.js';
+import type { KGen } from './step.js';
 
-/** struct page_table_check, one per page (in its page_ext). */
-interface Counters {
-  anon: number;
-  file: number;
-  /** The last entry that counted this page, to name the culprit at free time. */
-  lastSet: RelatedEvent | null;
-  /** A raw pte_clear() that removed a mapping of this page without un-counting it. */
-  rawClear: RelatedEvent | null;
+/**
+ * struct page_table_check for every page of one folio (in page_ext), with the
+ * events a BUG report names: the last entry that counted a page, and a raw
+ * pte_clear() that removed a mapping without un-counting it. Kept per folio in
+ * typed arrays: setting a huge pmd counts HPAGE_PMD_NR pages in one go.
+ */
+interface FolioCounters {
+  readonly anon: Int32Array;
+  readonly file: Int32Array;
+  readonly lastSet: (LazyEvent | undefined)[];
+  readonly rawClear: (LazyEvent | undefined)[];
 }
 
-const state = new WeakMap<Kernel, Map<number, Counters>>();
+const state = new WeakMap<Folio, FolioCounters>();
 
-function counters(k: Kernel, pfn: number): Counters {
-  let m = state.get(k);
-  if (!m) {
-    m = new Map();
-    state.set(k, m);
-  }
-  let c = m.get(pfn);
+function countersOf(f: Folio): FolioCounters {
+  let c = state.get(f);
   if (!c) {
-    c = { anon: 0, file: 0, lastSet: null, rawClear: null };
-    m.set(pfn, c);
+    c = {
+      anon: new Int32Array(f.nrPages),
+      file: new Int32Array(f.nrPages),
+      lastSet: [],
+      rawClear: [],
+    };
+    state.set(f, c);
   }
   return c;
 }
@@ -53,48 +57,53 @@ export function pageTableCheckEnabled(ctx: Ctx): boolean {
 
 /** The anon/file counters of one page (for tests and reports). */
 export function pageTableCheckCounters(k: Kernel, pfn: number): { anon: number; file: number } {
-  const c = state.get(k)?.get(pfn);
-  return { anon: c?.anon ?? 0, file: c?.file ?? 0 };
-}
-
-/** PageAnon() of the folio a pfn belongs to; null for a page no folio owns. */
-function anonOf(k: Kernel, pfn: number): boolean | null {
   const f = k.folioOf(pfn);
-  if (!f) return null;
-  return f.mapping === null;
+  const c = f ? state.get(f) : undefined;
+  if (!f || !c) return { anon: 0, file: 0 };
+  return { anon: c.anon[pfn - f.pfn] ?? 0, file: c.file[pfn - f.pfn] ?? 0 };
 }
 
-/** page_table_check_set() — mm/page_table_check.c */
+/** page_table_check_set() — mm/page_table_check.c: count `nr` pages from `pfn`. */
 function checkSet(ctx: Ctx, pfn: number, nr: number, what: string): void {
-  const anon = anonOf(ctx.k, pfn);
-  if (anon === null) return;
-  for (let i = 0; i < nr; i++) {
-    const c = counters(ctx.k, pfn + i);
-    if (anon ? c.file !== 0 : c.anon !== 0)
+  const f = ctx.k.folioOf(pfn);
+  if (!f) return;
+  const anon = f.mapping === null;
+  const c = countersOf(f);
+  const at = ctx.here(() => `${what}: pfn ${pfn}${nr > 1 ? `..${pfn + nr - 1}` : ''} counted`);
+  for (let i = pfn - f.pfn; i < pfn - f.pfn + nr && i < f.nrPages; i++) {
+    const other = anon ? (c.file[i] ?? 0) : (c.anon[i] ?? 0);
+    if (other !== 0) {
+      const last = c.lastSet[i];
       bug(
         'page-table-check',
-        `${ctx.cpu.name} ${ctx.fn}: ${what} maps pfn ${pfn + i} as ${anon ? 'anon' : 'file'} while its ${anon ? 'file' : 'anon'}_map_count is ${anon ? c.file : c.anon}`,
-        c.lastSet ? [c.lastSet] : [],
+        `${ctx.cpu.name} ${ctx.fn}: ${what} maps pfn ${f.pfn + i} as ${anon ? 'anon' : 'file'} while its ${anon ? 'file' : 'anon'}_map_count is ${other}`,
+        last ? [last] : [],
       );
-    if (anon) c.anon++;
-    else c.file++;
-    c.lastSet = ctx.here(`${what}: pfn ${pfn + i} counted`);
+    }
+    if (anon) c.anon[i] = (c.anon[i] ?? 0) + 1;
+    else c.file[i] = (c.file[i] ?? 0) + 1;
+    c.lastSet[i] = at;
   }
 }
 
 /** page_table_check_clear() — mm/page_table_check.c */
 function checkClear(ctx: Ctx, pfn: number, nr: number, what: string): void {
-  const anon = anonOf(ctx.k, pfn);
-  if (anon === null) return;
-  for (let i = 0; i < nr; i++) {
-    const c = counters(ctx.k, pfn + i);
-    const n = anon ? --c.anon : --c.file;
-    if (n < 0)
+  const f = ctx.k.folioOf(pfn);
+  if (!f) return;
+  const anon = f.mapping === null;
+  const c = countersOf(f);
+  for (let i = pfn - f.pfn; i < pfn - f.pfn + nr && i < f.nrPages; i++) {
+    const arr = anon ? c.anon : c.file;
+    const n = (arr[i] ?? 0) - 1;
+    arr[i] = n;
+    if (n < 0) {
+      const last = c.lastSet[i];
       bug(
         'page-table-check',
-        `${ctx.cpu.name} ${ctx.fn}: ${what} un-counts pfn ${pfn + i}, whose ${anon ? 'anon' : 'file'}_map_count goes negative (${n}): the entry was un-counted twice`,
-        c.lastSet ? [c.lastSet] : [],
+        `${ctx.cpu.name} ${ctx.fn}: ${what} un-counts pfn ${f.pfn + i}, whose ${anon ? 'anon' : 'file'}_map_count goes negative (${n}): the entry was un-counted twice`,
+        last ? [last] : [],
       );
+    }
   }
 }
 
@@ -129,8 +138,9 @@ export function pageTableCheckPteClear(ctx: Ctx, mm: Mm | null, old: number): vo
 export function pageTableCheckNoteRawClear(ctx: Ctx, mm: Mm | null, old: number): void {
   if (!mm || !pageTableCheckEnabled(ctx)) return;
   const pfn = leafPfn(ctx, old);
-  if (pfn === null || anonOf(ctx.k, pfn) === null) return;
-  counters(ctx.k, pfn).rawClear = ctx.here(`pte_clear() of the PTE mapping pfn ${pfn}`);
+  const f = pfn === null ? undefined : ctx.k.folioOf(pfn);
+  if (pfn === null || !f) return;
+  countersOf(f).rawClear[pfn - f.pfn] = ctx.here(() => `pte_clear() of the PTE mapping pfn ${pfn}`);
 }
 
 /** __page_table_check_pmd_set(): a huge pmd counts HPAGE_PMD_NR pages. */
@@ -157,11 +167,16 @@ export function pageTableCheckPmdClear(ctx: Ctx, mm: Mm | null, old: number): vo
  */
 export function* pageTableCheckPteClearRange(ctx: Ctx, mm: Mm, table: TableRef | null): KGen {
   if (!table || !pageTableCheckEnabled(ctx)) return;
-  const pfn = Math.floor(table.pa / ctx.k.config.PAGE_SIZE);
-  yield ctx.step(`page_table_check_pte_clear_range(${table.label})`, pageObj(pfn), 'r');
+  const k = ctx.k;
+  yield ctx.stepDynamic(
+    () => `page_table_check_pte_clear_range(${table.label})`,
+    () => [rd(k.pt.pageOf(table)), ...k.foliosMappedBy(table)],
+  );
   const t = ctx.k.pt.deref(ctx, table, 'page_table_check_pte_clear_range()');
   for (let i = 0; i < t.entries; i++) {
-    const { value, tag } = ctx.k.mem.read(table.pa + i * ctx.k.mem.wordSize);
+    const pa = table.pa + i * ctx.k.mem.wordSize;
+    const value = ctx.k.mem.value(pa);
+    const tag = ctx.k.mem.tag(pa);
     if (tag !== Tag.zero && tag !== Tag.pte)
       bug(
         'pte-not-a-pte',
@@ -177,20 +192,24 @@ export function* pageTableCheckPteClearRange(ctx: Ctx, mm: Mm, table: TableRef |
  */
 export function pageTableCheckZero(ctx: Ctx, pfn: number, nr: number, what: string): void {
   if (!pageTableCheckEnabled(ctx)) return;
-  const m = state.get(ctx.k);
-  if (!m) return;
-  for (let i = 0; i < nr; i++) {
-    const c = m.get(pfn + i);
-    if (!c || (c.anon === 0 && c.file === 0)) continue;
-    const why = c.rawClear
-      ? `: its mapping was removed at step ${c.rawClear.step} by ${c.rawClear.cpu} ${c.rawClear.fn} with pte_clear(), which does not un-count it (ptep_clear() does)`
-      : c.lastSet
-        ? `: counted at step ${c.lastSet.step} by ${c.lastSet.cpu} ${c.lastSet.fn} and never un-counted`
+  const f = ctx.k.folioOf(pfn);
+  const c = f ? state.get(f) : undefined;
+  if (!f || !c) return;
+  for (let i = pfn - f.pfn; i < pfn - f.pfn + nr && i < f.nrPages; i++) {
+    const anon = c.anon[i] ?? 0;
+    const file = c.file[i] ?? 0;
+    if (anon === 0 && file === 0) continue;
+    const raw = c.rawClear[i];
+    const last = c.lastSet[i];
+    const why = raw
+      ? `: its mapping was removed at step ${raw.step} by ${raw.cpu} ${raw.fn} with pte_clear(), which does not un-count it (ptep_clear() does)`
+      : last
+        ? `: counted at step ${last.step} by ${last.cpu} ${last.fn} and never un-counted`
         : '';
     bug(
       'page-table-check',
-      `${ctx.cpu.name} ${ctx.fn}: BUG at ${what}: pfn ${pfn + i} freed with anon_map_count=${c.anon} file_map_count=${c.file}${why}`,
-      [c.rawClear, c.lastSet].filter((e): e is RelatedEvent => e !== null),
+      `${ctx.cpu.name} ${ctx.fn}: BUG at ${what}: pfn ${f.pfn + i} freed with anon_map_count=${anon} file_map_count=${file}${why}`,
+      [raw, last].filter((e): e is LazyEvent => e !== undefined),
     );
   }
 }

@@ -1,4 +1,5 @@
-import { bug, type RelatedEvent } from './checks.js';
+import { bug, type LazyEvent } from './checks.js';
+import { type ObjId, pageObj } from './deps.js';
 import type { SpinLock } from './locks.js';
 
 /** Page flags the model uses (include/linux/page-flags.h). */
@@ -16,14 +17,14 @@ export const PG = {
 export class UnionSlot<M extends string> {
   private occupant: M | null = null;
   private value: unknown = undefined;
-  private writtenAt: RelatedEvent | null = null;
+  private writtenAt: LazyEvent | null = null;
   readonly where: string;
 
   constructor(where: string) {
     this.where = where;
   }
 
-  write(member: M, value: unknown, at: RelatedEvent | null): void {
+  write(member: M, value: unknown, at: LazyEvent | null): void {
     this.occupant = member;
     this.value = value;
     this.writtenAt = at;
@@ -62,6 +63,8 @@ export type IndexMember = 'index' | 'pt_mm' | 'pt_frag_refcount';
 /** struct page, as a page-table page sees it: struct ptdesc (include/linux/mm_types.h). */
 export class PageMeta {
   readonly pfn: number;
+  /** Dependency object of this page: struct page, its memory, the page tables in it (deps.ts). */
+  readonly obj: ObjId;
   allocated = false;
   /** Bumped on every allocation: a pointer derived from an older generation is stale. */
   gen = 0;
@@ -73,11 +76,12 @@ export class PageMeta {
   readonly index: UnionSlot<IndexMember>;
   /** ptdesc->ptl: the split PTE lock, (re)initialised by ptlock_init(). */
   ptl: SpinLock | null = null;
-  allocatedAt: RelatedEvent | null = null;
-  freedAt: RelatedEvent | null = null;
+  allocatedAt: LazyEvent | null = null;
+  freedAt: LazyEvent | null = null;
 
   constructor(pfn: number) {
     this.pfn = pfn;
+    this.obj = pageObj(pfn);
     this.lru = new UnionSlot(`page pfn ${pfn}`);
     this.index = new UnionSlot(`page pfn ${pfn}`);
   }

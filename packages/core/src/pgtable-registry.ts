@@ -1,5 +1,6 @@
-import { bug, type RelatedEvent } from './checks.js';
+import { bug, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
+import { type ObjId, pageObj } from './deps.js';
 import type { Mm } from './mm.js';
 
 /** A pointer to a page table as a CPU holds it: the address and the table's generation when it was read. */
@@ -23,8 +24,8 @@ export interface PageTable {
   state: TableState;
   /** The pmd slot (key) that points at this table, null when detached. */
   linkedFrom: string | null;
-  deferredAt: RelatedEvent | null;
-  freedAt: RelatedEvent | null;
+  deferredAt: LazyEvent | null;
+  freedAt: LazyEvent | null;
 }
 
 /**
@@ -37,6 +38,16 @@ export interface PageTable {
 export class PageTables {
   private readonly byPa = new Map<number, PageTable>();
   private gens = 0;
+  private readonly pageSize: number;
+
+  constructor(pageSize: number) {
+    this.pageSize = pageSize;
+  }
+
+  /** The dependency object of the page a table (or table pointer) lives in. */
+  pageOf(ref: { readonly pa: number }): ObjId {
+    return pageObj(Math.floor(ref.pa / this.pageSize));
+  }
 
   constructed(
     ctx: Ctx,
@@ -108,11 +119,11 @@ export class PageTables {
     return t;
   }
 
-  private readonly freedLog = new Map<number, RelatedEvent>();
+  private readonly freedLog = new Map<number, LazyEvent>();
   private freedStepOf(ref: TableRef): number | undefined {
     return this.freedLog.get(ref.gen)?.step;
   }
-  private freedRelated(ref: TableRef): RelatedEvent[] {
+  private freedRelated(ref: TableRef): LazyEvent[] {
     const e = this.freedLog.get(ref.gen);
     return e ? [e] : [];
   }
@@ -122,7 +133,7 @@ export class PageTables {
     const t = this.byPa.get(pa);
     if (!t) return;
     t.state = 'deferred';
-    t.deferredAt = ctx.here(`pte_free_defer(${t.label})`);
+    t.deferredAt = ctx.here(() => `pte_free_defer(${t.label})`);
   }
 
   /** The table's memory went back for reuse (page allocator or an arch fragment free list). */
@@ -137,12 +148,17 @@ export class PageTables {
       );
     }
     t.state = 'free';
-    t.freedAt = ctx.here(`free ${t.label}`);
+    t.freedAt = ctx.here(() => `free ${t.label}`);
     this.freedLog.set(t.gen, t.freedAt);
   }
 
   /** All tables not yet freed (for the leak check). */
   live(): PageTable[] {
     return [...this.byPa.values()].filter((t) => t.state !== 'free');
+  }
+
+  /** Every table ever constructed here, by address (for state digests). */
+  all(): PageTable[] {
+    return [...this.byPa.values()].sort((a, b) => a.pa - b.pa);
   }
 }

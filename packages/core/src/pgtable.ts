@@ -7,8 +7,9 @@
  * without its ptl, a PTE installed in a detached table, or a map without an
  * unmap is a finding.
  */
-import { bug, type RelatedEvent } from './checks.js';
+import { bug, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
+import { type FootprintEntry, type ObjId, pageObj, rd } from './deps.js';
 import { localIrqRestore, localIrqSave, tlbRemoveTableSyncOne } from './irq.js';
 import { type SpinLock, spinLock, spinUnlock } from './locks.js';
 import { TAG_NAMES, Tag } from './memory.js';
@@ -22,7 +23,7 @@ import {
 } from './page-table-check.js';
 import type { PageTable, TableRef } from './pgtable-registry.js';
 import { rcuReadLock, rcuReadUnlock } from './rcu.js';
-import { type KGen, pageObj } from './step.js';
+import type { KGen } from './step.js';
 import { flushTlbRange } from './tlb.js';
 import { tlbNoteLeafCleared } from './tlb-check.js';
 
@@ -31,7 +32,7 @@ export interface PmdVal {
   readonly raw: number;
   readonly table: TableRef | null;
   /** Read as two 32-bit halves (GUP_GET_PXX_LOW_HIGH): where pmd_low and pmd_high were read. */
-  readonly halves?: readonly RelatedEvent[];
+  readonly halves?: readonly LazyEvent[];
 }
 
 /** A pointer to an entry: the table it lives in and the index. */
@@ -61,13 +62,64 @@ function entryPa(ctx: Ctx, p: EntryPtr): number {
   return p.table.pa + p.index * ctx.k.mem.wordSize;
 }
 
-function entryObj(ctx: Ctx, p: EntryPtr): string {
+/** The dependency object of the page holding an entry (its table's page). */
+function tablePage(ctx: Ctx, p: EntryPtr): ObjId {
   return pageObj(Math.floor(p.table.pa / ctx.k.config.PAGE_SIZE));
+}
+
+/** The dependency object of the page of the table a pmd value points to, if any. */
+function pointedPage(ctx: Ctx, raw: number): ObjId | null {
+  const a = ctx.k.arch;
+  if (a.pmdNone(raw) || !a.pmdPresent(raw) || a.pmdTransHuge(raw)) return null;
+  return pageObj(Math.floor(a.pmdTablePa(raw) / ctx.k.config.PAGE_SIZE));
+}
+
+/**
+ * What writing `newRaw` into a pmd touches: the pmd's page, the pages of the
+ * tables the old and new values point to (their registry entries record which
+ * pmd links them), and the folios a huge old or new value maps
+ * (page_table_check counters).
+ */
+function pmdWriteFootprint(ctx: Ctx, pmdp: EntryPtr, newRaw: number | null): FootprintEntry[] {
+  const fp: FootprintEntry[] = [tablePage(ctx, pmdp)];
+  const oldRaw = ctx.k.mem.value(entryPa(ctx, pmdp));
+  const a = ctx.k.arch;
+  for (const raw of newRaw === null ? [oldRaw] : [oldRaw, newRaw]) {
+    const t = pointedPage(ctx, raw);
+    if (t !== null) fp.push(t);
+    if (a.pmdPresent(raw) && a.pmdTransHuge(raw)) {
+      const f = ctx.k.folioOf(a.ptePfn(raw));
+      if (f) fp.push(f.refsObj);
+    }
+  }
+  return fp;
+}
+
+/** What writing `newPte` over the PTE at `ptep` touches: its table's page and the folios of the old and new values. */
+function pteWriteFootprint(ctx: Ctx, ptep: EntryPtr, newPte: number | null): FootprintEntry[] {
+  const fp: FootprintEntry[] = [tablePage(ctx, ptep)];
+  const old = folioObjOfPte(ctx, ctx.k.mem.value(entryPa(ctx, ptep)));
+  if (old !== null) fp.push(old);
+  if (newPte !== null) {
+    const n = folioObjOfPte(ctx, newPte);
+    if (n !== null && n !== old) fp.push(n);
+  }
+  return fp;
+}
+
+function folioObjOfPte(ctx: Ctx, pte: number): ObjId | null {
+  const a = ctx.k.arch;
+  if (a.pteNone(pte) || !a.ptePresent(pte)) return null;
+  return ctx.k.folioOf(a.ptePfn(pte))?.refsObj ?? null;
 }
 
 /** pmd_offset() after walking the folded upper levels: the pmd slot for addr. */
 export function pmdOffset(ctx: Ctx, mm: Mm, addr: number): PmdPtr {
-  if (!mm.pmdTable) throw new Error(`mm ${mm.id} has no page tables`);
+  if (!mm.pmdTable)
+    bug(
+      'use-after-free',
+      `${ctx.cpu.name} ${ctx.fn}: walks the page tables of mm ${mm.id}, which were freed with the mm`,
+    );
   const index = Math.floor(addr / pmdSize(ctx)) % ctx.k.config.PTRS_PER_PMD;
   return { table: mm.pmdTable, index, mm };
 }
@@ -86,7 +138,9 @@ export function pmdValOf(ctx: Ctx, raw: number): PmdVal {
 /** Read one entry now (inside the caller's step), catching freed tables and words that are not entries. */
 export function readEntryWord(ctx: Ctx, p: EntryPtr, what: string, expect: 'pte' | 'pmd'): number {
   ctx.k.pt.deref(ctx, p.table, what);
-  const { value, tag } = ctx.k.mem.read(entryPa(ctx, p));
+  const pa = entryPa(ctx, p);
+  const value = ctx.k.mem.value(pa);
+  const tag = ctx.k.mem.tag(pa);
   const ok = tag === Tag.zero || tag === (expect === 'pte' ? Tag.pte : Tag.pmd);
   if (!ok) {
     if (tag === Tag.poison)
@@ -104,7 +158,7 @@ export function readEntryWord(ctx: Ctx, p: EntryPtr, what: string, expect: 'pte'
 
 /** pmdp_get() / READ_ONCE(*pmd) */
 export function* pmdpGet(ctx: Ctx, pmdp: PmdPtr): KGen<PmdVal> {
-  yield ctx.step('read pmd', entryObj(ctx, pmdp), 'r');
+  yield ctx.step('read pmd', tablePage(ctx, pmdp), 'r');
   return pmdValOf(ctx, readEntryWord(ctx, pmdp, 'read pmd', 'pmd'));
 }
 
@@ -122,17 +176,17 @@ export const pmdHigh = (raw: number): number => Math.floor(raw / HALF);
 export function* pmdpGetLockless(ctx: Ctx, pmdp: PmdPtr): KGen<PmdVal> {
   const c = ctx.k.config;
   if (!(c.pmdLowHigh && c.levels > 2)) {
-    yield ctx.step('pmdp_get_lockless()', entryObj(ctx, pmdp), 'r');
+    yield ctx.step('pmdp_get_lockless()', tablePage(ctx, pmdp), 'r');
     return pmdValOf(ctx, readEntryWord(ctx, pmdp, 'pmdp_get_lockless()', 'pmd'));
   }
-  const obj = entryObj(ctx, pmdp);
+  const obj = tablePage(ctx, pmdp);
   for (;;) {
     yield ctx.step('pmdp_get_lockless(): pmd_low', obj, 'r');
     const low = pmdLow(readEntryWord(ctx, pmdp, 'pmdp_get_lockless()', 'pmd'));
-    const lowAt = ctx.here(`pmdp_get_lockless() read pmd_low 0x${low.toString(16)}`);
+    const lowAt = ctx.here(() => `pmdp_get_lockless() read pmd_low 0x${low.toString(16)}`);
     yield ctx.step('pmdp_get_lockless(): pmd_high', obj, 'r');
     const high = pmdHigh(readEntryWord(ctx, pmdp, 'pmdp_get_lockless()', 'pmd'));
-    const highAt = ctx.here(`pmdp_get_lockless() read pmd_high 0x${high.toString(16)}`);
+    const highAt = ctx.here(() => `pmdp_get_lockless() read pmd_high 0x${high.toString(16)}`);
     yield ctx.step('pmdp_get_lockless(): recheck pmd_low', obj, 'r');
     if (pmdLow(readEntryWord(ctx, pmdp, 'pmdp_get_lockless()', 'pmd')) === low)
       return { ...pmdValOf(ctx, high * HALF + low), halves: [lowAt, highAt] };
@@ -171,7 +225,7 @@ export function* pmdpGetLocklessSync(ctx: Ctx): KGen {
 
 /** ptep_get() / ptep_get_lockless(): read one PTE through a mapped pointer. */
 export function* ptepGet(ctx: Ctx, ptep: PtePtr, what = 'read pte'): KGen<number> {
-  yield ctx.step(what, entryObj(ctx, ptep), 'r');
+  yield ctx.step(what, tablePage(ctx, ptep), 'r');
   return readEntryWord(ctx, ptep, what, 'pte');
 }
 
@@ -179,13 +233,21 @@ export function* ptepGet(ctx: Ctx, ptep: PtePtr, what = 'read pte'): KGen<number
 export function ptlOfTable(ctx: Ctx, mm: Mm, t: PageTable): SpinLock {
   if (!ctx.k.config.splitPtePtlocks) return mm.pageTableLock;
   const page = ctx.k.pages.meta(ctx, t.pfn, `ptlock_ptr(${t.label})`);
-  if (!page.ptl) throw new Error(`${t.label}: no ptlock (pagetable_pte_ctor not called)`);
+  if (!page.ptl)
+    bug(
+      'oops',
+      `${ctx.cpu.name} ${ctx.fn}: ptlock_ptr(${t.label}) of pfn ${t.pfn}: no ptlock (the arch never ran pagetable_pte_ctor() on this table)`,
+    );
   return page.ptl;
 }
 
 /** pte_lockptr(mm, pmd) — include/linux/mm.h: the ptl of the table *pmd points to (now). */
 export function pteLockptr(ctx: Ctx, mm: Mm, pmdval: PmdVal): SpinLock {
-  if (!pmdval.table) throw new Error('pte_lockptr() on a pmd without a page table');
+  if (!pmdval.table)
+    bug(
+      'oops',
+      `${ctx.cpu.name} ${ctx.fn}: pte_lockptr() on pmd value 0x${pmdval.raw.toString(16)}, which points to no page table`,
+    );
   if (!ctx.k.config.splitPtePtlocks) return mm.pageTableLock;
   const t = ctx.k.pt.deref(ctx, pmdval.table, 'pte_lockptr()');
   return ptlOfTable(ctx, mm, t);
@@ -196,7 +258,7 @@ export function pmdLockptr(ctx: Ctx, mm: Mm, pmdp: PmdPtr): SpinLock {
   if (!ctx.k.config.splitPmdPtlocks) return mm.pageTableLock;
   const t = ctx.k.pt.deref(ctx, pmdp.table, 'pmd_lockptr()');
   const page = ctx.k.pages.meta(ctx, t.pfn, 'pmd_lockptr()');
-  if (!page.ptl) throw new Error(`${t.label}: pmd table without ptlock`);
+  if (!page.ptl) bug('oops', `${ctx.cpu.name} ${ctx.fn}: pmd_lockptr(): ${t.label} has no ptlock`);
   return page.ptl;
 }
 export function* pmdLock(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen<SpinLock> {
@@ -338,7 +400,7 @@ export function* ptepGetUnderPtl(
   ptl: SpinLock,
   what = 'read pte under ptl',
 ): KGen<number> {
-  yield ctx.step(what, entryObj(ctx, ptep), 'r');
+  yield ctx.step(what, tablePage(ctx, ptep), 'r');
   const t = ctx.k.pt.deref(ctx, ptep.table, what);
   if (t.mm) {
     const own = ptlOfTable(ctx, t.mm, t);
@@ -359,7 +421,10 @@ export function* ptepGetUnderPtl(
 
 /** set_pte_at() — include/linux/pgtable.h: caller holds the table's ptl. */
 export function* setPteAt(ctx: Ctx, mm: Mm, ptep: PtePtr, pte: number): KGen {
-  yield ctx.step(`set_pte_at(${ptep.table.label}[${ptep.index}])`, entryObj(ctx, ptep));
+  yield ctx.stepDynamic(
+    () => `set_pte_at(${ptep.table.label}[${ptep.index}])`,
+    () => pteWriteFootprint(ctx, ptep, pte),
+  );
   const t = ctx.k.pt.deref(ctx, ptep.table, 'set_pte_at()');
   assertPtlHeld(ctx, t, 'set_pte_at()');
   if (!ctx.k.arch.pteNone(pte) && t.linkedFrom === null) {
@@ -370,14 +435,17 @@ export function* setPteAt(ctx: Ctx, mm: Mm, ptep: PtePtr, pte: number): KGen {
     );
   }
   // set_ptes() → page_table_check_ptes_set(): un-count the old entry, count the new one.
-  pageTableCheckPteSet(ctx, t.mm, ctx.k.mem.read(entryPa(ctx, ptep)).value, pte);
+  pageTableCheckPteSet(ctx, t.mm, ctx.k.mem.value(entryPa(ctx, ptep)), pte);
   ctx.k.mem.write(entryPa(ctx, ptep), pte, Tag.pte);
   void mm;
 }
 
 /** ptep_clear() / ptep_get_and_clear() — include/linux/pgtable.h: clear and return the old PTE. */
 export function* ptepGetAndClear(ctx: Ctx, _mm: Mm, ptep: PtePtr): KGen<number> {
-  yield ctx.step(`ptep_get_and_clear(${ptep.table.label}[${ptep.index}])`, entryObj(ctx, ptep));
+  yield ctx.stepDynamic(
+    () => `ptep_get_and_clear(${ptep.table.label}[${ptep.index}])`,
+    () => pteWriteFootprint(ctx, ptep, null),
+  );
   const t = ctx.k.pt.deref(ctx, ptep.table, 'ptep_get_and_clear()');
   assertPtlHeld(ctx, t, 'ptep_get_and_clear()');
   const old = readEntryWord(ctx, ptep, 'ptep_get_and_clear()', 'pte');
@@ -392,7 +460,10 @@ export function* ptepGetAndClear(ctx: Ctx, _mm: Mm, ptep: PtePtr): KGen<number> 
  * ptep_clear(), without page_table_check accounting (see page-table-check.ts).
  */
 export function* pteClear(ctx: Ctx, _mm: Mm, ptep: PtePtr): KGen {
-  yield ctx.step(`pte_clear(${ptep.table.label}[${ptep.index}])`, entryObj(ctx, ptep));
+  yield ctx.stepDynamic(
+    () => `pte_clear(${ptep.table.label}[${ptep.index}])`,
+    () => pteWriteFootprint(ctx, ptep, null),
+  );
   const t = ctx.k.pt.deref(ctx, ptep.table, 'pte_clear()');
   assertPtlHeld(ctx, t, 'pte_clear()');
   const old = readEntryWord(ctx, ptep, 'pte_clear()', 'pte');
@@ -409,7 +480,7 @@ function assertPmdLocked(ctx: Ctx, mm: Mm, pmdp: PmdPtr, what: string): void {
 
 function writePmd(ctx: Ctx, pmdp: PmdPtr, raw: number): void {
   const key = pmdKey(pmdp);
-  const oldRaw = ctx.k.mem.read(entryPa(ctx, pmdp)).value;
+  const oldRaw = ctx.k.mem.value(entryPa(ctx, pmdp));
   const old = pmdValOf(ctx, oldRaw);
   if (old.table) {
     const t = ctx.k.pt.get(old.table.pa);
@@ -425,27 +496,37 @@ function writePmd(ctx: Ctx, pmdp: PmdPtr, raw: number): void {
 
 /** pmd_populate() — arch pgalloc.h: point a pmd at a PTE table (under pmd_lock). */
 export function* pmdPopulate(ctx: Ctx, mm: Mm, pmdp: PmdPtr, tablePa: number): KGen {
-  yield ctx.step(`pmd_populate(${pmdKey(pmdp)})`, entryObj(ctx, pmdp));
+  const raw = ctx.k.arch.mkPmdTable(tablePa);
+  yield ctx.stepDynamic(
+    () => `pmd_populate(${pmdKey(pmdp)})`,
+    () => pmdWriteFootprint(ctx, pmdp, raw),
+  );
   ctx.k.pt.deref(ctx, pmdp.table, 'pmd_populate()');
   assertPmdLocked(ctx, mm, pmdp, 'pmd_populate()');
-  writePmd(ctx, pmdp, ctx.k.arch.mkPmdTable(tablePa));
+  writePmd(ctx, pmdp, raw);
 }
 
 /** set_pmd_at() with a huge pmd — mm/huge_memory.c do_set_pmd() */
 export function* setPmdHuge(ctx: Ctx, mm: Mm, pmdp: PmdPtr, pfn: number): KGen {
-  yield ctx.step(`set_pmd_at(${pmdKey(pmdp)}, huge)`, entryObj(ctx, pmdp));
-  assertPmdLocked(ctx, mm, pmdp, 'set_pmd_at()');
   const huge = ctx.k.arch.mkPmdHuge(pfn);
-  pageTableCheckPmdSet(ctx, mm, ctx.k.mem.read(entryPa(ctx, pmdp)).value, huge);
+  yield ctx.stepDynamic(
+    () => `set_pmd_at(${pmdKey(pmdp)}, huge)`,
+    () => pmdWriteFootprint(ctx, pmdp, huge),
+  );
+  assertPmdLocked(ctx, mm, pmdp, 'set_pmd_at()');
+  pageTableCheckPmdSet(ctx, mm, ctx.k.mem.value(entryPa(ctx, pmdp)), huge);
   writePmd(ctx, pmdp, huge);
 }
 
 /** pmdp_huge_get_and_clear() / pmd_clear() under pmd_lock. */
 export function* pmdpGetAndClear(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen<PmdVal> {
-  yield ctx.step(`pmdp_huge_get_and_clear(${pmdKey(pmdp)})`, entryObj(ctx, pmdp));
+  yield ctx.stepDynamic(
+    () => `pmdp_huge_get_and_clear(${pmdKey(pmdp)})`,
+    () => pmdWriteFootprint(ctx, pmdp, null),
+  );
   ctx.k.pt.deref(ctx, pmdp.table, 'pmdp_huge_get_and_clear()');
   assertPmdLocked(ctx, mm, pmdp, 'clearing a pmd');
-  const old = pmdValOf(ctx, ctx.k.mem.read(entryPa(ctx, pmdp)).value);
+  const old = pmdValOf(ctx, ctx.k.mem.value(entryPa(ctx, pmdp)));
   writePmd(ctx, pmdp, ctx.k.arch.pmdEmpty);
   const detached = old.table;
   if (detached) ctx.k.note(() => `pmd ${pmdKey(pmdp)} cleared: ${detached.label} detached`);
@@ -461,9 +542,12 @@ export function* pmdpGetAndClear(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen<PmdVal> {
  * lock, because the vmas are detached and mmap_lock is held for write.
  */
 export function* pmdClearUnlocked(ctx: Ctx, pmdp: PmdPtr): KGen<PmdVal> {
-  yield ctx.step(`pmd_clear(${pmdKey(pmdp)})`, entryObj(ctx, pmdp));
+  yield ctx.stepDynamic(
+    () => `pmd_clear(${pmdKey(pmdp)})`,
+    () => pmdWriteFootprint(ctx, pmdp, null),
+  );
   ctx.k.pt.deref(ctx, pmdp.table, 'pmd_clear()');
-  const old = pmdValOf(ctx, ctx.k.mem.read(entryPa(ctx, pmdp)).value);
+  const old = pmdValOf(ctx, ctx.k.mem.value(entryPa(ctx, pmdp)));
   yield* writePmdClear(ctx, pmdp, old.raw);
   return old;
 }
@@ -481,7 +565,10 @@ function* writePmdClear(ctx: Ctx, pmdp: PmdPtr, oldRaw: number): KGen {
     return;
   }
   writePmd(ctx, pmdp, pmdHigh(oldRaw) * HALF);
-  yield ctx.step(`pmd_clear(${pmdKey(pmdp)}): pmd_high = 0`, entryObj(ctx, pmdp));
+  yield ctx.stepDynamic(
+    () => `pmd_clear(${pmdKey(pmdp)}): pmd_high = 0`,
+    () => pmdWriteFootprint(ctx, pmdp, ctx.k.arch.pmdEmpty),
+  );
   writePmd(ctx, pmdp, ctx.k.arch.pmdEmpty);
 }
 
@@ -490,10 +577,13 @@ function* writePmdClear(ctx: Ctx, pmdp: PmdPtr, oldRaw: number): KGen {
  * and try_to_free_pte() (v6.14): the caller took the table's pmd value first.
  */
 export function* pmdClear(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen {
-  yield ctx.step(`pmd_clear(${pmdKey(pmdp)})`, entryObj(ctx, pmdp));
+  yield ctx.stepDynamic(
+    () => `pmd_clear(${pmdKey(pmdp)})`,
+    () => pmdWriteFootprint(ctx, pmdp, null),
+  );
   ctx.k.pt.deref(ctx, pmdp.table, 'pmd_clear()');
   assertPmdLocked(ctx, mm, pmdp, 'pmd_clear()');
-  const old = pmdValOf(ctx, ctx.k.mem.read(entryPa(ctx, pmdp)).value);
+  const old = pmdValOf(ctx, ctx.k.mem.value(entryPa(ctx, pmdp)));
   const detached = old.table;
   if (detached) ctx.k.note(() => `pmd ${pmdKey(pmdp)} cleared: ${detached.label} detached`);
   yield* writePmdClear(ctx, pmdp, old.raw);
@@ -549,7 +639,7 @@ export function* pteAlloc(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen<number> {
 
 /** Read every entry of a detached or locked table at once (page_table_check_pte_clear_range-like scans). */
 export function* scanPtes(ctx: Ctx, ref: TableRef, what: string): KGen<number[]> {
-  yield ctx.step(what, pageObj(Math.floor(ref.pa / ctx.k.config.PAGE_SIZE)), 'r');
+  yield ctx.step(what, rd(pageObj(Math.floor(ref.pa / ctx.k.config.PAGE_SIZE))), 'r');
   const t = ctx.k.pt.deref(ctx, ref, what);
   const out: number[] = [];
   for (let i = 0; i < t.entries; i++)

@@ -1,110 +1,204 @@
-import { bug, type RelatedEvent } from './checks.js';
+import { bug, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
 import type { Cpu } from './cpu.js';
-import { type KGen, SYNC_OBJ } from './step.js';
+import { type FootprintEntry, Global, globalObj, rd } from './deps.js';
+import { ModelError } from './errors.js';
+import { Tag } from './memory.js';
+import type { LruMember, PageMeta } from './page.js';
+import type { KGen } from './step.js';
+
+/** The RCU callback queue's dependency object. */
+export const RCU_QUEUE = globalObj(Global.rcuQueue);
+
+/**
+ * Where an rcu_head lives. Its identity comes from memory, never from a label a
+ * port chooses: the rcu_head in a struct page (ptdesc->pt_rcu_head, which
+ * overlays lru/pt_list/pmd_huge_pte), one in page memory (the head of a
+ * struct mmu_table_batch), or one on a CPU's stack (struct rcu_synchronize).
+ * Two call_rcu()s on one storage while the first is queued is rcu-head-reused,
+ * whatever the callers call it.
+ */
+export interface RcuHead {
+  /** Storage identity. */
+  readonly key: string;
+  /** How a story names it. */
+  readonly label: string;
+  /** The struct page whose union slot it occupies, if any (call_rcu() writes the slot). */
+  readonly page?: PageMeta | undefined;
+  readonly member?: LruMember | undefined;
+  /** Physical address of an rcu_head in memory (call_rcu() writes its two words). */
+  readonly pa?: number | undefined;
+}
+
+/** Heads made here: call_rcu() takes no other, so no caller can invent an identity. */
+const issued = new WeakSet<RcuHead>();
+function issue(h: RcuHead): RcuHead {
+  issued.add(h);
+  return h;
+}
+
+/** The rcu_head in struct page (page->rcu_head, ptdesc->pt_rcu_head): words 1-2, shared with lru/pt_list. */
+export function pageRcuHead(page: PageMeta, member: LruMember = 'pt_rcu_head'): RcuHead {
+  return issue({ key: `page:${page.pfn}`, label: `${member} of pfn ${page.pfn}`, page, member });
+}
+
+/**
+ * An rcu_head stored in memory at physical address `pa` (the head of a struct
+ * mmu_table_batch): call_rcu() writes its next/func words there, so one placed
+ * inside a live page table is seen by the table's walkers.
+ */
+export function memRcuHead(pa: number, label: string): RcuHead {
+  return issue({ key: `mem:${pa}`, label, pa });
+}
+
+/** An rcu_head on `cpu`'s stack (struct rcu_synchronize in synchronize_rcu()). */
+export function stackRcuHead(cpu: Cpu, label: string): RcuHead {
+  return issue({ key: `stack:${cpu.id}`, label });
+}
 
 /** A queued call_rcu() callback and the readers its grace period must outlast. */
 export interface RcuCallback {
-  readonly head: string;
+  readonly head: RcuHead;
   readonly fnName: string;
   readonly fn: (ctx: Ctx) => KGen;
-  /** CPUs that were inside a read-side section when the callback was queued. */
-  readonly waitFor: Set<Cpu>;
-  readonly queuedAt: RelatedEvent;
+  /** CPUs inside a read-side section when it was queued, with their quiescent count then. */
+  readonly waitFor: readonly { readonly cpu: Cpu; readonly count: number }[];
+  readonly queuedAt: LazyEvent;
 }
 
 /**
  * The RCU grace-period engine. A callback may run once every CPU that was a
- * reader when it was queued has left its read-side section; *when* it runs is
- * a step of the `rcu` daemon task, so the explorer chooses where a grace period
- * ends. Readers are rcu_read_lock() sections and interrupt-disabled regions
- * (consolidated RCU, v5.0+). Spinlocks are not counted as readers: that is the
- * PREEMPT_RT contract, the strictest one (see docs/model.md).
+ * reader when it was queued has since passed through a quiescent state;
+ * *when* it runs is a step of the `rcu` daemon task, so the explorer chooses
+ * where a grace period ends. Readers are rcu_read_lock() sections,
+ * interrupt-disabled regions and RCU callbacks themselves (consolidated RCU,
+ * v5.0+). Spinlocks are not counted as readers: that is the PREEMPT_RT
+ * contract, the strictest one (see docs/model.md). Callbacks run one at a time
+ * on the rcu daemon's CPU, so a callback never waits for that CPU.
  */
 export class Rcu {
   readonly queue: RcuCallback[] = [];
   private readonly queued = new Map<string, RcuCallback>();
   invoked = 0;
   private readonly cpus: () => readonly Cpu[];
+  /** The CPU callbacks run on (the rcu daemon's), once started. */
+  daemonCpu: Cpu | null = null;
 
   constructor(cpus: () => readonly Cpu[]) {
     this.cpus = cpus;
   }
 
-  enqueue(ctx: Ctx, head: string, fnName: string, fn: (ctx: Ctx) => KGen): void {
-    const prev = this.queued.get(head);
+  enqueue(ctx: Ctx, head: RcuHead, fnName: string, fn: (ctx: Ctx) => KGen): void {
+    const prev = this.queued.get(head.key);
     if (prev) {
       bug(
         'rcu-head-reused',
-        `${ctx.cpu.name} ${ctx.fn}: call_rcu(${head}, ${fnName}) while ${head} is still queued for ${prev.fnName} since step ${prev.queuedAt.step} (${prev.queuedAt.cpu} ${prev.queuedAt.fn}): the first callback is lost`,
+        `${ctx.cpu.name} ${ctx.fn}: call_rcu(${head.label}, ${fnName}) while that rcu_head is still queued for ${prev.fnName} since step ${prev.queuedAt.step} (${prev.queuedAt.cpu} ${prev.queuedAt.fn}, as ${prev.head.label}): the first callback is lost`,
         [prev.queuedAt],
       );
     }
-    const waitFor = new Set(this.cpus().filter((c) => c.inRcuReader));
+    const waitFor: { cpu: Cpu; count: number }[] = [];
+    for (const c of this.cpus())
+      if (c !== this.daemonCpu && c.inRcuReader) waitFor.push({ cpu: c, count: c.quiescentCount });
     const cb: RcuCallback = {
       head,
       fnName,
       fn,
       waitFor,
-      queuedAt: ctx.here(`call_rcu(${head}, ${fnName})`),
+      queuedAt: ctx.here(() => `call_rcu(${head.label}, ${fnName})`),
     };
     this.queue.push(cb);
-    this.queued.set(head, cb);
-  }
-
-  /** A CPU left its read-side section: no callback waits for it any more. */
-  quiescent(cpu: Cpu): void {
-    if (cpu.inRcuReader) return;
-    for (const cb of this.queue) cb.waitFor.delete(cpu);
+    this.queued.set(head.key, cb);
   }
 
   /** The oldest callback's grace period may end now (callbacks run in queue order). */
   get gracePeriodCanEnd(): boolean {
     const first = this.queue[0];
-    return first !== undefined && first.waitFor.size === 0;
+    if (first === undefined) return false;
+    for (const w of first.waitFor) if (w.cpu.quiescentCount === w.count) return false;
+    return true;
+  }
+
+  /** What a grace-period end reads: the queue and the CPUs its oldest callback waits for. */
+  gracePeriodFootprint(): FootprintEntry[] {
+    const fp: FootprintEntry[] = [RCU_QUEUE];
+    const first = this.queue[0];
+    if (first) for (const w of first.waitFor) fp.push(rd(w.cpu.rcuObj), rd(w.cpu.irqObj));
+    return fp;
   }
 
   /** Take the oldest callback whose grace period has ended. */
   take(): RcuCallback {
     const cb = this.queue.shift();
     if (!cb) throw new Error('rcu: no callback to run');
-    this.queued.delete(cb.head);
+    this.queued.delete(cb.head.key);
     this.invoked++;
     return cb;
   }
 
-  isQueued(head: string): boolean {
-    return this.queued.has(head);
+  isQueued(head: RcuHead): boolean {
+    return this.queued.has(head.key);
+  }
+
+  /** What call_rcu() reads: every CPU's reader state (who the new callback must wait for). */
+  readersFootprint(): FootprintEntry[] {
+    const fp: FootprintEntry[] = [];
+    for (const c of this.cpus()) if (c !== this.daemonCpu) fp.push(rd(c.rcuObj), rd(c.irqObj));
+    return fp;
   }
 }
 
 /** rcu_read_lock() — include/linux/rcupdate.h */
 export function* rcuReadLock(ctx: Ctx): KGen {
-  yield ctx.step('rcu_read_lock()', SYNC_OBJ);
+  yield ctx.step('rcu_read_lock()', ctx.cpu.rcuObj);
   ctx.cpu.rcuNesting++;
 }
 
 /** rcu_read_unlock() — include/linux/rcupdate.h */
 export function* rcuReadUnlock(ctx: Ctx): KGen {
-  yield ctx.step('rcu_read_unlock()', SYNC_OBJ);
-  if (ctx.cpu.rcuNesting === 0) {
+  yield ctx.step('rcu_read_unlock()', ctx.cpu.rcuObj);
+  const c = ctx.cpu;
+  if (c.rcuNesting === 0) {
     bug(
       'rcu-unbalanced',
-      `${ctx.cpu.name} ${ctx.fn}: rcu_read_unlock() outside any rcu_read_lock() section`,
+      `${c.name} ${ctx.fn}: rcu_read_unlock() outside any rcu_read_lock() section`,
     );
   }
-  ctx.cpu.rcuNesting--;
-  ctx.k.rcu.quiescent(ctx.cpu);
+  const was = c.inRcuReader;
+  c.rcuNesting--;
+  c.noteMaybeQuiescent(was);
 }
 
 /**
- * call_rcu() — kernel/rcu/tree.c. `head` names the rcu_head's storage
- * (e.g. "pt_rcu_head of pfn 12"): queuing the same storage twice is a finding.
+ * call_rcu() — kernel/rcu/tree.c. Queues `fn` on the rcu_head at `head`
+ * (where it lives in memory, see RcuHead); queuing one storage twice is a
+ * finding. An rcu_head in struct page overwrites the union it shares.
  */
-export function* callRcu(ctx: Ctx, head: string, fnName: string, fn: (ctx: Ctx) => KGen): KGen {
-  yield ctx.step(`call_rcu(${head}, ${fnName})`, SYNC_OBJ);
-  ctx.k.rcu.enqueue(ctx, head, fnName, fn);
-  ctx.k.note(() => `queued ${fnName} on ${head}`);
+export function* callRcu(ctx: Ctx, head: RcuHead, fnName: string, fn: (ctx: Ctx) => KGen): KGen {
+  if (!issued.has(head))
+    throw new ModelError(
+      ctx.fn,
+      `call_rcu(${String(head?.label)}): an rcu_head must come from pageRcuHead(), memRcuHead() or stackRcuHead(), which derive its identity from where it lives`,
+    );
+  const rcu = ctx.k.rcu;
+  const fp = rcu.readersFootprint();
+  fp.push(RCU_QUEUE);
+  if (head.page) fp.push(head.page.obj);
+  if (head.pa !== undefined) fp.push(ctx.k.pt.pageOf({ pa: head.pa }));
+  yield ctx.step(() => `call_rcu(${head.label}, ${fnName})`, fp);
+  if (head.page && head.member)
+    head.page.lru.write(
+      head.member,
+      null,
+      ctx.here(() => `call_rcu(${head.label})`),
+    );
+  if (head.pa !== undefined) {
+    // struct rcu_head { next; func; }: two pointers, where the head lives.
+    ctx.k.mem.write(head.pa, 0, Tag.list);
+    ctx.k.mem.write(head.pa + ctx.k.mem.wordSize, 0, Tag.list);
+  }
+  rcu.enqueue(ctx, head, fnName, fn);
+  ctx.k.note(() => `queued ${fnName} on ${head.label}`);
 }
 
 /** synchronize_rcu() — kernel/rcu/tree.c: blocks until a full grace period has elapsed. */
@@ -119,18 +213,24 @@ export function* synchronizeRcu(ctx: Ctx): KGen {
   }
   ctx.mightSleep('synchronize_rcu()');
   let done = false;
-  const head = `synchronize_rcu completion of ${ctx.cpu.name}@${ctx.k.stepNo}`;
-  yield* callRcu(ctx, head, 'wakeme_after_rcu', function* () {
-    done = true;
-  });
-  yield ctx.step('wait for grace period', SYNC_OBJ, 'r', () => done);
+  const stack = ctx.cpu.stackObj;
+  yield* callRcu(
+    ctx,
+    stackRcuHead(ctx.cpu, `rcu_synchronize of ${ctx.cpu.name}`),
+    'wakeme_after_rcu',
+    function* (c) {
+      yield c.step('complete(&rs->completion)', stack);
+      done = true;
+    },
+  );
+  yield ctx.step('wait for grace period', stack, 'r', () => done);
 }
 
 /** rcu_barrier() — kernel/rcu/tree.c: waits until every queued callback has run. */
 export function* rcuBarrier(ctx: Ctx): KGen {
   ctx.mightSleep('rcu_barrier()');
   const rcu = ctx.k.rcu;
-  yield ctx.step('rcu_barrier()', SYNC_OBJ, 'r', () => rcu.queue.length === 0);
+  yield ctx.step('rcu_barrier()', RCU_QUEUE, 'r', () => rcu.queue.length === 0);
 }
 
 /**
@@ -139,16 +239,23 @@ export function* rcuBarrier(ctx: Ctx): KGen {
  */
 export function* rcuDaemon(ctx: Ctx): KGen {
   const rcu = ctx.k.rcu;
+  rcu.daemonCpu = ctx.cpu;
   for (;;) {
-    yield ctx.step('grace period ends', SYNC_OBJ, 'w', () => rcu.gracePeriodCanEnd);
+    yield ctx.stepDynamic(
+      'grace period ends',
+      () => rcu.gracePeriodFootprint(),
+      'w',
+      () => rcu.gracePeriodCanEnd,
+    );
     const cb = rcu.take();
-    ctx.k.note(() => `grace period for ${cb.head} (queued at step ${cb.queuedAt.step}) ended`);
+    ctx.k.note(
+      () => `grace period for ${cb.head.label} (queued at step ${cb.queuedAt.step}) ended`,
+    );
     ctx.cpu.inSoftirq = true;
     try {
       yield* ctx.call(cb.fnName, cb.fn(ctx));
     } finally {
       ctx.cpu.inSoftirq = false;
     }
-    rcu.quiescent(ctx.cpu);
   }
 }

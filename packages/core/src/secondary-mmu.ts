@@ -14,23 +14,24 @@
  * without notifying (retract_page_tables() v1: pmdp_collapse_flush() but no
  * mmu_notifier_invalidate_range_start()).
  */
-import { bug, type RelatedEvent } from './checks.js';
+import { bug, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
+import { type FootprintEntry, pageObj, rd } from './deps.js';
 import type { Mm, MmuNotifierSubscriber } from './mm.js';
 import { type EntryPtr, pmdOffset, pmdSize, pmdValOf, pteIndex, readEntryWord } from './pgtable.js';
 import type { TableRef } from './pgtable-registry.js';
-import { type KGen, pageObj } from './step.js';
+import type { KGen } from './step.js';
 
 interface PscEntry {
   readonly table: TableRef;
   readonly pmdRaw: number;
-  readonly at: RelatedEvent;
+  readonly at: LazyEvent;
 }
 interface IotlbEntry {
   readonly pfn: number;
   readonly src: EntryPtr;
   readonly entry: number;
-  readonly at: RelatedEvent;
+  readonly at: LazyEvent;
 }
 
 export class SecondaryMmu implements MmuNotifierSubscriber {
@@ -74,7 +75,7 @@ export class SecondaryMmu implements MmuNotifierSubscriber {
   }
 }
 
-function stale(ctx: Ctx, smmu: SecondaryMmu, what: string, cachedAt: RelatedEvent): never {
+function stale(ctx: Ctx, smmu: SecondaryMmu, what: string, cachedAt: LazyEvent): never {
   bug(
     'secondary-mmu-stale',
     `${smmu.name} (for ${ctx.cpu.name} ${ctx.fn}): ${what}; it was cached at step ${cachedAt.step} and no mmu_notifier invalidation of that range reached ${smmu.name} since`,
@@ -92,21 +93,32 @@ export function* secondaryMmuTranslate(
   ctx: Ctx,
   smmu: SecondaryMmu,
   addr: number,
+  /** More objects the caller's code after the translation (in the same step) reads. */
+  also?: () => readonly FootprintEntry[],
 ): KGen<number | null> {
   const a = ctx.k.arch;
   const c = ctx.k.config;
   const mm = smmu.mm;
   const pmdp = pmdOffset(ctx, mm, addr);
   const page = addr - (addr % c.PAGE_SIZE);
-  // Declare the pages the step reads: the pmd table, the table it points to, the cached table.
-  const peek = pmdValOf(ctx, ctx.k.mem.read(pmdp.table.pa + pmdp.index * ctx.k.mem.wordSize).value);
-  const objs = [pageObj(Math.floor(pmdp.table.pa / c.PAGE_SIZE))];
-  for (const t of [peek.table, smmu.psc.get(pmdp.index)?.table])
-    if (t) objs.push(pageObj(Math.floor(t.pa / c.PAGE_SIZE)));
-  // It also reads and fills its caches, which invalidate_range_start() empties: ordered with
-  // the notifier calls (mm/mmu-notifier.ts touches `mmu:<mm>`).
-  objs.push(`mmu:${mm.id}`);
-  yield ctx.step(`${smmu.name} translate 0x${addr.toString(16)}`, objs, 'w');
+  // The pages the step reads: the pmd table, the table it points to, the cached table (and
+  // the page of an IOTLB hit's source); it also reads and fills its caches, which
+  // invalidate_range_start() empties (the mm's notifier object, mm/mmu-notifier.ts).
+  yield ctx.stepDynamic(
+    () => `${smmu.name} translate 0x${addr.toString(16)}`,
+    () => {
+      const peek = pmdValOf(ctx, ctx.k.mem.value(pmdp.table.pa + pmdp.index * ctx.k.mem.wordSize));
+      const fp: FootprintEntry[] = [
+        rd(pageObj(Math.floor(pmdp.table.pa / c.PAGE_SIZE))),
+        mm.notifierObj,
+      ];
+      const cached = smmu.iotlb.get(page)?.src.table;
+      for (const t of [peek.table, smmu.psc.get(pmdp.index)?.table, cached])
+        if (t) fp.push(rd(pageObj(Math.floor(t.pa / c.PAGE_SIZE))));
+      if (also) fp.push(...also());
+      return fp;
+    },
+  );
   const psc = smmu.psc.get(pmdp.index);
 
   // The CPU tables as they are now: what every cached entry is checked against.
@@ -140,13 +152,14 @@ export function* secondaryMmuTranslate(
     if (a.pmdNone(nowPmd.raw) || !a.pmdPresent(nowPmd.raw)) return null;
     if (a.pmdTransHuge(nowPmd.raw))
       return a.ptePfn(nowPmd.raw) + Math.floor((addr % pmdSize(ctx)) / c.PAGE_SIZE);
-    table = nowPmd.table;
-    if (!table) return null;
+    const now = nowPmd.table;
+    if (!now) return null;
+    table = now;
     if (smmu.invalidating === 0)
       smmu.psc.set(pmdp.index, {
-        table,
+        table: now,
         pmdRaw: nowPmd.raw,
-        at: ctx.here(`${smmu.name} caches pmd -> ${table.label}`),
+        at: ctx.here(() => `${smmu.name} caches pmd -> ${now.label}`),
       });
   }
   const ptep = { table, index: pteIndex(ctx, addr) };
@@ -158,7 +171,7 @@ export function* secondaryMmuTranslate(
       pfn,
       src: ptep,
       entry: pte,
-      at: ctx.here(`${smmu.name} caches 0x${page.toString(16)} -> pfn ${pfn}`),
+      at: ctx.here(() => `${smmu.name} caches 0x${page.toString(16)} -> pfn ${pfn}`),
     });
   return pfn;
 }

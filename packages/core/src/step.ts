@@ -3,30 +3,45 @@
  * yield point: the path yields a Step saying what it is about to do and what it
  * touches, the scheduler decides who runs next, and the effect happens when the
  * path is resumed. So a race is a schedule, and a schedule is data.
+ *
+ * The effect of a step is everything the path does between that `yield` and
+ * the next one; the step's footprint must name every shared object that code
+ * reads or writes (deps.ts), or the partial-order reduction may skip an order
+ * that matters. Code before a path's (or an RCU callback's) first yield must
+ * touch nothing shared.
  */
+import type { Footprint } from './deps.js';
+
 export type Access = 'r' | 'w';
 
 export interface Step {
-  /** What the step does, in kernel words: "read pmd", "spin_lock(ptl of pt#3)". */
-  readonly what: string;
   /**
-   * The shared object(s) touched, for partial-order reduction: two steps
-   * commute when they share no object, or only read the ones they share.
+   * What the step does, in kernel words: "read pmd", "spin_lock(ptl of pfn 3)".
+   * A function where the text is built from values, so nothing is built unless
+   * a story or trace records it.
    */
-  readonly obj: string | readonly string[];
+  readonly what: string | (() => string);
+  /** The shared objects touched (deps.ts); `access` applies to entries not marked with rd(). */
+  readonly obj: Footprint;
   readonly access: Access;
   /** A blocked step (lock held elsewhere, IPI not yet acknowledged) is not schedulable. */
   readonly ready?: (() => boolean) | undefined;
+  /**
+   * A footprint that depends on the state when the step is scheduled (a grace
+   * period's end waits for the CPUs its callback waits for): evaluated then,
+   * and used instead of `obj`. It may read only state inside the footprint it
+   * returns, so a step that changes it conflicts with this one.
+   */
+  readonly fp?: (() => Footprint) | undefined;
+}
+
+/** The text of a step. */
+export function stepLabel(s: Step): string {
+  return typeof s.what === 'string' ? s.what : s.what();
 }
 
 /** A kernel path, or a piece of one: yields Steps, returns T. */
 export type KGen<T = void> = Generator<Step, T, undefined>;
-
-/** Objects that many steps share: ordering against them is what RCU, IRQs and IPIs are about. */
-export const SYNC_OBJ = 'sync';
-export const ALLOC_OBJ = 'alloc';
-/** The dependency key of a physical page (its words and its struct page). */
-export const pageObj = (pfn: number): string => `pg:${pfn}`;
 
 /** Run a generator to completion without scheduling: for setup and tests, never for racing paths. */
 export function runToEnd<T>(gen: KGen<T>): T {
@@ -34,7 +49,7 @@ export function runToEnd<T>(gen: KGen<T>): T {
     const r = gen.next();
     if (r.done) return r.value;
     if (r.value.ready && !r.value.ready()) {
-      throw new Error(`runToEnd: step "${r.value.what}" would block outside the scheduler`);
+      throw new Error(`runToEnd: step "${stepLabel(r.value)}" would block outside the scheduler`);
     }
   }
 }

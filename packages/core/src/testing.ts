@@ -5,8 +5,10 @@
  */
 import { BugFound } from './checks.js';
 import type { Task } from './context.js';
+import { auxObj, type ObjId } from './deps.js';
 import type { Kernel } from './kernel.js';
 import { rcuDaemon } from './rcu.js';
+import { stepLabel } from './step.js';
 
 /** Run `fn`; the finding it raised, or null. Anything that is not a finding is rethrown. */
 export function catchFinding(fn: () => void): BugFound | null {
@@ -22,7 +24,10 @@ export function catchFinding(fn: () => void): BugFound | null {
 /** Advance a task `n` steps; each must be runnable, as the scheduler would require. */
 export function stepTask(k: Kernel, t: Task, n = 1): void {
   for (let i = 0; i < n; i++) {
-    if (!t.runnable) throw new Error(`${t.name} is not runnable at "${t.pending?.what}"`);
+    if (!t.runnable)
+      throw new Error(
+        `${t.name} is not runnable at "${t.pending ? stepLabel(t.pending) : '(done)'}"`,
+      );
     t.advance();
     k.stepNo++;
   }
@@ -30,7 +35,7 @@ export function stepTask(k: Kernel, t: Task, n = 1): void {
 
 /** Advance a task until its next step's description contains `what` (that step is not taken). */
 export function stepUntil(k: Kernel, t: Task, what: string): void {
-  while (!(t.pending?.what ?? '').includes(what)) stepTask(k, t);
+  while (!(t.pending ? stepLabel(t.pending) : '').includes(what)) stepTask(k, t);
 }
 
 /**
@@ -50,4 +55,11 @@ export function rcuDriver(k: Kernel): () => number {
     }
     return n;
   };
+}
+
+/** A dependency object named by a string, for hand-written test programs (a stable hash). */
+export function testObj(name: string): ObjId {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return auxObj(0x10000000 + (h % 0x10000000));
 }

@@ -6,10 +6,16 @@
  * running is legal; once that path has finished, every CPU that cached the
  * entry must have been flushed (flush_tlb_range()/flush_tlb_mm() drop entries,
  * tlb.ts). Using one after that is the finding.
+ *
+ * Clears are recorded at the leaf slot (in the page-table page), not in the
+ * TLBs, so clearing a PTE touches only its table and a TLB hit reads the table
+ * it was filled from and the clearer's done-state (deps.ts).
  */
-import { bug, type RelatedEvent } from './checks.js';
+import { bug, eventWhat, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
 import type { Cpu, TlbEntry } from './cpu.js';
+import { type FootprintEntry, pageObj, rd } from './deps.js';
+import type { Kernel } from './kernel.js';
 import type { Mm } from './mm.js';
 import type { EntryPtr } from './pgtable.js';
 
@@ -29,12 +35,30 @@ interface EntryMeta {
   readonly src: EntryPtr;
   readonly huge: boolean;
   readonly size: number;
-  readonly filledAt: RelatedEvent;
-  /** Set when the leaf entry this TLB entry came from was cleared. */
-  clearedBy: { readonly cpu: Cpu; readonly at: RelatedEvent } | null;
+  readonly filledAt: LazyEvent;
+}
+
+/** A leaf entry cleared: by whom and when. */
+interface LeafClear {
+  readonly cpu: Cpu;
+  readonly at: LazyEvent;
 }
 
 const meta = new WeakMap<TlbEntry, EntryMeta>();
+const clears = new WeakMap<Kernel, Map<string, LeafClear[]>>();
+
+function slotKey(src: EntryPtr): string {
+  return `${src.table.pa}:${src.table.gen}:${src.index}`;
+}
+
+function clearsOf(k: Kernel): Map<string, LeafClear[]> {
+  let m = clears.get(k);
+  if (!m) {
+    m = new Map();
+    clears.set(k, m);
+  }
+  return m;
+}
 
 function keyOf(mm: Mm, vaddr: number, huge: boolean): string {
   return `${mm.id}:${vaddr}${huge ? ':huge' : ''}`;
@@ -51,8 +75,7 @@ export function tlbFill(ctx: Ctx, mm: Mm, addr: number, tr: Translation): TlbEnt
     src: tr.src,
     huge: tr.huge,
     size,
-    filledAt: ctx.here(`TLB fill 0x${vaddr.toString(16)}`),
-    clearedBy: null,
+    filledAt: ctx.here(() => `TLB fill 0x${vaddr.toString(16)}`),
   });
   ctx.cpu.tlb.set(keyOf(mm, vaddr, tr.huge), e);
   return e;
@@ -76,23 +99,38 @@ export function tlbEntrySource(e: TlbEntry): EntryPtr | undefined {
 }
 
 /**
- * A leaf entry (PTE or huge pmd) at `src` was cleared: every CPU's TLB entry
- * filled from it is now stale until a flush drops it. Called by the clearing
- * primitives (ptep_get_and_clear(), pte_clear(), pmdp_huge_get_and_clear()).
+ * A leaf entry (PTE or huge pmd) at `src` was cleared: every TLB entry filled
+ * from it before now is stale until a flush drops it. Called by the clearing
+ * primitives (ptep_get_and_clear(), pte_clear(), pmdp_huge_get_and_clear()),
+ * inside their step (which writes the table page).
  */
 export function tlbNoteLeafCleared(ctx: Ctx, src: EntryPtr, what: string): void {
-  for (const cpu of ctx.k.cpus) {
-    for (const e of cpu.tlb.values()) {
-      const m = meta.get(e);
-      if (!m || m.clearedBy) continue;
-      if (m.src.table.pa === src.table.pa && m.src.table.gen === src.table.gen)
-        if (m.src.index === src.index)
-          m.clearedBy = {
-            cpu: ctx.cpu,
-            at: ctx.here(`${what} of ${src.table.label}[${src.index}]`),
-          };
-    }
+  const m = clearsOf(ctx.k);
+  const key = slotKey(src);
+  let list = m.get(key);
+  if (!list) {
+    list = [];
+    m.set(key, list);
   }
+  list.push({
+    cpu: ctx.cpu,
+    at: ctx.here(() => `${what} of ${src.table.label}[${src.index}]`),
+  });
+}
+
+function clearsSinceFill(k: Kernel, m: EntryMeta): LeafClear[] {
+  const list = clearsOf(k).get(slotKey(m.src));
+  return list ? list.filter((c) => c.at.step >= m.filledAt.step) : [];
+}
+
+/** What using TLB entry `e` reads: this CPU's TLB, the table it came from, the clearers' done-state. */
+export function tlbUseFootprint(ctx: Ctx, e: TlbEntry): FootprintEntry[] {
+  const fp: FootprintEntry[] = [rd(ctx.cpu.tlbObj)];
+  const m = meta.get(e);
+  if (!m) return fp;
+  fp.push(rd(pageObj(Math.floor(m.src.table.pa / ctx.k.config.PAGE_SIZE))));
+  for (const c of clearsSinceFill(ctx.k, m)) fp.push(rd(c.cpu.taskObj));
+  return fp;
 }
 
 /**
@@ -102,13 +140,14 @@ export function tlbNoteLeafCleared(ctx: Ctx, src: EntryPtr, what: string): void 
  */
 export function tlbUse(ctx: Ctx, e: TlbEntry): void {
   const m = meta.get(e);
-  if (!m?.clearedBy) return;
-  const { cpu, at } = m.clearedBy;
-  const clearer = ctx.k.tasks.find((t) => t.ctx.cpu === cpu);
-  if (!clearer?.done) return;
-  bug(
-    'stale-tlb',
-    `${ctx.cpu.name} ${ctx.fn}: uses its TLB entry 0x${e.vaddr.toString(16)} -> pfn ${e.pfn} (filled at step ${m.filledAt.step} from ${m.src.table.label}[${m.src.index}]), but that ${m.huge ? 'huge pmd' : 'PTE'} was cleared at step ${at.step} by ${at.cpu} ${at.fn} (${at.what}), and ${at.cpu} ${clearer.name} has finished without a TLB flush reaching ${ctx.cpu.name}`,
-    [m.filledAt, at],
-  );
+  if (!m) return;
+  for (const { cpu, at } of clearsSinceFill(ctx.k, m)) {
+    const clearer = ctx.k.tasks.find((t) => t.ctx.cpu === cpu);
+    if (!clearer?.done) continue;
+    bug(
+      'stale-tlb',
+      `${ctx.cpu.name} ${ctx.fn}: uses its TLB entry 0x${e.vaddr.toString(16)} -> pfn ${e.pfn} (filled at step ${m.filledAt.step} from ${m.src.table.label}[${m.src.index}]), but that ${m.huge ? 'huge pmd' : 'PTE'} was cleared at step ${at.step} by ${at.cpu} ${at.fn} (${eventWhat(at)}), and ${at.cpu} ${clearer.name} has finished without a TLB flush reaching ${ctx.cpu.name}`,
+      [m.filledAt, at],
+    );
+  }
 }

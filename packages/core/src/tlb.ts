@@ -1,9 +1,12 @@
 import type { Ctx } from './context.js';
 import type { Cpu } from './cpu.js';
+import type { FootprintEntry } from './deps.js';
 import { smpCallFunction } from './irq.js';
 import type { Mm } from './mm.js';
-import { callRcu } from './rcu.js';
-import { type KGen, SYNC_OBJ } from './step.js';
+import type { PageMeta } from './page.js';
+import { allocPage, freePage } from './page-alloc.js';
+import { callRcu, memRcuHead } from './rcu.js';
+import type { KGen } from './step.js';
 
 function dropRange(cpu: Cpu, mm: Mm, start: number, end: number): void {
   for (const [key, e] of cpu.tlb)
@@ -21,13 +24,18 @@ export function* flushTlbRange(ctx: Ctx, mm: Mm, start: number, end: number): KG
   yield* ctx.call(
     'flush_tlb_range',
     (function* () {
-      dropRange(ctx.cpu, mm, start, end);
       if (ctx.k.config.tlbFlushIpi) {
-        yield* smpCallFunction(ctx, [...mm.cpumask], 'flush_tlb_func', (c) =>
-          dropRange(c, mm, start, end),
+        // The local flush runs in the IPI step too (smp_call_function_many() with the local CPU).
+        yield* smpCallFunction(
+          ctx,
+          [...mm.cpumask],
+          'flush_tlb_func',
+          (c) => dropRange(c, mm, start, end),
+          true,
         );
       } else {
-        yield ctx.step('broadcast TLB invalidate', SYNC_OBJ);
+        const fp: FootprintEntry[] = ctx.k.cpus.map((c) => c.tlbObj);
+        yield ctx.step('broadcast TLB invalidate', fp);
         for (const c of ctx.k.cpus) dropRange(c, mm, start, end);
       }
     })(),
@@ -47,12 +55,14 @@ export interface MmuGather {
   readonly tables: number[];
   /** Tables (or pages) to free after the TLB flush without RCU (tlb_remove_page()). */
   readonly pages: number[];
+  /** The page holding struct mmu_table_batch (its rcu_head, nr, tables[]), once allocated. */
+  batch: PageMeta | null;
   freedTables: boolean;
 }
 
 /** tlb_gather_mmu() — mm/mmu_gather.c */
 export function tlbGatherMmu(mm: Mm, fullmm: boolean): MmuGather {
-  return { mm, fullmm, tables: [], pages: [], freedTables: false };
+  return { mm, fullmm, tables: [], pages: [], batch: null, freedTables: false };
 }
 
 /** Fault injection name: the batch page for tlb_remove_table() cannot be allocated. */
@@ -71,26 +81,38 @@ export function* tlbRemoveTable(ctx: Ctx, tlb: MmuGather, pa: number): KGen {
     tlb.pages.push(pa);
     return;
   }
-  if (ctx.k.injected(INJECT_TLB_BATCH_NOMEM)) {
-    yield* ctx.call('tlb_remove_table_one', ctx.k.arch.tlbRemoveTableOne(ctx, pa));
-    return;
+  if (!tlb.batch) {
+    // __get_free_page(GFP_NOWAIT | __GFP_NOWARN); on failure the table is freed on its own.
+    if (ctx.k.injected(INJECT_TLB_BATCH_NOMEM)) {
+      yield* ctx.call('tlb_remove_table_one', ctx.k.arch.tlbRemoveTableOne(ctx, pa));
+      return;
+    }
+    tlb.batch = yield* allocPage(ctx, 'mmu_table_batch');
   }
   tlb.tables.push(pa);
 }
 
-/** tlb_finish_mmu() — mm/mmu_gather.c: flush the TLB, then free what was gathered. */
+/**
+ * tlb_finish_mmu() — mm/mmu_gather.c: flush the TLB, then free what was
+ * gathered. The batch of tables is freed after a grace period
+ * (tlb_remove_table_free() → call_rcu(&batch->rcu, tlb_remove_table_rcu));
+ * its rcu_head is the first field of the batch page.
+ */
 export function* tlbFinishMmu(ctx: Ctx, tlb: MmuGather): KGen {
   yield* ctx.call(
     'tlb_finish_mmu',
     (function* () {
       yield* flushTlbRange(ctx, tlb.mm, 0, Number.MAX_SAFE_INTEGER);
       const arch = ctx.k.arch;
-      if (tlb.tables.length) {
+      const batchPage = tlb.batch;
+      if (batchPage) {
         const batch = tlb.tables.splice(0);
-        const head = `rcu_head of mmu_table_batch@${ctx.cpu.name}:${ctx.k.stepNo}`;
+        tlb.batch = null;
+        const pa = batchPage.pfn * ctx.k.config.PAGE_SIZE;
+        const head = memRcuHead(pa, `rcu_head of mmu_table_batch at pfn ${batchPage.pfn}`);
         yield* callRcu(ctx, head, 'tlb_remove_table_rcu', function* (c) {
-          for (const pa of batch)
-            yield* c.call('__tlb_remove_table', arch.tlbRemoveTableFree(c, pa));
+          for (const t of batch) yield* c.call('__tlb_remove_table', arch.tlbRemoveTableFree(c, t));
+          yield* freePage(c, batchPage.pfn);
         });
       }
       for (const pa of tlb.pages.splice(0))

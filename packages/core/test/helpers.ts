@@ -21,6 +21,7 @@ import {
   type KernelOptions,
   type KGen,
   type Mm,
+  memRcuHead,
   mmDecNrPtes,
   type PmdPtr,
   type PtePtr,
@@ -32,6 +33,7 @@ import {
   pteLockptr,
   pteOffsetMapLock,
   pteUnmapUnlock,
+  type RcuHead,
   type RelatedEvent,
   runToEnd,
   SINGLE_DEPTH_NESTING,
@@ -167,7 +169,7 @@ export class Sim {
 
   /** What the task is about to do. */
   pending(name: string): string {
-    return this.task(name).pending?.what ?? '(done)';
+    return this.task(name).pendingLabel ?? '(done)';
   }
 
   private advance(t: Task): void {
@@ -183,7 +185,7 @@ export class Sim {
       const t = this.task(name);
       if (!t.runnable)
         throw new Error(
-          `step: ${name} is not runnable (${t.done ? 'done' : `blocked at "${t.pending?.what}"`})`,
+          `step: ${name} is not runnable (${t.done ? 'done' : `blocked at "${t.pendingLabel}"`})`,
         );
       this.advance(t);
     }
@@ -193,13 +195,13 @@ export class Sim {
   until(name: string, what: string | RegExp): void {
     const t = this.task(name);
     const hit = (): boolean => {
-      const w = t.pending?.what ?? '';
+      const w = t.pendingLabel ?? '';
       return typeof what === 'string' ? w.includes(what) : what.test(w);
     };
     while (!hit()) {
       if (!t.runnable)
         throw new Error(
-          `until(${name}, ${String(what)}): ${t.done ? 'finished' : `blocked at "${t.pending?.what}"`} first`,
+          `until(${name}, ${String(what)}): ${t.done ? 'finished' : `blocked at "${t.pendingLabel}"`} first`,
         );
       this.advance(t);
     }
@@ -242,7 +244,7 @@ export class Sim {
           if (stuck.length)
             throw new BugFound(
               'deadlock',
-              `no CPU can make progress: ${stuck.map((t) => `${t.name} waits at "${t.pending?.what}"`).join('; ')}`,
+              `no CPU can make progress: ${stuck.map((t) => `${t.name} waits at "${t.pendingLabel}"`).join('; ')}`,
             );
           break;
         }
@@ -352,4 +354,21 @@ export function forEachSchedule(
     }
     if (!stack.length) return count;
   }
+}
+
+const heads = new WeakMap<Kernel, { pa: number; names: string[] }>();
+/**
+ * An rcu_head with storage of its own, for tests of the RCU engine: slots in a
+ * page set aside at boot, one per name (call_rcu() derives identity from where
+ * a head lives, so a test needs real storage too).
+ */
+export function rcuHeadIn(k: Kernel, name: string): RcuHead {
+  let h = heads.get(k);
+  if (!h) {
+    h = { pa: k.pages.allocNow(k.boot, 'test rcu_heads').pfn * k.config.PAGE_SIZE, names: [] };
+    heads.set(k, h);
+  }
+  let i = h.names.indexOf(name);
+  if (i < 0) i = h.names.push(name) - 1;
+  return memRcuHead(h.pa + i * 2 * k.config.pteSize, name);
 }

@@ -3,6 +3,7 @@
  * target with interrupts off until it turns them back on; the TLB flush and
  * tlb_remove_table_sync_one() are built on that.
  */
+import { testObj } from '@ptlab/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   type Cpu,
@@ -20,7 +21,7 @@ import { newKernel, Sim } from './helpers.js';
 function* irqOffWalker(ctx: Ctx): KGen {
   yield* localIrqSave(ctx);
   yield* localIrqSave(ctx); // nested: only the outer restore re-enables
-  yield ctx.step('walk', 'tables', 'r');
+  yield ctx.step('walk', testObj('tables'), 'r');
   yield* localIrqRestore(ctx);
   yield* localIrqRestore(ctx);
 }
@@ -30,7 +31,7 @@ describe('IPIs', () => {
     const k = newKernel();
     const handled: string[] = [];
     k.spawn('idle', function* (ctx) {
-      yield ctx.step('idle', 'x');
+      yield ctx.step('idle', testObj('x'));
     });
     k.spawn('sender', (ctx) =>
       smpCallFunction(ctx, ctx.k.cpus, 'ping', (c: Cpu) => handled.push(c.name)),
@@ -39,7 +40,7 @@ describe('IPIs', () => {
     sim.step('sender');
     // Every other CPU (the daemons run on CPUs of their own), not the sender itself.
     expect(handled).toEqual(['cpu0', 'rcu', 'kworker']);
-    expect(sim.task('sender').done).toBe(true);
+    expect(sim.task('sender').exiting).toBe(true);
   });
 
   it('the sender waits for a CPU with interrupts off until it re-enables them', () => {
@@ -81,7 +82,7 @@ describe('IPIs', () => {
     k.spawn('walker', irqOffWalker);
     const freer = k.spawn('freer', tlbRemoveTableSyncOne);
     new Sim(k);
-    expect(freer.done).toBe(true); // no step at all
+    expect(freer.exiting).toBe(true); // no step at all but its exit
   });
 
   for (const ipi of [true, false]) {

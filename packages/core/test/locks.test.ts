@@ -2,6 +2,7 @@
  * Locks and the lockdep model (src/locks.ts): order inversions (direct and
  * transitive), nesting annotations, trylock, rwsem sharing.
  */
+import { testObj } from '@ptlab/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   type Ctx,
@@ -30,9 +31,9 @@ function nest(...locks: [SpinLock, number][]) {
 describe('lockdep', () => {
   it('catches a transitive inversion (A->B, B->C, then C->A)', () => {
     const k = newKernel();
-    const a = new SpinLock('A', 'mmap_lock');
-    const b = new SpinLock('B', 'i_mmap_rwsem');
-    const c = new SpinLock('C', 'folio_lock');
+    const a = new SpinLock('A', 'mmap_lock', testObj('A'));
+    const b = new SpinLock('B', 'i_mmap_rwsem', testObj('B'));
+    const c = new SpinLock('C', 'folio_lock', testObj('C'));
     k.spawn('one', nest([a, 0], [b, 0]));
     k.spawn('two', nest([b, 0], [c, 0]));
     k.spawn('three', nest([c, 0], [a, 0]));
@@ -48,9 +49,9 @@ describe('lockdep', () => {
 
   it('orders are per class: two locks of one class taken the same way are fine', () => {
     const k = newKernel();
-    const a1 = new SpinLock('A1', 'test');
-    const a2 = new SpinLock('A2', 'test');
-    const b = new SpinLock('B', 'page_table_lock');
+    const a1 = new SpinLock('A1', 'test', testObj('A1'));
+    const a2 = new SpinLock('A2', 'test', testObj('A2'));
+    const b = new SpinLock('B', 'page_table_lock', testObj('B'));
     k.spawn('one', nest([a1, 0], [b, 0]));
     k.spawn('two', nest([a2, 0], [b, 0]));
     expect(new Sim(k).drain()).toBeNull();
@@ -58,8 +59,8 @@ describe('lockdep', () => {
 
   it('a nesting annotation makes a second lock of the same class legal, in that order only', () => {
     const k = newKernel();
-    const pml = new SpinLock('pml', 'ptlock');
-    const ptl = new SpinLock('ptl', 'ptlock');
+    const pml = new SpinLock('pml', 'ptlock', testObj('pml'));
+    const ptl = new SpinLock('ptl', 'ptlock', testObj('ptl'));
     k.spawn('khugepaged', nest([pml, 0], [ptl, SINGLE_DEPTH_NESTING]));
     k.spawn('reversed', nest([ptl, SINGLE_DEPTH_NESTING], [pml, 0]));
     const sim = new Sim(k);
@@ -71,9 +72,9 @@ describe('lockdep', () => {
 
   it('spin_trylock() adds no dependency (it cannot deadlock), but is held for later locks', () => {
     const k = newKernel();
-    const a = new SpinLock('A', 'test');
-    const b = new SpinLock('B', 'page_table_lock');
-    const c = new SpinLock('C', 'folio_lock');
+    const a = new SpinLock('A', 'test', testObj('A'));
+    const b = new SpinLock('B', 'page_table_lock', testObj('B'));
+    const c = new SpinLock('C', 'folio_lock', testObj('C'));
     const got: boolean[] = [];
     k.spawn('one', nest([a, 0], [b, 0]));
     k.spawn('two', function* (ctx) {
@@ -96,11 +97,11 @@ describe('lockdep', () => {
 
   it('spin_trylock() of a held lock fails without blocking', () => {
     const k = newKernel();
-    const l = new SpinLock('L', 'test');
+    const l = new SpinLock('L', 'test', testObj('L'));
     const got: boolean[] = [];
     k.spawn('holder', function* (ctx) {
       yield* spinLock(ctx, l);
-      yield ctx.step('work', 'x');
+      yield ctx.step('work', testObj('x'));
       yield* spinUnlock(ctx, l);
     });
     k.spawn('try', function* (ctx) {
@@ -114,8 +115,8 @@ describe('lockdep', () => {
   });
 
   it('each boot has its own lockdep graph', () => {
-    const a = new SpinLock('A', 'test');
-    const b = new SpinLock('B', 'page_table_lock');
+    const a = new SpinLock('A', 'test', testObj('A'));
+    const b = new SpinLock('B', 'page_table_lock', testObj('B'));
     const k1 = newKernel();
     k1.spawn('one', nest([a, 0], [b, 0]));
     expect(new Sim(k1).drain()).toBeNull();
@@ -128,17 +129,17 @@ describe('lockdep', () => {
 describe('rwsems', () => {
   it('readers share, a writer waits for all of them, readers wait for the writer', () => {
     const k = newKernel();
-    const sem = new SleepingLock('mmap_lock', 'mmap_lock');
+    const sem = new SleepingLock('mmap_lock', 'mmap_lock', testObj('mmap_lock'));
     const reader = function* (ctx: Ctx): KGen {
       yield* downRead(ctx, sem);
-      yield ctx.step('walk', 'vmas', 'r');
+      yield ctx.step('walk', testObj('vmas'), 'r');
       yield* upRead(ctx, sem);
     };
     k.spawn('r1', reader);
     k.spawn('r2', reader);
     k.spawn('w', function* (ctx) {
       yield* downWrite(ctx, sem);
-      yield ctx.step('modify', 'vmas');
+      yield ctx.step('modify', testObj('vmas'));
       yield* upWrite(ctx, sem);
     });
     k.spawn('r3', reader);

@@ -3,6 +3,7 @@
  * for, in what order callbacks run, synchronize_rcu() and rcu_barrier().
  * The "never" properties are checked over every interleaving of small programs.
  */
+import { testObj } from '@ptlab/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   type Ctx,
@@ -19,7 +20,7 @@ import {
   spinUnlock,
   synchronizeRcu,
 } from '../src/index.js';
-import { forEachSchedule, newKernel, Sim } from './helpers.js';
+import { forEachSchedule, newKernel, rcuHeadIn, Sim } from './helpers.js';
 
 type Section = 'rcu' | 'irq';
 
@@ -51,13 +52,13 @@ function readerAndWriter(how: Section): { build: () => Kernel; probe: () => Prob
     k.spawn('reader', function* (ctx) {
       yield* enter(ctx, how);
       p.inside = true;
-      yield ctx.step('use object', 'obj', 'r');
-      yield ctx.step('use object again', 'obj', 'r');
+      yield ctx.step('use object', testObj('obj'), 'r');
+      yield ctx.step('use object again', testObj('obj'), 'r');
       yield* leave(ctx, how);
       p.inside = false;
     });
     k.spawn('writer', function* (ctx) {
-      yield* callRcu(ctx, 'obj->rcu', 'free_obj', function* () {
+      yield* callRcu(ctx, rcuHeadIn(ctx.k, 'obj->rcu'), 'free_obj', function* () {
         p.ran = true;
         if (p.inside) p.ranWhileInside = true;
       });
@@ -130,7 +131,7 @@ describe('grace periods', () => {
       yield* rcuReadUnlock(ctx);
       yield* rcuReadUnlock(ctx);
     });
-    k.spawn('writer', (ctx) => callRcu(ctx, 'h', 'cb', function* () {}));
+    k.spawn('writer', (ctx) => callRcu(ctx, rcuHeadIn(ctx.k, 'h'), 'cb', function* () {}));
     const sim = new Sim(k);
     sim.step('reader', 2);
     sim.finish('writer');
@@ -142,13 +143,13 @@ describe('grace periods', () => {
 
   it('a spinlock is not a read-side section (the PREEMPT_RT contract)', () => {
     const k = newKernel();
-    const l = new SpinLock('L', 'test');
+    const l = new SpinLock('L', 'test', testObj('L'));
     k.spawn('holder', function* (ctx) {
       yield* spinLock(ctx, l);
-      yield ctx.step('work', 'x');
+      yield ctx.step('work', testObj('x'));
       yield* spinUnlock(ctx, l);
     });
-    k.spawn('writer', (ctx) => callRcu(ctx, 'h', 'cb', function* () {}));
+    k.spawn('writer', (ctx) => callRcu(ctx, rcuHeadIn(ctx.k, 'h'), 'cb', function* () {}));
     const sim = new Sim(k);
     sim.step('holder');
     sim.finish('writer');
@@ -171,9 +172,9 @@ describe('grace periods', () => {
         yield* rcuReadUnlock(ctx);
       });
       k.spawn('writer', function* (ctx) {
-        yield* callRcu(ctx, 'h1', 'one', cb('one'));
-        yield* callRcu(ctx, 'h2', 'two', cb('two'));
-        yield* callRcu(ctx, 'h3', 'three', cb('three'));
+        yield* callRcu(ctx, rcuHeadIn(ctx.k, 'h1'), 'one', cb('one'));
+        yield* callRcu(ctx, rcuHeadIn(ctx.k, 'h2'), 'two', cb('two'));
+        yield* callRcu(ctx, rcuHeadIn(ctx.k, 'h3'), 'three', cb('three'));
       });
       return k;
     };
@@ -194,7 +195,7 @@ describe('grace periods', () => {
     k.spawn('reader', function* (ctx) {
       yield* rcuReadLock(ctx);
       reader = 'inside';
-      yield ctx.step('use object', 'obj', 'r');
+      yield ctx.step('use object', testObj('obj'), 'r');
       yield* rcuReadUnlock(ctx);
       reader = 'done';
     });
@@ -222,7 +223,7 @@ describe('grace periods', () => {
     k.spawn('updater', synchronizeRcu);
     k.spawn('reader', function* (ctx) {
       yield* rcuReadLock(ctx);
-      yield ctx.step('use object', 'obj', 'r');
+      yield ctx.step('use object', testObj('obj'), 'r');
       yield* rcuReadUnlock(ctx);
     });
     const sim = new Sim(k);
@@ -240,14 +241,14 @@ describe('grace periods', () => {
       const k = newKernel();
       k.spawn('reader', function* (ctx) {
         yield* rcuReadLock(ctx);
-        yield ctx.step('use object', 'obj', 'r');
+        yield ctx.step('use object', testObj('obj'), 'r');
         yield* rcuReadUnlock(ctx);
       });
       k.spawn('writer', function* (ctx) {
-        yield* callRcu(ctx, 'h1', 'one', function* () {
+        yield* callRcu(ctx, rcuHeadIn(ctx.k, 'h1'), 'one', function* () {
           ran.push('one');
         });
-        yield* callRcu(ctx, 'h2', 'two', function* () {
+        yield* callRcu(ctx, rcuHeadIn(ctx.k, 'h2'), 'two', function* () {
           ran.push('two');
         });
         yield* rcuBarrier(ctx);
@@ -279,16 +280,16 @@ describe('the test driver', () => {
         const k = newKernel();
         for (const name of ['a', 'b'])
           k.spawn(name, function* (ctx) {
-            yield ctx.step('one', name);
-            yield ctx.step('two', name);
+            yield ctx.step('one', testObj(name));
+            yield ctx.step('two', testObj(name));
           });
         return k;
       },
       (o) => seen.push(o.picks.join('')),
     );
-    // C(4, 2) interleavings of two 2-step tasks.
-    expect(n).toBe(6);
-    expect(new Set(seen).size).toBe(6);
-    expect(seen).toContain('abab');
+    // C(6, 3) interleavings of two 2-step tasks, each with its exit step.
+    expect(n).toBe(20);
+    expect(new Set(seen).size).toBe(20);
+    expect(seen).toContain('ababab');
   });
 });

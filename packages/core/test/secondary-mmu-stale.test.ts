@@ -5,6 +5,7 @@
  * (invalidate_range_start()/end()), or its next access goes through a stale
  * cache (retract_page_tables() v1, seeds/004).
  */
+import { testObj } from '@ptlab/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   type Ctx,
@@ -40,10 +41,10 @@ function* device(ctx: Ctx, smmu: SecondaryMmu, addr: number): KGen<(number | nul
 
 /** mmu_notifier_invalidate_range_start()/end() around `body` (the mm package's helpers, inlined). */
 function* notified(ctx: Ctx, mm: Mm, start: number, end: number, body: KGen): KGen {
-  yield ctx.step('mmu_notifier_invalidate_range_start()', 'mmu');
+  yield ctx.step('mmu_notifier_invalidate_range_start()', testObj('mmu'));
   for (const n of mm.notifiers) n.invalidateRangeStart(ctx, start, end);
   yield* body;
-  yield ctx.step('mmu_notifier_invalidate_range_end()', 'mmu');
+  yield ctx.step('mmu_notifier_invalidate_range_end()', testObj('mmu'));
   for (const n of mm.notifiers) n.invalidateRangeEnd(ctx, start, end);
 }
 

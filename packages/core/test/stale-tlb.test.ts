@@ -4,6 +4,7 @@
  * path runs is legal (its flush may still come); using it after that path
  * finished without a flush reaching this CPU is the finding.
  */
+import { testObj } from '@ptlab/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   type Ctx,
@@ -29,7 +30,7 @@ function* user(ctx: Ctx, mm: Mm): KGen<number | null> {
   const tr = yield* hwWalk(ctx, mm, ADDR);
   if (!tr) throw new Error('nothing mapped');
   tlbFill(ctx, mm, ADDR, tr);
-  yield ctx.step('user: next load', 'user', 'r');
+  yield ctx.step('user: next load', testObj('user'), 'r');
   const hit = tlbLookup(ctx, mm, ADDR);
   if (!hit) return null; // flushed: the next load would walk again
   tlbUse(ctx, hit.entry);

@@ -116,7 +116,7 @@ describe('pmd as two halves (GUP_GET_PXX_LOW_HIGH)', () => {
     k.spawn('r', (ctx) => pmdpGetLockless(ctx, pmdp));
     const sim = new Sim(k);
     const seen: string[] = [];
-    while (!sim.task('r').done) {
+    while (!sim.task('r').exiting) {
       seen.push(sim.pending('r'));
       sim.step('r');
     }
@@ -137,7 +137,7 @@ describe('pmd as two halves (GUP_GET_PXX_LOW_HIGH)', () => {
     const sim = new Sim(k);
     expect(sim.pending('r')).toBe('pmdp_get_lockless()');
     sim.step('r');
-    expect(sim.task('r').done).toBe(true);
+    expect(sim.task('r').exiting).toBe(true);
   });
 
   it('pmd_clear(): pmd_low = 0, then pmd_high = 0, two stores', () => {

@@ -16,6 +16,7 @@
 import {
   type AddressSpace,
   addMmCounter,
+  bug,
   type Ctx,
   downWrite,
   type Folio,
@@ -40,6 +41,7 @@ import {
   ptepGetAndClear,
   pteUnmap,
   pteUnmapUnlock,
+  rd,
   SINGLE_DEPTH_NESTING,
   type SpinLock,
   scanPtes,
@@ -66,12 +68,19 @@ export function* filemapLockFolio(
   index: number,
 ): KGen<Folio | null> {
   for (;;) {
-    yield ctx.step(`filemap_get_entry(${mapping.id}, ${index})`, `pagecache:${mapping.id}`, 'r');
+    // filemap_get_entry() + folio_try_get(): the reference is taken in the same step.
+    yield ctx.stepDynamic(
+      () => `filemap_get_entry(${mapping.id}, ${index})`,
+      () => {
+        const f = mapping.folioAt(index);
+        return f ? [rd(mapping.pageCacheObj), f.refsObj] : rd(mapping.pageCacheObj);
+      },
+    );
     const folio = mapping.folioAt(index);
     if (!folio) return null;
     folio.refcount++; // folio_try_get(): the page cache holds a reference, so this cannot fail
     yield* downWrite(ctx, folio.lock);
-    yield ctx.step(`recheck ${folio.id} still in ${mapping.id}`, `pagecache:${mapping.id}`, 'r');
+    yield ctx.step(() => `recheck ${folio.id} still in ${mapping.id}`, mapping.pageCacheObj, 'r');
     if (mapping.folioAt(index) === folio) return folio;
     // Truncated while we waited for the lock: drop it and look again.
     yield* upWrite(ctx, folio.lock);
@@ -113,7 +122,7 @@ function* collapse(ctx: Ctx, mm: Mm, addr: number, installPmd: boolean): KGen<Sc
   const haddr = addr - (addr % PMD_SIZE);
   // mmap_assert_locked(mm)
   if (!mm.mmapLock.readers.has(ctx.cpu) && mm.mmapLock.writer !== ctx.cpu)
-    throw new Error(`collapse_pte_mapped_thp: mmap_lock of ${mm.id} not held`);
+    bug('oops', `${ctx.cpu.name} ${ctx.fn}: mmap_assert_locked(): mmap_lock of ${mm.id} not held`);
 
   // First check VMA found, in case page tables are being torn down.
   const vma = mm.vmaAt(haddr);
@@ -218,7 +227,7 @@ function* collapseTable(
 function* checkPtes(ctx: Ctx, s: Collapse, what: string): KGen<ScanResult | null> {
   const a = ctx.k.arch;
   const table = s.startPte?.table;
-  if (!table) throw new Error('collapse_pte_mapped_thp: no mapped table');
+  if (!table) return bug('oops', `${ctx.cpu.name} ${ctx.fn}: ${what} without a mapped table`);
   const ptes = yield* scanPtes(ctx, table, what);
   for (let i = 0; i < ptes.length; i++) {
     const pte = ptes[i] ?? a.pteEmpty;
@@ -238,7 +247,7 @@ function* checkPtes(ctx: Ctx, s: Collapse, what: string): KGen<ScanResult | null
 function* clearPtes(ctx: Ctx, s: Collapse): KGen<ScanResult | null> {
   const a = ctx.k.arch;
   const table = s.startPte?.table;
-  if (!table) throw new Error('collapse_pte_mapped_thp: no mapped table');
+  if (!table) return bug('oops', `${ctx.cpu.name} ${ctx.fn}: step 2 without a mapped table`);
   const ptes = yield* scanPtes(ctx, table, 'step 2: read the PTEs under ptl');
   for (let i = 0; i < ptes.length; i++) {
     const pte = ptes[i] ?? a.pteEmpty;
@@ -257,10 +266,15 @@ function* clearPtes(ctx: Ctx, s: Collapse): KGen<ScanResult | null> {
 }
 
 /** step 3: set proper refcount and mm_counters. */
-function step3(s: Collapse): void {
+function* step3(ctx: Ctx, s: Collapse): KGen {
   if (s.nrPtes) {
-    s.folio.refcount -= s.nrPtes; // folio_ref_sub()
-    addMmCounter(s.mm, mmCounterFile(s.folio), -s.nrPtes);
+    const n = s.nrPtes;
+    yield ctx.step(
+      () => `folio_ref_sub(${s.folio.id}, ${n}); add_mm_counter(${s.mm.id}, -${n})`,
+      [s.folio.refsObj, s.mm.countersObj],
+    );
+    s.folio.refcount -= n; // folio_ref_sub()
+    addMmCounter(s.mm, mmCounterFile(s.folio), -n);
   }
 }
 
@@ -268,13 +282,17 @@ function step3(s: Collapse): void {
 function* removeTable(ctx: Ctx, s: Collapse): KGen {
   const pml = s.pml;
   const ptl = s.ptl;
-  if (!pml || !ptl) throw new Error('collapse_pte_mapped_thp: step 4 without pml and ptl');
+  if (!pml || !ptl) return bug('oops', `${ctx.cpu.name} ${ctx.fn}: step 4 without pml and ptl`);
   const pgt: PmdVal = yield* pmdpCollapseFlush(ctx, s.vma, s.haddr, s.pmdp);
   yield* pmdpGetLocklessSync(ctx);
   if (ptl !== pml) yield* spinUnlock(ctx, ptl);
   yield* spinUnlock(ctx, pml);
   yield* mmuNotifierInvalidateRangeEnd(ctx, s.mm, s.haddr, s.haddr + pmdSize(ctx));
-  if (!pgt.table) throw new Error('collapse_pte_mapped_thp: pmd no longer pointed to a table');
+  if (!pgt.table)
+    return bug(
+      'oops',
+      `${ctx.cpu.name} ${ctx.fn}: pmdp_collapse_flush() returned pmd 0x${pgt.raw.toString(16)}, which points to no page table: pmd_pgtable() of it is garbage`,
+    );
   mmDecNrPtes(ctx, s.mm);
   yield* ctx.call(
     'page_table_check_pte_clear_range',
@@ -310,7 +328,7 @@ function* clearAndRemove(ctx: Ctx, s: Collapse): KGen<ScanResult | null> {
   s.startPte = null;
   if (!s.pml) yield* spinUnlock(ctx, nm.ptl);
 
-  step3(s);
+  yield* step3(ctx, s);
 
   // step 4: remove empty page table
   if (!s.pml) {
@@ -330,12 +348,16 @@ function* clearAndRemove(ctx: Ctx, s: Collapse): KGen<ScanResult | null> {
 function* clearAndRemoveV2Trylock(ctx: Ctx, s: Collapse): KGen<ScanResult | null> {
   const { mm, pmdp, vma } = s;
   const ptl = s.ptl;
-  if (!ptl) throw new Error('collapse_pte_mapped_thp: no ptl from step 1');
+  if (!ptl) return bug('oops', `${ctx.cpu.name} ${ctx.fn}: no ptl from step 1`);
   yield* spinLock(ctx, ptl);
   for (;;) {
     // recheck:
     const pte = yield* pteOffsetMap(ctx, pmdp, s.haddr);
-    if (!pte) throw new Error('VM_BUG_ON(!start_pte): mmap_lock + page lock should prevent this');
+    if (!pte)
+      return bug(
+        'oops',
+        `${ctx.cpu.name} ${ctx.fn}: VM_BUG_ON(!start_pte): pte_offset_map() failed on the recheck pass (mmap_lock + page lock should prevent this)`,
+      );
     s.startPte = pte;
 
     const bad = yield* clearPtes(ctx, s);
@@ -343,7 +365,7 @@ function* clearAndRemoveV2Trylock(ctx: Ctx, s: Collapse): KGen<ScanResult | null
     yield* pteUnmap(ctx, pte);
     s.startPte = null;
 
-    step3(s);
+    yield* step3(ctx, s);
     s.nrPtes = 0;
 
     // step 4: remove empty page table
@@ -368,7 +390,7 @@ function* clearAndRemoveV2Trylock(ctx: Ctx, s: Collapse): KGen<ScanResult | null
 function* abort(ctx: Ctx, s: Collapse, result: ScanResult): KGen<ScanResult> {
   if (s.nrPtes) {
     yield* flushTlbMm(ctx, s.mm);
-    step3(s);
+    yield* step3(ctx, s);
   }
   const ptl = s.ptl;
   if (s.startPte && ptl) yield* pteUnmapUnlock(ctx, s.startPte, ptl);

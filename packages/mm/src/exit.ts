@@ -18,6 +18,7 @@ import {
   ptepGetAndClear,
   pteUnmapUnlock,
   rcuBarrier,
+  rd,
   scanPtes,
   spinUnlock,
   tlbFinishMmu,
@@ -92,8 +93,10 @@ function* freePgtables(ctx: Ctx, mm: Mm): KGen {
   const a = ctx.k.arch;
   const pmdTable = mm.pmdTable;
   if (!pmdTable) return;
+  // free_pgd_range() walks the pmd table: one read of the whole table finds the slots that
+  // point at a table (reading every empty slot in a step of its own would only slow the search).
+  yield ctx.step('free_pgd_range(): walk the pmd table', rd(ctx.k.pt.pageOf(pmdTable)), 'r');
   const t = ctx.k.pt.deref(ctx, pmdTable, 'free_pgtables()');
-  // Only pmd slots that point at a table matter; find them without reading every empty slot.
   const linked = ctx.k.pt
     .live()
     .filter((x) => x.kind === 'pte' && x.linkedFrom?.startsWith(`${t.label}[`))
@@ -115,7 +118,7 @@ export function* exitMmap(ctx: Ctx, mm: Mm): KGen {
   yield* ctx.call(
     'exit_mmap',
     (function* () {
-      yield ctx.step(`mm_users-- of ${mm.id}`, `mm:${mm.id}`);
+      yield ctx.step(() => `mm_users-- of ${mm.id}`, mm.countersObj);
       mm.users--;
       yield* downWrite(ctx, mm.mmapLock);
       // unmap_single_vma(): hugetlb vmas are unmapped by __unmap_hugepage_range().
@@ -124,8 +127,13 @@ export function* exitMmap(ctx: Ctx, mm: Mm): KGen {
           'unmap_vmas',
           vma.flags.hugetlb ? unmapHugepageRange(ctx, vma) : zapVma(ctx, vma),
         );
+      // The vmas leave the mm (vma_iter_clear / remove_vma under mmap_write_lock).
+      yield ctx.step(
+        () => `detach the vmas of ${mm.id}`,
+        [mm.vmasObj, ...mm.vmas.map((v) => v.obj)],
+      );
+      for (const vma of mm.vmas) vma.detached = true;
       for (const vma of mm.vmas) {
-        vma.detached = true;
         const f = vma.file;
         if (f) yield* ctx.call('unlink_file_vma', unlinkFileVma(ctx, f, vma));
       }
@@ -141,7 +149,9 @@ export function* truncateInodePages(ctx: Ctx, mapping: AddressSpace): KGen {
   yield* ctx.call(
     'truncate_inode_pages',
     (function* () {
+      yield ctx.step(() => `find_get_entries(${mapping.id})`, mapping.pageCacheObj, 'r');
       for (const [index, folio] of [...mapping.pageCache]) {
+        yield ctx.step(() => `filemap_remove_folio(${folio.id})`, mapping.pageCacheObj);
         mapping.pageCache.delete(index);
         yield* folioPut(ctx, folio);
       }
@@ -152,6 +162,11 @@ export function* truncateInodePages(ctx: Ctx, mapping: AddressSpace): KGen {
 /** Scenario teardown: every mm exits, every file is truncated, every RCU callback has run. */
 export function* teardownAll(ctx: Ctx): KGen {
   // An mm whose last user already exited (an exit_mmap thread) is not exited twice.
+  yield ctx.step(
+    'teardown: which mms are still in use',
+    ctx.k.mms.map((mm) => rd(mm.countersObj)),
+    'r',
+  );
   for (const mm of ctx.k.mms) if (!mm.freed && mm.users > 0) yield* exitMmap(ctx, mm);
   for (const f of ctx.k.files) yield* truncateInodePages(ctx, f);
   yield* ctx.call('rcu_barrier', rcuBarrier(ctx));

@@ -1,10 +1,8 @@
-import { type Ctx, type Folio, type KGen, pageTableCheckZero } from '@ptlab/core';
-
-const folioObj = (f: Folio): string => `folio:${f.id}`;
+import { bug, type Ctx, type Folio, type KGen, pageTableCheckZero } from '@ptlab/core';
 
 /** try_grab_folio() / folio_try_get() — mm/gup.c: fails on a folio whose refcount already hit zero. */
 export function* tryGrabFolio(ctx: Ctx, folio: Folio): KGen<boolean> {
-  yield ctx.step(`try_grab_folio(${folio.id})`, folioObj(folio));
+  yield ctx.step(() => `try_grab_folio(${folio.id})`, folio.refsObj);
   if (folio.refcount <= 0) return false;
   folio.refcount++;
   return true;
@@ -12,9 +10,13 @@ export function* tryGrabFolio(ctx: Ctx, folio: Folio): KGen<boolean> {
 
 /** folio_put() / gup_put_folio() — include/linux/mm.h */
 export function* folioPut(ctx: Ctx, folio: Folio, nr = 1): KGen {
-  yield ctx.step(`folio_put(${folio.id})`, folioObj(folio));
+  yield ctx.step(() => `folio_put(${folio.id})`, folio.refsObj);
   folio.refcount -= nr;
-  if (folio.refcount < 0) throw new Error(`${folio.id}: refcount below zero`);
+  if (folio.refcount < 0)
+    bug(
+      'oops',
+      `${ctx.cpu.name} ${ctx.fn}: folio_put(${folio.id}): refcount below zero (${folio.refcount}): VM_BUG_ON_FOLIO(folio_ref_count(folio) == 0)`,
+    );
   // The last reference: the folio goes back to the allocator (free_pages_prepare()).
   if (folio.refcount === 0)
     pageTableCheckZero(ctx, folio.pfn, folio.nrPages, `free of ${folio.id}`);

@@ -19,6 +19,7 @@ import {
   type Ctx,
   downRead,
   downWrite,
+  FOLIO_ALLOC,
   type Folio,
   type KGen,
   type Mm,
@@ -148,7 +149,10 @@ function* hugetlbFolioFor(ctx: Ctx, vma: Vma, haddr: number, size: number): KGen
   const file = vma.file;
   if (!file) return null;
   const idx = vma.pgoff + Math.floor((haddr - vma.start) / ctx.k.config.PAGE_SIZE);
-  yield ctx.step(`filemap_lock_hugetlb_folio(${file.id}, ${idx})`, `pagecache:${file.id}`);
+  yield ctx.step(
+    () => `filemap_lock_hugetlb_folio(${file.id}, ${idx})`,
+    [file.pageCacheObj, FOLIO_ALLOC],
+  );
   const found = file.folioAt(idx);
   if (found) return found.index === idx ? found : null;
   ctx.mightSleep('alloc_hugetlb_folio()');
@@ -176,9 +180,10 @@ function* hugetlbNoPage(
   yield* ctx.call('huge_pte_lock', spinLock(ctx, ptl));
   const now = yield* hugePtepGet(ctx, mm, size, ptep);
   if (hugePteNone(ctx, size, now)) {
-    // hugetlb_add_file_rmap(): the reference the page-cache lookup took stays with the mapping.
-    folioMapped(folio);
     yield* ctx.call('set_huge_pte_at', setHugePteAt(ctx, mm, size, ptep, folio, vma.flags.shared));
+    // hugetlb_add_file_rmap(): the reference the page-cache lookup took stays with the mapping
+    // (in the step of set_huge_pte_at(), which names the folio).
+    folioMapped(folio);
   }
   yield* spinUnlock(ctx, ptl);
   yield* upWrite(ctx, folio.lock);
@@ -312,10 +317,10 @@ export function* unmapHugepageRange(ctx: Ctx, vma: Vma): KGen {
           const ptl = hugePteLockptr(ctx, mm, size, ptep);
           yield* ctx.call('huge_pte_lock', spinLock(ctx, ptl));
           const old = yield* hugePtepGetAndClear(ctx, mm, size, ptep);
-          yield* spinUnlock(ctx, ptl);
-          if (!hugePtePresent(ctx, size, old)) continue;
-          const folio = ctx.k.folioOf(a.ptePfn(old));
+          // In the clearing step, which names the folio it maps.
+          const folio = hugePtePresent(ctx, size, old) ? ctx.k.folioOf(a.ptePfn(old)) : undefined;
           if (folio) folioUnmapped(folio);
+          yield* spinUnlock(ctx, ptl);
         }
       }
     })(),

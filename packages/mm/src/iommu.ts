@@ -7,7 +7,7 @@
  */
 import { type Ctx, type KGen, type SecondaryMmu, secondaryMmuTranslate } from '@ptlab/core';
 import { handleUserFault } from './fault.js';
-import { checkUserPage } from './user-access.js';
+import { checkUserPage, checkUserPageFootprint } from './user-access.js';
 
 /** Page requests served for one access before the device gives up. */
 const MAX_PAGE_REQUESTS = 4;
@@ -18,7 +18,9 @@ export function* iommuDmaRead(ctx: Ctx, smmu: SecondaryMmu, addr: number): KGen<
     'device DMA',
     (function* () {
       for (let requests = 0; ; requests++) {
-        const pfn = yield* secondaryMmuTranslate(ctx, smmu, addr);
+        const pfn = yield* secondaryMmuTranslate(ctx, smmu, addr, () =>
+          checkUserPageFootprint(ctx, smmu.mm, addr),
+        );
         if (pfn !== null) {
           checkUserPage(ctx, smmu.mm, addr, pfn, `${smmu.name} DMA from`);
           return pfn;

@@ -81,17 +81,14 @@ function* retract(ctx: Ctx, mapping: AddressSpace, pgoff: number): KGen {
   yield* downRead(ctx, mapping.iMmapRwsem);
   for (const vma of [...mapping.iMmap]) {
     // Check vma->anon_vma to exclude MAP_PRIVATE mappings that have COWed.
-    yield ctx.step(
-      `READ_ONCE(vma->anon_vma) of ${vma.mm.id}`,
-      `vma:${vma.mm.id}:${vma.start}`,
-      'r',
-    );
+    yield ctx.step(() => `READ_ONCE(vma->anon_vma) of ${vma.mm.id}`, vma.obj, 'r');
     if (vma.anonVma) continue;
     const addr = vma.start + (pgoff - vma.pgoff) * PAGE_SIZE;
     if (addr % PMD_SIZE !== 0 || vma.end < addr + PMD_SIZE) continue;
     const mm = vma.mm;
     const { result, pmdp } = yield* findPmdOrThpOrNone(ctx, mm, addr);
     if (result !== 'SCAN_SUCCEED') continue;
+    yield ctx.step(() => `hpage_collapse_test_exit(${mm.id})`, mm.countersObj, 'r');
     if (hpageCollapseTestExit(mm)) continue;
     // uffd-wp may have installed pte markers: keep the small mappings.
     if (vma.flags.uffdWp) continue;
@@ -107,11 +104,7 @@ function* retract(ctx: Ctx, mapping: AddressSpace, pgoff: number): KGen {
     // (v1 did not: it trusted the checks made before taking the locks.)
     let skipped = false;
     if (!ctx.k.has(RETRACT_WITHOUT_RECHECK)) {
-      yield ctx.step(
-        'recheck anon_vma, userfaultfd_wp under ptl',
-        `vma:${mm.id}:${vma.start}`,
-        'r',
-      );
+      yield ctx.step('recheck anon_vma, userfaultfd_wp under ptl', vma.obj, 'r');
       if (vma.anonVma || vma.flags.uffdWp) skipped = true;
     }
     let pgt = null;

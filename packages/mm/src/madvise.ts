@@ -28,7 +28,7 @@ function* scanFile(ctx: Ctx, mm: Mm, addr: number, index: number): KGen<ScanResu
   const vma = mm.vmaAt(addr);
   const mapping = vma?.file;
   if (!mapping) return 'SCAN_VMA_CHECK';
-  yield ctx.step(`xas_for_each(${mapping.id}, ${index})`, `pagecache:${mapping.id}`, 'r');
+  yield ctx.step(() => `xas_for_each(${mapping.id}, ${index})`, mapping.pageCacheObj, 'r');
   const n = ctx.k.config.PTRS_PER_PTE;
   const folio = mapping.folioAt(index);
   if (folio && folio.nrPages === n && folio.index === index) return 'SCAN_PTE_MAPPED_HUGEPAGE';

@@ -1,4 +1,4 @@
-import { type Ctx, type KGen, type Mm, SYNC_OBJ } from '@ptlab/core';
+import type { Ctx, KGen, Mm } from '@ptlab/core';
 
 /** mmu_notifier_invalidate_range_start() — include/linux/mmu_notifier.h: secondary MMUs drop their translations. */
 export function* mmuNotifierInvalidateRangeStart(
@@ -8,13 +8,13 @@ export function* mmuNotifierInvalidateRangeStart(
   end: number,
 ): KGen {
   if (mm.notifiers.length === 0) return;
-  yield ctx.step(`mmu_notifier_invalidate_range_start(${mm.id})`, [SYNC_OBJ, `mmu:${mm.id}`]);
+  yield ctx.step(() => `mmu_notifier_invalidate_range_start(${mm.id})`, mm.notifierObj);
   for (const n of mm.notifiers) n.invalidateRangeStart(ctx, start, end);
 }
 
 /** mmu_notifier_invalidate_range_end() — include/linux/mmu_notifier.h */
 export function* mmuNotifierInvalidateRangeEnd(ctx: Ctx, mm: Mm, start: number, end: number): KGen {
   if (mm.notifiers.length === 0) return;
-  yield ctx.step(`mmu_notifier_invalidate_range_end(${mm.id})`, [SYNC_OBJ, `mmu:${mm.id}`]);
+  yield ctx.step(() => `mmu_notifier_invalidate_range_end(${mm.id})`, mm.notifierObj);
   for (const n of mm.notifiers) n.invalidateRangeEnd(ctx, start, end);
 }

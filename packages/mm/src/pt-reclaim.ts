@@ -21,11 +21,13 @@
  */
 import {
   addMmCounter,
+  bug,
   type Ctx,
   downRead,
   type KGen,
   type Mm,
   type MmuGather,
+  ModelError,
   mmCounterFile,
   mmDecNrPtes,
   type PmdPtr,
@@ -85,7 +87,11 @@ function* tryGetAndClearPmd(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen<PmdVal | null>
 /** free_pte() — mm/pt_reclaim.c: pte_free_tlb(tlb, pmd_pgtable(pmdval), addr); mm_dec_nr_ptes(). */
 function* freePte(ctx: Ctx, mm: Mm, tlb: MmuGather, pmdval: PmdVal): KGen {
   const t = pmdval.table;
-  if (!t) throw new Error('free_pte(): the cleared pmd pointed to no page table');
+  if (!t)
+    return bug(
+      'oops',
+      `${ctx.cpu.name} ${ctx.fn}: free_pte(): the cleared pmd 0x${pmdval.raw.toString(16)} pointed to no page table`,
+    );
   tlb.freedTables = true;
   yield* ctx.call('pte_free_tlb', ctx.k.arch.pteFreeTlb(ctx, tlb, t.pa));
   mmDecNrPtes(ctx, mm);
@@ -196,16 +202,19 @@ function* zapPmdRange(
       const pmdval = yield* pmdpGet(ctx, pmdp);
       if (a.pmdTransHuge(pmdval.raw)) {
         if (next - addr !== PMD_SIZE)
-          throw new Error('zap_pmd_range(): partial huge pmd not modelled');
+          throw new ModelError(
+            'mm/pt-reclaim',
+            'zap_pmd_range(): splitting a huge pmd for a partial zap is not modelled',
+          );
         // zap_huge_pmd() — mm/huge_memory.c
         const pml = yield* pmdLock(ctx, mm, pmdp);
         const old = yield* pmdpGetAndClear(ctx, mm, pmdp);
-        yield* spinUnlock(ctx, pml);
         const folio = a.pmdTransHuge(old.raw) ? ctx.k.folioOf(a.ptePfn(old.raw)) : undefined;
         if (folio) {
           folioUnmapped(folio);
           addMmCounter(mm, mmCounterFile(folio), -folio.nrPages);
         }
+        yield* spinUnlock(ctx, pml);
         done = true;
       } else if (a.pmdNone(pmdval.raw)) {
         done = true;
@@ -215,7 +224,11 @@ function* zapPmdRange(
           next;
       }
     }
-    if (!done) throw new Error('zap_pmd_range(): no progress after retries (livelock)');
+    if (!done)
+      throw new ModelError(
+        'mm/pt-reclaim',
+        `zap_pmd_range(): no progress on pmd ${pmdp.index} after ${MAX_PMD_RETRIES} retries (livelock)`,
+      );
     addr = next;
   }
 }

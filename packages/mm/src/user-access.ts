@@ -13,19 +13,32 @@
 import {
   bug,
   type Ctx,
+  type FootprintEntry,
   hwWalk,
   type KGen,
   type Mm,
+  rd,
   runToEnd,
-  SYNC_OBJ,
   tlbFill,
   tlbLookup,
   tlbUse,
+  tlbUseFootprint,
 } from '@ptlab/core';
 import { handleUserFault } from './fault.js';
 
 /** Faults taken for one access before giving up (a livelock shows as a failed access). */
 const MAX_FAULTS = 4;
+
+/** What checkUserPage() reads: the mm's vmas, the vma at `addr`, its file's page cache, the folio reached. */
+export function checkUserPageFootprint(_ctx: Ctx, mm: Mm, addr: number): FootprintEntry[] {
+  const fp: FootprintEntry[] = [rd(mm.vmasObj)];
+  const vma = mm.vmaAt(addr);
+  if (vma) {
+    fp.push(rd(vma.obj));
+    if (vma.file) fp.push(rd(vma.file.pageCacheObj));
+  }
+  return fp;
+}
 
 /** Which page `addr` must reach: the page-cache page at its file offset, or (private) an anon page. */
 export function checkUserPage(ctx: Ctx, mm: Mm, addr: number, pfn: number, how: string): void {
@@ -64,8 +77,18 @@ export function* userLoad(ctx: Ctx, mm: Mm, addr: number): KGen<number | null> {
       const how = 'load from';
       for (let faults = 0; ; faults++) {
         if (tlbLookup(ctx, mm, addr)) {
-          // Ordered against TLB-flush IPIs and broadcasts, which touch SYNC_OBJ.
-          yield ctx.step(`TLB hit 0x${addr.toString(16)}`, SYNC_OBJ, 'r');
+          // Reads this CPU's TLB (flushes write it), the table the entry came from and who
+          // cleared it (the stale-TLB check), and what the page must be.
+          yield ctx.stepDynamic(
+            () => `TLB hit 0x${addr.toString(16)}`,
+            () => {
+              const hit = tlbLookup(ctx, mm, addr);
+              const fp = hit ? tlbUseFootprint(ctx, hit.entry) : [rd(ctx.cpu.tlbObj)];
+              fp.push(...checkUserPageFootprint(ctx, mm, addr));
+              return fp;
+            },
+            'r',
+          );
           const hit = tlbLookup(ctx, mm, addr);
           if (hit) {
             tlbUse(ctx, hit.entry);
@@ -73,7 +96,7 @@ export function* userLoad(ctx: Ctx, mm: Mm, addr: number): KGen<number | null> {
             return hit.pfn;
           }
         }
-        const tr = yield* hwWalk(ctx, mm, addr);
+        const tr = yield* hwWalk(ctx, mm, addr, () => checkUserPageFootprint(ctx, mm, addr));
         if (tr) {
           tlbFill(ctx, mm, addr, tr);
           checkUserPage(ctx, mm, addr, tr.pfn, how);

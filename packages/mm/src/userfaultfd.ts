@@ -9,10 +9,10 @@
  * seeds/004). One page per call; -EAGAIN goes back to userspace, which retries.
  */
 import {
-  ALLOC_OBJ,
   addMmCounter,
   type Ctx,
   downRead,
+  FOLIO_ALLOC,
   type Folio,
   type KGen,
   MM_ANONPAGES,
@@ -101,7 +101,7 @@ function* mfillAtomicLocked(ctx: Ctx, mm: Mm, dst: number): KGen<number> {
 
 /** __anon_vma_prepare() — mm/rmap.c: what retract_page_tables() checks, before and under the ptl. */
 function* anonVmaPrepare(ctx: Ctx, vma: Vma): KGen {
-  yield ctx.step(`vma->anon_vma = anon_vma of ${vma.mm.id}`, `vma:${vma.mm.id}:${vma.start}`);
+  yield ctx.step(() => `vma->anon_vma = anon_vma of ${vma.mm.id}`, vma.obj);
   vma.anonVma = true;
 }
 
@@ -117,7 +117,7 @@ function* mfillAtomicPte(ctx: Ctx, vma: Vma, pmdp: PmdPtr, dst: number): KGen<nu
 /** mfill_atomic_pte_copy() — mm/userfaultfd.c: a new anon page with the user's data. */
 function* mfillAtomicPteCopy(ctx: Ctx, vma: Vma, pmdp: PmdPtr, dst: number): KGen<number> {
   // vma_alloc_folio(); copy_from_user() into it (data, nobody else sees it yet).
-  yield ctx.step('vma_alloc_folio()', ALLOC_OBJ);
+  yield ctx.step('vma_alloc_folio()', FOLIO_ALLOC);
   const folio = ctx.k.createFolio(`anon#${ctx.k.folios.length}@${vma.mm.id}`, 0, null, 0);
   const ret = yield* ctx.call(
     'mfill_atomic_install_pte',
@@ -135,7 +135,10 @@ function* shmemMfillAtomicPte(ctx: Ctx, vma: Vma, pmdp: PmdPtr, dst: number): KG
   const mapping = vma.file;
   if (!mapping) return -EINVAL;
   const index = vma.pgoff + Math.floor((dst - vma.start) / ctx.k.config.PAGE_SIZE);
-  yield ctx.step(`shmem_add_to_page_cache(${mapping.id}, ${index})`, `pagecache:${mapping.id}`);
+  yield ctx.step(
+    () => `shmem_add_to_page_cache(${mapping.id}, ${index})`,
+    [mapping.pageCacheObj, FOLIO_ALLOC],
+  );
   if (mapping.folioAt(index)) return -EEXIST;
   const folio = ctx.k.createFolio(`${mapping.id}:uffd@${index}`, 0, mapping, index);
   const ret = yield* ctx.call(
@@ -144,7 +147,7 @@ function* shmemMfillAtomicPte(ctx: Ctx, vma: Vma, pmdp: PmdPtr, dst: number): KG
   );
   if (ret) {
     // out_delete_from_cache: filemap_remove_folio(), then the page goes.
-    yield ctx.step(`filemap_remove_folio(${folio.id})`, `pagecache:${mapping.id}`);
+    yield ctx.step(() => `filemap_remove_folio(${folio.id})`, mapping.pageCacheObj);
     mapping.pageCache.delete(index);
     yield* folioPut(ctx, folio);
   }

@@ -35,6 +35,7 @@ import {
   pteOffsetMapLock,
   ptepGetAndClear,
   pteUnmapUnlock,
+  rd,
   scanPtes,
   spinUnlock,
   tlbFinishMmu,
@@ -214,21 +215,27 @@ function* unmapMappingFolio(ctx: Ctx, folio: Folio): KGen {
  * if something still maps it, delete it from the page cache, drop its reference.
  */
 function* truncateInodePagesLocked(ctx: Ctx, mapping: AddressSpace): KGen {
+  yield ctx.step(() => `find_get_entries(${mapping.id})`, mapping.pageCacheObj, 'r');
   const folios = [...mapping.pageCache.values()].sort((x, y) => x.index - y.index);
   for (const folio of folios) {
     // find_get_entries(): a reference, then folio_lock() (waits for khugepaged).
     yield ctx.step(
-      `find_get_entries(${mapping.id}, ${folio.index})`,
-      `pagecache:${mapping.id}`,
-      'r',
+      () => `find_get_entries(${mapping.id}, ${folio.index})`,
+      [rd(mapping.pageCacheObj), folio.refsObj],
     );
     if (mapping.pageCache.get(folio.index) !== folio) continue;
     folio.refcount++;
     yield* downWrite(ctx, folio.lock);
+    // folio->mapping == mapping, folio_mapped(): rechecked with the folio locked.
+    yield ctx.step(
+      () => `recheck ${folio.id} in ${mapping.id}, folio_mapped()`,
+      [rd(mapping.pageCacheObj), rd(folio.refsObj)],
+      'r',
+    );
     if (mapping.pageCache.get(folio.index) === folio) {
       // truncate_inode_folio() → truncate_cleanup_folio()
       if (folio.mapcount > 0) yield* ctx.call('unmap_mapping_folio', unmapMappingFolio(ctx, folio));
-      yield ctx.step(`filemap_remove_folio(${folio.id})`, `pagecache:${mapping.id}`);
+      yield ctx.step(() => `filemap_remove_folio(${folio.id})`, mapping.pageCacheObj);
       mapping.pageCache.delete(folio.index);
       yield* folioPut(ctx, folio); // the page cache's reference
     }

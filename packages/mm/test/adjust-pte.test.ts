@@ -43,7 +43,7 @@ describe('coherencyWalk() with the generic pte_offset_map_nolock() user', () => 
     t.start();
     let held: unknown[] = [];
     while (!t.done) {
-      if (t.pending?.what === 'read pte under the ptl of its table')
+      if (t.pendingLabel === 'read pte under the ptl of its table')
         held = t.ctx.cpu.held
           .filter((h) => h.lock.kind === 'spin')
           .map((h) => [h.lock, h.subclass]);

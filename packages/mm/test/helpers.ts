@@ -141,7 +141,7 @@ export function run(
 ): Run {
   const steps: { task: string; what: string }[] = [];
   const advance = (t: Task): void => {
-    steps.push({ task: t.name, what: t.pending?.what ?? '' });
+    steps.push({ task: t.name, what: t.pendingLabel ?? '' });
     t.advance();
     k.stepNo++;
   };
@@ -151,7 +151,7 @@ export function run(
     for (const t of k.allTasks) if (!t.done && t.pending === null) t.start();
     for (const [name, until] of script) {
       const t = task(k, name);
-      while (t.runnable && (until === '*' || !until.test(t.pending?.what ?? ''))) advance(t);
+      while (t.runnable && (until === '*' || !until.test(t.pendingLabel ?? ''))) advance(t);
     }
     let prev: Task | null = null;
     let tornDown = o.teardown === false;
@@ -166,7 +166,7 @@ export function run(
         if (stuck.length)
           throw new BugFound(
             'deadlock',
-            `stuck: ${stuck.map((t) => `${t.name} at ${t.pending?.what}`).join('; ')}`,
+            `stuck: ${stuck.map((t) => `${t.name} at ${t.pendingLabel}`).join('; ')}`,
           );
         break;
       }

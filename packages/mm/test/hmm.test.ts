@@ -12,7 +12,7 @@ function drive(t: Task): { rcuAtPte: number[]; irqAtPte: number[] } {
   const irqAtPte: number[] = [];
   t.start();
   while (!t.done) {
-    if ((t.pending?.what ?? '').startsWith('hmm_vma_handle_pte')) {
+    if ((t.pendingLabel ?? '').startsWith('hmm_vma_handle_pte')) {
       rcuAtPte.push(t.ctx.cpu.rcuNesting);
       irqAtPte.push(t.ctx.cpu.irqOff);
     }

@@ -99,14 +99,14 @@ export function runCheck(
     schedules: r.schedules,
     steps: r.steps,
     elapsedMs,
-    exhausted: r.exhausted,
+    exhausted: r.complete,
     truncated: r.truncated,
   };
   if (r.result === 'pass' || !r.finding) {
     if (o.json) out(JSON.stringify({ ...base, result: 'pass' }));
     else
       out(
-        `pass: ${scenario.id} on ${config.id}${mutant ? ` with ${mutant.id}` : ''}: ${r.schedules} schedules (${o.strategy}${r.exhausted ? ', space exhausted' : ''}), ${r.steps} steps, ${elapsedMs} ms, no check fired`,
+        `pass: ${scenario.id} on ${config.id}${mutant ? ` with ${mutant.id}` : ''}: ${r.schedules} schedules (${o.strategy}${r.complete ? ', space exhausted' : ''}), ${r.steps} steps, ${elapsedMs} ms, no check fired`,
       );
     return 0;
   }

@@ -1,0 +1,185 @@
+/**
+ * Dependency objects: what a step touches, for partial-order reduction.
+ *
+ * Two steps conflict when they touch a common object and at least one of them
+ * writes it; otherwise they commute and the explorer need not try both orders.
+ * So every object a step's effect (the code between its `yield` and the next)
+ * reads or writes must be named, finely enough that unrelated steps do not
+ * collide (docs/model.md, "Why two steps conflict", lists the rules per kind).
+ *
+ * An object is a number: a kind in the low 4 bits, a payload above it. Ids
+ * are derived from what the object *is* (a pfn, a CPU number, an mm's index in
+ * creation order), never from the order in which a run first used them, so the
+ * same object has the same id in every execution that shares a prefix.
+ */
+
+/** A dependency object. */
+export type ObjId = number;
+
+/**
+ * A footprint entry: an ObjId (accessed with the step's default mode) or a
+ * read-marked ObjId (`rd(obj)`, encoded as a negative number).
+ */
+export type FootprintEntry = number;
+export type Footprint = FootprintEntry | readonly FootprintEntry[];
+
+enum Kind {
+  /** struct page of a pfn, the page tables in that page (registry), and its memory words. */
+  Page = 0,
+  /** The split ptlock embedded in the ptdesc of a pfn. */
+  Ptl = 1,
+  /** Per-CPU state; sub-objects in CpuSub. */
+  Cpu = 2,
+  /** Per-mm state; sub-objects in MmSub. */
+  Mm = 3,
+  /** A VMA: (mm index, vma index). */
+  Vma = 4,
+  /** Per-file (address_space) state; sub-objects in FileSub. */
+  File = 5,
+  /** Per-folio state; sub-objects in FolioSub. */
+  Folio = 6,
+  /** Kernel-wide singletons (Global). */
+  Global = 7,
+  /** Objects an arch port or path names itself: (owner id, slot). */
+  Aux = 8,
+}
+
+const KIND_BITS = 16;
+const make = (kind: Kind, payload: number): ObjId => payload * KIND_BITS + kind;
+
+/** struct page / memory / page tables of one pfn. */
+export const pageObj = (pfn: number): ObjId => make(Kind.Page, pfn);
+/** The split ptlock (ptdesc->ptl) of one pfn. */
+export const ptlObj = (pfn: number): ObjId => make(Kind.Ptl, pfn);
+
+/** Per-CPU sub-objects. */
+export const CpuSub = {
+  /** rcu_read_lock() nesting, softirq context and the quiescent-state count: what RCU looks at. */
+  rcu: 0,
+  /** Interrupts on/off and the IPIs waiting for them: what smp_call_function() and RCU look at. */
+  irq: 1,
+  /** The CPU's TLB. */
+  tlb: 2,
+  /** The CPU's per-CPU page lists (page allocator pcp lists). */
+  pcp: 3,
+  /** On-stack objects of the path running there (struct rcu_synchronize, completions). */
+  stack: 4,
+  /** Whether the task on this CPU has finished (its exit step writes it). */
+  task: 5,
+} as const;
+const CPU_SUBS = 8;
+/** A per-CPU object; cpu -1 is the boot CPU. */
+export const cpuObj = (cpu: number, sub: number): ObjId =>
+  make(Kind.Cpu, (cpu + 1) * CPU_SUBS + sub);
+
+/** Per-mm sub-objects. */
+export const MmSub = {
+  /** mm_users, mm_count, rss counters, pgtables_bytes. */
+  counters: 0,
+  mmapLock: 1,
+  pageTableLock: 2,
+  /** mmu_notifier subscribers and what they cached (secondary MMUs). */
+  notifier: 3,
+  /** The mm's VMA list. */
+  vmas: 4,
+} as const;
+const MM_SUBS = 8;
+export const mmObj = (mmIndex: number, sub: number): ObjId =>
+  make(Kind.Mm, mmIndex * MM_SUBS + sub);
+/** Arch-private per-mm state (mm->context): slot chosen by the port, e.g. s390's context.lock. */
+export const mmContextObj = (mmIndex: number, slot: number): ObjId =>
+  make(Kind.Aux, 2 * (mmIndex * 64 + (slot % 64)));
+
+const VMAS_PER_MM = 1 << 12;
+export const vmaObj = (mmIndex: number, vmaIndex: number): ObjId =>
+  make(Kind.Vma, mmIndex * VMAS_PER_MM + vmaIndex);
+
+export const FileSub = {
+  /** The page cache (xarray). */
+  pageCache: 0,
+  /** i_mmap_rwsem and the i_mmap tree it protects. */
+  iMmap: 1,
+} as const;
+export const fileObj = (fileIndex: number, sub: number): ObjId =>
+  make(Kind.File, fileIndex * 4 + sub);
+
+export const FolioSub = {
+  /** _refcount and mapcount. */
+  refs: 0,
+  /** The folio lock (PG_locked). */
+  lock: 1,
+} as const;
+export const folioObj = (folioIndex: number, sub: number): ObjId =>
+  make(Kind.Folio, folioIndex * 2 + sub);
+
+export const Global = {
+  /** The RCU callback queue (call_rcu(), grace periods, rcu_barrier()). */
+  rcuQueue: 0,
+  /** The workqueue (schedule_work(), the kworker). */
+  workqueue: 1,
+  /** Fresh page frames beyond the per-CPU ranges (a shared counter). */
+  pageOverflow: 2,
+  /** Allocating a data folio (Kernel.createFolio(): its pfn range and creation number). */
+  folioAlloc: 3,
+} as const;
+export const globalObj = (which: number): ObjId => make(Kind.Global, which);
+
+/** An object a port or path owns, named by a number it chooses (e.g. a per-table side structure). */
+export const auxObj = (n: number): ObjId => make(Kind.Aux, n * 2 + 1);
+
+/** Mark a footprint entry as a read (the step's default mode applies to unmarked entries). */
+export const rd = (o: ObjId): FootprintEntry => -o - 1;
+
+/** A footprint entry as (object, writes?). */
+export function entryObj(e: FootprintEntry): ObjId {
+  return e < 0 ? -e - 1 : e;
+}
+
+/**
+ * Normalise a footprint to DPOR's packed form: object * 2 + (write ? 1 : 0),
+ * pushed onto `out`. `defaultWrite` is the step's access for unmarked entries.
+ */
+export function packFootprint(fp: Footprint, defaultWrite: boolean, out: number[]): void {
+  if (typeof fp === 'number') {
+    out.push(fp < 0 ? (-fp - 1) * 2 : fp * 2 + (defaultWrite ? 1 : 0));
+    return;
+  }
+  for (const e of fp) out.push(e < 0 ? (-e - 1) * 2 : e * 2 + (defaultWrite ? 1 : 0));
+}
+
+/** A readable name for an object, for debugging and the footprint audit. */
+export function describeObj(o: ObjId): string {
+  const kind = o % KIND_BITS;
+  const p = Math.floor(o / KIND_BITS);
+  switch (kind) {
+    case Kind.Page:
+      return `page pfn ${p}`;
+    case Kind.Ptl:
+      return `ptl of pfn ${p}`;
+    case Kind.Cpu: {
+      const cpu = Math.floor(p / CPU_SUBS) - 1;
+      const sub = Object.entries(CpuSub).find(([, v]) => v === p % CPU_SUBS)?.[0] ?? p % CPU_SUBS;
+      return `cpu ${cpu < 0 ? 'boot' : cpu} ${sub}`;
+    }
+    case Kind.Mm: {
+      const sub = Object.entries(MmSub).find(([, v]) => v === p % MM_SUBS)?.[0] ?? p % MM_SUBS;
+      return `mm #${Math.floor(p / MM_SUBS)} ${sub}`;
+    }
+    case Kind.Vma:
+      return `vma #${p % VMAS_PER_MM} of mm #${Math.floor(p / VMAS_PER_MM)}`;
+    case Kind.File:
+      return `file #${Math.floor(p / 4)} ${p % 4 === 0 ? 'page cache' : 'i_mmap'}`;
+    case Kind.Folio:
+      return `folio #${Math.floor(p / 2)} ${p % 2 === 0 ? 'refs' : 'lock'}`;
+    case Kind.Global:
+      return (
+        Object.entries(Global)
+          .find(([, v]) => v === p)?.[0]
+          ?.toString() ?? `global ${p}`
+      );
+    default:
+      return p % 2 === 0
+        ? `mm #${Math.floor(p / 128)} context slot ${(p / 2) % 64}`
+        : `aux ${(p - 1) / 2}`;
+  }
+}
