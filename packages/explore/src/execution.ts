@@ -4,7 +4,9 @@ import {
   type Finding,
   type Kernel,
   type KGen,
+  packFootprint,
   type Step,
+  stepLabel,
   type Task,
 } from '@ptlab/core';
 
@@ -29,6 +31,8 @@ export interface StepRecord {
   readonly notes: readonly string[];
   /** Tasks that could have run at this step (who was preempted, if anyone). */
   readonly runnable: readonly string[];
+  /** The task this step preempted: a user task that could have gone on (daemons are not preempted). */
+  readonly preempts?: string | undefined;
 }
 
 /** A decision: which task ran, and what it was about to do (so replay can check it is the same model). */
@@ -57,10 +61,17 @@ export interface Execution {
   readonly pruned: boolean;
   /** The step budget ran out before the run ended. */
   readonly truncated: boolean;
+  /** The kernel as the run left it (for state digests in tests). */
+  readonly kernel: Kernel;
 }
 
 export function labelOf(task: Task, step: Step): string {
-  return `${task.ctx.fn}: ${step.what}`;
+  return `${task.ctx.fn}: ${stepLabel(step)}`;
+}
+
+/** A step's footprint at this moment, packed (object * 2 + write), appended to `out`. */
+export function pendingFootprint(step: Step, out: number[]): void {
+  packFootprint(step.fp ? step.fp() : step.obj, step.access === 'w', out);
 }
 
 function findingOf(k: Kernel, e: BugFound, task: Task | null, fn: string | null): Finding {
@@ -77,86 +88,169 @@ function findingOf(k: Kernel, e: BugFound, task: Task | null, fn: string | null)
   };
 }
 
+/**
+ * One execution of a program, driven step by step: the caller asks which
+ * tasks can run and runs one. `execute()` drives it with a Chooser; the
+ * exhaustive search drives it directly. Teardown is spawned (always with the
+ * same task index) once every scenario task has finished; the leak check runs
+ * when nothing is left to run.
+ */
+export class Run {
+  readonly k: Kernel;
+  readonly record: boolean;
+  finding: Finding | null = null;
+  /** Nothing can run any more: finished, a finding, or a deadlock (also a finding). */
+  over = false;
+  steps = 0;
+  readonly picks: string[] = [];
+  readonly choices: Choice[] = [];
+  readonly records: StepRecord[] = [];
+  /** The teardown task, once spawned (index: after every scenario task and daemon). */
+  teardown: Task | null = null;
+  /** The task that took the last step. */
+  private prev: Task | null = null;
+  private readonly program: Program;
+  private readonly scratch: Task[] = [];
+  private readonly userTasks: Task[];
+
+  constructor(program: Program, record: boolean) {
+    this.program = program;
+    this.record = record;
+    const k = program.boot();
+    this.k = k;
+    k.recording = record;
+    k.startDaemons();
+    this.userTasks = [...k.tasks];
+    try {
+      for (const t of k.allTasks) t.start();
+      this.maybeSpawnTeardown();
+    } catch (e) {
+      this.fail(e, null, null);
+    }
+  }
+
+  /** Every task, by index. */
+  get tasks(): readonly Task[] {
+    return this.k.allTasks;
+  }
+
+  /** Tasks that can take a step now, by index (a shared array: copy it to keep it). */
+  runnable(): Task[] {
+    const out = this.scratch;
+    out.length = 0;
+    if (this.over) return out;
+    for (const t of this.k.allTasks) if (t.runnable) out.push(t);
+    return out;
+  }
+
+  /** When nothing can run: end the run (leak check, or deadlock). Returns true if the run is over. */
+  settle(): boolean {
+    if (this.over) return true;
+    if (this.runnable().length > 0) return false;
+    this.over = true;
+    const stuck = this.k.tasks.filter((t) => !t.done);
+    try {
+      if (stuck.length) {
+        throw new BugFound(
+          'deadlock',
+          `no CPU can make progress: ${stuck.map((t) => `${t.ctx.cpu.name} ${t.name} waits at "${t.pending ? labelOf(t, t.pending) : '?'}"`).join('; ')}`,
+        );
+      }
+      if (this.program.teardown) this.k.checkLeaks(this.k.boot);
+    } catch (e) {
+      this.fail(e, null, 'scheduler');
+    }
+    return true;
+  }
+
+  /** Take one step of `t` (which must be runnable). */
+  step(t: Task, runnable?: readonly Task[]): void {
+    const k = this.k;
+    const step = t.pending as Step;
+    this.picks.push(t.name);
+    if (this.record) {
+      const c = t.ctx.cpu;
+      this.choices.push({ task: t.name, at: labelOf(t, step) });
+      k.notes = [];
+      const runs = runnable ?? this.runnable();
+      const p = this.prev;
+      const preempts = p && p !== t && !p.daemon && runs.includes(p) ? p.name : undefined;
+      this.records.push({
+        n: k.stepNo,
+        task: t.name,
+        cpu: c.name,
+        stack: [...t.ctx.stack],
+        what: stepLabel(step),
+        locks: c.held.map((h) => `${h.lock.id}${h.mode === 'shared' ? '(r)' : ''}`),
+        rcu: c.rcuNesting,
+        irqsOff: c.irqOff > 0,
+        notes: k.notes,
+        runnable: runs.map((x) => x.name),
+        ...(preempts ? { preempts } : {}),
+      });
+    }
+    this.prev = t;
+    const fnBefore = t.ctx.fn;
+    try {
+      t.advance();
+    } catch (e) {
+      // The finding is at the step that raised it.
+      this.fail(e, t, fnBefore);
+      k.stepNo++;
+      this.steps++;
+      return;
+    }
+    k.stepNo++;
+    this.steps++;
+    try {
+      this.maybeSpawnTeardown();
+    } catch (e) {
+      this.fail(e, null, 'teardown');
+    }
+  }
+
+  private maybeSpawnTeardown(): void {
+    if (this.teardown || !this.program.teardown) return;
+    for (const t of this.userTasks) if (!t.done) return;
+    this.teardown = this.k.spawn('teardown', this.program.teardown);
+    this.teardown.start();
+  }
+
+  private fail(e: unknown, t: Task | null, fn: string | null): void {
+    if (!(e instanceof BugFound)) throw e;
+    this.over = true;
+    this.finding = findingOf(this.k, e, t, fn);
+  }
+}
+
 /** Run one schedule of `program`, asking `choose` at every step. */
 export function execute(program: Program, choose: Chooser, opts: ExecOptions): Execution {
-  const k = program.boot();
-  k.recording = opts.record;
-  k.startDaemons();
-  const picks: string[] = [];
-  const choices: Choice[] = [];
-  const records: StepRecord[] = [];
-  let finding: Finding | null = null;
+  const run = new Run(program, opts.record);
   let pruned = false;
   let truncated = false;
-  let teardownStarted = false;
   let prev: Task | null = null;
-
-  try {
-    for (const t of k.allTasks) t.start();
-    for (;;) {
-      if (!teardownStarted && k.tasks.every((t) => t.done)) {
-        teardownStarted = true;
-        if (program.teardown) {
-          const td = program.teardown;
-          k.spawn('teardown', td).start();
-          continue;
-        }
-      }
-      const tasks = k.allTasks;
-      const runnable = tasks.filter((t) => t.runnable);
-      if (runnable.length === 0) {
-        const stuck = k.tasks.filter((t) => !t.done);
-        if (stuck.length) {
-          throw new BugFound(
-            'deadlock',
-            `no CPU can make progress: ${stuck.map((t) => `${t.ctx.cpu.name} ${t.name} waits at "${t.pending ? labelOf(t, t.pending) : '?'}"`).join('; ')}`,
-          );
-        }
-        break;
-      }
-      if (picks.length >= opts.maxSteps) {
-        truncated = true;
-        break;
-      }
-      const t = choose(runnable, picks.length, prev);
-      if (!t) {
-        pruned = true;
-        break;
-      }
-      picks.push(t.name);
-      if (opts.record) {
-        const step = t.pending as Step;
-        const c = t.ctx.cpu;
-        choices.push({ task: t.name, at: labelOf(t, step) });
-        k.notes = [];
-        records.push({
-          n: k.stepNo,
-          task: t.name,
-          cpu: c.name,
-          stack: [...t.ctx.stack],
-          what: step.what,
-          locks: c.held.map((h) => `${h.lock.id}${h.mode === 'shared' ? '(r)' : ''}`),
-          rcu: c.rcuNesting,
-          irqsOff: c.irqOff > 0,
-          notes: k.notes,
-          runnable: runnable.map((x) => x.name),
-        });
-      }
-      prev = t;
-      const fnBefore = t.ctx.fn;
-      try {
-        t.advance();
-      } catch (e) {
-        if (e instanceof BugFound) throw Object.assign(e, { task: t, fn: fnBefore });
-        throw e;
-      }
-      k.stepNo++;
+  while (!run.settle()) {
+    if (run.steps >= opts.maxSteps) {
+      truncated = true;
+      break;
     }
-    if (!truncated && !pruned && program.teardown) k.checkLeaks(k.boot);
-  } catch (e) {
-    if (!(e instanceof BugFound)) throw e;
-    const at = e as BugFound & { task?: Task; fn?: string };
-    finding = findingOf(k, e, at.task ?? null, at.fn ?? null);
+    const runnable = run.runnable();
+    const t = choose(runnable, run.steps, prev);
+    if (!t) {
+      pruned = true;
+      break;
+    }
+    prev = t;
+    run.step(t, runnable);
   }
-  return { finding, picks, choices, records, steps: picks.length, pruned, truncated };
+  return {
+    finding: run.finding,
+    picks: run.picks,
+    choices: run.choices,
+    records: run.records,
+    steps: run.steps,
+    pruned,
+    truncated,
+    kernel: run.k,
+  };
 }

@@ -1,4 +1,5 @@
 import type { Finding } from '@ptlab/core';
+import { ExhaustiveSearch } from './dpor.js';
 import {
   type Choice,
   type Execution,
@@ -8,46 +9,69 @@ import {
 } from './execution.js';
 import { countPreemptions, minimise } from './minimise.js';
 import { scheduleSeed } from './prng.js';
-import {
-  ExhaustiveSearch,
-  guidedChooser as guidedReplay,
-  pctChooser,
-  randomChooser,
-} from './strategies.js';
+import { guidedChooser as guidedReplay, pctChooser, randomChooser } from './strategies.js';
 
 export type StrategyName = 'random' | 'pct' | 'exhaustive';
+
+/** Executions each bounded re-search may spend looking for a counterexample with fewer preemptions. */
+const MINIMISE_SEARCH_BUDGET = 2000;
 export const STRATEGIES: readonly StrategyName[] = ['random', 'pct', 'exhaustive'];
+
+/**
+ * What a result promises (docs/model.md, "Verdicts"):
+ *  - `verified`: every interleaving, up to equivalence, was explored (sound
+ *    DPOR, no bound) and no check fired;
+ *  - `verified-bounded`: the same within `bound` preemptions;
+ *  - `sampled`: `executions` schedules ran and no check fired, but they do not
+ *    cover every interleaving (a random walk, PCT, or an exhaustive search cut
+ *    off by its budget, or with a schedule cut off by the step budget);
+ *  - `fail`: a check fired.
+ */
+export type VerdictKind = 'verified' | 'verified-bounded' | 'sampled' | 'fail';
+export const VERDICT_KINDS: readonly VerdictKind[] = [
+  'verified',
+  'verified-bounded',
+  'sampled',
+  'fail',
+];
 
 export interface ExploreOptions {
   readonly strategy: StrategyName;
-  /** Schedules to try at most. */
+  /** Executions to run at most (the budget counts executions, never time). */
   readonly schedules: number;
   readonly seed: number;
   /** Steps per schedule before the run is cut off. */
   readonly maxSteps?: number;
-  /** Exhaustive: context switches allowed per schedule (grace periods are free). */
-  readonly preemptionBound?: number;
-  /** Exhaustive: sleep-set partial-order reduction (on by default). */
+  /** Exhaustive: at most this many preemptions per schedule; absent: no bound. */
+  readonly preemptionBound?: number | undefined;
+  /** Exhaustive: partial-order reduction (default on); off explores every interleaving. */
   readonly por?: boolean;
   /** PCT: bug depth. */
   readonly pctDepth?: number;
   /** Shrink a counterexample before returning it (default on). */
   readonly minimise?: boolean;
+  /** Progress, every few hundred executions (a deterministic count; callers rate-limit). */
+  readonly onProgress?: ((p: { executions: number; steps: number }) => void) | undefined;
 }
 
 export interface ExploreResult {
   readonly result: 'pass' | 'fail';
+  readonly verdict: VerdictKind;
+  /** The preemption bound a `verified-bounded` verdict holds within. */
+  readonly bound?: number | undefined;
   readonly strategy: StrategyName;
   readonly seed: number;
-  /** Schedules executed (including minimisation runs not counted). */
+  /** Executions run (minimisation runs not counted). */
   readonly schedules: number;
   /** Steps executed over all schedules. */
   readonly steps: number;
   /** Schedule index (1-based) at which the first counterexample turned up. */
   readonly firstFailureAt: number | null;
-  /** Exhaustive search covered its whole bounded space. */
-  readonly exhausted: boolean;
-  /** Schedules cut off by the step budget (a warning: they proved nothing). */
+  /** Exhaustive search covered its whole (bounded) space. */
+  readonly complete: boolean;
+  /** Exhaustive: executions cut short because every runnable thread was asleep (redundant). */
+  readonly sleepBlocked: number;
+  /** Schedules cut off by the step budget (they proved nothing). */
   readonly truncated: number;
   readonly finding: Finding | null;
   readonly schedule: readonly Choice[];
@@ -61,34 +85,31 @@ export function explore(program: Program, opts: ExploreOptions): ExploreResult {
   const maxSteps = opts.maxSteps ?? 5000;
   let steps = 0;
   let truncated = 0;
-  let failing: Execution | null = null;
+  let failingPicks: readonly string[] | null = null;
+  let failingFinding: Finding | null = null;
   let schedules = 0;
-  let exhausted = false;
-  let horizon = 100;
+  let complete = false;
+  let sleepBlocked = 0;
 
   if (opts.strategy === 'exhaustive') {
-    // Iterative context bounding (CHESS): all schedules with 0 preemptions, then 1, ...
-    // so the first counterexample found has the fewest preemptions.
-    const top = opts.preemptionBound ?? 2;
-    for (let bound = 0; bound <= top && !failing && schedules < opts.schedules; bound++) {
-      const search = new ExhaustiveSearch(bound, opts.por ?? true);
-      for (;;) {
-        if (schedules >= opts.schedules) break;
-        const ex = execute(program, search.chooser(), { maxSteps, record: false });
-        schedules++;
-        steps += ex.steps;
-        if (ex.truncated) truncated++;
-        if (ex.finding) {
-          failing = ex;
-          break;
-        }
-        if (!search.advance()) {
-          exhausted = bound === top;
-          break;
-        }
-      }
+    const r = new ExhaustiveSearch(program, {
+      por: opts.por ?? true,
+      preemptionBound: opts.preemptionBound,
+      maxExecutions: opts.schedules,
+      maxSteps,
+      onProgress: opts.onProgress,
+    }).run();
+    schedules = r.executions;
+    steps = r.steps;
+    truncated = r.truncated;
+    complete = r.complete;
+    sleepBlocked = r.sleepBlocked;
+    if (r.failing) {
+      failingPicks = r.failing.picks;
+      failingFinding = r.failing.finding;
     }
   } else {
+    let horizon = 100;
     for (let i = 0; i < opts.schedules; i++) {
       const s = scheduleSeed(opts.seed, i);
       const chooser =
@@ -98,18 +119,36 @@ export function explore(program: Program, opts: ExploreOptions): ExploreResult {
       steps += ex.steps;
       horizon = Math.max(horizon, ex.steps);
       if (ex.truncated) truncated++;
+      if (opts.onProgress && schedules % 200 === 0)
+        opts.onProgress({ executions: schedules, steps });
       if (ex.finding) {
-        failing = ex;
+        failingPicks = ex.picks;
+        failingFinding = ex.finding;
         break;
       }
     }
   }
 
-  const base = { strategy: opts.strategy, seed: opts.seed, schedules, steps, exhausted, truncated };
-  if (!failing?.finding) {
+  const base = {
+    strategy: opts.strategy,
+    seed: opts.seed,
+    schedules,
+    steps,
+    complete,
+    sleepBlocked,
+    truncated,
+  };
+  if (!failingPicks || !failingFinding) {
+    const verified = complete && truncated === 0;
     return {
       ...base,
       result: 'pass',
+      verdict: verified
+        ? opts.preemptionBound === undefined
+          ? 'verified'
+          : 'verified-bounded'
+        : 'sampled',
+      ...(verified && opts.preemptionBound !== undefined ? { bound: opts.preemptionBound } : {}),
       firstFailureAt: null,
       finding: null,
       schedule: [],
@@ -118,26 +157,45 @@ export function explore(program: Program, opts: ExploreOptions): ExploreResult {
       minimiseRuns: 0,
     };
   }
+  let picks = failingPicks;
+  let extraRuns = 0;
+  if (opts.minimise !== false) {
+    // Fewest preemptions first (iterative context bounding, as CHESS does): look for the same
+    // check within fewer preemptions than the schedule found, then shrink its steps.
+    const found = execute(program, guidedReplay(picks), { maxSteps, record: true });
+    const p = countPreemptions(found.records);
+    for (let k = 0; k < p; k++) {
+      const r = new ExhaustiveSearch(program, {
+        por: true,
+        preemptionBound: k,
+        maxExecutions: MINIMISE_SEARCH_BUDGET,
+        maxSteps,
+      }).run();
+      extraRuns += r.executions;
+      if (r.failing && r.failing.finding.check === failingFinding.check) {
+        picks = r.failing.picks;
+        break;
+      }
+    }
+  }
   const m =
     opts.minimise === false
       ? {
-          names: failing.picks,
-          execution: execute(program, guidedReplay(failing.picks), { maxSteps, record: true }),
+          names: picks,
+          execution: execute(program, guidedReplay(picks), { maxSteps, record: true }),
           runs: 0,
         }
-      : minimise(program, failing.picks, failing.finding, maxSteps);
-  const final = m.execution;
+      : minimise(program, picks, failingFinding, maxSteps);
+  const final: Execution = m.execution;
   return {
     ...base,
     result: 'fail',
+    verdict: 'fail',
     firstFailureAt: schedules,
-    finding: final.finding ?? failing.finding,
+    finding: final.finding ?? failingFinding,
     schedule: final.choices,
     records: final.records,
-    preemptions: countPreemptions(
-      final.records.map((r) => r.task),
-      final.records.map((r) => r.runnable),
-    ),
-    minimiseRuns: m.runs,
+    preemptions: countPreemptions(final.records),
+    minimiseRuns: m.runs + extraRuns,
   };
 }

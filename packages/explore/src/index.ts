@@ -1,20 +1,15 @@
+export type { ExhaustiveOptions, ExhaustiveResult } from './dpor.js';
+export { conflicts, ExhaustiveSearch } from './dpor.js';
 export type { Choice, Chooser, ExecOptions, Execution, Program, StepRecord } from './execution.js';
-export { execute, labelOf } from './execution.js';
-export type { ExploreOptions, ExploreResult, StrategyName } from './explore.js';
-export { explore, STRATEGIES } from './explore.js';
+export { execute, labelOf, pendingFootprint, Run } from './execution.js';
+export type { ExploreOptions, ExploreResult, StrategyName, VerdictKind } from './explore.js';
+export { explore, STRATEGIES, VERDICT_KINDS } from './explore.js';
 export type { MinimiseResult } from './minimise.js';
 export { countPreemptions, minimise } from './minimise.js';
 export { Prng, scheduleSeed } from './prng.js';
 export { replaySchedule } from './replay.js';
 export type { StoryOptions } from './story.js';
 export { renderStory } from './story.js';
-export type { ExhaustiveStats } from './strategies.js';
-export {
-  ExhaustiveSearch,
-  guidedChooser,
-  independent,
-  pctChooser,
-  randomChooser,
-} from './strategies.js';
+export { guidedChooser, pctChooser, randomChooser } from './strategies.js';
 export type { Trace } from './trace.js';
 export { makeTrace, parseTrace, TRACE_FORMAT, TRACE_VERSION } from './trace.js';

@@ -1,17 +1,14 @@
 import type { Finding } from '@ptlab/core';
-import { type Execution, execute, type Program } from './execution.js';
+import { type Execution, execute, type Program, type StepRecord } from './execution.js';
 import { guidedChooser } from './strategies.js';
 
-/** Context switches away from a task that could have gone on (what a reader must follow). */
-export function countPreemptions(
-  names: readonly string[],
-  runnableAt?: readonly (readonly string[])[],
-): number {
+/**
+ * Context switches away from a user task that could have gone on (what a
+ * reader must follow; the exhaustive search's preemption bound counts the same).
+ */
+export function countPreemptions(records: readonly StepRecord[]): number {
   let n = 0;
-  for (let i = 1; i < names.length; i++) {
-    if (names[i] === names[i - 1]) continue;
-    if (!runnableAt || runnableAt[i]?.includes(names[i - 1] as string)) n++;
-  }
+  for (const r of records) if (r.preempts) n++;
   return n;
 }
 

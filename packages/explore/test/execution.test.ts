@@ -2,7 +2,9 @@
  * One schedule (src/execution.ts): stuck runs are deadlocks, teardown and the
  * leak check, the step budget, records for the story.
  */
+
 import { allocPage, GenericArch, Kernel } from '@ptlab/core';
+import { testObj } from '@ptlab/core/testing';
 import { describe, expect, it } from 'vitest';
 import { execute, explore, guidedChooser, type Program, renderStory } from '../src/index.js';
 import { abba, CONFIG, retractRace } from './programs.js';
@@ -36,12 +38,13 @@ describe('execute()', () => {
         return k;
       },
       teardown: function* (ctx) {
-        yield ctx.step('exit', 'none');
+        yield ctx.step('exit', testObj('none'));
       },
     };
     const ex = execute(leaky, guidedChooser([]), { maxSteps: 100, record: true });
     expect(ex.finding?.check).toBe('page-leak');
-    expect(ex.records.map((r) => r.task)).toEqual(['a', 'teardown']);
+    // Each task ends with its exit step.
+    expect(ex.records.map((r) => r.task)).toEqual(['a', 'a', 'teardown', 'teardown']);
     // Without a teardown there is no leak check.
     const noTeardown = execute({ boot: leaky.boot }, guidedChooser([]), {
       maxSteps: 100,

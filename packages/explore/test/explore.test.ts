@@ -4,7 +4,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  type Chooser,
   countPreemptions,
   ExhaustiveSearch,
   type ExploreOptions,
@@ -51,15 +50,9 @@ function traceText(r: ReturnType<typeof explore>): string {
  * gone on (replays it to learn who was runnable at each step).
  */
 function preemptionsOf(program: Program, names: readonly string[]): number {
-  const runnableAt: string[][] = [];
-  const guided = guidedChooser(names);
-  const record: Chooser = (runnable, depth, prev) => {
-    runnableAt[depth] = runnable.map((t) => t.name);
-    return guided(runnable, depth, prev);
-  };
-  const ex = execute(program, record, { maxSteps: 5000, record: false });
+  const ex = execute(program, guidedChooser(names), { maxSteps: 5000, record: true });
   expect(ex.picks).toEqual(names);
-  return countPreemptions(ex.picks, runnableAt);
+  return countPreemptions(ex.records);
 }
 
 const NOISY: RaceOptions = { buggy: true, noise: 3, noiseSteps: 4 };
@@ -85,57 +78,60 @@ describe('determinism', () => {
     const opts: ExploreOptions = { strategy: 'exhaustive', seed: 0, schedules: 10_000 };
     const a = exploreLogged({ noise: 1 }, opts);
     const b = exploreLogged({ noise: 1 }, opts);
-    expect(a.result).toMatchObject({ result: 'pass', exhausted: true });
+    expect(a.result).toMatchObject({ result: 'pass', complete: true });
     expect(a.log.length).toBe(a.result.schedules);
     expect(b.log).toEqual(a.log);
   });
 });
 
 describe('exhaustive search', () => {
-  it('enumerates a small space completely, each schedule once', () => {
-    const search = new ExhaustiveSearch(10, false);
-    const program = independentTasks(3, 2);
+  /** Every complete schedule a search runs, as task names. */
+  function schedulesOf(program: Program, o: { por: boolean; bound?: number }): string[] {
     const seen: string[] = [];
-    for (;;) {
-      const ex = execute(program, search.chooser(), { maxSteps: 100, record: false });
-      expect(ex.pruned).toBe(false);
-      seen.push(ex.picks.join(''));
-      if (!search.advance()) break;
-    }
-    expect(search.stats.exhausted).toBe(true);
-    expect(seen.length).toBe(90); // 6! / (2! 2! 2!) interleavings
-    expect(new Set(seen).size).toBe(90);
+    const r = new ExhaustiveSearch(program, {
+      por: o.por,
+      preemptionBound: o.bound,
+      maxExecutions: 100_000,
+      maxSteps: 100,
+      onComplete: (run) => seen.push(run.picks.join(' ')),
+    }).run();
+    expect(r.complete).toBe(true);
+    return seen;
+  }
+
+  it('without reduction enumerates every interleaving once', () => {
+    // Three tasks of two steps, each followed by its exit step: 9! / (3! 3! 3!) interleavings.
+    const seen = schedulesOf(independentTasks(3, 2), { por: false });
+    expect(seen.length).toBe(1680);
+    expect(new Set(seen).size).toBe(1680);
   });
 
   it('bound 0 runs only non-preemptive schedules', () => {
-    const search = new ExhaustiveSearch(0, false);
-    const seen: string[] = [];
-    for (;;) {
-      seen.push(
-        execute(independentTasks(3, 2), search.chooser(), {
-          maxSteps: 100,
-          record: false,
-        }).picks.join(''),
-      );
-      if (!search.advance()) break;
-    }
-    expect(seen.sort()).toEqual([
-      't0t0t1t1t2t2',
-      't0t0t2t2t1t1',
-      't1t1t0t0t2t2',
-      't1t1t2t2t0t0',
-      't2t2t0t0t1t1',
-      't2t2t1t1t0t0',
+    const seen = schedulesOf(independentTasks(3, 2), { por: false, bound: 0 });
+    expect(seen.map((x) => x.replace(/ /g, '').replace(/(t\d)\1\1/g, '$1')).sort()).toEqual([
+      't0t1t2',
+      't0t2t1',
+      't1t0t2',
+      't1t2t0',
+      't2t0t1',
+      't2t1t0',
     ]);
   });
 
   it('finds a bug that needs one preemption, and not with none', () => {
     const opts: ExploreOptions = { strategy: 'exhaustive', seed: 0, schedules: 10_000 };
     const none = explore(retractRace({ buggy: true }), { ...opts, preemptionBound: 0 });
-    expect(none).toMatchObject({ result: 'pass', exhausted: true, truncated: 0 });
+    expect(none).toMatchObject({
+      result: 'pass',
+      verdict: 'verified-bounded',
+      bound: 0,
+      complete: true,
+      truncated: 0,
+    });
     const program = retractRace({ buggy: true });
     const one = explore(program, { ...opts, preemptionBound: 1 });
     expect(one.result).toBe('fail');
+    expect(one.verdict).toBe('fail');
     expect(one.finding?.check).toBe('use-after-free');
     expect(one.finding?.message).toMatch(
       /cpu0 walk: read pte in pt#\d+, freed at step \d+ by rcu pte_free_now/,
@@ -146,43 +142,61 @@ describe('exhaustive search', () => {
         one.schedule.map((c) => c.task),
       ),
     ).toBe(1);
-    // The fixed version (pte_offset_map() takes rcu_read_lock()) passes the whole space.
-    const fixed = explore(retractRace(), { ...opts, preemptionBound: 2 });
-    expect(fixed).toMatchObject({ result: 'pass', exhausted: true, truncated: 0 });
+    // The fixed version (pte_offset_map() takes rcu_read_lock()) passes the whole space, no bound.
+    const fixed = explore(retractRace(), opts);
+    expect(fixed).toMatchObject({
+      result: 'pass',
+      verdict: 'verified',
+      complete: true,
+      truncated: 0,
+    });
   });
 
-  it('sleep-set POR explores fewer schedules and still finds the bug', () => {
-    // Fully independent tasks: one representative instead of 90.
+  it('partial-order reduction explores fewer schedules and still finds the bug', () => {
+    // Fully independent tasks: one representative instead of 1680.
     const count = (por: boolean) =>
-      explore(independentTasks(3, 2), {
-        strategy: 'exhaustive',
-        seed: 0,
-        schedules: 10_000,
-        preemptionBound: 10,
-        por,
-      });
+      explore(independentTasks(3, 2), { strategy: 'exhaustive', seed: 0, schedules: 10_000, por });
     const without = count(false);
     const withPor = count(true);
-    expect(without.exhausted && withPor.exhausted).toBe(true);
-    expect(withPor.schedules).toBeLessThan(without.schedules / 5);
+    expect(without.complete && withPor.complete).toBe(true);
+    expect(without.schedules).toBe(1680);
+    expect(withPor.schedules).toBe(1);
 
-    // A bug among independent steps: both find it, POR sooner.
-    const opts: ExploreOptions = {
-      strategy: 'exhaustive',
-      seed: 0,
-      schedules: 10_000,
-      preemptionBound: 2,
-    };
-    const slow = explore(retractRace({ buggy: true, noise: 1 }), { ...opts, por: false });
-    const fast = explore(retractRace({ buggy: true, noise: 1 }), { ...opts, por: true });
+    // A bug among independent steps: both find it, POR sooner (within two preemptions, so the
+    // unreduced search stays small).
+    const opts: ExploreOptions = { strategy: 'exhaustive', seed: 0, schedules: 100_000 };
+    const bounded = { ...opts, preemptionBound: 2 };
+    const slow = explore(retractRace({ buggy: true, noise: 1 }), { ...bounded, por: false });
+    const fast = explore(retractRace({ buggy: true, noise: 1 }), { ...bounded, por: true });
     expect(slow.finding?.check).toBe('use-after-free');
     expect(fast.finding?.check).toBe('use-after-free');
     expect(fast.schedules).toBeLessThan(slow.schedules);
     // And POR still covers the fixed program's space without a false alarm.
     expect(explore(retractRace({ noise: 1 }), { ...opts, por: true })).toMatchObject({
       result: 'pass',
-      exhausted: true,
+      verdict: 'verified',
     });
+  });
+
+  it('a search cut off by its budget is only a sample', () => {
+    const r = explore(independentTasks(3, 2), {
+      strategy: 'exhaustive',
+      seed: 0,
+      schedules: 10,
+      por: false,
+    });
+    expect(r).toMatchObject({ result: 'pass', verdict: 'sampled', complete: false, schedules: 10 });
+  });
+
+  it('a schedule cut off by the step budget makes the verdict a sample', () => {
+    const r = explore(independentTasks(2, 3), {
+      strategy: 'exhaustive',
+      seed: 0,
+      schedules: 1000,
+      maxSteps: 4,
+    });
+    expect(r.truncated).toBeGreaterThan(0);
+    expect(r.verdict).toBe('sampled');
   });
 });
 

@@ -2,6 +2,7 @@
  * Small purpose-built programs for the explorer's tests: a few tasks on a
  * Kernel with GenericArch, fast and independent of the conformance scenarios.
  */
+
 import {
   type ArchConfig,
   type Ctx,
@@ -29,6 +30,7 @@ import {
   spinLock,
   spinUnlock,
 } from '@ptlab/core';
+import { testObj } from '@ptlab/core/testing';
 import type { Program } from '../src/index.js';
 
 export const CONFIG: ArchConfig = {
@@ -124,7 +126,7 @@ export function retractRace(o: RaceOptions = {}): Program {
         const name = `noise${i}`;
         k.spawn(name, function* (ctx) {
           for (let s = 0; s < (o.noiseSteps ?? 2); s++) {
-            yield ctx.step(`private work ${s}`, name);
+            yield ctx.step(`private work ${s}`, testObj(name));
             log?.(name);
           }
         });
@@ -160,7 +162,7 @@ export function independentTasks(tasks: number, steps: number, onBoot?: () => vo
       for (let t = 0; t < tasks; t++) {
         const name = `t${t}`;
         k.spawn(name, function* (ctx) {
-          for (let s = 0; s < steps; s++) yield ctx.step(`step ${s}`, `obj-${name}`);
+          for (let s = 0; s < steps; s++) yield ctx.step(`step ${s}`, testObj(`obj-${name}`));
         });
       }
       return k;
@@ -173,8 +175,8 @@ export function abba(): Program {
   return {
     boot(): Kernel {
       const k = new Kernel({ arch: new GenericArch(CONFIG) });
-      const a = new SpinLock('A', 'test');
-      const b = new SpinLock('B', 'page_table_lock');
+      const a = new SpinLock('A', 'test', testObj('A'));
+      const b = new SpinLock('B', 'page_table_lock', testObj('B'));
       const take = (first: SpinLock, second: SpinLock) =>
         function* (ctx: Ctx): KGen {
           yield* spinLock(ctx, first);

@@ -154,7 +154,7 @@ for (const { port, config } of configs.slice(0, quick ? 1 : 3)) {
         por: false,
       });
       const t2 = performance.now();
-      const fmt = (r: typeof a) => `${r.schedules}${r.exhausted ? '' : '+ (cap)'}`;
+      const fmt = (r: typeof a) => `${r.schedules}${r.complete ? '' : '+ (cap)'}`;
       por.push([
         config.id,
         s.id,
@@ -163,7 +163,7 @@ for (const { port, config } of configs.slice(0, quick ? 1 : 3)) {
         Math.round(t1 - t0),
         fmt(b),
         Math.round(t2 - t1),
-        a.exhausted && b.exhausted ? `${(b.schedules / a.schedules).toFixed(1)}x` : 'n/a',
+        a.complete && b.complete ? `${(b.schedules / a.schedules).toFixed(1)}x` : 'n/a',
       ]);
     }
   }

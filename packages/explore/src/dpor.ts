@@ -1,0 +1,555 @@
+/**
+ * Exhaustive search with sound partial-order reduction: source-DPOR with
+ * sleep sets (Abdulla, Aronis, Jonsson, Sagonas, "Optimal dynamic partial
+ * order reduction", POPL 2014, and "Source sets: a foundation for optimal
+ * dynamic partial order reduction", JACM 2017), extended for blocking steps
+ * and, where a preemption bound is asked for, with the conservative backtrack
+ * points of bounded POR (Coons, Musuvathi, McKinley, "Bounded partial-order
+ * reduction", OOPSLA 2013). docs/model.md gives the argument for soundness.
+ *
+ * Stateless: every execution boots a fresh kernel and replays the DFS prefix.
+ * After each step, the step's footprint (deps.ts) is compared with earlier
+ * accesses to the same objects: two steps of different threads that conflict
+ * and are not ordered by other steps race, and the search schedules, at the
+ * state before the first, a thread that starts the reversed order (a source
+ * set), unless one is already scheduled there. Sleep sets keep the search
+ * from exploring an order equivalent to one it already explored.
+ *
+ * Blocking: a step that cannot run (a lock held elsewhere, an IPI not yet
+ * taken) is treated, for race detection only, as a failed attempt at the
+ * states where it is blocked (a "phantom" access with the step's own
+ * footprint). So the step that disabled it races with it, and the order in
+ * which the blocked thread goes first is explored: without this, the hb edge
+ * through the unlock would hide the race between two lock acquisitions.
+ */
+import type { Finding, Task } from '@ptlab/core';
+import { type Program, pendingFootprint, Run } from './execution.js';
+
+export interface ExhaustiveOptions {
+  /** Partial-order reduction (default true); false explores every interleaving (plain DFS). */
+  readonly por?: boolean;
+  /** At most this many preemptions per execution (CHESS-style); undefined: no bound. */
+  readonly preemptionBound?: number | undefined;
+  /** Stop after this many executions (the verdict is then incomplete). */
+  readonly maxExecutions: number;
+  /** Steps per execution before it is cut off (a cut-off execution proves nothing). */
+  readonly maxSteps: number;
+  /** Called after every execution that ran to its end without a finding (tests: final states). */
+  readonly onComplete?: ((run: Run) => void) | undefined;
+  /** Keep exploring after a finding (tests: the set of findings); default: stop at the first. */
+  readonly allFindings?: boolean | undefined;
+  /** Called with every finding (and its schedule) when allFindings is set. */
+  readonly onFinding?: ((finding: Finding, picks: readonly string[]) => void) | undefined;
+  /** Progress callback, every `progressEvery` executions. */
+  readonly onProgress?: ((p: { executions: number; steps: number }) => void) | undefined;
+  readonly progressEvery?: number | undefined;
+}
+
+export interface ExhaustiveResult {
+  /** Every execution (up to equivalence, within the bound if any) was explored. */
+  readonly complete: boolean;
+  /** Executions run (leaves of the search tree, including those cut by sleep sets). */
+  readonly executions: number;
+  /** Executions stopped because every runnable thread was asleep (redundant, by construction). */
+  readonly sleepBlocked: number;
+  /** Executions cut off by the step budget. */
+  readonly truncated: number;
+  readonly steps: number;
+  /** The first finding, with the schedule (task names) that reached it. */
+  readonly failing: { readonly finding: Finding; readonly picks: readonly string[] } | null;
+}
+
+/** A sleeping thread and the footprint of the step it would take. */
+interface Sleeper {
+  readonly tid: number;
+  readonly fp: readonly number[];
+}
+
+/** A state of the search tree: what was enabled there, what to explore, what was explored. */
+interface TreeNode {
+  readonly enabled: number;
+  /** Threads to explore from here (bit per thread). */
+  backtrack: number;
+  /** Of those, added as conservative points for the bound: explored even if asleep. */
+  conservative: number;
+  /** Threads explored from here. */
+  done: number;
+  /** Footprints of the steps explored from here, by thread (for the sleep sets of later branches). */
+  readonly doneFp: (readonly number[] | undefined)[];
+  readonly sleep: readonly Sleeper[];
+  /** The thread the current branch takes. */
+  chosen: number;
+  /** Preemptions before this state, and the thread that took the previous step (-1: none). */
+  readonly preemptions: number;
+  readonly prev: number;
+  /** Switching away from `prev` here preempts it: a user thread, enabled, with work left. */
+  readonly prevPreemptible: boolean;
+}
+
+/** One event of the current execution. */
+interface Event {
+  readonly tid: number;
+  readonly fp: readonly number[];
+  /** Vector clock (per-thread event counts, 1-based) of this event. */
+  readonly clock: Int32Array;
+}
+
+function bit(t: number): number {
+  return 1 << t;
+}
+
+// Packed entries are object * 2 + write; objects can exceed 2^31, so use arithmetic, not bit ops.
+const objOf = (e: number): number => Math.floor(e / 2);
+const writes = (e: number): boolean => e % 2 === 1;
+
+/** Two packed footprints conflict: a common object, written by at least one. */
+export function conflicts(a: readonly number[], b: readonly number[]): boolean {
+  for (const x of a) {
+    const ox = objOf(x);
+    for (const y of b) if (objOf(y) === ox && (writes(x) || writes(y))) return true;
+  }
+  return false;
+}
+
+/** Per-object access history within one execution. */
+interface ObjHistory {
+  lastWrite: number;
+  /** Reads since the last write: the latest per thread. */
+  reads: number[];
+}
+
+export class ExhaustiveSearch {
+  private readonly program: Program;
+  private readonly o: ExhaustiveOptions;
+  private readonly por: boolean;
+  private readonly bound: number | undefined;
+  private readonly stack: TreeNode[] = [];
+  private nThreads = 0;
+  private daemonMask = 0;
+
+  constructor(program: Program, o: ExhaustiveOptions) {
+    this.program = program;
+    this.o = o;
+    this.por = o.por ?? true;
+    this.bound = o.preemptionBound;
+  }
+
+  run(): ExhaustiveResult {
+    let executions = 0;
+    let sleepBlocked = 0;
+    let truncated = 0;
+    let steps = 0;
+    let failing: ExhaustiveResult['failing'] = null;
+    const every = this.o.progressEvery ?? 200;
+    for (;;) {
+      const r = this.execution();
+      executions++;
+      steps += r.steps;
+      if (r.sleepBlocked) sleepBlocked++;
+      if (r.truncated) truncated++;
+      if (r.finding) {
+        if (!failing) failing = { finding: r.finding, picks: r.picks };
+        this.o.onFinding?.(r.finding, r.picks);
+        if (!this.o.allFindings)
+          return { complete: false, executions, sleepBlocked, truncated, steps, failing };
+      }
+      if (this.o.onProgress && executions % every === 0) this.o.onProgress({ executions, steps });
+      if (!this.nextBranch())
+        return { complete: truncated === 0, executions, sleepBlocked, truncated, steps, failing };
+      if (executions >= this.o.maxExecutions)
+        return { complete: false, executions, sleepBlocked, truncated, steps, failing };
+    }
+  }
+
+  /** Move to the next unexplored branch: false when the tree is exhausted. */
+  private nextBranch(): boolean {
+    while (this.stack.length) {
+      const top = this.stack[this.stack.length - 1] as TreeNode;
+      const next = this.pick(top, true);
+      if (next >= 0) {
+        top.chosen = next;
+        top.done |= bit(next);
+        return true;
+      }
+      this.stack.pop();
+    }
+    return false;
+  }
+
+  private sleepMask(n: TreeNode): number {
+    let m = 0;
+    for (const s of n.sleep) m |= bit(s.tid);
+    return m;
+  }
+
+  /**
+   * A preemption: switching away from a user thread that could have gone on.
+   * Daemons (the grace-period engine, the kworker) are like interrupts: taking
+   * one in the middle of a user thread's work costs one, leaving it is free.
+   * A thread's exit step counts as work (so with no preemptions a thread runs
+   * through its exit), keeping bound 0 the non-preemptive schedules.
+   */
+  private cost(n: TreeNode, t: number): number {
+    return n.prevPreemptible && t !== n.prev ? 1 : 0;
+  }
+
+  private inBound(n: TreeNode, t: number): boolean {
+    return this.bound === undefined || n.preemptions + this.cost(n, t) <= this.bound;
+  }
+
+  /** The next thread to explore at `n`: from its backtrack set, not done, not asleep, in bound. */
+  private pick(n: TreeNode, fromBacktrack: boolean): number {
+    const asleep = this.sleepMask(n);
+    const cands = fromBacktrack ? n.backtrack & ~n.done : n.enabled;
+    let best = -1;
+    for (let t = 0; t < this.nThreads; t++) {
+      const b = bit(t);
+      if ((cands & b) === 0 || (n.enabled & b) === 0) continue;
+      if (asleep & b && !(n.conservative & b)) continue;
+      if (!this.inBound(n, t)) continue;
+      // Prefer continuing the thread that ran last (no context switch), then the lowest index.
+      if (t === n.prev) return t;
+      if (best < 0) best = t;
+    }
+    return best;
+  }
+
+  private execution(): {
+    finding: Finding | null;
+    picks: string[];
+    steps: number;
+    sleepBlocked: boolean;
+    truncated: boolean;
+  } {
+    const run = new Run(this.program, false);
+    const events: Event[] = [];
+    const hist = new Map<number, ObjHistory>();
+    const lastEvent: number[] = [];
+    const threadClock: (Int32Array | undefined)[] = [];
+    /** Blocked threads: the footprint of the step they wait at, and whether to record a phantom. */
+    const blockedFp: (number[] | null)[] = [];
+    const phantomDue: boolean[] = [];
+    let depth = 0;
+    let childSleep: Sleeper[] = [];
+    let sleepBlocked = false;
+    let truncated = false;
+
+    const ensureThreads = () => {
+      const n = run.tasks.length;
+      if (n > 31)
+        throw new Error(`exhaustive search supports at most 31 tasks, this program has ${n}`);
+      while (this.nThreads < n) {
+        const t = run.tasks[this.nThreads] as Task;
+        if (t.daemon) this.daemonMask |= bit(this.nThreads);
+        this.nThreads++;
+      }
+    };
+
+    while (!run.settle()) {
+      ensureThreads();
+      if (run.steps >= this.o.maxSteps) {
+        truncated = true;
+        break;
+      }
+      const runnable = run.runnable();
+      let enabled = 0;
+      for (const t of runnable) enabled |= bit(t.index);
+      if (this.por)
+        this.phantoms(run, enabled, events, hist, lastEvent, blockedFp, phantomDue, depth);
+
+      let node = this.stack[depth];
+      if (!node) {
+        const parent = this.stack[depth - 1];
+        node = {
+          enabled,
+          backtrack: 0,
+          conservative: 0,
+          done: 0,
+          doneFp: [],
+          // Sleep sets assume that an order they skip is explored in an equivalent form, which
+          // under a preemption bound may lie outside the bound: bounded search runs without them.
+          sleep: this.por && this.bound === undefined ? childSleep : [],
+          chosen: -1,
+          preemptions: parent ? parent.preemptions + this.cost(parent, parent.chosen) : 0,
+          prev: parent ? parent.chosen : -1,
+          prevPreemptible: parent ? preemptible(run.tasks[parent.chosen], enabled) : false,
+        };
+        if (!this.por) {
+          // Plain DFS: every enabled thread in bound is a branch.
+          for (let t = 0; t < this.nThreads; t++)
+            if (enabled & bit(t) && this.inBound(node, t)) node.backtrack |= bit(t);
+        }
+        const first = this.pick(node, false);
+        if (first < 0) {
+          sleepBlocked = true;
+          break;
+        }
+        node.chosen = first;
+        node.backtrack |= bit(first);
+        node.done |= bit(first);
+        this.stack.push(node);
+      } else if ((enabled & bit(node.chosen)) === 0) {
+        throw new Error(
+          `exhaustive search: the model is not deterministic: task ${run.tasks[node.chosen]?.name} is not runnable at step ${depth} on replay`,
+        );
+      }
+
+      const t = run.tasks[node.chosen] as Task;
+      const fp: number[] = [];
+      pendingFootprint(t.pending as NonNullable<Task['pending']>, fp);
+      node.doneFp[node.chosen] = fp;
+      if (this.por) {
+        // The sleep set of the next state: sleepers and earlier branches independent of this step.
+        const next: Sleeper[] = [];
+        for (const s of node.sleep) if (!conflicts(s.fp, fp)) next.push(s);
+        for (let u = 0; u < this.nThreads; u++) {
+          if (u === node.chosen || (node.done & bit(u)) === 0) continue;
+          const ufp = node.doneFp[u];
+          if (ufp && !conflicts(ufp, fp) && !next.some((s) => s.tid === u))
+            next.push({ tid: u, fp: ufp });
+        }
+        childSleep = next;
+        this.recordEvent(node.chosen, fp, events, hist, lastEvent, threadClock, run, depth);
+        for (let q = 0; q < this.nThreads; q++) {
+          const bf = blockedFp[q];
+          if (bf && conflicts(bf, fp)) phantomDue[q] = true;
+        }
+        blockedFp[node.chosen] = null;
+      }
+      run.step(t, runnable);
+      depth++;
+    }
+    if (!run.finding && !sleepBlocked && !truncated) this.o.onComplete?.(run);
+    return {
+      finding: run.finding,
+      picks: run.picks,
+      steps: run.steps,
+      sleepBlocked,
+      truncated,
+    };
+  }
+
+  /**
+   * Compute the event's vector clock from its thread's previous event and every
+   * earlier conflicting access, report its races, and update the histories.
+   */
+  private recordEvent(
+    tid: number,
+    fp: readonly number[],
+    events: Event[],
+    hist: Map<number, ObjHistory>,
+    lastEvent: number[],
+    threadClock: (Int32Array | undefined)[],
+    run: Run,
+    j: number,
+  ): void {
+    const prevIdx = lastEvent[tid];
+    const clock = new Int32Array(32);
+    const prev = prevIdx !== undefined ? (events[prevIdx] as Event).clock : threadClock[tid];
+    if (prev) clock.set(prev);
+    else if (run.teardown && run.teardown.index === tid) {
+      // Teardown starts once every scenario task has finished: it is ordered after their exits
+      // (not after the daemons, which keep running beside it).
+      for (const t of run.tasks)
+        if (!t.daemon && t !== run.teardown) {
+          const e = lastEvent[t.index];
+          if (e !== undefined) join(clock, (events[e] as Event).clock);
+        }
+      threadClock[tid] = clock.slice();
+    }
+    const C = clock.slice();
+    const cands = this.candidates(fp, tid, events, hist);
+    for (const i of cands) join(clock, (events[i] as Event).clock);
+    clock[tid] = (clock[tid] ?? 0) + 1;
+    events.push({ tid, fp, clock });
+    lastEvent[tid] = j;
+    for (const i of cands) {
+      const ei = events[i] as Event;
+      if (this.raceWith(i, ei, cands, events, C)) this.addBacktrack(i, clock, tid, events, j);
+    }
+    for (const e of fp) {
+      const o = objOf(e);
+      let h = hist.get(o);
+      if (!h) {
+        h = { lastWrite: -1, reads: [] };
+        hist.set(o, h);
+      }
+      if (writes(e)) {
+        h.lastWrite = j;
+        h.reads = [];
+      } else {
+        const k = h.reads.findIndex((r) => (events[r] as Event).tid === tid);
+        if (k >= 0) h.reads[k] = j;
+        else h.reads.push(j);
+      }
+    }
+  }
+
+  /** Earlier events of other threads whose accesses conflict with `fp` (hb-maximal per object). */
+  private candidates(
+    fp: readonly number[],
+    tid: number,
+    events: readonly Event[],
+    hist: Map<number, ObjHistory>,
+  ): number[] {
+    const out: number[] = [];
+    for (const e of fp) {
+      const h = hist.get(objOf(e));
+      if (!h) continue;
+      if (writes(e) && h.reads.length) {
+        for (const r of h.reads)
+          if ((events[r] as Event).tid !== tid && !out.includes(r)) out.push(r);
+      } else if (writes(e) || h.lastWrite >= 0) {
+        const w = h.lastWrite;
+        if (w >= 0 && (events[w] as Event).tid !== tid && !out.includes(w)) out.push(w);
+      }
+      if (writes(e) && h.reads.length && h.lastWrite >= 0) {
+        // Reads since the last write are all ordered after it; the write is not a direct race.
+      }
+    }
+    return out;
+  }
+
+  /** Whether candidate `i` races with the event whose thread's prior clock is `C` (not ordered via others). */
+  private raceWith(
+    i: number,
+    ei: Event,
+    cands: readonly number[],
+    events: readonly Event[],
+    C: Int32Array,
+  ): boolean {
+    const own = ei.clock[ei.tid] as number;
+    if ((C[ei.tid] ?? 0) >= own) return false;
+    for (const k of cands) {
+      if (k === i) continue;
+      if (((events[k] as Event).clock[ei.tid] ?? 0) >= own) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Race between event `i` and the step of thread `q` at position `j` (an
+   * event, or a phantom at state `j`): make sure some thread that can start
+   * the reversed order v = notdep(i).q is scheduled at the state before `i`.
+   */
+  private addBacktrack(
+    i: number,
+    qStepClock: Int32Array,
+    q: number,
+    events: readonly Event[],
+    limit: number,
+  ): void {
+    const node = this.stack[i];
+    if (!node) return;
+    const ei = events[i] as Event;
+    const own = ei.clock[ei.tid] as number;
+    // First event in v of each thread (events after i, before limit, not hb-after i).
+    const first: number[] = [];
+    for (let m = i + 1; m < limit; m++) {
+      const em = events[m] as Event;
+      if ((em.clock[ei.tid] ?? 0) >= own) continue;
+      if (first[em.tid] === undefined) first[em.tid] = m;
+    }
+    // r starts v if its first event there (for q with none: the racing step itself) has no
+    // hb-predecessor in v.
+    const isInitial = (r: number): boolean => {
+      const f = first[r];
+      let clock: Int32Array;
+      if (f !== undefined) clock = (events[f] as Event).clock;
+      else if (r === q) clock = qStepClock;
+      else return false;
+      for (let u = 0; u < first.length; u++) {
+        const fu = first[u];
+        if (fu === undefined || u === r) continue;
+        if ((clock[u] ?? 0) >= ((events[fu] as Event).clock[u] as number)) return false;
+      }
+      return true;
+    };
+    // Already covered?
+    for (let t = 0; t < this.nThreads; t++)
+      if (node.backtrack & bit(t) && isInitial(t)) {
+        this.conservativeFor(i, t, events);
+        return;
+      }
+    let pickT = -1;
+    if (node.enabled & bit(q) && isInitial(q)) pickT = q;
+    else
+      for (let t = 0; t < this.nThreads; t++)
+        if (node.enabled & bit(t) && isInitial(t)) {
+          pickT = t;
+          break;
+        }
+    if (pickT < 0) return;
+    if (this.inBound(node, pickT)) node.backtrack |= bit(pickT);
+    this.conservativeFor(i, pickT, events);
+  }
+
+  /**
+   * Bounded POR: also schedule `t` where the run of the thread of event `i`
+   * began, where switching to `t` may cost no preemption (Coons et al.).
+   */
+  private conservativeFor(i: number, t: number, events: readonly Event[]): void {
+    if (this.bound === undefined) return;
+    const ti = (events[i] as Event).tid;
+    let s = i;
+    while (s > 0 && (events[s - 1] as Event).tid === ti) s--;
+    if (s === i) return;
+    const n = this.stack[s];
+    if (!n || (n.enabled & bit(t)) === 0 || !this.inBound(n, t)) return;
+    if ((n.backtrack & bit(t)) === 0 || !(n.conservative & bit(t))) {
+      n.backtrack |= bit(t);
+      n.conservative |= bit(t);
+    }
+  }
+
+  /**
+   * Blocked threads at state `depth`: a phantom access with the footprint of
+   * the step they wait at, when they first block and whenever a step writes
+   * what they wait on. Each races with the last conflicting access before it.
+   */
+  private phantoms(
+    run: Run,
+    enabled: number,
+    events: readonly Event[],
+    hist: Map<number, ObjHistory>,
+    lastEvent: number[],
+    blockedFp: (number[] | null)[],
+    phantomDue: boolean[],
+    depth: number,
+  ): void {
+    const tasks = run.tasks;
+    for (let q = 0; q < tasks.length; q++) {
+      const t = tasks[q] as Task;
+      if (!t.pending || enabled & bit(q)) {
+        blockedFp[q] = null;
+        continue;
+      }
+      if (blockedFp[q] && !phantomDue[q]) continue;
+      const fp: number[] = [];
+      pendingFootprint(t.pending, fp);
+      blockedFp[q] = fp;
+      phantomDue[q] = false;
+      const cands = this.candidates(fp, q, events, hist);
+      if (!cands.length) continue;
+      const prevIdx = lastEvent[q];
+      const C = prevIdx !== undefined ? (events[prevIdx] as Event).clock : new Int32Array(32);
+      const phantomClock = C.slice();
+      for (const i of cands) join(phantomClock, (events[i] as Event).clock);
+      for (const i of cands) {
+        const ei = events[i] as Event;
+        if (this.raceWith(i, ei, cands, events, C))
+          this.addBacktrack(i, phantomClock, q, events, depth);
+      }
+    }
+  }
+}
+
+/** Whether switching away from `t` now is a preemption (see ExhaustiveSearch.cost). */
+function preemptible(t: Task | undefined, enabled: number): boolean {
+  return t !== undefined && !t.daemon && (enabled & bit(t.index)) !== 0;
+}
+
+function join(into: Int32Array, from: Int32Array): void {
+  for (let i = 0; i < into.length; i++)
+    if ((from[i] as number) > (into[i] as number)) into[i] = from[i] as number;
+}
