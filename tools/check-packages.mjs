@@ -126,13 +126,12 @@ try {
       bad('pnpm pack wrote no tarball');
       continue;
     }
-    const listing = execFileSync('tar', ['-tzf', join(dest, tgz)], { encoding: 'utf8' }).split('\n');
+    const tarball = join(dest, tgz);
+    const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
     if (!listing.includes('package/README.md')) bad('the tarball has no README.md');
     if (!listing.includes('package/LICENSE')) bad('the tarball has no LICENSE');
     else {
-      const text = execFileSync('tar', ['-xzOf', join(dest, tgz), 'package/LICENSE'], {
-        encoding: 'utf8',
-      });
+      const text = execFileSync('tar', ['-xzOf', tarball, 'package/LICENSE'], { encoding: 'utf8' });
       if (text !== rootLicense) bad('LICENSE differs from the root LICENSE (copy it again)');
     }
     console.log(`${p.name.padEnd(20)} ${listing.filter(Boolean).length} files packed`);
