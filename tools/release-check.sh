@@ -20,6 +20,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$root"
 
+base=$(node -p 'require("./.changeset/config.json").baseBranch')
+git rev-parse --verify --quiet "$base^{commit}" >/dev/null || {
+  echo "release-check: no branch $base here; changeset status compares against it" >&2
+  exit 2
+}
 "$changeset" status --output "$tmp/status.json" >"$tmp/status.log" 2>&1 || {
   cat "$tmp/status.log" >&2
   echo "release-check: changeset status failed" >&2
