@@ -19,6 +19,8 @@ export { hwWalk } from './hw-walk.js';
 export { localIrqRestore, localIrqSave, smpCallFunction, tlbRemoveTableSyncOne } from './irq.js';
 export type { KernelOptions } from './kernel.js';
 export { Kernel } from './kernel.js';
+export type { Limits } from './limits.js';
+export { LIMITS, simulatedMemoryEstimate } from './limits.js';
 export type { AnyLock, LockClass } from './locks.js';
 export {
   downRead,
@@ -132,3 +134,4 @@ export {
 } from './tlb.js';
 export type { Translation } from './tlb-check.js';
 export { tlbEntrySource, tlbFill, tlbLookup, tlbUse } from './tlb-check.js';
+export { hasInvisible, visible } from './visible.js';
