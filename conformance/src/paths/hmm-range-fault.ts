@@ -12,5 +12,6 @@ export const hmmRangeFault = definePath({
     addr: addrSchema,
     pages: z.number().int().min(1).max(4).default(2),
   }),
+  refs: (a) => [{ kind: 'mm', field: 'mm', mm: a.mm }],
   run: (w, a) => (ctx) => hmm(ctx, mmOf(w, a.mm), scenarioAddr(w, a.addr), a.pages),
 });

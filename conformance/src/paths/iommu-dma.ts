@@ -18,6 +18,7 @@ export const iommuDma = definePath({
   kernel:
     'IOMMU SVA translation; iommu_sva_handle_iopf() → handle_mm_fault() — drivers/iommu/iommu-sva.c',
   args: z.strictObject({ mm: z.string(), addrs: z.array(addrSchema).min(1).max(4) }),
+  refs: (a) => [{ kind: 'secondary-mmu', field: 'mm', mm: a.mm }],
   run: (w, a) =>
     function* (ctx) {
       const smmu = smmuOf(w, a.mm);

@@ -14,6 +14,10 @@ export const userLoad = definePath({
     addrs: z.array(addrSchema).min(1).max(4),
     warm: z.array(addrSchema).max(4).default([]),
   }),
+  refs: (a) => [
+    { kind: 'mm', field: 'mm', mm: a.mm },
+    ...a.warm.map((addr, i) => ({ kind: 'mapped' as const, field: `warm.${i}`, mm: a.mm, addr })),
+  ],
   mmOf: (a) => a.mm,
   run: (w, a) =>
     function* (ctx) {
