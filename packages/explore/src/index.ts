@@ -5,7 +5,8 @@ export { explore, STRATEGIES } from './explore.js';
 export type { MinimiseResult } from './minimise.js';
 export { countPreemptions, minimise } from './minimise.js';
 export { Prng, scheduleSeed } from './prng.js';
-export { replaySchedule } from './replay.js';
+export type { NotReproduced, ReplayResult, Reproduced } from './replay.js';
+export { replaySchedule, replayTrace } from './replay.js';
 export type { StoryOptions } from './story.js';
 export { renderStory } from './story.js';
 export type { ExhaustiveStats } from './strategies.js';
@@ -17,4 +18,4 @@ export {
   randomChooser,
 } from './strategies.js';
 export type { Trace } from './trace.js';
-export { makeTrace, parseTrace, TRACE_FORMAT, TRACE_VERSION } from './trace.js';
+export { MAX_SEED, makeTrace, parseTrace, TRACE_FORMAT, TRACE_VERSION } from './trace.js';
