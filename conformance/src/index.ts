@@ -1,4 +1,4 @@
-export { loadArchModule, validatePort } from './arch-module.js';
+export { configProblem, loadArchModule, validatePort } from './arch-module.js';
 export type { Mutant } from './mutants.js';
 export { mutantCatalogue } from './mutants.js';
 export { addrSchema, scenarioAddr } from './paths/common.js';
