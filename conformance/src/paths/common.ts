@@ -18,6 +18,8 @@ export const pteIndexSchema = z
 /** An address in arch-neutral units: the pmd slot and the page within it. */
 export const addrSchema = z.strictObject({ pmd: pmdSlotSchema, pte: pteIndexSchema });
 export type ScenarioAddr = z.output<typeof addrSchema>;
+/** The addresses a thread visits in turn (LIMITS.addrsPerThread). */
+export const addrListSchema = z.array(addrSchema).max(LIMITS.addrsPerThread);
 
 /** Addresses in scenarios are arch-neutral: pmd slot and page within it. */
 export function scenarioAddr(w: World, a: ScenarioAddr): number {

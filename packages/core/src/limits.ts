@@ -48,6 +48,8 @@ export const LIMITS = {
   vmaPmds: 4,
   /** Pages within a pmd a scenario address names (`pte`, `ptes`, `small[].pte`): 0..15. */
   addrPtes: 16,
+  /** Addresses one thread visits (`addrs`, `warm`, hmm_range_fault `pages`): 1..4. */
+  addrsPerThread: 4,
 
   // --- traces ---
   /** Characters in a trace file. */
