@@ -467,6 +467,16 @@ export const INVALID_EDITS: readonly InvalidEdit[] = [
     expect: new RegExp(`invalid scenario: ${key}`),
   })),
   {
+    name: `more than ${LIMITS.addrsPerThread} addresses in a thread`,
+    edit: (s) => {
+      const t = (s.threads as Raw[]).find((x) => Array.isArray(x.addrs));
+      if (!t) return false;
+      t.addrs = Array.from({ length: LIMITS.addrsPerThread + 1 }, () => t.addrs[0]);
+      return true;
+    },
+    expect: /threads\.\d+ \(\w+\): addrs: Too big/,
+  },
+  {
     name: 'a vma with shared = "yes"',
     edit: (s) => {
       if (!s.mms[0]?.vmas[0]) return false;

@@ -192,6 +192,16 @@ describe('trace files', () => {
     );
   });
 
+  it('refuses a schedule past LIMITS.traceSteps', () => {
+    const { trace } = counterexample();
+    const long = forged(trace, (o) => {
+      o.schedule = Array.from({ length: LIMITS.traceSteps + 1 }, () => trace.schedule[0]);
+    });
+    expect(refusal(long).message).toMatch(
+      /field schedule: at most \d+ steps \(LIMITS\.traceSteps\)/,
+    );
+  });
+
   it("strategy: one of the explorer's strategies", () => {
     const { trace } = counterexample();
     for (const st of STRATEGIES)
