@@ -203,6 +203,18 @@ function refuse(field: string, why: string): never {
   throw new Refusal(`${field}: ${why}`);
 }
 
+/** At most 60 characters of `s`, around its first invisible character. */
+function excerpt(s: string): string {
+  if (s.length <= 60) return s;
+  let i = 0;
+  for (const c of s) {
+    if (hasInvisible(c)) break;
+    i += c.length;
+  }
+  const from = Math.max(0, i - 30);
+  return `${from > 0 ? '…' : ''}${s.slice(from, from + 60)}…`;
+}
+
 /** Deepest nesting a scenario has any use for (it has five levels). */
 const MAX_DEPTH = 16;
 
@@ -219,7 +231,7 @@ function checkRawJson(raw: unknown): void {
     const { v, at, depth } = item;
     if (typeof v === 'string') {
       if (hasInvisible(v))
-        refuse(field(at), `"${v}" contains invisible characters (shown as \\u escapes)`);
+        refuse(field(at), `"${excerpt(v)}" contains invisible characters (shown as \\u escapes)`);
       continue;
     }
     if (typeof v !== 'object' || v === null) continue;
@@ -242,7 +254,7 @@ function schemaMessage(issues: readonly z.core.$ZodIssue[], top = '(top level)')
     .join('; ');
 }
 
-/** The first index of each value that appears more than once, with the later one. */
+/** The indices (first, second) of the first value that appears twice, or null. */
 function firstDuplicate<T>(xs: readonly T[], key: (x: T) => string): [number, number] | null {
   const seen = new Map<string, number>();
   for (const [i, x] of xs.entries()) {

@@ -148,6 +148,14 @@ describe('errors make invisible characters visible', () => {
     expect(b).toMatch(/two-boms\.json\] not JSON: .*\\uFEFF/);
     for (const m of [a, b]) expect(m).not.toMatch(/[\uFEFF\u00A0]/);
   });
+
+  it('shows a long string around its invisible character', () => {
+    const s = base();
+    s.description = `${'a'.repeat(500)}\u200B${'b'.repeat(500)}`;
+    expect(refusal(s).message).toBe(
+      `[bad.json] description: "…${'a'.repeat(30)}\\u200B${'b'.repeat(29)}…" contains invisible characters (shown as \\u escapes)`,
+    );
+  });
 });
 
 describe('files', () => {
