@@ -1,9 +1,9 @@
-export { loadArchModule, validatePort } from './arch-module.js';
+export { configProblem, loadArchModule, validatePort } from './arch-module.js';
 export type { Mutant } from './mutants.js';
 export { mutantCatalogue } from './mutants.js';
 export { addrSchema, scenarioAddr } from './paths/common.js';
 export { PATHS } from './paths/index.js';
-export type { PathDef, World } from './paths/types.js';
+export type { PathDef, PathRef, World } from './paths/types.js';
 export { definePath } from './paths/types.js';
 export type { ProgramOptions } from './program.js';
 export { scenarioProgram } from './program.js';
@@ -23,5 +23,13 @@ export type {
   ThreadSpec,
   ValidScenario,
 } from './scenario-schema.js';
-export { CAPABILITIES, parseScenario, scenarioSchema, threadRuns } from './scenario-schema.js';
-export { loadScenarioFile, loadScenarios, SCENARIO_DIR } from './scenarios.js';
+export {
+  CAPABILITIES,
+  isReservedTaskName,
+  parseScenario,
+  RESERVED_TASK_NAMES,
+  scenarioSchema,
+  threadRuns,
+} from './scenario-schema.js';
+export type { ScenarioLoad } from './scenarios.js';
+export { loadScenarioFile, loadScenarios, SCENARIO_DIR, scenarioById } from './scenarios.js';

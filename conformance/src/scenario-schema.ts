@@ -2,11 +2,17 @@ import {
   type ArchConfig,
   CHECKS,
   type CheckId,
+  hasInvisible,
   INJECT_TLB_BATCH_NOMEM,
+  LIMITS,
+  type Limits,
   ScenarioError,
+  visible,
 } from '@ptlab/core';
 import { z } from 'zod';
+import { pmdSlotSchema, pteIndexSchema } from './paths/common.js';
 import { PATHS } from './paths/index.js';
+import type { PathRef } from './paths/types.js';
 
 /** What a config must have for a scenario to apply (reported as n/a with the reason otherwise). */
 export const CAPABILITIES = {
@@ -40,16 +46,52 @@ export function hasCapability(config: ArchConfig, cap: Capability): boolean {
 const checkIds = Object.keys(CHECKS) as [CheckId, ...CheckId[]];
 const capabilityIds = Object.keys(CAPABILITIES) as [Capability, ...Capability[]];
 
+/** How an id or a thread name is spelled: it shows in schedules, stories and file names. */
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const name = z
+  .string()
+  .min(1)
+  .max(LIMITS.nameLength)
+  .regex(NAME, 'names are letters, digits, _ . and - (not starting with . or -)');
+const text = z.string().max(LIMITS.textLength);
+/** An array of at most LIMITS[cap] elements, the refusal naming the cap. */
+function capped<T extends z.ZodType>(item: T, cap: keyof Limits, what: string) {
+  return z.array(item).max(LIMITS[cap], `at most ${LIMITS[cap]} ${what} (LIMITS.${cap})`);
+}
+/** A PMD-sized extent of a file. */
+const extent = z
+  .number()
+  .int()
+  .min(0)
+  .max(LIMITS.fileExtents - 1);
+
+/**
+ * Task names the model gives its own tasks and CPUs (core kernel.ts: the
+ * `rcu` and `kworker` daemons, the `boot` context, CPUs `cpu0`...; explore's
+ * `teardown` task): a thread with one would be confused with them in
+ * schedules, and a trace would name the wrong task.
+ */
+export const RESERVED_TASK_NAMES: readonly string[] = ['rcu', 'kworker', 'teardown', 'boot'];
+const RESERVED_CPU_NAME = /^cpu\d+$/;
+
+/** Whether a scenario thread may not be called `name` (see RESERVED_TASK_NAMES). */
+export function isReservedTaskName(name: string): boolean {
+  return RESERVED_TASK_NAMES.includes(name) || RESERVED_CPU_NAME.test(name);
+}
+
 const vma = z.strictObject({
-  file: z.string(),
+  file: name,
   /** First pmd slot covered. */
-  pmd: z.number().int().min(0).max(7),
+  pmd: pmdSlotSchema,
   /** Number of PMD-sized extents. */
-  pmds: z.number().int().min(1).max(4).default(1),
+  pmds: z.number().int().min(1).max(LIMITS.vmaPmds).default(1),
   /** File page offset of the start, in units of PMD-sized extents. */
-  pgoffPmds: z.number().int().min(0).default(0),
+  pgoffPmds: extent.default(0),
   shared: z.boolean(),
-  uffd: z.array(z.enum(['missing', 'wp'])).default([]),
+  uffd: z
+    .array(z.enum(['missing', 'wp']))
+    .max(2)
+    .default([]),
   anonVma: z.boolean().default(false),
   /** An empty PTE table under the first pmd (what collapse_file leaves behind). */
   pteTable: z.boolean().default(true),
@@ -65,20 +107,20 @@ const vma = z.strictObject({
    * fault would have (counted in rss, the folio's mapcount and, where
    * configured, page_table_check). Needs `pteTable`.
    */
-  ptes: z.array(z.number().int().min(0).max(15)).default([]),
+  ptes: capped(pteIndexSchema, 'ptesPerVma', 'ptes per vma').default([]),
 });
 
 const file = z.strictObject({
-  id: z.string(),
+  id: name,
   shmem: z.boolean().default(true),
   /** A PMD-sized THP in the page cache at this extent, locked by the thread named in lockedBy. */
-  thp: z
-    .strictObject({ pmdIndex: z.number().int().min(0), lockedBy: z.string().optional() })
-    .optional(),
+  thp: z.strictObject({ pmdIndex: extent, lockedBy: name.optional() }).optional(),
   /** Small (order-0) folios in the page cache: extent `pmd` of the file, page `pte` within it. */
-  small: z
-    .array(z.strictObject({ pmd: z.number().int().min(0), pte: z.number().int().min(0).max(15) }))
-    .default([]),
+  small: capped(
+    z.strictObject({ pmd: extent, pte: pteIndexSchema }),
+    'smallFoliosPerFile',
+    'small folios per file',
+  ).default([]),
 });
 
 /**
@@ -88,42 +130,50 @@ const file = z.strictObject({
  * still does.
  */
 const thread = z.looseObject({
-  name: z.string().min(1),
-  path: z.string().min(1),
-  requires: z.array(z.enum(capabilityIds)).optional(),
+  name,
+  path: z.string().min(1).max(LIMITS.nameLength),
+  requires: z.array(z.enum(capabilityIds)).max(capabilityIds.length).optional(),
 });
 
 export const scenarioSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9-]+$/, 'ids are lower-case words joined by -'),
-  title: z.string(),
+  id: z
+    .string()
+    .max(LIMITS.nameLength)
+    .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'ids are lower-case words joined by -'),
+  title: text,
   /** What the scenario models, for the report. */
-  description: z.string(),
+  description: text,
   /** The seed message it comes from. */
-  seed: z.string(),
-  checks: z.array(z.enum(checkIds)).min(1),
-  requires: z.array(z.enum(capabilityIds)).default([]),
-  files: z.array(file),
-  mms: z.array(
+  seed: text,
+  checks: z.array(z.enum(checkIds)).min(1).max(checkIds.length),
+  requires: z.array(z.enum(capabilityIds)).max(capabilityIds.length).default([]),
+  files: capped(file, 'files', 'files'),
+  mms: capped(
     z.strictObject({
-      id: z.string(),
-      vmas: z.array(vma),
+      id: name,
+      vmas: capped(vma, 'vmasPerMm', 'vmas per mm'),
       /** An IOMMU doing shared virtual addressing on this mm, registered as an mmu_notifier (core SecondaryMmu). */
       secondaryMmu: z.boolean().default(false),
     }),
+    'mms',
+    'mms',
   ),
-  threads: z.array(thread).min(1),
+  threads: capped(thread, 'threads', 'threads').min(1),
   /**
    * Fault injection points switched on for every run (core KernelOptions
    * `inject`), e.g. `tlb-batch-nomem`: tlb_remove_table() finds no batch page
    * and frees each table with tlb_remove_table_one().
    */
-  inject: z.array(z.enum([INJECT_TLB_BATCH_NOMEM])).optional(),
+  inject: z
+    .array(z.enum([INJECT_TLB_BATCH_NOMEM]))
+    .max(1)
+    .optional(),
   /**
    * Schedules for the exhaustive step of the suite's default budget, where
    * this scenario's race needs more than the default (two preemptions deep in
    * a long run, e.g. torn-pmd-read). Ignored when a caller passes a budget.
    */
-  exhaustiveSchedules: z.number().int().min(1).max(5000).optional(),
+  exhaustiveSchedules: z.number().int().min(1).max(LIMITS.exhaustiveSchedules).optional(),
 });
 
 export type Scenario = z.output<typeof scenarioSchema>;
@@ -145,72 +195,271 @@ export function threadRuns(t: ThreadSpec, config: ArchConfig): boolean {
 /** A validated scenario: threads carry their path's parsed arguments. */
 export type ValidScenario = Omit<Scenario, 'threads'> & { readonly threads: readonly ThreadSpec[] };
 
-/** Validate a scenario (from a file or an object) and cross-check its references; errors name the field. */
-export function parseScenario(raw: unknown, source: string): ValidScenario {
-  const r = scenarioSchema.safeParse(raw);
-  if (!r.success) {
-    const msgs = r.error.issues
-      .slice(0, 3)
-      .map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`);
-    throw new ScenarioError(source, `invalid scenario: ${msgs.join('; ')}`);
+/** Thrown by the checks below; parseScenario() turns it into a ScenarioError naming the source. */
+class Refusal extends Error {}
+
+/** Refuse, naming the field. */
+function refuse(field: string, why: string): never {
+  throw new Refusal(`${field}: ${why}`);
+}
+
+/** At most 60 characters of `s`, around its first invisible character. */
+function excerpt(s: string): string {
+  if (s.length <= 60) return s;
+  let i = 0;
+  for (const c of s) {
+    if (hasInvisible(c)) break;
+    i += c.length;
   }
-  const s = r.data;
-  const files = new Set(s.files.map((f) => f.id));
-  const mms = new Set(s.mms.map((m) => m.id));
-  const names = new Set<string>();
-  for (const m of s.mms)
-    for (const v of m.vmas)
-      if (!files.has(v.file))
-        throw new ScenarioError(source, `mms.${m.id}: vma maps unknown file "${v.file}"`);
-  const threads: ThreadSpec[] = [];
-  for (const t of s.threads) {
-    if (names.has(t.name))
-      throw new ScenarioError(source, `threads: two threads named "${t.name}"`);
-    names.add(t.name);
-    const def = PATHS[t.path];
-    if (!def)
-      throw new ScenarioError(
-        source,
-        `threads.${t.name}: unknown path "${t.path}" (known: ${Object.keys(PATHS).join(', ')})`,
+  const from = Math.max(0, i - 30);
+  return `${from > 0 ? '…' : ''}${s.slice(from, from + 60)}…`;
+}
+
+/** Deepest nesting a scenario has any use for (it has five levels). */
+const MAX_DEPTH = 16;
+
+/**
+ * Before the schema: walk the raw JSON, refusing what the schema cannot see
+ * or would silently drop: a `__proto__` key (JSON.parse makes it an own key,
+ * which an object copy turns into a prototype), invisible characters in any
+ * key or string, and nesting too deep to be a scenario.
+ */
+function checkRawJson(raw: unknown): void {
+  const stack: { v: unknown; at: string; depth: number }[] = [{ v: raw, at: '', depth: 0 }];
+  const field = (at: string) => at || '(top level)';
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const { v, at, depth } = item;
+    if (typeof v === 'string') {
+      if (hasInvisible(v))
+        refuse(field(at), `"${excerpt(v)}" contains invisible characters (shown as \\u escapes)`);
+      continue;
+    }
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= MAX_DEPTH) refuse(field(at), `nested deeper than ${MAX_DEPTH} levels`);
+    for (const k of Object.keys(v)) {
+      const sub = at ? `${at}.${k}` : k;
+      if (k === '__proto__') refuse(sub, 'a "__proto__" key is not allowed');
+      if (hasInvisible(k))
+        refuse(sub, 'the key contains invisible characters (shown as \\u escapes)');
+      stack.push({ v: (v as Record<string, unknown>)[k], at: sub, depth: depth + 1 });
+    }
+  }
+}
+
+/** The first schema issues, each with its field. */
+function schemaMessage(issues: readonly z.core.$ZodIssue[], top = '(top level)'): string {
+  return issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join('.') : top}: ${i.message}`)
+    .join('; ');
+}
+
+/** The indices (first, second) of the first value that appears twice, or null. */
+function firstDuplicate<T>(xs: readonly T[], key: (x: T) => string): [number, number] | null {
+  const seen = new Map<string, number>();
+  for (const [i, x] of xs.entries()) {
+    const k = key(x);
+    const j = seen.get(k);
+    if (j !== undefined) return [j, i];
+    seen.set(k, i);
+  }
+  return null;
+}
+
+/**
+ * Sizes derived from several fields, against the caps in LIMITS (the array
+ * lengths are capped by the schema). A message naming the field, or null.
+ */
+export function capViolation(s: Scenario, limits: Limits = LIMITS): string | null {
+  for (const [mi, m] of s.mms.entries()) {
+    let tables = 0;
+    for (const [vi, v] of m.vmas.entries()) {
+      if (v.pmd + v.pmds > limits.pmdSlots)
+        return `mms.${mi}.vmas.${vi}: ends at pmd slot ${v.pmd + v.pmds}, beyond the ${limits.pmdSlots} a scenario may span (LIMITS.pmdSlots)`;
+      if (v.pgoffPmds + v.pmds > limits.fileExtents)
+        return `mms.${mi}.vmas.${vi}.pgoffPmds: maps file extents up to ${v.pgoffPmds + v.pmds}, beyond the ${limits.fileExtents} a scenario may name (LIMITS.fileExtents)`;
+      if (v.ptes.length > limits.ptesPerVma)
+        return `mms.${mi}.vmas.${vi}.ptes: ${v.ptes.length} ptes, at most ${limits.ptesPerVma} (LIMITS.ptesPerVma)`;
+      tables += v.pmds;
+    }
+    if (tables > limits.pteTablesPerMm)
+      return `mms.${mi}: its vmas cover ${tables} pmd slots, so up to ${tables} PTE tables; at most ${limits.pteTablesPerMm} (LIMITS.pteTablesPerMm)`;
+  }
+  return null;
+}
+
+/** The cross-field rules (docs/writing-scenarios.md "Rules"); throws a Refusal naming the field. */
+function crossCheck(s: Scenario): ThreadSpec[] {
+  // Ids are unique within their kind.
+  const dupFile = firstDuplicate(s.files, (f) => f.id);
+  if (dupFile)
+    refuse(
+      `files.${dupFile[1]}.id`,
+      `file id "${s.files[dupFile[1]]?.id}" is also files.${dupFile[0]}`,
+    );
+  const dupMm = firstDuplicate(s.mms, (m) => m.id);
+  if (dupMm) refuse(`mms.${dupMm[1]}.id`, `mm id "${s.mms[dupMm[1]]?.id}" is also mms.${dupMm[0]}`);
+  const fileById = new Map(s.files.map((f, i) => [f.id, { f, i }]));
+  const mmById = new Map(s.mms.map((m, i) => [m.id, { m, i }]));
+
+  for (const [fi, f] of s.files.entries()) {
+    const dup = firstDuplicate(f.small, (x) => `${x.pmd}/${x.pte}`);
+    if (dup) refuse(`files.${fi}.small.${dup[1]}`, `the same page as small.${dup[0]}`);
+    const inThp = f.small.findIndex((x) => x.pmd === f.thp?.pmdIndex);
+    if (inThp >= 0) refuse(`files.${fi}.small.${inThp}`, 'a small folio inside the THP extent');
+  }
+
+  for (const [mi, m] of s.mms.entries()) {
+    for (const [vi, v] of m.vmas.entries()) {
+      const at = `mms.${mi}.vmas.${vi}`;
+      const f = fileById.get(v.file)?.f;
+      if (!f)
+        refuse(
+          `${at}.file`,
+          `unknown file "${v.file}" (files: ${s.files.map((x) => x.id).join(', ') || 'none'})`,
+        );
+      const other = m.vmas.findIndex(
+        (w, wi) => wi < vi && w.pmd < v.pmd + v.pmds && v.pmd < w.pmd + w.pmds,
       );
+      if (other >= 0)
+        refuse(
+          `${at}.pmd`,
+          `pmd slots ${v.pmd}..${v.pmd + v.pmds - 1} overlap vmas.${other} of mm "${m.id}"`,
+        );
+      if (v.ptes.length && !v.pteTable) refuse(`${at}.ptes`, 'ptes need pteTable');
+      if (v.ptes.length && v.hugetlb)
+        refuse(
+          `${at}.ptes`,
+          'a hugetlb vma maps hugetlb pages (hugetlb_fault()), not ptes of file pages',
+        );
+      const dup = firstDuplicate(v.ptes, String);
+      if (dup) refuse(`${at}.ptes.${dup[1]}`, `pte ${v.ptes[dup[1]]} is listed twice`);
+      for (const [pi, p] of v.ptes.entries()) {
+        const inThp = f.thp?.pmdIndex === v.pgoffPmds;
+        if (!inThp && !f.small.some((x) => x.pmd === v.pgoffPmds && x.pte === p))
+          refuse(
+            `${at}.ptes.${pi}`,
+            `maps page ${p} of extent ${v.pgoffPmds} of "${f.id}", which has no page there (thp or small)`,
+          );
+        if (inThp && f.thp?.lockedBy)
+          refuse(
+            `${at}.ptes.${pi}`,
+            `maps the THP of "${f.id}", which "${f.thp.lockedBy}" holds locked: a THP being collapsed is not mapped yet`,
+          );
+      }
+    }
+  }
+  const sizes = capViolation(s);
+  if (sizes) throw new Refusal(sizes);
+
+  // Threads: unique, unreserved names; a registered path; its arguments; what they refer to.
+  const threads: ThreadSpec[] = [];
+  const refs: { ti: number; ref: PathRef }[] = [];
+  const threadIndex = new Map<string, number>();
+  for (const [ti, t] of s.threads.entries()) {
+    const at = `threads.${ti}`;
+    const prev = threadIndex.get(t.name);
+    if (prev !== undefined) refuse(`${at}.name`, `"${t.name}" is also threads.${prev}`);
+    threadIndex.set(t.name, ti);
+    if (isReservedTaskName(t.name))
+      refuse(
+        `${at}.name`,
+        `"${t.name}" is reserved for the model's own tasks (${RESERVED_TASK_NAMES.join(', ')}, cpu<N>)`,
+      );
+    if (!Object.hasOwn(PATHS, t.path))
+      refuse(`${at}.path`, `unknown path "${t.path}" (known: ${Object.keys(PATHS).join(', ')})`);
+    const def = PATHS[t.path];
+    if (!def) refuse(`${at}.path`, `unknown path "${t.path}"`);
     const { name: _n, path: _p, requires, ...rest } = t;
     const a = def.args.safeParse(rest);
-    if (!a.success) {
-      const i = a.error.issues[0];
-      throw new ScenarioError(
-        source,
-        `threads.${t.name} (${t.path}): ${i?.path.join('.') || 'arguments'}: ${i?.message ?? 'invalid'}`,
-      );
-    }
-    const args = a.data as Record<string, unknown>;
-    if (typeof args.file === 'string' && !files.has(args.file))
-      throw new ScenarioError(source, `threads.${t.name}: unknown file "${args.file}"`);
-    if (typeof args.mm === 'string' && !mms.has(args.mm))
-      throw new ScenarioError(source, `threads.${t.name}: unknown mm "${args.mm}"`);
-    threads.push({ name: t.name, path: t.path, args, ...(requires ? { requires } : {}) });
+    if (!a.success) refuse(`${at} (${t.path})`, schemaMessage(a.error.issues, 'arguments'));
+    for (const ref of def.refs(a.data)) refs.push({ ti, ref });
+    threads.push({ name: t.name, path: t.path, args: a.data, ...(requires ? { requires } : {}) });
   }
-  const fileById = new Map(s.files.map((f) => [f.id, f]));
-  for (const m of s.mms)
-    for (const v of m.vmas) {
-      if (v.ptes.length && !v.pteTable)
-        throw new ScenarioError(source, `mms.${m.id}: a vma with ptes needs pteTable`);
-      const f = fileById.get(v.file);
-      for (const p of v.ptes)
-        if (
-          f?.thp?.pmdIndex !== v.pgoffPmds &&
-          !f?.small.some((x) => x.pmd === v.pgoffPmds && x.pte === p)
-        )
-          throw new ScenarioError(
-            source,
-            `mms.${m.id}: vma of ${v.file} maps pte ${p}, but the file has no page there (thp or small)`,
+
+  const lockers = new Map<string, number>();
+  const exiter = new Map<string, number>();
+  for (const { ti, ref } of refs) {
+    const at = `threads.${ti}.${ref.field}`;
+    const t = s.threads[ti];
+    if ('file' in ref) {
+      const f = fileById.get(ref.file)?.f;
+      if (!f)
+        refuse(
+          at,
+          `unknown file "${ref.file}" (files: ${s.files.map((x) => x.id).join(', ') || 'none'})`,
+        );
+      if ((ref.kind === 'thp' || ref.kind === 'thp-locked') && !f.thp)
+        refuse(
+          at,
+          `${t?.path} needs a THP in the page cache of "${f.id}", which has none (files.${fileById.get(f.id)?.i}.thp)`,
+        );
+      if (ref.kind === 'thp-locked') {
+        if (f.thp?.lockedBy !== t?.name)
+          refuse(
+            at,
+            `${t?.path} runs with the THP of "${f.id}" locked: set files.${fileById.get(f.id)?.i}.thp.lockedBy to "${t?.name}"`,
           );
+        lockers.set(f.id, ti);
+      }
+      continue;
     }
-  for (const f of s.files) {
-    if (f.thp && f.small.some((x) => x.pmd === f.thp?.pmdIndex))
-      throw new ScenarioError(source, `files.${f.id}: small folios inside the THP extent`);
-    const by = f.thp?.lockedBy;
-    if (by && !names.has(by))
-      throw new ScenarioError(source, `files.${f.id}.thp.lockedBy: no thread named "${by}"`);
+    const m = mmById.get(ref.mm)?.m;
+    if (!m)
+      refuse(at, `unknown mm "${ref.mm}" (mms: ${s.mms.map((x) => x.id).join(', ') || 'none'})`);
+    if (ref.kind === 'secondary-mmu' && !m.secondaryMmu)
+      refuse(at, `mm "${m.id}" has no secondaryMmu (mms.${mmById.get(m.id)?.i}.secondaryMmu)`);
+    if (ref.kind === 'exits') {
+      const other = exiter.get(m.id);
+      if (other !== undefined) refuse(at, `mm "${m.id}" is already exited by threads.${other}`);
+      exiter.set(m.id, ti);
+    }
+    if (ref.kind === 'mapped') {
+      const { pmd, pte } = ref.addr;
+      if (!m.vmas.some((v) => v.pmd === pmd && v.ptes.includes(pte)))
+        refuse(
+          at,
+          `pmd ${pmd} pte ${pte} of mm "${m.id}" is not mapped by the scenario (no vma there lists it in ptes)`,
+        );
+    }
   }
-  return { ...s, threads };
+  // exit_mmap() runs after the last user is gone: nobody else runs in or holds that mm.
+  for (const { ti, ref } of refs)
+    if (ref.kind === 'mm') {
+      const ex = exiter.get(ref.mm);
+      if (ex !== undefined && ex !== ti)
+        refuse(
+          `threads.${ti}.${ref.field}`,
+          `uses mm "${ref.mm}", which threads.${ex} tears down with exit_mmap() (that runs only once the last user is gone)`,
+        );
+    }
+  for (const [fi, f] of s.files.entries()) {
+    const by = f.thp?.lockedBy;
+    if (by === undefined) continue;
+    const ti = threadIndex.get(by);
+    if (ti === undefined) refuse(`files.${fi}.thp.lockedBy`, `no thread named "${by}"`);
+    if (lockers.get(f.id) !== ti)
+      refuse(
+        `files.${fi}.thp.lockedBy`,
+        `"${by}" (${s.threads[ti]?.path}) does not run with this THP locked (collapse_file of "${f.id}" does)`,
+      );
+  }
+  return threads;
+}
+
+/** Validate a scenario (from a file or an object) and cross-check its references; errors name the field. */
+export function parseScenario(raw: unknown, source: string): ValidScenario {
+  const fail = (msg: string, cause?: unknown) =>
+    new ScenarioError(visible(source), visible(msg), cause === undefined ? undefined : { cause });
+  try {
+    checkRawJson(raw);
+    const r = scenarioSchema.safeParse(raw);
+    if (!r.success) throw new Refusal(`invalid scenario: ${schemaMessage(r.error.issues)}`);
+    const threads = crossCheck(r.data);
+    return { ...r.data, threads };
+  } catch (e) {
+    if (e instanceof Refusal) throw fail(e.message);
+    // A check that broke on input nobody foresaw: still a refusal of this file, never a crash.
+    throw fail(`cannot be checked: ${e instanceof Error ? e.message : String(e)}`, e);
+  }
 }

@@ -9,6 +9,7 @@ export const adjustPte = definePath({
   kernel:
     'update_mmu_cache() → make_coherent() → adjust_pte() — arch/arm/mm/fault-armv.c; generic: the pte_offset_map_nolock() + spin_lock_nested() shape of copy_pte_range()/move_ptes() — mm/memory.c, mm/mremap.c',
   args: z.strictObject({ mm: z.string(), addr: addrSchema }),
+  refs: (a) => [{ kind: 'mm', field: 'mm', mm: a.mm }],
   mmOf: (a) => a.mm,
   run: (w, a) => (ctx) => coherencyWalk(ctx, mmOf(w, a.mm), scenarioAddr(w, a.addr)),
 });

@@ -1,12 +1,25 @@
+import { LIMITS } from '@ptlab/core';
 import { z } from 'zod';
 import type { World } from './types.js';
 
+/** A pmd slot a scenario names (LIMITS.addrPmdSlots: it fits every valid config). */
+export const pmdSlotSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(LIMITS.addrPmdSlots - 1);
+/** A page within a pmd a scenario names (LIMITS.addrPtes). */
+export const pteIndexSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(LIMITS.addrPtes - 1);
+
 /** An address in arch-neutral units: the pmd slot and the page within it. */
-export const addrSchema = z.strictObject({
-  pmd: z.number().int().min(0).max(7),
-  pte: z.number().int().min(0).max(15),
-});
+export const addrSchema = z.strictObject({ pmd: pmdSlotSchema, pte: pteIndexSchema });
 export type ScenarioAddr = z.output<typeof addrSchema>;
+/** The addresses a thread visits in turn (LIMITS.addrsPerThread). */
+export const addrListSchema = z.array(addrSchema).max(LIMITS.addrsPerThread);
 
 /** Addresses in scenarios are arch-neutral: pmd slot and page within it. */
 export function scenarioAddr(w: World, a: ScenarioAddr): number {

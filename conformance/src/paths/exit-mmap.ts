@@ -8,6 +8,7 @@ export const exitMmap = definePath({
     'the last user of an mm exits: unmap every vma, unlink it from its file, free the page tables, drop the mm',
   kernel: 'mmput() → exit_mmap() — mm/mmap.c, then mmdrop() — include/linux/sched/mm.h',
   args: z.strictObject({ mm: z.string() }),
+  refs: (a) => [{ kind: 'exits', field: 'mm', mm: a.mm }],
   mmOf: (a) => a.mm,
   run: (w, a) => (ctx) => exit(ctx, mmOf(w, a.mm)),
 });

@@ -7,6 +7,7 @@ export const fault = definePath({
   description: 'a user page fault on a file mapping, retried while it returns without mapping',
   kernel: 'do_user_addr_fault() → handle_pte_fault() → finish_fault() — mm/memory.c',
   args: z.strictObject({ mm: z.string(), addr: addrSchema, write: z.boolean().default(false) }),
+  refs: (a) => [{ kind: 'mm', field: 'mm', mm: a.mm }],
   mmOf: (a) => a.mm,
   run: (w, a) => (ctx) => handleUserFault(ctx, mmOf(w, a.mm), scenarioAddr(w, a.addr), a.write),
 });

@@ -1,3 +1,4 @@
+import { LIMITS } from '@ptlab/core';
 import { hmmRangeFault as hmm } from '@ptlab/mm';
 import { z } from 'zod';
 import { addrSchema, mmOf, scenarioAddr } from './common.js';
@@ -10,7 +11,8 @@ export const hmmRangeFault = definePath({
   args: z.strictObject({
     mm: z.string(),
     addr: addrSchema,
-    pages: z.number().int().min(1).max(4).default(2),
+    pages: z.number().int().min(1).max(LIMITS.addrsPerThread).default(2),
   }),
+  refs: (a) => [{ kind: 'mm', field: 'mm', mm: a.mm }],
   run: (w, a) => (ctx) => hmm(ctx, mmOf(w, a.mm), scenarioAddr(w, a.addr), a.pages),
 });

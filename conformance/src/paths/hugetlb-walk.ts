@@ -9,6 +9,7 @@ export const hugetlbWalk = definePath({
   kernel:
     '__get_user_pages() → follow_page_mask() → hugetlb_follow_page_mask(); faultin_page() → hugetlb_fault() — mm/gup.c, mm/hugetlb.c',
   args: z.strictObject({ mm: z.string(), addr: addrSchema, fault: z.boolean().default(true) }),
+  refs: (a) => [{ kind: 'mm', field: 'mm', mm: a.mm }],
   mmOf: (a) => a.mm,
   run: (w, a) => (ctx) => hugetlbGetUserPages(ctx, mmOf(w, a.mm), scenarioAddr(w, a.addr), a.fault),
 });

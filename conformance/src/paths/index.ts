@@ -19,20 +19,26 @@ import type { PathDef } from './types.js';
 import { uffdioCopy } from './uffdio-copy.js';
 import { userLoad } from './user-load.js';
 
-export const PATHS: Readonly<Record<string, PathDef>> = {
-  adjust_pte: adjustPte,
-  apply_to_page_range: applyToPageRange,
-  collapse_file: collapseFile,
-  exit_mmap: exitMmap,
-  fault,
-  gup_fast: gupFast,
-  hmm_range_fault: hmmRangeFault,
-  hugetlb_walk: hugetlbWalk,
-  iommu_dma: iommuDma,
-  madvise_collapse: madviseCollapse,
-  madvise_dontneed: madviseDontneed,
-  rmap_walk: rmapWalk,
-  truncate,
-  uffdio_copy: uffdioCopy,
-  user_load: userLoad,
-};
+/**
+ * Looked up by the names scenario files give: a null-prototype object, so
+ * "toString" or "__proto__" is an unknown path like any other.
+ */
+export const PATHS: Readonly<Record<string, PathDef>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, PathDef>, {
+    adjust_pte: adjustPte,
+    apply_to_page_range: applyToPageRange,
+    collapse_file: collapseFile,
+    exit_mmap: exitMmap,
+    fault,
+    gup_fast: gupFast,
+    hmm_range_fault: hmmRangeFault,
+    hugetlb_walk: hugetlbWalk,
+    iommu_dma: iommuDma,
+    madvise_collapse: madviseCollapse,
+    madvise_dontneed: madviseDontneed,
+    rmap_walk: rmapWalk,
+    truncate,
+    uffdio_copy: uffdioCopy,
+    user_load: userLoad,
+  }),
+);

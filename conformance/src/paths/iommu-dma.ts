@@ -1,7 +1,7 @@
 import { ModelError, type SecondaryMmu } from '@ptlab/core';
 import { iommuDmaRead } from '@ptlab/mm';
 import { z } from 'zod';
-import { addrSchema, mmOf, scenarioAddr } from './common.js';
+import { addrListSchema, mmOf, scenarioAddr } from './common.js';
 import type { World } from './types.js';
 import { definePath } from './types.js';
 
@@ -17,7 +17,8 @@ export const iommuDma = definePath({
     "a device reading addrs through an IOMMU that walks the mm's page tables and caches what it walked (paging-structure cache, IOTLB); page requests are served as faults",
   kernel:
     'IOMMU SVA translation; iommu_sva_handle_iopf() → handle_mm_fault() — drivers/iommu/iommu-sva.c',
-  args: z.strictObject({ mm: z.string(), addrs: z.array(addrSchema).min(1).max(4) }),
+  args: z.strictObject({ mm: z.string(), addrs: addrListSchema.min(1) }),
+  refs: (a) => [{ kind: 'secondary-mmu', field: 'mm', mm: a.mm }],
   run: (w, a) =>
     function* (ctx) {
       const smmu = smmuOf(w, a.mm);

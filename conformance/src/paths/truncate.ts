@@ -9,5 +9,6 @@ export const truncate = definePath({
   kernel:
     'truncate_pagecache() → unmap_mapping_range() → zap_pte_range(), truncate_inode_pages() — mm/truncate.c, mm/memory.c',
   args: z.strictObject({ file: z.string() }),
+  refs: (a) => [{ kind: 'file', field: 'file', file: a.file }],
   run: (w, a) => (ctx) => truncatePagecache(ctx, fileOf(w, a.file)),
 });

@@ -1,7 +1,7 @@
 import { ModelError } from '@ptlab/core';
 import { userLoad as load, tlbWarm } from '@ptlab/mm';
 import { z } from 'zod';
-import { addrSchema, mmOf, scenarioAddr } from './common.js';
+import { addrListSchema, mmOf, scenarioAddr } from './common.js';
 import { definePath } from './types.js';
 
 export const userLoad = definePath({
@@ -11,9 +11,13 @@ export const userLoad = definePath({
     'the CPU: TLB lookup / page walk; do_user_addr_fault() → handle_mm_fault() — arch/x86/mm/fault.c, mm/memory.c',
   args: z.strictObject({
     mm: z.string(),
-    addrs: z.array(addrSchema).min(1).max(4),
-    warm: z.array(addrSchema).max(4).default([]),
+    addrs: addrListSchema.min(1),
+    warm: addrListSchema.default([]),
   }),
+  refs: (a) => [
+    { kind: 'mm', field: 'mm', mm: a.mm },
+    ...a.warm.map((addr, i) => ({ kind: 'mapped' as const, field: `warm.${i}`, mm: a.mm, addr })),
+  ],
   mmOf: (a) => a.mm,
   run: (w, a) =>
     function* (ctx) {

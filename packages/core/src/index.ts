@@ -41,6 +41,8 @@ export { hwWalk } from './hw-walk.js';
 export { localIrqRestore, localIrqSave, smpCallFunction, tlbRemoveTableSyncOne } from './irq.js';
 export type { KernelOptions } from './kernel.js';
 export { FOLIO_ALLOC, Kernel } from './kernel.js';
+export type { Limits } from './limits.js';
+export { LIMITS, simulatedMemoryEstimate } from './limits.js';
 export type { AnyLock, LockClass } from './locks.js';
 export {
   downRead,
@@ -159,3 +161,4 @@ export {
 } from './tlb.js';
 export type { Translation } from './tlb-check.js';
 export { tlbEntrySource, tlbFill, tlbLookup, tlbUse, tlbUseFootprint } from './tlb-check.js';
+export { hasInvisible, visible } from './visible.js';

@@ -1,11 +1,20 @@
 import { createHash } from 'node:crypto';
-import { CHECKS, type CheckId, TraceError } from '@ptlab/core';
+import { CHECKS, type CheckId, hasInvisible, LIMITS, TraceError, visible } from '@ptlab/core';
+import canonicalize from 'canonicalize';
 import { z } from 'zod';
 import type { Choice } from './execution.js';
+import { STRATEGIES, type StrategyName } from './explore.js';
 
 export const TRACE_FORMAT = 'ptlab-trace';
-/** Bump when the meaning of a recorded schedule changes. */
-export const TRACE_VERSION = 1;
+/**
+ * Bump when the meaning of a recorded schedule changes. 2: the digest is over
+ * canonical JSON (RFC 8785), strategy and seed are checked, and the schedule
+ * ends with its finding.
+ */
+export const TRACE_VERSION = 2;
+
+/** Largest seed: the explorer's seeds are unsigned 32-bit (prng.ts). */
+export const MAX_SEED = 0xffff_ffff;
 
 /**
  * A counterexample on disk: which arch config, scenario and mutant; the
@@ -21,7 +30,7 @@ export interface Trace {
   readonly archModule?: string | undefined;
   readonly scenario: string;
   readonly mutant: string | null;
-  readonly strategy: string;
+  readonly strategy: StrategyName;
   readonly seed: number;
   readonly schedule: readonly Choice[];
   readonly finding: { readonly check: CheckId; readonly message: string; readonly step: number };
@@ -29,17 +38,28 @@ export interface Trace {
 }
 
 const checkIds = Object.keys(CHECKS) as [CheckId, ...CheckId[]];
+const strategies = STRATEGIES as readonly StrategyName[] as [StrategyName, ...StrategyName[]];
+
+/** A name that shows in stories and commands: no invisible characters. */
+const name = z
+  .string()
+  .min(1)
+  .max(LIMITS.nameLength)
+  .refine((s) => !hasInvisible(s), 'contains invisible characters');
+const id = name.regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'ids are lower-case words joined by -');
 
 const traceSchema = z.strictObject({
   format: z.literal(TRACE_FORMAT),
   version: z.number().int(),
-  arch: z.string().min(1),
-  archModule: z.string().optional(),
-  scenario: z.string().min(1),
-  mutant: z.string().nullable(),
-  strategy: z.string(),
-  seed: z.number().int(),
-  schedule: z.array(z.strictObject({ task: z.string().min(1), at: z.string() })),
+  arch: id,
+  archModule: z.string().min(1).optional(),
+  scenario: id,
+  mutant: name.nullable(),
+  strategy: z.enum(strategies),
+  seed: z.number().int().min(0).max(MAX_SEED),
+  schedule: z
+    .array(z.strictObject({ task: name, at: z.string() }))
+    .max(LIMITS.traceSteps, `at most ${LIMITS.traceSteps} steps (LIMITS.traceSteps)`),
   finding: z.strictObject({
     check: z.enum(checkIds),
     message: z.string(),
@@ -48,9 +68,12 @@ const traceSchema = z.strictObject({
   digest: z.string().regex(/^[0-9a-f]{64}$/),
 });
 
-function digestOf(t: Omit<Trace, 'digest'>): string {
-  const body = JSON.stringify({ ...t, digest: undefined });
-  return createHash('sha256').update(body).digest('hex');
+/** SHA-256 of the trace's canonical JSON (RFC 8785 JCS), without its digest: key order and layout do not count. */
+function digestOf(t: object): string {
+  const { digest: _d, ...rest } = t as { digest?: unknown };
+  const body = canonicalize(rest);
+  if (body === undefined) throw new Error('a trace is an object');
+  return createHash('sha256').update(body, 'utf8').digest('hex');
 }
 
 export function makeTrace(t: Omit<Trace, 'digest' | 'format' | 'version'>): Trace {
@@ -58,21 +81,49 @@ export function makeTrace(t: Omit<Trace, 'digest' | 'format' | 'version'>): Trac
   return { ...base, digest: digestOf(base) };
 }
 
+function invalid(message: string): TraceError {
+  return new TraceError('E_TRACE_INVALID', visible(message));
+}
+
+/**
+ * A schedule and its finding agree: the check fires during the last recorded
+ * step (finding.step is that step's index), or once every step has run (a
+ * deadlock, a leak at teardown: finding.step is the number of steps).
+ */
+function checkEnds(t: Trace, source: string): void {
+  const n = t.schedule.length;
+  const m = t.finding.step;
+  if (n > m + 1)
+    throw new TraceError(
+      'E_TRACE_INVALID',
+      visible(`${source}: trace has ${n - m - 1} steps after its finding at step ${m}`),
+    );
+  if (n < m)
+    throw new TraceError(
+      'E_TRACE_INVALID',
+      visible(`${source}: the schedule ends after ${n} steps, before its finding at step ${m}`),
+    );
+}
+
 /** Parse and validate a trace file's text; every refusal names what is wrong. */
 export function parseTrace(text: string, source: string): Trace {
+  if (text.length > LIMITS.traceChars)
+    throw invalid(
+      `${source}: ${text.length} characters, more than a trace may have (${LIMITS.traceChars}, LIMITS.traceChars)`,
+    );
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    // A leading byte order mark is not part of the JSON.
+    raw = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
   } catch (e) {
-    throw new TraceError('E_TRACE_INVALID', `${source} is not JSON: ${(e as Error).message}`);
+    throw invalid(`${source} is not JSON: ${(e as Error).message}`);
   }
   if (
     typeof raw === 'object' &&
     raw !== null &&
     (raw as { format?: unknown }).format !== TRACE_FORMAT
   ) {
-    throw new TraceError(
-      'E_TRACE_INVALID',
+    throw invalid(
       `${source} is not a ptlab trace (format is ${JSON.stringify((raw as { format?: unknown }).format)}, expected "${TRACE_FORMAT}")`,
     );
   }
@@ -80,25 +131,26 @@ export function parseTrace(text: string, source: string): Trace {
   if (!r.success) {
     const issue = r.error.issues[0];
     const where = issue?.path.length ? issue.path.join('.') : '(top level)';
-    throw new TraceError(
-      'E_TRACE_INVALID',
-      `${source}: field ${where}: ${issue?.message ?? 'invalid'}`,
-    );
+    throw invalid(`${source}: field ${where}: ${issue?.message ?? 'invalid'}`);
   }
   const t = r.data as Trace;
   if (t.version !== TRACE_VERSION) {
-    throw new TraceError(
-      'E_TRACE_INVALID',
+    throw invalid(
       `${source}: trace version ${t.version}, this ptlab reads version ${TRACE_VERSION}`,
     );
   }
-  // Digest the object as written (its key order), not zod's output, which lists keys in schema order.
-  const { digest, ...rest } = raw as Trace;
-  if (digestOf(rest) !== digest) {
-    throw new TraceError(
-      'E_TRACE_INVALID',
+  // Digest what was written (all its keys), canonicalised: zod's output is not what was signed.
+  let digest: string;
+  try {
+    digest = digestOf(raw as object);
+  } catch (e) {
+    throw invalid(`${source}: cannot be put in canonical JSON: ${(e as Error).message}`);
+  }
+  if (digest !== t.digest) {
+    throw invalid(
       `${source}: digest does not match the content: the file was edited after ptlab wrote it`,
     );
   }
+  checkEnds(t, source);
   return t;
 }

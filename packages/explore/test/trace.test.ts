@@ -1,13 +1,19 @@
 /**
  * Traces on disk (src/trace.ts) and replaying them (src/replay.ts).
  */
-import { TraceError } from '@ptlab/core';
+import { LIMITS, TraceError } from '@ptlab/core';
 import { describe, expect, it } from 'vitest';
 import {
+  type Choice,
+  execute,
   explore,
+  MAX_SEED,
   makeTrace,
   parseTrace,
+  randomChooser,
   replaySchedule,
+  replayTrace,
+  STRATEGIES,
   TRACE_FORMAT,
   TRACE_VERSION,
   type Trace,
@@ -45,6 +51,29 @@ function refusal(text: string): TraceError {
   throw new Error('parseTrace accepted it');
 }
 
+/** A trace with the digest recomputed after `f` edits it: what a forger would write. */
+function forged(trace: Trace, f: (o: Record<string, unknown>) => void): string {
+  const {
+    digest: _d,
+    format: _f,
+    version: _v,
+    ...o
+  } = structuredClone(trace) as unknown as Record<string, unknown>;
+  f(o);
+  return JSON.stringify(makeTrace(o as unknown as Parameters<typeof makeTrace>[0]));
+}
+
+/** Keys sorted at every level, as `jq -S` writes them. */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+  );
+}
+
 /** The trace as a plain object to edit. */
 function edit(text: string, f: (o: Record<string, unknown>) => void): string {
   const o = JSON.parse(text) as Record<string, unknown>;
@@ -77,6 +106,19 @@ describe('trace files', () => {
       arch: rest.arch,
     });
     expect(parseTrace(JSON.stringify(reordered), 't.json')).toEqual(reordered);
+  });
+
+  it('a key-sorted, re-indented or minified copy is the same trace (canonical JSON digest)', () => {
+    const { trace, text } = counterexample();
+    const copies = [
+      JSON.stringify(sortKeys(JSON.parse(text)), null, 2),
+      JSON.stringify(sortKeys(JSON.parse(text)), null, '\t'),
+      JSON.stringify(JSON.parse(text)),
+      `\n\n${text.replace(/\n/g, '\r\n')}\n`,
+      `\uFEFF${text}`,
+      text.replace('"seed": 0', '"seed": 0.0'),
+    ];
+    for (const c of copies) expect(parseTrace(c, 'copy.json')).toEqual(trace);
   });
 
   it('refuses text that is not JSON', () => {
@@ -138,6 +180,89 @@ describe('trace files', () => {
     expect(refusal(edit(text, (o) => (o.seed = 99))).message).toContain('digest does not match');
   });
 
+  it('refuses a lone surrogate, which has no canonical JSON form', () => {
+    const { text } = counterexample();
+    const e = refusal(edit(text, (o) => ((o.finding as { message: string }).message = '\uD800')));
+    expect(e.message).toContain('cannot be put in canonical JSON');
+  });
+
+  it('refuses text past LIMITS.traceChars without parsing it', () => {
+    expect(refusal(' '.repeat(LIMITS.traceChars + 1)).message).toMatch(
+      /more than a trace may have .*LIMITS\.traceChars/,
+    );
+  });
+
+  it('refuses a schedule past LIMITS.traceSteps', () => {
+    const { trace } = counterexample();
+    const long = forged(trace, (o) => {
+      o.schedule = Array.from({ length: LIMITS.traceSteps + 1 }, () => trace.schedule[0]);
+    });
+    expect(refusal(long).message).toMatch(
+      /field schedule: at most \d+ steps \(LIMITS\.traceSteps\)/,
+    );
+  });
+
+  it("strategy: one of the explorer's strategies", () => {
+    const { trace } = counterexample();
+    for (const st of STRATEGIES)
+      expect(
+        parseTrace(
+          forged(trace, (o) => (o.strategy = st)),
+          't.json',
+        ).strategy,
+      ).toBe(st);
+    for (const bad of ['bogus', 'toString', '', 'Random', 3])
+      expect(refusal(forged(trace, (o) => (o.strategy = bad))).message).toContain(
+        'bad.json: field strategy:',
+      );
+  });
+
+  it('seed: a non-negative 32-bit integer', () => {
+    const { trace } = counterexample();
+    for (const ok of [0, 1, MAX_SEED])
+      expect(
+        parseTrace(
+          forged(trace, (o) => (o.seed = ok)),
+          't.json',
+        ).seed,
+      ).toBe(ok);
+    for (const bad of [-1, 1.5, MAX_SEED + 1, 2 ** 53, '1', null])
+      expect(refusal(forged(trace, (o) => (o.seed = bad))).message).toContain(
+        'bad.json: field seed:',
+      );
+  });
+
+  it('refuses a schedule that goes on after its finding, or ends before it', () => {
+    const { trace } = counterexample();
+    const more = forged(trace, (o) => {
+      const s = o.schedule as unknown[];
+      s.push(s[0], s[1]);
+    });
+    expect(refusal(more).message).toBe(
+      `[trace] bad.json: trace has 2 steps after its finding at step ${trace.finding.step}`,
+    );
+    const short = forged(trace, (o) => (o.schedule = (o.schedule as unknown[]).slice(0, 2)));
+    expect(refusal(short).message).toBe(
+      `[trace] bad.json: the schedule ends after 2 steps, before its finding at step ${trace.finding.step}`,
+    );
+  });
+
+  it('refuses a "__proto__" key and invisible characters in names, showing them', () => {
+    const { text } = counterexample();
+    expect(refusal(text.replace('{', '{"__proto__": {"seed": 1},')).message).toContain(
+      'Unrecognized key: "__proto__"',
+    );
+    const e = refusal(
+      edit(
+        text,
+        (o) => (((o.schedule as { task: string }[])[0] as { task: string }).task += '\u200B'),
+      ),
+    );
+    expect(e.message).toContain('field schedule.0.task: contains invisible characters');
+    const at = refusal(edit(text, (o) => (o.scenario = 'retract\u00A0race')));
+    expect(at.message).toContain('field scenario:');
+  });
+
   it('refuses another trace version', () => {
     const { text } = counterexample();
     const e = refusal(edit(text, (o) => (o.version = TRACE_VERSION + 1)));
@@ -180,6 +305,16 @@ describe('replaySchedule', () => {
     );
   });
 
+  it('refuses steps after the finding even when the file claims them', () => {
+    const { trace } = counterexample();
+    const extra = [...trace.schedule, trace.schedule[0] as Choice];
+    expect(() => replaySchedule(retractRace({ buggy: true }), extra)).toThrow(
+      new RegExp(
+        `trace has 1 steps after its finding at step ${trace.finding.step} \\(use-after-free\\)`,
+      ),
+    );
+  });
+
   it('reports a schedule that is too short, and a task that cannot run', () => {
     const { trace } = counterexample();
     const program = retractRace({ buggy: true });
@@ -192,5 +327,71 @@ describe('replaySchedule', () => {
     );
     // The fixed model does not reach the finding: replay says where it departs.
     expect(() => replaySchedule(retractRace(), trace.schedule)).toThrow(TraceError);
+  });
+});
+
+describe('replayTrace: "same finding reproduced" only when everything holds', () => {
+  it('reproduced: same schedule, used up exactly, same check, step and message', () => {
+    const { r, text } = counterexample();
+    const v = replayTrace(retractRace({ buggy: true }), parseTrace(text, 't.json'));
+    expect(v.verdict).toBe('reproduced');
+    if (v.verdict === 'reproduced') expect(v.finding).toEqual(r.finding);
+  });
+
+  it('another check, step or message is "other-finding"', () => {
+    const { trace } = counterexample();
+    const edits: ((f: Record<string, unknown>) => void)[] = [
+      (f) => (f.check = 'double-free'),
+      (f) => (f.message = `${f.message} (edited)`),
+      (f) => (f.step = (f.step as number) + 1),
+    ];
+    for (const e of edits) {
+      const t = parseTrace(
+        forged(trace, (o) => e(o.finding as Record<string, unknown>)),
+        't.json',
+      );
+      const v = replayTrace(retractRace({ buggy: true }), t, 't.json');
+      expect(v.verdict).toBe('not-reproduced');
+      if (v.verdict === 'not-reproduced') {
+        expect(v.reason).toBe('other-finding');
+        expect(v.error.code).toBe('E_TRACE_MISMATCH');
+        expect(v.error.message).toMatch(
+          /replay of t\.json found use-after-free at step \d+ .* but the trace says/,
+        );
+      }
+    }
+  });
+
+  it('a run with no finding is "no-finding"', () => {
+    const clean = execute(retractRace(), randomChooser(7), { maxSteps: 5000, record: true });
+    expect(clean.finding).toBeNull();
+    const t = makeTrace({
+      arch: 'test-generic',
+      scenario: 'retract-race',
+      mutant: null,
+      strategy: 'random',
+      seed: 7,
+      schedule: clean.choices,
+      finding: { check: 'use-after-free', message: 'claimed', step: clean.choices.length },
+    });
+    const v = replayTrace(retractRace(), parseTrace(JSON.stringify(t), 't.json'), 't.json');
+    expect(v.verdict).toBe('not-reproduced');
+    if (v.verdict === 'not-reproduced') {
+      expect(v.reason).toBe('no-finding');
+      expect(v.error.message).toContain(`ran all ${clean.choices.length} steps but no check fired`);
+    }
+  });
+
+  it('a model that departs from the schedule is "schedule"', () => {
+    const { trace } = counterexample();
+    const v = replayTrace(
+      retractRace({ buggy: true, retractFn: 'collapse_pte_mapped_thp' }),
+      trace,
+    );
+    expect(v.verdict).toBe('not-reproduced');
+    if (v.verdict === 'not-reproduced') {
+      expect(v.reason).toBe('schedule');
+      expect(v.execution).toBeNull();
+    }
   });
 });
