@@ -39,8 +39,11 @@ const OWN: Record<string, object> = {
 // Taken before any module code runs, so a module replacing process.send changes nothing here.
 const send = process.send?.bind(process) as ((m: FromChild) => boolean) | undefined;
 if (!send) throw new Error('ptlab child: started without an IPC channel');
+// The key from the 'load' message, held only in this closure: a module's own
+// process.send() cannot sign a forged answer without it.
+let key = '';
 const post = (m: FromChild): void => {
-  send(m);
+  send({ ...m, k: key });
 };
 
 let ports: readonly core.ArchPort[] = [];
@@ -151,6 +154,8 @@ const hint = (message: string): string =>
 process.on('message', (raw: ToChild) => {
   void (async () => {
     if (raw.t === 'load') {
+      if (key) return; // loaded once; a second 'load' can only be forged
+      key = raw.key;
       try {
         await load(raw);
       } catch (e) {
@@ -179,5 +184,7 @@ process.on('message', (raw: ToChild) => {
     else post({ t: 'done', id: raw.id, value });
   })();
 });
+// ptlab's own code is loaded: the time limit on loading the module starts now.
+post({ t: 'ready' });
 // The CLI went away: nothing left to report to.
 process.on('disconnect', () => process.exit(0));

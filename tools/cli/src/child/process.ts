@@ -5,6 +5,7 @@
  * silence and its exit code are reported as what they are, never as a verdict.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -61,6 +62,8 @@ export interface RunHooks {
 }
 
 const fromSource = import.meta.url.endsWith('.ts');
+/** How long a child may take to load ptlab itself, before any arch module code runs. */
+const STARTUP_MS = 60_000;
 const TS_FILE = /\.[cm]?tsx?$/;
 
 function childCommand(limits: Limits): { file: string; execArgv: string[] } {
@@ -137,6 +140,8 @@ export class Child {
   private pending: Pending | null = null;
   private loading: ((r: Reply<Child>) => void) | null = null;
   private nextId = 1;
+  private readySeen = false;
+  private readonly key = randomBytes(16).toString('hex');
   private timer: NodeJS.Timeout | null = null;
 
   private constructor(domain: Domain, limits: Limits) {
@@ -172,9 +177,9 @@ export class Child {
         if (!r.ok) c.kill();
         resolve(r);
       };
-      c.arm('loading', {});
-      const tsx = !fromSource && 'module' in domain.spec && TS_FILE.test(domain.spec.module.entry);
-      c.send({ t: 'load', spec: domain.spec, tsx });
+      // The child says 'ready' once it has loaded ptlab itself; then it is sent what to load,
+      // and the time limit on loading starts. Until then only a generous start-up limit applies.
+      c.arm('start-up', {}, Math.max(STARTUP_MS, limits.cellTimeoutMs));
     });
   }
 
@@ -226,11 +231,11 @@ export class Child {
     }
   }
 
-  private arm(what: string, hooks: RunHooks): void {
+  private arm(what: string, hooks: RunHooks, ms = this.limits.cellTimeoutMs): void {
     this.disarm();
     const t0 = performance.now();
     const tick = () => {
-      if (this.domain.trusted) {
+      if (this.domain.trusted && what !== 'start-up') {
         hooks.onSlow?.(performance.now() - t0, this.pending?.last ?? null);
         this.timer = setTimeout(tick, this.limits.cellTimeoutMs);
         return;
@@ -240,12 +245,12 @@ export class Child {
         failure: {
           kind: 'timeout',
           code: 'E_ARCH_TIMEOUT',
-          message: `${this.domain.label} did not finish ${what} within ${this.limits.cellTimeoutMs} ms; its process was killed`,
+          message: `${this.domain.label} did not finish ${what} within ${ms} ms; its process was killed`,
         },
       });
       this.kill();
     };
-    this.timer = setTimeout(tick, this.limits.cellTimeoutMs);
+    this.timer = setTimeout(tick, ms);
   }
 
   private disarm(): void {
@@ -284,12 +289,26 @@ export class Child {
       return;
     }
     const m = raw as FromChild;
+    if (m.t !== 'ready' && m.k !== this.key) {
+      this.protocol(`an unsigned "${m.t}" message: not from ptlab's own code`);
+      return;
+    }
     if (this.loading) this.onLoadMessage(m);
     else this.onJobMessage(m);
   }
 
   private onLoadMessage(m: FromChild): void {
-    if (m.t === 'loaded' && Array.isArray(m.ports)) {
+    if (m.t === 'ready') {
+      if (this.readySeen) {
+        this.protocol('a second "ready"');
+        return;
+      }
+      this.readySeen = true;
+      this.arm('loading', {});
+      const spec = this.domain.spec;
+      const tsx = !fromSource && 'module' in spec && TS_FILE.test(spec.module.entry);
+      this.send({ t: 'load', spec, tsx, key: this.key });
+    } else if (m.t === 'loaded' && Array.isArray(m.ports)) {
       this.ports = m.ports;
       this.settle({ ok: true, value: this });
     } else if (m.t === 'load-error') {

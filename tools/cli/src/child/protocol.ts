@@ -33,13 +33,22 @@ export interface JobResult {
 }
 
 export type ToChild =
-  | { readonly t: 'load'; readonly spec: LoadSpec; readonly tsx: boolean }
+  | {
+      readonly t: 'load';
+      readonly spec: LoadSpec;
+      readonly tsx: boolean;
+      /** A secret the child's answers carry; sent before any module code runs. */
+      readonly key: string;
+    }
   | { readonly t: 'job'; readonly id: number; readonly job: Job };
 
-export type FromChild =
+/** Every answer after 'ready' carries the key of its 'load' message (`k`). */
+export type FromChild = (
+  | { readonly t: 'ready' }
   | { readonly t: 'loaded'; readonly ports: readonly PortInfo[] }
   | { readonly t: 'load-error'; readonly code: string; readonly message: string }
   | { readonly t: 'progress'; readonly id: number; readonly p: CellProgress }
   | { readonly t: 'done'; readonly id: number; readonly value: unknown }
   | { readonly t: 'failed'; readonly id: number; readonly code: string; readonly message: string }
-  | { readonly t: 'tampered'; readonly id: number | null; readonly names: readonly string[] };
+  | { readonly t: 'tampered'; readonly id: number | null; readonly names: readonly string[] }
+) & { readonly k?: string };
