@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { ValidScenario } from '@ptlab/conformance';
-import { ArchModuleError, type ScenarioError, TraceError, UsageError } from '@ptlab/core';
+import {
+  ArchModuleError,
+  PtlabError,
+  type ScenarioError,
+  TraceError,
+  UsageError,
+} from '@ptlab/core';
 import { parseTrace } from '@ptlab/explore';
 import type { Child } from '../child/process.js';
 import { type ReplayRun, runReplayJob } from '../jobs.js';
@@ -77,7 +83,17 @@ export async function runReplay(
       const r = await child.run<ReplayRun>({ kind: 'replay', job }, `replay of ${file}`);
       if (!r.ok) throw new ArchModuleError('ptlab', r.failure.message);
       ex = r.value;
-    } else ex = runReplayJob(BUILTIN_PORTS, job);
+    } else {
+      try {
+        ex = runReplayJob(BUILTIN_PORTS, job);
+      } catch (e) {
+        if (!(e instanceof PtlabError)) throw e;
+        throw new TraceError(
+          e.code === 'E_TRACE_INVALID' ? 'E_TRACE_INVALID' : 'E_TRACE_MISMATCH',
+          `replay of ${file} on ${config.id} from ${origin}: ${e.message.replace(/^\[[^\]]*\] /, '')}`,
+        );
+      }
+    }
     // The comparison is made here, on the data the run returned.
     const f = ex.finding;
     if (!f)
