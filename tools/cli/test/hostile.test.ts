@@ -23,10 +23,10 @@ const fixture = (name: string) => join(__dirname, 'fixtures', 'hostile', `${name
 const SCENARIO = 'retract-vs-lockless-walkers';
 // A memory hog is stopped at 256 MB. The time limit is long enough for an
 // honest cell on a loaded machine (it stops, never judges), except for the
-// looping module, which is stopped after 3 s.
+// looping module, which is stopped after 1.5 s.
 const LIMITS = ['--cell-timeout', '60000', '--cell-memory', '256'];
 const limitsFor = (name: string) =>
-  name === 'loop' ? ['--cell-timeout', '3000', '--cell-memory', '256'] : LIMITS;
+  name === 'loop' ? ['--cell-timeout', '1500', '--cell-memory', '256'] : LIMITS;
 
 /**
  * When each fixture's hostility shows: at `load` (every mode refuses it), or
