@@ -85,6 +85,7 @@ export async function runCli(
 ): Promise<number> {
   let code = 0;
   const open: OpenModule[] = [];
+  const warm: Child[] = [];
   const program = new Command('ptlab')
     .description(
       'Model-check how architectures free page tables retracted by khugepaged (pte_free_defer and friends).',
@@ -205,8 +206,9 @@ export async function runCli(
     "run on an arch package outside this repo instead of ptlab's own (repeatable; run in child processes)",
   ).action(async (o) => {
     const limits = limitsOf(o);
+    // The children that described the modules go on to run their first cells.
     const ports = o.archModule.length
-      ? await describeModules(o.archModule, limits)
+      ? await describeModules(o.archModule, limits, warm)
       : builtinPorts();
     checkUniqueConfigs(ports);
     const loaded = scenariosFrom(o.scenarioDir);
@@ -231,6 +233,7 @@ export async function runCli(
         mutants: o.mutants,
         allMutantCells: Boolean(o.allMutantCells),
         progress: o.progress,
+        warm,
       },
       io.out,
       io.err,
@@ -249,5 +252,6 @@ export async function runCli(
     throw e;
   } finally {
     for (const m of open) m.child.kill();
+    for (const c of warm) c.kill();
   }
 }

@@ -23,15 +23,17 @@ export async function openModule(spec: string, limits: Limits): Promise<OpenModu
   return { port: modulePort(info, ref), child: r.value };
 }
 
-/** Load each module's description (configs, variants) and stop its child. */
+/** Load each module's description (configs, variants); its child is killed, or kept in `keep`. */
 export async function describeModules(
   specs: readonly string[],
   limits: Limits,
+  keep?: Child[],
 ): Promise<LoadedPort[]> {
   const out: LoadedPort[] = [];
   for (const s of specs) {
     const m = await openModule(s, limits);
-    m.child.kill();
+    if (keep) keep.push(m.child);
+    else m.child.kill();
     out.push(m.port);
   }
   return out;

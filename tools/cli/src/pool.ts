@@ -4,7 +4,14 @@
  * unit order whatever the worker count, so reports are deterministic.
  */
 import { availableParallelism } from 'node:os';
-import { BUILTIN_DOMAIN, Child, type Domain, type Failure, type Limits } from './child/process.js';
+import {
+  BUILTIN_DOMAIN,
+  Child,
+  type Domain,
+  type Failure,
+  handleSignals,
+  type Limits,
+} from './child/process.js';
 import {
   type CellOutcome,
   type CellProgress,
@@ -19,6 +26,8 @@ export interface PoolOptions extends Limits {
   readonly workers: number;
   /** A line for stderr: a slow built-in cell, a module that ran away. */
   readonly notice: (s: string) => void;
+  /** Children that already loaded a module (to describe it): used before starting new ones. */
+  readonly warm?: readonly Child[];
 }
 
 export function defaultWorkers(): number {
@@ -70,6 +79,7 @@ export async function runUnits(
   /** Modules that ran away (all their remaining cells are cancelled) or cannot load. */
   const stopped = new Map<string, { code: string; message: string }>();
   const taken = units.map(() => false);
+  const warm = [...(o.warm ?? [])];
 
   const onSignal = (sig: NodeJS.Signals) => {
     interrupted ??= sig;
@@ -79,6 +89,7 @@ export async function runUnits(
   const onTerm = () => onSignal('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  const release = handleSignals();
 
   const pick = (current: Domain | null): number => {
     let first = -1;
@@ -116,7 +127,11 @@ export async function runUnits(
     if (!slot.child?.alive || slot.child.domain.key !== u.domain.key) {
       slot.child?.kill();
       slot.child = null;
-      const started = await Child.start(u.domain, o);
+      const w = warm.findIndex((c) => c.alive && c.domain.key === u.domain.key);
+      const started =
+        w >= 0
+          ? { ok: true as const, value: warm.splice(w, 1)[0] as Child }
+          : await Child.start(u.domain, o);
       if (interrupted) return null;
       if (!started.ok) {
         if (started.failure.kind === 'interrupted') return null;
@@ -205,7 +220,9 @@ export async function runUnits(
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    release();
     for (const c of children) c.kill();
+    for (const c of warm) c.kill();
   }
   return { results, finished, interrupted };
 }

@@ -586,3 +586,65 @@ describe('SIGINT', () => {
     expect(j.cells.length).toBeGreaterThan(0);
   }, 120_000);
 });
+
+describe.runIf(process.platform === 'linux')('signals while a module runs', () => {
+  it('SIGTERM during check kills the looping module process too', async () => {
+    const { spawn } = await import('node:child_process');
+    const { readdirSync } = await import('node:fs');
+    const p = spawn(
+      process.execPath,
+      [
+        '--conditions=source',
+        '--import',
+        'tsx',
+        join(__dirname, '../src/bin.ts'),
+        'check',
+        '--arch-module',
+        join(__dirname, 'fixtures', 'hostile', 'loop.mjs'),
+        '--arch',
+        'hostile-loop',
+        '--scenario',
+        'retract-vs-lockless-walkers',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], cwd: join(__dirname, '../../..') },
+    );
+    // The CLI's child processes (not tsx's esbuild service): those running the child entry.
+    const childrenOf = (ppid: number): number[] =>
+      readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .filter((d) => {
+          try {
+            const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+            const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+            return (
+              stat.split(') ')[1]?.split(' ')[1] === String(ppid) && cmd.includes('child/entry')
+            );
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
+    const running = (pid: number): boolean => {
+      try {
+        return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    // Wait until the module's child exists and has had time to reach its loop.
+    let kids: number[] = [];
+    for (let i = 0; i < 100 && kids.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      kids = childrenOf(p.pid as number);
+    }
+    expect(kids.length).toBe(1);
+    await new Promise((r) => setTimeout(r, 2500));
+    p.kill('SIGTERM');
+    const sig = await new Promise<NodeJS.Signals | null>((r) => p.on('exit', (_c, s) => r(s)));
+    expect(sig).toBe('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    const left = kids.filter(running);
+    for (const k of left) process.kill(k, 'SIGKILL'); // leave no spinning process behind
+    expect(left).toEqual([]);
+  }, 60_000);
+});

@@ -100,7 +100,36 @@ function rssMb(pid: number): number | null {
 
 const live = new Set<Child>();
 let watchdog: NodeJS.Timeout | null = null;
+/** Commands that handle SIGINT/SIGTERM themselves (conformance writes its partial report). */
+let signalHandlers = 0;
+
+/**
+ * While any child is alive, SIGINT and SIGTERM kill the children first (a
+ * module may ignore both). When no command handles the signal itself, it is
+ * then raised again, so the CLI dies of it as it would have without children.
+ */
+function onSignal(sig: NodeJS.Signals): void {
+  for (const c of live) c.interrupt();
+  if (signalHandlers === 0) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.kill(process.pid, sig);
+  }
+}
+
+/** Held by a command that stops on SIGINT/SIGTERM itself; call the result to let go. */
+export function handleSignals(): () => void {
+  signalHandlers++;
+  return () => {
+    signalHandlers--;
+  };
+}
+
 function watch(c: Child): void {
+  if (live.size === 0) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
   live.add(c);
   watchdog ??= setInterval(() => {
     for (const x of live) x.checkMemory();
@@ -109,15 +138,12 @@ function watch(c: Child): void {
 }
 function unwatch(c: Child): void {
   live.delete(c);
-  if (live.size === 0 && watchdog) {
-    clearInterval(watchdog);
+  if (live.size === 0) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (watchdog) clearInterval(watchdog);
     watchdog = null;
   }
-}
-
-/** Kill every child still running (SIGINT/SIGTERM in the CLI). */
-export function killAllChildren(): void {
-  for (const c of [...live]) c.kill();
 }
 
 interface Pending {

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mutantApplies, mutantCatalogue, type ValidScenario } from '@ptlab/conformance';
 import type { ScenarioError } from '@ptlab/core';
-import { BUILTIN_DOMAIN, moduleDomain } from '../child/process.js';
+import { BUILTIN_DOMAIN, type Child, moduleDomain } from '../child/process.js';
 import type { CellOutcome } from '../jobs.js';
 import { junitXml } from '../junit.js';
 import { colourEnabled, colours, unknownId } from '../output.js';
@@ -22,6 +22,8 @@ export interface ConformanceOptions {
   /** Run every cell of every mutant, not only until its first kill per config. */
   readonly allMutantCells: boolean;
   readonly progress: boolean;
+  /** Children that loaded the modules already (see runUnits). */
+  readonly warm?: readonly Child[];
 }
 
 interface MutantReport {
@@ -107,6 +109,7 @@ export async function runConformanceCommand(
       workers: o.workers,
       cellTimeoutMs: o.cellTimeoutMs,
       cellMemoryMb: o.cellMemoryMb,
+      ...(o.warm ? { warm: o.warm } : {}),
       notice: (s) => {
         if (bar) bar.stop();
         err(s);
