@@ -4,9 +4,8 @@
  * before a module is loaded; nothing the module does here can reach the
  * parent except the messages it sends, and the parent checks those.
  */
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as arm from '@ptlab/arch-arm';
 import * as mips from '@ptlab/arch-mips';
 import * as powerpc from '@ptlab/arch-powerpc';
@@ -87,19 +86,21 @@ async function load(m: Extract<ToChild, { t: 'load' }>): Promise<void> {
   }
   const { entry } = m.spec.module;
   if (m.tsx) {
-    let api: string;
-    try {
-      api = createRequire(entry).resolve('tsx/esm/api');
-    } catch {
+    // tsx's ESM API, as the module (or else the CLI) would resolve it.
+    let api: string | undefined;
+    for (const from of [dirname(entry), dirname(fileURLToPath(import.meta.url))]) {
       try {
-        api = createRequire(import.meta.url).resolve('tsx/esm/api');
+        api = resolveArchModule('tsx/esm/api', from).entry;
+        break;
       } catch {
-        throw new core.ArchModuleError(
-          m.spec.module.spec,
-          'is TypeScript, and tsx (which ptlab uses to load it) is not installed next to it: install tsx, or build the module to JavaScript',
-        );
+        // not installed there
       }
     }
+    if (!api)
+      throw new core.ArchModuleError(
+        m.spec.module.spec,
+        'is TypeScript, and tsx (which ptlab uses to load it) is not installed next to it: install tsx, or build the module to JavaScript',
+      );
     ((await import(pathToFileURL(api).href)) as { register: () => void }).register();
   }
   snap = snapshot(freezeAll({ ...OWN, ...(await moduleSideCopies(entry)) }));
