@@ -1,14 +1,19 @@
 #!/usr/bin/env node
-import { runCli } from './main.js';
+export {};
 
-runCli(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
+// `--version` answers before anything heavy is imported; the rest loads on demand.
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  const { cliVersion } = await import('./version.js');
+  process.stdout.write(`${cliVersion()}\n`);
+} else {
+  const { runCli } = await import('./main.js');
+  try {
+    process.exitCode = await runCli(argv);
+  } catch (e) {
     process.stderr.write(
       `ptlab: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
     );
     process.exitCode = 3;
-  },
-);
+  }
+}

@@ -4,16 +4,19 @@ import { powerpc } from '@ptlab/arch-powerpc';
 import { s390 } from '@ptlab/arch-s390';
 import { sparc } from '@ptlab/arch-sparc';
 import { x86 } from '@ptlab/arch-x86';
-import { loadArchModule } from '@ptlab/conformance';
-import { type ArchConfig, type ArchPort, UsageError } from '@ptlab/core';
+import { type ArchConfig, ArchModuleError, type ArchPort, UsageError } from '@ptlab/core';
+import type { PortInfo } from './child/protocol.js';
+import { unknownId } from './output.js';
+import type { ArchModuleRef } from './resolve-module.js';
 
 /** ptlab's own arch packages, in the order reports list them. */
 export const BUILTIN_PORTS: readonly ArchPort[] = [s390, powerpc, sparc, arm, mips, x86];
 
-/** Where a port comes from, so a worker thread can load it again. */
-export type PortRef = { readonly builtin: string } | { readonly module: string };
+/** Where a port comes from: ptlab itself, or an arch module (whose code runs only in a child). */
+export type PortRef = { readonly builtin: string } | { readonly module: ArchModuleRef };
 
 export interface LoadedPort {
+  /** For a module: its configs and variants as data; create() refuses to run here. */
   readonly port: ArchPort;
   readonly ref: PortRef;
 }
@@ -22,29 +25,43 @@ export function builtinPorts(): LoadedPort[] {
   return BUILTIN_PORTS.map((port) => ({ port, ref: { builtin: port.arch } }));
 }
 
-/** The ports a command runs on: ptlab's own, or those of --arch-module. */
-export async function resolvePorts(archModules: readonly string[]): Promise<LoadedPort[]> {
-  if (archModules.length === 0) return builtinPorts();
-  const out: LoadedPort[] = [];
-  for (const m of archModules) {
-    const { resolve, isAbsolute } = await import('node:path');
-    const spec = m.startsWith('.') || isAbsolute(m) ? resolve(m) : m;
-    out.push({ port: await loadArchModule(spec), ref: { module: spec } });
-  }
-  return out;
+/** A module's port as the parent holds it: data only. */
+export function modulePort(info: PortInfo, module: ArchModuleRef): LoadedPort {
+  return {
+    ref: { module },
+    port: {
+      arch: info.arch,
+      configs: info.configs,
+      variants: info.variants,
+      create() {
+        throw new ArchModuleError(module.spec, 'an arch module runs only in a child process');
+      },
+    },
+  };
 }
 
-/** Load a port again from its reference (in a worker, or for replay). */
-export async function portFromRef(ref: PortRef): Promise<ArchPort> {
-  if ('builtin' in ref) {
-    const p = BUILTIN_PORTS.find((x) => x.arch === ref.builtin);
-    if (!p) throw new UsageError(`unknown built-in arch ${ref.builtin}`);
-    return p;
-  }
-  return loadArchModule(ref.module);
+/** How messages name where a port comes from. */
+export const portLabel = (ref: PortRef): string =>
+  'module' in ref ? `arch module ${ref.module.spec}` : `built-in arch-${ref.builtin}`;
+
+/**
+ * Config ids must name one config: a module may not reuse a built-in id (or
+ * another module's), or `--arch x86-64` and replay could run the wrong code.
+ */
+export function checkUniqueConfigs(ports: readonly LoadedPort[]): void {
+  const seen = new Map<string, LoadedPort>();
+  for (const p of ports)
+    for (const c of p.port.configs) {
+      const other = seen.get(c.id);
+      if (other)
+        throw new UsageError(
+          `config id ${c.id} is declared by both ${portLabel(other.ref)} and ${portLabel(p.ref)}; a module must use ids of its own`,
+        );
+      seen.set(c.id, p);
+    }
 }
 
-/** Find a config by id among ports; unknown ids get the list of known ones. */
+/** Find a config by id among ports; unknown ids get the closest known one and the list. */
 export function findConfig(
   ports: readonly LoadedPort[],
   id: string,
@@ -53,6 +70,9 @@ export function findConfig(
     const config = p.port.configs.find((c) => c.id === id);
     if (config) return { port: p, config };
   }
-  const known = ports.flatMap((p) => p.port.configs.map((c) => c.id));
-  throw new UsageError(`unknown arch config "${id}" (known: ${known.join(', ')})`);
+  throw unknownId(
+    'arch config',
+    id,
+    ports.flatMap((p) => p.port.configs.map((c) => c.id)),
+  );
 }

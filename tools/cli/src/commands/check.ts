@@ -1,16 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import {
-  guardedCreate,
   type Mutant,
   mutantApplies,
   mutantCatalogue,
-  notApplicable,
-  scenarioProgram,
   type ValidScenario,
 } from '@ptlab/conformance';
-import { UsageError } from '@ptlab/core';
-import { explore, makeTrace, renderStory, type StrategyName } from '@ptlab/explore';
-import { findConfig, type LoadedPort } from '../registry.js';
+import { ArchModuleError, type ScenarioError, UsageError } from '@ptlab/core';
+import type { StrategyName } from '@ptlab/explore';
+import type { Child } from '../child/process.js';
+import { type CheckRun, runCheckJob } from '../jobs.js';
+import { unknownId } from '../output.js';
+import { BUILTIN_PORTS, findConfig, type LoadedPort } from '../registry.js';
 
 export interface CheckOptions {
   arch: string;
@@ -26,125 +26,92 @@ export interface CheckOptions {
   json: boolean;
 }
 
-export function findScenario(scenarios: readonly ValidScenario[], id: string): ValidScenario {
+/** A scenario by id; an unknown id gets the closest known one and every file that failed to load. */
+export function findScenario(
+  scenarios: readonly ValidScenario[],
+  id: string,
+  loadErrors: readonly ScenarioError[] = [],
+): ValidScenario {
   const s = scenarios.find((x) => x.id === id);
-  if (!s)
-    throw new UsageError(
-      `unknown scenario "${id}" (known: ${scenarios.map((x) => x.id).join(', ')})`,
-    );
-  return s;
+  if (s) return s;
+  const e = unknownId(
+    'scenario',
+    id,
+    scenarios.map((x) => x.id),
+  );
+  if (!loadErrors.length) throw e;
+  throw new UsageError(
+    `${e.message.replace(/^\[ptlab\] /, '')}\n${loadErrors.length} scenario file(s) could not be loaded:\n${loadErrors.map((x) => `  ${x.message}`).join('\n')}`,
+  );
 }
 
 export function findMutant(ports: readonly LoadedPort[], id: string): Mutant {
   const all = mutantCatalogue(ports.map((p) => p.port));
   const m = all.find((x) => x.id === id);
   if (!m)
-    throw new UsageError(`unknown mutant "${id}" (known: ${all.map((x) => x.id).join(', ')})`);
+    throw unknownId(
+      'mutant',
+      id,
+      all.map((x) => x.id),
+    );
   return m;
 }
 
-/** `ptlab check`: one scenario on one config, one strategy. Returns the exit code. */
-export function runCheck(
+/**
+ * `ptlab check`: one scenario on one config, one strategy. A module's config
+ * runs in `moduleChild` (the child that loaded it); ptlab's own run here.
+ * Returns the exit code, from the verdict alone.
+ */
+export async function runCheck(
   ports: readonly LoadedPort[],
   scenarios: readonly ValidScenario[],
+  loadErrors: readonly ScenarioError[],
   o: CheckOptions,
   out: (s: string) => void,
-): number {
+  moduleChild: (p: LoadedPort) => Child | undefined,
+): Promise<number> {
   const { port, config } = findConfig(ports, o.arch);
-  const scenario = findScenario(scenarios, o.scenario);
+  const scenario = findScenario(scenarios, o.scenario, loadErrors);
   const mutant = o.mutant ? findMutant(ports, o.mutant) : null;
   if (mutant && !mutantApplies(mutant, config))
     throw new UsageError(
       `mutant ${mutant.id} does not apply to ${config.id} (it is for ${(mutant.configs ?? []).join(', ')})`,
     );
-  const na = notApplicable(scenario, config);
-  const head = {
-    arch: config.id,
-    scenario: scenario.id,
-    mutant: mutant?.id ?? null,
-    strategy: o.strategy,
-    seed: o.seed,
-  };
-  if (na) {
-    if (o.json)
-      out(
-        JSON.stringify({
-          ...head,
-          schedules: 0,
-          steps: 0,
-          elapsedMs: 0,
-          result: 'n/a',
-          reason: na,
-        }),
-      );
-    else out(`${scenario.id} on ${config.id}: ${na}`);
-    return 0;
-  }
-  const program = scenarioProgram(scenario, {
-    arch: guardedCreate(port.port, config, mutant?.layer === 'arch' ? mutant.id : undefined),
-    variants: mutant?.layer === 'mm' ? [mutant.id] : [],
-  });
-  const t0 = performance.now();
-  const r = explore(program, {
+  const job = {
+    configId: config.id,
+    scenario,
+    mutant,
     strategy: o.strategy,
     schedules: o.schedules,
     seed: o.seed,
+    preemptionBound: o.preemptionBound,
     minimise: o.minimise,
     por: o.por,
-    ...(o.preemptionBound !== undefined ? { preemptionBound: o.preemptionBound } : {}),
-  });
-  const elapsedMs = Math.round(performance.now() - t0);
-  const base = {
-    ...head,
-    schedules: r.schedules,
-    steps: r.steps,
-    elapsedMs,
-    exhausted: r.complete,
-    truncated: r.truncated,
+    ...('module' in port.ref ? { archModule: port.ref.module.entry } : {}),
   };
-  if (r.result === 'pass' || !r.finding) {
-    if (o.json) out(JSON.stringify({ ...base, result: 'pass' }));
-    else
-      out(
-        `pass: ${scenario.id} on ${config.id}${mutant ? ` with ${mutant.id}` : ''}: ${r.schedules} schedules (${o.strategy}${r.complete ? ', space exhausted' : ''}), ${r.steps} steps, ${elapsedMs} ms, no check fired`,
-      );
-    return 0;
-  }
-  const trace = makeTrace({
-    arch: config.id,
-    ...('module' in port.ref ? { archModule: port.ref.module } : {}),
-    scenario: scenario.id,
-    mutant: mutant?.id ?? null,
-    strategy: o.strategy,
-    seed: o.seed,
-    schedule: r.schedule,
-    finding: { check: r.finding.check, message: r.finding.message, step: r.finding.step },
-  });
-  if (o.traceOut) writeFileSync(o.traceOut, `${JSON.stringify(trace, null, 2)}\n`);
-  const story = renderStory(r.records, r.finding, {
-    title: `${scenario.id} on ${config.id}${mutant ? ` with mutant ${mutant.id}` : ''}: counterexample after ${r.firstFailureAt} schedule(s) (${o.strategy}, seed ${o.seed}), minimised to ${r.preemptions} preemption(s), ${r.records.length} steps`,
-    seedRef: mutant?.seed ?? scenario.seed,
-  });
-  if (o.json) {
-    out(
-      JSON.stringify({
-        ...base,
-        result: 'fail',
-        finding: {
-          check: r.finding.check,
-          message: r.finding.message,
-          step: r.finding.step,
-          cpu: r.finding.cpu,
-          fn: r.finding.fn,
-          trace,
-        },
-        story,
-      }),
+  let r: CheckRun;
+  const child = moduleChild(port);
+  if (child) {
+    const reply = await child.run<CheckRun>(
+      { kind: 'check', job },
+      `check of ${config.id} x ${scenario.id}`,
     );
+    if (!reply.ok) throw new ArchModuleError('ptlab', reply.failure.message);
+    r = reply.value;
+    if (typeof r !== 'object' || r === null || !['pass', 'fail', 'n/a'].includes(r.result))
+      throw new ArchModuleError(
+        'ptlab',
+        `${child.domain.label} sent a check result that is not one`,
+      );
   } else {
-    out(story);
-    if (o.traceOut)
+    r = runCheckJob(BUILTIN_PORTS, job);
+  }
+  if (r.trace && o.traceOut) writeFileSync(o.traceOut, `${JSON.stringify(r.trace, null, 2)}\n`);
+  if (o.json) out(JSON.stringify(r.json));
+  else {
+    out(String(r.text));
+    if (r.trace && o.traceOut)
       out(`\ntrace written to ${o.traceOut} (replay with: pnpm ptlab replay ${o.traceOut})`);
   }
-  return 1;
+  return r.result === 'fail' ? 1 : 0;
 }

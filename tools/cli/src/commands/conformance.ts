@@ -1,12 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mutantApplies, mutantCatalogue, type ValidScenario } from '@ptlab/conformance';
-import { type ScenarioError, UsageError } from '@ptlab/core';
-import cliProgress from 'cli-progress';
-import type { CellOutcome } from '../cell-worker.js';
+import type { ScenarioError } from '@ptlab/core';
+import { BUILTIN_DOMAIN, type Child, moduleDomain } from '../child/process.js';
+import type { CellOutcome } from '../jobs.js';
 import { junitXml } from '../junit.js';
+import { colourEnabled, colours, unknownId } from '../output.js';
 import { runUnits, type Unit } from '../pool.js';
-import type { LoadedPort } from '../registry.js';
+import { type LoadedPort, portLabel } from '../registry.js';
 
 export interface ConformanceOptions {
   readonly archs: readonly string[];
@@ -16,10 +17,13 @@ export interface ConformanceOptions {
   readonly seed: number;
   readonly workers: number;
   readonly cellTimeoutMs: number;
+  readonly cellMemoryMb: number;
   readonly mutants: boolean;
   /** Run every cell of every mutant, not only until its first kill per config. */
   readonly allMutantCells: boolean;
   readonly progress: boolean;
+  /** Children that loaded the modules already (see runUnits). */
+  readonly warm?: readonly Child[];
 }
 
 interface MutantReport {
@@ -45,12 +49,11 @@ export async function runConformanceCommand(
   out: (s: string) => void,
   err: (s: string) => void,
 ): Promise<number> {
+  const c = colours(colourEnabled());
   const configs = ports.flatMap((p) => p.port.configs.map((config) => ({ p, config })));
-  const known = new Set(configs.map((c) => c.config.id));
-  for (const a of o.archs)
-    if (!known.has(a))
-      throw new UsageError(`unknown arch config "${a}" (known: ${[...known].join(', ')})`);
-  const chosen = o.archs.length ? configs.filter((c) => o.archs.includes(c.config.id)) : configs;
+  const known = configs.map((x) => x.config.id);
+  for (const a of o.archs) if (!known.includes(a)) throw unknownId('arch config', a, known);
+  const chosen = o.archs.length ? configs.filter((x) => o.archs.includes(x.config.id)) : configs;
   const fullCatalogue = o.mutants ? mutantCatalogue(ports.map((p) => p.port)) : [];
   // A mutant for configs outside --arch is not run, and says so, rather than counting as not killed.
   const catalogue = fullCatalogue.filter((m) =>
@@ -58,92 +61,62 @@ export async function runConformanceCommand(
   );
   const skippedMutants = fullCatalogue.filter((m) => !catalogue.includes(m)).map((m) => m.id);
 
+  const domainOf = (p: LoadedPort) =>
+    'module' in p.ref ? moduleDomain(p.ref.module) : BUILTIN_DOMAIN;
+  const archModuleOf = (p: LoadedPort) =>
+    'module' in p.ref ? { archModule: p.ref.module.entry } : {};
   const units: Unit[] = [];
   for (const { p, config } of chosen)
     for (const scenario of scenarios)
       units.push({
-        kind: 'cell',
-        task: { ref: p.ref, configId: config.id, scenario, mutant: null, seed: o.seed },
+        domain: domainOf(p),
+        cells: [{ configId: config.id, scenario, mutant: null, seed: o.seed, ...archModuleOf(p) }],
       });
-  for (const m of catalogue) {
+  for (const m of catalogue)
     for (const { p, config } of chosen) {
       if (!mutantApplies(m, config)) continue;
       units.push({
-        kind: 'mutant',
-        task: {
-          ref: p.ref,
+        domain: domainOf(p),
+        cells: scenarios.map((scenario) => ({
           configId: config.id,
-          scenarios,
+          scenario,
           mutant: m,
           seed: o.seed,
-          all: o.allMutantCells,
-        },
+          ...archModuleOf(p),
+        })),
+        // Scenarios in order until the first that kills the mutant, unless --all-mutant-cells.
+        stopAfter: (r) => !o.allMutantCells && m.expect === 'caught' && r.result === 'fail',
       });
     }
-  }
 
   const bar =
     o.progress && process.stderr.isTTY
-      ? new cliProgress.SingleBar(
-          {
-            stream: process.stderr,
-            format: 'conformance [{bar}] {value}/{total} | {eta_formatted} left | {last}',
-            hideCursor: true,
-          },
-          cliProgress.Presets.shades_classic,
-        )
+      ? new (await import('cli-progress')).default.SingleBar({
+          stream: process.stderr,
+          format: 'conformance [{bar}] {value}/{total} | {eta_formatted} left | {last}',
+          hideCursor: true,
+          barCompleteChar: '=',
+          barIncompleteChar: '-',
+        })
       : null;
   bar?.start(units.length, 0, { last: '' });
   let done = 0;
   let lastPct = -1;
   const t0 = performance.now();
-  // Interrupted (Ctrl-C, CI timeout): keep every cell finished so far in the JSON report.
-  const finished: (readonly CellOutcome[] | undefined)[] = new Array(units.length);
-  const onInterrupt = () => {
-    bar?.stop();
-    const cells = finished.flatMap((rs) => rs ?? []).filter((r) => r.mutant === null);
-    err(`conformance interrupted: ${done}/${units.length} units finished`);
-    if (o.json) {
-      writeFileSync(
-        o.json,
-        `${JSON.stringify(
-          {
-            ptlab: 1,
-            seed: o.seed,
-            interrupted: true,
-            unitsFinished: done,
-            unitsTotal: units.length,
-            cells: cells.map((r) => ({
-              arch: r.arch,
-              scenario: r.scenario,
-              result: r.result,
-              ...(r.reason ? { reason: r.reason } : {}),
-            })),
-            mutantCells: finished
-              .flatMap((rs) => rs ?? [])
-              .filter((r) => r.mutant !== null)
-              .map((r) => ({
-                arch: r.arch,
-                scenario: r.scenario,
-                mutant: r.mutant,
-                result: r.result,
-              })),
-          },
-          null,
-          2,
-        )}\n`,
-      );
-      err(`partial results written to ${o.json}`);
-    }
-    process.exit(130);
-  };
-  process.once('SIGINT', onInterrupt);
-  process.once('SIGTERM', onInterrupt);
-  const grouped = await runUnits(
+  const run = await runUnits(
     units,
-    { workers: o.workers, cellTimeoutMs: o.cellTimeoutMs },
-    (rs, i) => {
-      finished[i] = rs;
+    {
+      workers: o.workers,
+      cellTimeoutMs: o.cellTimeoutMs,
+      cellMemoryMb: o.cellMemoryMb,
+      ...(o.warm ? { warm: o.warm } : {}),
+      notice: (s) => {
+        if (bar) bar.stop();
+        err(s);
+        if (bar) bar.start(units.length, done, { last: '' });
+      },
+    },
+    (rs, _i) => {
       done++;
       const r = rs[rs.length - 1];
       if (bar)
@@ -160,9 +133,7 @@ export async function runConformanceCommand(
     },
   );
   bar?.stop();
-  process.off('SIGINT', onInterrupt);
-  process.off('SIGTERM', onInterrupt);
-  const results = grouped.flat();
+  const results = run.results.flat();
   const elapsedMs = Math.round(performance.now() - t0);
 
   // Traces for failing cells.
@@ -188,7 +159,7 @@ export async function runConformanceCommand(
       layer: m.layer,
       expect: m.expect,
       killed,
-      ok: m.expect === 'caught' ? killed : !killed && cells.every((c) => !c.error),
+      ok: m.expect === 'caught' ? killed : !killed && cells.every((x) => !x.error),
       cells: cells.length,
       errors: cells
         .filter((r) => r.error)
@@ -203,30 +174,39 @@ export async function runConformanceCommand(
   });
 
   // Terminal matrix: scenarios x configs.
-  const cols = chosen.map((c) => c.config.id);
+  const cols = chosen.map((x) => x.config.id);
   const w = Math.max(...scenarios.map((s) => s.id.length), 8);
   out(
     `ptlab conformance: ${scenarios.length} scenarios x ${cols.length} arch configs${o.mutants ? ` + ${catalogue.length} mutants` : ''}, seed ${o.seed}, ${results.length} cells in ${(elapsedMs / 1000).toFixed(1)} s`,
   );
   out('');
-  for (const [i, c] of cols.entries()) out(`  [${String(i + 1).padStart(2)}] ${c}`);
+  for (const [i, x] of chosen.entries())
+    out(
+      `  [${String(i + 1).padStart(2)}] ${x.config.id}${'module' in x.p.ref ? `  (${portLabel(x.p.ref)})` : ''}`,
+    );
   out('');
   out(`${''.padEnd(w)} ${cols.map((_, i) => String(i + 1).padStart(4)).join('')}`);
+  const cell = (r: CellOutcome | undefined): string => {
+    if (!r) return c.dim('?'.padStart(4));
+    if (r.result === 'pass') return c.green('ok'.padStart(4));
+    if (r.result === 'n/a') return c.dim('-'.padStart(4));
+    return c.red('FAIL'.padStart(4));
+  };
   for (const s of scenarios) {
-    const row = cols.map((c) => {
-      const r = base.find((x) => x.arch === c && x.scenario === s.id);
-      return (r?.result === 'pass' ? 'ok' : r?.result === 'n/a' ? '-' : 'FAIL').padStart(4);
-    });
+    const row = cols.map((id) => cell(base.find((x) => x.arch === id && x.scenario === s.id)));
     out(`${s.id.padEnd(w)} ${row.join('')}`);
   }
-  out('  (ok: pass, -: not applicable, FAIL: a check fired or the cell could not run)');
-  const failing = base.filter((r) => r.result === 'fail');
+  out(
+    `  (ok: pass, -: not applicable, FAIL: a check fired or the cell could not run${run.interrupted ? ', ?: not run (interrupted)' : ''})`,
+  );
+  // Anything that is not a pass or n/a fails: a verdict kind this CLI does not know is not green.
+  const failing = base.filter((r) => r.result !== 'pass' && r.result !== 'n/a');
   if (failing.length) {
     out('');
     out('Failing cells:');
     for (const r of failing)
       out(
-        `  FAIL ${r.arch} x ${r.scenario}: ${r.reason ?? ''}${tracePath.get(r) ? `\n       trace: ${tracePath.get(r)} (pnpm ptlab replay ${tracePath.get(r)})` : ''}`,
+        `  ${c.red('FAIL')} ${r.arch} x ${r.scenario}: ${r.reason ?? r.result}${tracePath.get(r) ? `\n       trace: ${tracePath.get(r)} (pnpm ptlab replay ${tracePath.get(r)})` : ''}`,
       );
   }
   if (o.mutants) {
@@ -238,9 +218,13 @@ export async function runConformanceCommand(
         m.expect === 'caught'
           ? m.killed
             ? `killed by ${m.killedBy.length}/${m.cells} cells, first ${m.killedBy[0]?.arch} x ${m.killedBy[0]?.scenario} (${m.killedBy[0]?.check})`
-            : `NOT KILLED (${m.cells} cells ran${m.errors.length ? `; ${m.errors.length} could not run: ${m.errors[0]?.message}` : ''})`
+            : c.red(
+                `NOT KILLED (${m.cells} cells ran${m.errors.length ? `; ${m.errors.length} could not run: ${m.errors[0]?.message}` : ''})`,
+              )
           : m.killed
-            ? `WRONGLY FAILS in ${m.killedBy.length} cells, first ${m.killedBy[0]?.arch} x ${m.killedBy[0]?.scenario} (${m.killedBy[0]?.check})`
+            ? c.red(
+                `WRONGLY FAILS in ${m.killedBy.length} cells, first ${m.killedBy[0]?.arch} x ${m.killedBy[0]?.scenario} (${m.killedBy[0]?.check})`,
+              )
             : `passes all ${m.cells} cells, as it should`;
       out(`${m.id.padEnd(mw)}  ${m.expect.padEnd(6)}  ${verdict}`);
     }
@@ -255,16 +239,30 @@ export async function runConformanceCommand(
     out(`not run (no chosen config has them): ${skippedMutants.join(', ')}`);
   for (const e of scenarioErrors) out(`\nscenario error: ${e.message}`);
   const notApplicable = base.filter((r) => r.result === 'n/a');
-  const ok = failing.length === 0 && mutants.every((m) => m.ok) && scenarioErrors.length === 0;
+  const unitsFinished = run.finished.filter(Boolean).length;
+  const ok =
+    !run.interrupted &&
+    failing.length === 0 &&
+    mutants.every((m) => m.ok) &&
+    scenarioErrors.length === 0;
   out('');
+  if (run.interrupted)
+    out(
+      c.yellow(
+        `interrupted (${run.interrupted}): ${unitsFinished}/${units.length} units finished; the verdicts above cover only those`,
+      ),
+    );
   out(
-    `${base.length - failing.length - notApplicable.length} passed, ${failing.length} failed, ${notApplicable.length} not applicable; mutants: ${mutants.filter((m) => m.ok).length}/${mutants.length} as expected${ok ? '' : ' -- NOT CONFORMANT'}`,
+    `${base.length - failing.length - notApplicable.length} passed, ${failing.length} failed, ${notApplicable.length} not applicable; mutants: ${mutants.filter((m) => m.ok).length}/${mutants.length} as expected${ok ? '' : c.red(' -- NOT CONFORMANT')}`,
   );
 
   const report = {
     ptlab: 1,
     seed: o.seed,
     elapsedMs,
+    ...(run.interrupted
+      ? { interrupted: run.interrupted, unitsFinished, unitsTotal: units.length }
+      : {}),
     archConfigs: cols,
     scenarios: scenarios.map((s) => s.id),
     cells: base.map((r) => ({
@@ -285,7 +283,10 @@ export async function runConformanceCommand(
     scenarioErrors: scenarioErrors.map((e) => e.message),
     ok,
   };
-  if (o.json) writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
+  if (o.json) {
+    writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
+    if (run.interrupted) err(`partial results written to ${o.json}`);
+  }
   if (o.junit) {
     writeFileSync(
       o.junit,
@@ -296,8 +297,8 @@ export async function runConformanceCommand(
             classname: r.arch,
             name: r.scenario,
             timeMs: r.elapsedMs,
-            ...(r.result === 'fail'
-              ? { failure: `${r.reason ?? ''}${r.story ? `\n\n${r.story}` : ''}` }
+            ...(r.result !== 'pass' && r.result !== 'n/a'
+              ? { failure: `${r.reason ?? r.result}${r.story ? `\n\n${r.story}` : ''}` }
               : {}),
             ...(r.result === 'n/a' ? { skipped: r.reason ?? 'not applicable' } : {}),
             ...(tracePath.get(r) ? { output: `trace: ${tracePath.get(r)}` } : {}),
@@ -322,5 +323,6 @@ export async function runConformanceCommand(
       ]),
     );
   }
+  if (run.interrupted) return run.interrupted === 'SIGINT' ? 130 : 143;
   return ok ? 0 : 1;
 }

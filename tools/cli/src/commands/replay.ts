@@ -1,16 +1,42 @@
 import { readFileSync } from 'node:fs';
-import { guardedCreate, scenarioProgram, type ValidScenario } from '@ptlab/conformance';
-import { TraceError, UsageError } from '@ptlab/core';
-import { parseTrace, renderStory, replaySchedule } from '@ptlab/explore';
-import { findConfig, type LoadedPort, resolvePorts } from '../registry.js';
+import type { ValidScenario } from '@ptlab/conformance';
+import {
+  ArchModuleError,
+  PtlabError,
+  type ScenarioError,
+  TraceError,
+  UsageError,
+} from '@ptlab/core';
+import { parseTrace } from '@ptlab/explore';
+import type { Child } from '../child/process.js';
+import { type ReplayRun, runReplayJob } from '../jobs.js';
+import { BUILTIN_PORTS, findConfig, type LoadedPort } from '../registry.js';
+import { moduleOrigin, resolveArchModule } from '../resolve-module.js';
 import { findMutant, findScenario } from './check.js';
 
-/** `ptlab replay`: re-execute a trace exactly and report the same finding (exit 1), or why it cannot (exit 2). */
+/** The module a trace asks for, if it resolves here (resolving reads files, it runs nothing). */
+function traceModuleEntry(spec: string): string | null {
+  try {
+    return resolveArchModule(spec).entry;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `ptlab replay`: re-execute a trace exactly and report the same finding
+ * (exit 1), or why it cannot (exit 2). A trace recorded on an arch module is
+ * replayed only on the module the user names with --arch-module, and only in
+ * a child process; a trace never picks the code that runs.
+ */
 export async function runReplay(
   file: string,
   builtins: readonly LoadedPort[],
   scenarios: readonly ValidScenario[],
+  loadErrors: readonly ScenarioError[],
   out: (s: string) => void,
+  open: (spec: string) => Promise<{ port: LoadedPort; child: Child }>,
+  archModules: readonly string[],
 ): Promise<number> {
   let text: string;
   try {
@@ -19,36 +45,74 @@ export async function runReplay(
     throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
   }
   const trace = parseTrace(text, file);
-  const ports = trace.archModule ? await resolvePorts([trace.archModule]) : builtins;
-  const { port, config } = findConfig(ports, trace.arch);
-  const scenario = findScenario(scenarios, trace.scenario);
-  const mutant = trace.mutant ? findMutant(ports, trace.mutant) : null;
-  const program = scenarioProgram(scenario, {
-    arch: guardedCreate(port.port, config, mutant?.layer === 'arch' ? mutant.id : undefined),
-    variants: mutant?.layer === 'mm' ? [mutant.id] : [],
-  });
-  const ex = replaySchedule(program, trace.schedule);
-  const f = ex.finding;
-  if (!f)
-    throw new TraceError(
-      'E_TRACE_MISMATCH',
-      `replay of ${file} ran all ${trace.schedule.length} steps but no check fired (the trace says ${trace.finding.check} at step ${trace.finding.step})`,
-    );
-  if (
-    f.check !== trace.finding.check ||
-    f.step !== trace.finding.step ||
-    f.message !== trace.finding.message
-  ) {
-    throw new TraceError(
-      'E_TRACE_MISMATCH',
-      `replay of ${file} found ${f.check} at step ${f.step} ("${f.message}"), but the trace says ${trace.finding.check} at step ${trace.finding.step} ("${trace.finding.message}")`,
+  let ports: readonly LoadedPort[] = builtins;
+  let child: Child | null = null;
+  if (trace.archModule !== undefined) {
+    const wanted = traceModuleEntry(trace.archModule);
+    const given = archModules.map((s) => ({ s, entry: resolveArchModule(s).entry }));
+    const match = given.find((g) => g.entry === wanted || g.s === trace.archModule);
+    if (!match)
+      throw new UsageError(
+        `${file} was recorded on arch module ${trace.archModule}; replay runs no code you did not name: pass --arch-module ${trace.archModule} (the same module) to replay it${given.length ? ` (you gave ${given.map((g) => g.entry).join(', ')})` : ''}`,
+      );
+    const m = await open(match.s);
+    ports = [m.port];
+    child = m.child;
+  } else if (archModules.length) {
+    throw new UsageError(
+      `${file} was recorded on ptlab's built-in ports, not on an arch module; replay it without --arch-module`,
     );
   }
-  out(
-    renderStory(ex.records, f, {
-      title: `replay of ${file}: ${scenario.id} on ${config.id}${mutant ? ` with mutant ${mutant.id}` : ''}: same finding reproduced`,
-      seedRef: mutant?.seed ?? scenario.seed,
-    }),
-  );
-  return 1;
+  try {
+    const { port, config } = findConfig(ports, trace.arch);
+    const origin =
+      'module' in port.ref
+        ? moduleOrigin(port.ref.module)
+        : `built-in @ptlab/arch-${port.ref.builtin}`;
+    const scenario = findScenario(scenarios, trace.scenario, loadErrors);
+    const mutant = trace.mutant ? findMutant(ports, trace.mutant) : null;
+    const job = {
+      configId: config.id,
+      scenario,
+      mutant,
+      schedule: trace.schedule,
+      title: `replay of ${file}: ${scenario.id} on ${config.id} from ${origin}${mutant ? ` with mutant ${mutant.id}` : ''}: same finding reproduced`,
+    };
+    let ex: ReplayRun;
+    if (child) {
+      const r = await child.run<ReplayRun>({ kind: 'replay', job }, `replay of ${file}`);
+      if (!r.ok) throw new ArchModuleError('ptlab', r.failure.message);
+      ex = r.value;
+    } else {
+      try {
+        ex = runReplayJob(BUILTIN_PORTS, job);
+      } catch (e) {
+        if (!(e instanceof PtlabError)) throw e;
+        throw new TraceError(
+          e.code === 'E_TRACE_INVALID' ? 'E_TRACE_INVALID' : 'E_TRACE_MISMATCH',
+          `replay of ${file} on ${config.id} from ${origin}: ${e.message.replace(/^\[[^\]]*\] /, '')}`,
+        );
+      }
+    }
+    // The comparison is made here, on the data the run returned.
+    const f = ex.finding;
+    if (!f)
+      throw new TraceError(
+        'E_TRACE_MISMATCH',
+        `replay of ${file} on ${config.id} from ${origin} ran all ${trace.schedule.length} steps but no check fired (the trace says ${trace.finding.check} at step ${trace.finding.step})`,
+      );
+    if (
+      f.check !== trace.finding.check ||
+      f.step !== trace.finding.step ||
+      f.message !== trace.finding.message
+    )
+      throw new TraceError(
+        'E_TRACE_MISMATCH',
+        `replay of ${file} on ${config.id} from ${origin} found ${f.check} at step ${f.step} ("${f.message}"), but the trace says ${trace.finding.check} at step ${trace.finding.step} ("${trace.finding.message}")`,
+      );
+    out(String(ex.story));
+    return 1;
+  } finally {
+    child?.kill();
+  }
 }

@@ -1,0 +1,227 @@
+/**
+ * The work a cell, a check or a replay does once its port is loaded. It runs
+ * in a child process for arch modules and may run in-process for ptlab's own
+ * ports; either way it takes and returns plain data only.
+ */
+import {
+  type CellOptions,
+  guardedCreate,
+  type Mutant,
+  notApplicable,
+  runCell,
+  scenarioProgram,
+  type ValidScenario,
+} from '@ptlab/conformance';
+import { type ArchConfig, type ArchPort, PtlabError } from '@ptlab/core';
+import {
+  explore,
+  makeTrace,
+  renderStory,
+  replaySchedule,
+  type StrategyName,
+  type Trace,
+} from '@ptlab/explore';
+
+/** Progress of a running cell, as runCell reports it (every few hundred executions). */
+export interface CellProgress {
+  readonly executions: number;
+  readonly steps: number;
+  readonly phase: string;
+}
+
+/** One cell of the matrix (plain data: it crosses to a child process). */
+export interface CellTask {
+  readonly configId: string;
+  readonly scenario: ValidScenario;
+  readonly mutant: Mutant | null;
+  readonly seed: number;
+  /** Recorded in traces of a module's cells, so replay can ask for the same module. */
+  readonly archModule?: string;
+}
+
+/**
+ * A cell's result as the conformance runner returns it, plus an error when the
+ * cell could not run. Treated as opaque data beyond the fields reports read.
+ */
+export type CellOutcome = ReturnType<typeof runCell> & {
+  readonly error?: { code: string; message: string };
+};
+
+export function errorOutcome(
+  t: Pick<CellTask, 'configId' | 'scenario' | 'mutant'>,
+  code: string,
+  message: string,
+): CellOutcome {
+  return {
+    arch: t.configId,
+    scenario: t.scenario.id,
+    mutant: t.mutant?.id ?? null,
+    result: 'fail',
+    reason: `error: ${message}`,
+    schedules: 0,
+    steps: 0,
+    elapsedMs: 0,
+    error: { code, message },
+  };
+}
+
+export function configOf(
+  ports: readonly ArchPort[],
+  id: string,
+): { port: ArchPort; config: ArchConfig } {
+  for (const port of ports) {
+    const config = port.configs.find((c) => c.id === id);
+    if (config) return { port, config };
+  }
+  throw new Error(`config ${id} is not declared by ${ports.map((p) => p.arch).join(', ')}`);
+}
+
+/** Run one cell; an arch that throws or returns nonsense becomes a failed cell that says so. */
+export function runCellJob(
+  ports: readonly ArchPort[],
+  t: CellTask,
+  onProgress?: (p: CellProgress) => void,
+): CellOutcome {
+  try {
+    const { port, config } = configOf(ports, t.configId);
+    // `onProgress` is passed as a variable so this compiles before runCell declares it.
+    const opts: CellOptions & { onProgress?: (p: CellProgress) => void } = {
+      port,
+      config,
+      scenario: t.scenario,
+      mutant: t.mutant,
+      seed: t.seed,
+      ...(t.archModule ? { archModule: t.archModule } : {}),
+      ...(onProgress ? { onProgress } : {}),
+    };
+    return runCell(opts);
+  } catch (e) {
+    const code = e instanceof PtlabError ? e.code : 'E_INTERNAL';
+    return errorOutcome(t, code, e instanceof Error ? e.message : String(e));
+  }
+}
+
+export interface CheckJob {
+  readonly configId: string;
+  readonly scenario: ValidScenario;
+  readonly mutant: Mutant | null;
+  readonly strategy: StrategyName;
+  readonly schedules: number;
+  readonly seed: number;
+  readonly preemptionBound?: number | undefined;
+  readonly minimise: boolean;
+  readonly por: boolean;
+  readonly archModule?: string | undefined;
+}
+
+/** What `ptlab check` prints: the verdict, its JSON form and its text form. */
+export interface CheckRun {
+  readonly result: 'pass' | 'fail' | 'n/a';
+  readonly json: Record<string, unknown>;
+  readonly text: string;
+  readonly trace?: Trace;
+}
+
+export function runCheckJob(ports: readonly ArchPort[], o: CheckJob): CheckRun {
+  const { port, config } = configOf(ports, o.configId);
+  const { scenario, mutant } = o;
+  const head = {
+    arch: config.id,
+    scenario: scenario.id,
+    mutant: mutant?.id ?? null,
+    strategy: o.strategy,
+    seed: o.seed,
+  };
+  const na = notApplicable(scenario, config);
+  if (na)
+    return {
+      result: 'n/a',
+      json: { ...head, schedules: 0, steps: 0, elapsedMs: 0, result: 'n/a', reason: na },
+      text: `${scenario.id} on ${config.id}: ${na}`,
+    };
+  const program = scenarioProgram(scenario, {
+    arch: guardedCreate(port, config, mutant?.layer === 'arch' ? mutant.id : undefined),
+    variants: mutant?.layer === 'mm' ? [mutant.id] : [],
+  });
+  const t0 = performance.now();
+  const r = explore(program, {
+    strategy: o.strategy,
+    schedules: o.schedules,
+    seed: o.seed,
+    minimise: o.minimise,
+    por: o.por,
+    ...(o.preemptionBound !== undefined ? { preemptionBound: o.preemptionBound } : {}),
+  });
+  const elapsedMs = Math.round(performance.now() - t0);
+  const base = {
+    ...head,
+    schedules: r.schedules,
+    steps: r.steps,
+    elapsedMs,
+    complete: r.complete,
+    verdict: r.verdict,
+    truncated: r.truncated,
+  };
+  if (r.result === 'pass' || !r.finding)
+    return {
+      result: 'pass',
+      json: { ...base, result: 'pass' },
+      text: `pass: ${scenario.id} on ${config.id}${mutant ? ` with ${mutant.id}` : ''}: ${r.schedules} schedules (${o.strategy}${r.complete ? ', space exhausted' : ''}), ${r.steps} steps, ${elapsedMs} ms, no check fired`,
+    };
+  const trace = makeTrace({
+    arch: config.id,
+    ...(o.archModule ? { archModule: o.archModule } : {}),
+    scenario: scenario.id,
+    mutant: mutant?.id ?? null,
+    strategy: o.strategy,
+    seed: o.seed,
+    schedule: r.schedule,
+    finding: { check: r.finding.check, message: r.finding.message, step: r.finding.step },
+  });
+  const story = renderStory(r.records, r.finding, {
+    title: `${scenario.id} on ${config.id}${mutant ? ` with mutant ${mutant.id}` : ''}: counterexample after ${r.firstFailureAt} schedule(s) (${o.strategy}, seed ${o.seed}), minimised to ${r.preemptions} preemption(s), ${r.records.length} steps`,
+    seedRef: mutant?.seed ?? scenario.seed,
+  });
+  const f = r.finding;
+  return {
+    result: 'fail',
+    json: {
+      ...base,
+      result: 'fail',
+      finding: { check: f.check, message: f.message, step: f.step, cpu: f.cpu, fn: f.fn, trace },
+      story,
+    },
+    text: story,
+    trace,
+  };
+}
+
+export interface ReplayJob {
+  readonly configId: string;
+  readonly scenario: ValidScenario;
+  readonly mutant: Mutant | null;
+  readonly schedule: Trace['schedule'];
+  readonly title: string;
+}
+
+export interface ReplayRun {
+  readonly finding: { check: string; message: string; step: number } | null;
+  readonly story: string;
+}
+
+export function runReplayJob(ports: readonly ArchPort[], o: ReplayJob): ReplayRun {
+  const { port, config } = configOf(ports, o.configId);
+  const { scenario, mutant } = o;
+  const program = scenarioProgram(scenario, {
+    arch: guardedCreate(port, config, mutant?.layer === 'arch' ? mutant.id : undefined),
+    variants: mutant?.layer === 'mm' ? [mutant.id] : [],
+  });
+  const ex = replaySchedule(program, o.schedule);
+  const f = ex.finding;
+  return {
+    finding: f ? { check: f.check, message: f.message, step: f.step } : null,
+    story: f
+      ? renderStory(ex.records, f, { title: o.title, seedRef: mutant?.seed ?? scenario.seed })
+      : '',
+  };
+}
