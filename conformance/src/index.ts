@@ -7,9 +7,17 @@ export type { PathDef, PathRef, World } from './paths/types.js';
 export { definePath } from './paths/types.js';
 export type { ProgramOptions } from './program.js';
 export { scenarioProgram } from './program.js';
-export type { BudgetStep, CellOptions, CellResult } from './runner.js';
+export type {
+  BudgetStep,
+  CellOptions,
+  CellProgress,
+  CellResult,
+  CellVerdict,
+  PhaseResult,
+} from './runner.js';
 export {
-  DEFAULT_BUDGET,
+  CLEAN_BUDGET,
+  MUTANT_BUDGET,
   guardedCreate,
   hasCapability,
   mutantApplies,

@@ -19,40 +19,85 @@ import { CAPABILITIES, hasCapability, type ValidScenario as Scenario } from './s
 
 export { hasCapability };
 
-/** One strategy run of the suite's portfolio. */
+/** One search of a cell's plan. The budget counts executions, never time, so verdicts are deterministic. */
 export interface BudgetStep {
   readonly strategy: StrategyName;
+  /** Executions at most. */
   readonly schedules: number;
+  /** Exhaustive: at most this many preemptions per execution; absent: no bound. */
   readonly preemptionBound?: number;
 }
 
 /**
- * The suite's default search per cell, in order, stopping at the first
- * counterexample: bounded exhaustive first (small bugs, minimal schedules),
- * then PCT and random walks for deeper ones.
+ * The search of a cell expected to pass (a mainline config), in order:
+ * prove it (sound DPOR, no bound); failing that within the budget, prove it
+ * within 3 then 2 preemptions; then sample beyond any bound (PCT and random
+ * walks). A counterexample ends the search. Exhaustive steps weaker than a
+ * proof already obtained are skipped.
  */
-export const DEFAULT_BUDGET: readonly BudgetStep[] = [
-  { strategy: 'exhaustive', schedules: 400, preemptionBound: 2 },
-  { strategy: 'pct', schedules: 150 },
-  { strategy: 'random', schedules: 150 },
+export const CLEAN_BUDGET: readonly BudgetStep[] = [
+  { strategy: 'exhaustive', schedules: 20_000 },
+  { strategy: 'exhaustive', schedules: 10_000, preemptionBound: 3 },
+  { strategy: 'exhaustive', schedules: 10_000, preemptionBound: 2 },
+  { strategy: 'pct', schedules: 300 },
+  { strategy: 'random', schedules: 300 },
 ];
+
+/**
+ * The search of a cell with a mutant switched on (a bug is expected):
+ * iterative context bounding first (0, 1, 2 preemptions: small
+ * counterexamples, found early), then no bound, then sampling.
+ */
+export const MUTANT_BUDGET: readonly BudgetStep[] = [
+  { strategy: 'exhaustive', schedules: 1_000, preemptionBound: 0 },
+  { strategy: 'exhaustive', schedules: 3_000, preemptionBound: 1 },
+  { strategy: 'exhaustive', schedules: 5_000, preemptionBound: 2 },
+  { strategy: 'exhaustive', schedules: 10_000 },
+  { strategy: 'pct', schedules: 300 },
+  { strategy: 'random', schedules: 300 },
+];
+
+/** What one step of the plan did. */
+export interface PhaseResult {
+  readonly strategy: StrategyName;
+  readonly preemptionBound?: number;
+  readonly executions: number;
+  /** The exhaustive search covered its whole (bounded) space with no schedule cut off. */
+  readonly complete: boolean;
+}
+
+/** A cell's verdict (docs/model.md, "Verdicts"): what was proved, sampled or found; `error`: the cell could not run. */
+export type CellVerdict = 'verified' | 'verified-bounded' | 'sampled' | 'fail' | 'n/a' | 'error';
 
 export interface CellResult {
   readonly arch: string;
   readonly scenario: string;
   readonly mutant: string | null;
   readonly result: 'pass' | 'fail' | 'n/a';
+  readonly verdict: CellVerdict;
+  /** For `verified-bounded`: the preemption bound it holds within. */
+  readonly bound?: number;
   /** Why n/a, or the finding's one-line summary on fail. */
   readonly reason?: string;
   readonly finding?: Finding;
+  /** The strategy that found the finding. */
   readonly strategy?: StrategyName;
+  /** Executions over every phase. */
   readonly schedules: number;
   readonly steps: number;
   /** Schedules cut off by the step budget before they ended: they proved nothing. */
   readonly truncated?: number;
+  readonly phases?: readonly PhaseResult[];
   readonly elapsedMs: number;
   readonly trace?: Trace;
   readonly story?: string;
+}
+
+/** Progress of a running cell (every few hundred executions; a deterministic count). */
+export interface CellProgress {
+  readonly executions: number;
+  readonly steps: number;
+  readonly phase: string;
 }
 
 /** The reason a scenario does not apply to a config, or null when it does. */
@@ -73,9 +118,11 @@ export interface CellOptions {
   readonly scenario: Scenario;
   readonly mutant?: Mutant | null;
   readonly seed?: number;
+  /** The search plan (default: CLEAN_BUDGET, or MUTANT_BUDGET with a mutant that must be caught). */
   readonly budget?: readonly BudgetStep[];
   /** Recorded in traces so `ptlab replay` can load the arch again. */
   readonly archModule?: string;
+  readonly onProgress?: ((p: CellProgress) => void) | undefined;
 }
 
 /** Wrap a port's create() so a throwing or nonsensical arch is reported by name, not as a crash. */
@@ -104,12 +151,28 @@ export function guardedCreate(
   };
 }
 
-/** Run one scenario on one config (optionally with one mutant) under the budget. */
+/** The phase's name in progress reports: "exhaustive", "exhaustive ≤2", "pct". */
+function phaseName(b: BudgetStep): string {
+  return b.strategy === 'exhaustive' && b.preemptionBound !== undefined
+    ? `exhaustive ≤${b.preemptionBound}`
+    : b.strategy;
+}
+
+/** Run one scenario on one config (optionally with one mutant) under its budget. */
 export function runCell(o: CellOptions): CellResult {
   const mutant = o.mutant ?? null;
   const base = { arch: o.config.id, scenario: o.scenario.id, mutant: mutant?.id ?? null };
   const na = notApplicable(o.scenario, o.config);
-  if (na) return { ...base, result: 'n/a', reason: na, schedules: 0, steps: 0, elapsedMs: 0 };
+  if (na)
+    return {
+      ...base,
+      result: 'n/a',
+      verdict: 'n/a',
+      reason: na,
+      schedules: 0,
+      steps: 0,
+      elapsedMs: 0,
+    };
   const variant = mutant?.layer === 'arch' ? mutant.id : undefined;
   const program = scenarioProgram(o.scenario, {
     arch: guardedCreate(o.port, o.config, variant),
@@ -120,37 +183,72 @@ export function runCell(o: CellOptions): CellResult {
   let schedules = 0;
   let steps = 0;
   let truncated = 0;
-  let r: ExploreResult | null = null;
+  let failing: ExploreResult | null = null;
+  /** The strongest proof so far: no bound (Infinity), or the largest bound completed. */
+  let proved = -1;
+  const phases: PhaseResult[] = [];
   const wanted = o.scenario.exhaustiveSchedules;
+  const plan = o.budget ?? (mutant && mutant.expect === 'caught' ? MUTANT_BUDGET : CLEAN_BUDGET);
   const budget =
-    o.budget ??
-    (wanted === undefined
-      ? DEFAULT_BUDGET
-      : DEFAULT_BUDGET.map((b) =>
+    wanted === undefined
+      ? plan
+      : plan.map((b) =>
           b.strategy === 'exhaustive' ? { ...b, schedules: Math.max(b.schedules, wanted) } : b,
-        ));
+        );
   for (const b of budget) {
-    r = explore(program, {
+    const bound = b.strategy === 'exhaustive' ? (b.preemptionBound ?? Infinity) : -1;
+    // An exhaustive search no stronger than a proof already made adds nothing.
+    if (b.strategy === 'exhaustive' && bound <= proved) continue;
+    if (proved === Infinity) break;
+    const before = schedules;
+    const r = explore(program, {
       strategy: b.strategy,
       schedules: b.schedules,
       seed,
       ...(b.preemptionBound !== undefined ? { preemptionBound: b.preemptionBound } : {}),
+      ...(o.onProgress
+        ? {
+            onProgress: (p: { executions: number; steps: number }) =>
+              o.onProgress?.({
+                executions: before + p.executions,
+                steps: steps + p.steps,
+                phase: phaseName(b),
+              }),
+          }
+        : {}),
     });
     schedules += r.schedules;
     steps += r.steps;
     truncated += r.truncated;
-    if (r.result === 'fail') break;
+    const complete = b.strategy === 'exhaustive' && r.complete && r.truncated === 0;
+    phases.push({
+      strategy: b.strategy,
+      ...(b.preemptionBound !== undefined ? { preemptionBound: b.preemptionBound } : {}),
+      executions: r.schedules,
+      complete,
+    });
+    if (r.result === 'fail') {
+      failing = r;
+      break;
+    }
+    if (complete) proved = Math.max(proved, bound);
   }
   const elapsedMs = performance.now() - t0;
-  if (!r || r.result === 'pass' || !r.finding)
+  const common = { schedules, steps, elapsedMs, phases, ...(truncated ? { truncated } : {}) };
+  if (!failing?.finding) {
+    // A truncated schedule anywhere proves nothing about its cell.
+    const verdict: CellVerdict =
+      truncated > 0 || proved < 0 ? 'sampled' : proved === Infinity ? 'verified' : 'verified-bounded';
     return {
       ...base,
       result: 'pass',
-      schedules,
-      steps,
-      elapsedMs,
-      ...(truncated ? { truncated } : {}),
+      verdict,
+      ...(verdict === 'verified-bounded' ? { bound: proved } : {}),
+      ...common,
     };
+  }
+  const r = failing;
+  const finding = failing.finding;
   const trace = makeTrace({
     arch: o.config.id,
     ...(o.archModule ? { archModule: o.archModule } : {}),
@@ -159,22 +257,20 @@ export function runCell(o: CellOptions): CellResult {
     strategy: r.strategy,
     seed,
     schedule: r.schedule,
-    finding: { check: r.finding.check, message: r.finding.message, step: r.finding.step },
+    finding: { check: finding.check, message: finding.message, step: finding.step },
   });
-  const story = renderStory(r.records, r.finding, {
+  const story = renderStory(r.records, finding, {
     title: `${o.scenario.id} on ${o.config.id}${mutant ? ` with mutant ${mutant.id}` : ''} (${r.strategy}, seed ${seed}, ${r.preemptions} preemption(s))`,
     seedRef: mutant?.seed ?? o.scenario.seed,
   });
   return {
     ...base,
     result: 'fail',
-    reason: `${r.finding.check}: ${r.finding.message}`,
-    finding: r.finding,
+    verdict: 'fail',
+    reason: `${finding.check}: ${finding.message}`,
+    finding,
     strategy: r.strategy,
-    schedules,
-    steps,
-    elapsedMs,
-    ...(truncated ? { truncated } : {}),
+    ...common,
     trace,
     story,
   };

@@ -49,14 +49,32 @@ export class Ctx {
     return { what, obj: [], access, ready, fp };
   }
 
-  /** Run `body` as kernel function `fn` (pushed on the story's call chain). */
-  *call<T>(fn: string, body: KGen<T>): KGen<T> {
-    this.frames.push(fn);
-    try {
-      return yield* body;
-    } finally {
-      this.frames.pop();
-    }
+  /**
+   * Run `body` as kernel function `fn` (pushed on the story's call chain).
+   * Returns `body` itself with its `next` wrapped to push the name when it
+   * starts and pop it when it returns, rather than a generator around it: a
+   * `yield*` through each level of the call chain is the costliest thing in a
+   * step. A finding thrown out of the body ends the run, so no pop is needed then.
+   *
+   * Only runs that record a story keep the chain: search runs use nothing
+   * but a finding's check id (the counterexample is run again, recorded,
+   * before anything about it is shown), so there `body` is returned as is.
+   */
+  call<T>(fn: string, body: KGen<T>): KGen<T> {
+    if (!this.k.recording) return body;
+    const frames = this.frames;
+    const next = body.next;
+    let started = false;
+    body.next = function (this: KGen<T>, ...args: [] | [undefined]) {
+      if (!started) {
+        started = true;
+        frames.push(fn);
+      }
+      const r = next.apply(this, args);
+      if (r.done) frames.pop();
+      return r;
+    };
+    return body;
   }
 
   /** This step, as a cause another finding can point back to (the text is built only if needed). */

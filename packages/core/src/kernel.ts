@@ -52,12 +52,20 @@ export class Kernel {
   stepNo = 0;
   /** Notes made during the current step, collected by the scheduler for the story. */
   notes: string[] = [];
-  /** Whether notes are kept: only when the explorer records a story (search runs skip building them). */
-  recording = false;
+  /**
+   * Whether the run records a story: notes are kept and the call chain is
+   * tracked (search runs skip both). Set at construction from
+   * Kernel.recordingNext, because task bodies may enter their first kernel
+   * function when they are spawned, inside Program.boot().
+   */
+  recording: boolean;
+  /** The `recording` of the next Kernel constructed (the explorer sets it around Program.boot()). */
+  static recordingNext = false;
   /** The context setup code runs in (not a racing CPU). */
   readonly boot: Ctx;
 
   constructor(opts: KernelOptions) {
+    this.recording = Kernel.recordingNext;
     this.arch = opts.arch;
     this.config = opts.arch.config;
     this.variantSet = new Set(opts.variants ?? []);
@@ -185,8 +193,10 @@ export class Kernel {
     const a = this.arch;
     const t = this.pt.get(ref.pa);
     const n = t?.entries ?? this.config.PTRS_PER_PTE;
+    const w = this.mem.words(ref.pa);
+    if (!w.values) return out;
     for (let i = 0; i < n; i++) {
-      const pte = this.mem.value(ref.pa + i * this.mem.wordSize);
+      const pte = w.values[w.start + i] ?? 0;
       if (a.pteNone(pte) || !a.ptePresent(pte)) continue;
       const f = this.folioOf(a.ptePfn(pte));
       if (f && !out.includes(f.refsObj)) out.push(f.refsObj);

@@ -40,6 +40,14 @@ interface Frame {
   tags: Uint8Array | null;
 }
 
+/**
+ * Word arrays of frames from finished runs, by page size in words: a run
+ * allocates fresh arrays for every table it writes, and a search runs
+ * thousands, so they are recycled (each is refilled before reuse).
+ */
+const POOL = new Map<number, { values: Float64Array; tags: Uint8Array }[]>();
+const POOL_MAX = 256;
+
 export class PhysMem {
   readonly pageSize: number;
   /** Bytes per word: the arch's entry size (4 or 8). */
@@ -64,12 +72,38 @@ export class PhysMem {
 
   private materialise(f: Frame): { values: Float64Array; tags: Uint8Array } {
     if (!f.values || !f.tags) {
-      f.values = new Float64Array(this.wordsPerPage);
-      f.tags = new Uint8Array(this.wordsPerPage);
-      if (f.fillValue !== 0) f.values.fill(f.fillValue);
-      if (f.fillTag !== 0) f.tags.fill(f.fillTag);
+      const reused = POOL.get(this.wordsPerPage)?.pop();
+      if (reused) {
+        f.values = reused.values;
+        f.tags = reused.tags;
+        f.values.fill(f.fillValue);
+        f.tags.fill(f.fillTag);
+      } else {
+        f.values = new Float64Array(this.wordsPerPage);
+        f.tags = new Uint8Array(this.wordsPerPage);
+        if (f.fillValue !== 0) f.values.fill(f.fillValue);
+        if (f.fillTag !== 0) f.tags.fill(f.fillTag);
+      }
     }
     return { values: f.values, tags: f.tags };
+  }
+
+  private recycle(f: Frame): void {
+    if (!f.values || !f.tags) return;
+    let pool = POOL.get(this.wordsPerPage);
+    if (!pool) {
+      pool = [];
+      POOL.set(this.wordsPerPage, pool);
+    }
+    if (pool.length < POOL_MAX) pool.push({ values: f.values, tags: f.tags });
+    f.values = null;
+    f.tags = null;
+  }
+
+  /** The run is over and nobody will read this memory again: hand its arrays back for reuse. */
+  release(): void {
+    for (const f of this.frames.values()) this.recycle(f);
+    this.frames.clear();
   }
 
   /** Word index within its page for a physical address. */
@@ -92,6 +126,29 @@ export class PhysMem {
     const f = this.frame(pfn);
     if (!f.values) return f.fillValue;
     return f.values[(pa - pfn * this.pageSize) / this.wordSize] ?? 0;
+  }
+
+  /**
+   * `count` words from `pa` (within one page) for a scan: the page's arrays
+   * and the index of `pa` in them, or null when the page still holds one fill
+   * value throughout (then every word is `fill`/`fillTag`).
+   */
+  words(pa: number): {
+    values: Float64Array | null;
+    tags: Uint8Array | null;
+    start: number;
+    fill: number;
+    fillTag: TagValue;
+  } {
+    const pfn = Math.floor(pa / this.pageSize);
+    const f = this.frame(pfn);
+    return {
+      values: f.values,
+      tags: f.tags,
+      start: (pa - pfn * this.pageSize) / this.wordSize,
+      fill: f.fillValue,
+      fillTag: f.fillTag,
+    };
   }
 
   /** The tag of the word at `pa`. */
@@ -117,8 +174,7 @@ export class PhysMem {
     if (word === 0 && count >= this.wordsPerPage) {
       f.fillValue = value;
       f.fillTag = tag;
-      f.values = null;
-      f.tags = null;
+      this.recycle(f);
       return;
     }
     const m = this.materialise(f);

@@ -52,15 +52,15 @@ export class Folio {
     this.seq = seq;
     this.pfn = pfn;
     this.order = order;
+    this.nrPages = 2 ** order;
     this.refcount = 1;
     this.mapping = mapping;
     this.index = index;
     this.refsObj = folioObj(seq, FolioSub.refs);
     this.lock = new SleepingLock(`folio lock of ${id}`, 'folio_lock', folioObj(seq, FolioSub.lock));
   }
-  get nrPages(): number {
-    return 2 ** this.order;
-  }
+  /** 2^order (a field: folioOf() asks for it at every page-table step). */
+  readonly nrPages: number;
 }
 
 /** struct address_space: i_mmap tree and page cache (include/linux/fs.h). */

@@ -173,16 +173,16 @@ export function* pageTableCheckPteClearRange(ctx: Ctx, mm: Mm, table: TableRef |
     () => [rd(k.pt.pageOf(table)), ...k.foliosMappedBy(table)],
   );
   const t = ctx.k.pt.deref(ctx, table, 'page_table_check_pte_clear_range()');
+  const w = ctx.k.mem.words(table.pa);
   for (let i = 0; i < t.entries; i++) {
-    const pa = table.pa + i * ctx.k.mem.wordSize;
-    const value = ctx.k.mem.value(pa);
-    const tag = ctx.k.mem.tag(pa);
+    const value = w.values ? (w.values[w.start + i] ?? 0) : w.fill;
+    const tag = w.tags ? ((w.tags[w.start + i] ?? 0) as typeof w.fillTag) : w.fillTag;
     if (tag !== Tag.zero && tag !== Tag.pte)
       bug(
         'pte-not-a-pte',
         `${ctx.cpu.name} ${ctx.fn}: page_table_check_pte_clear_range() read a ${TAG_NAMES[tag]} from ${table.label}[${i}]`,
       );
-    pageTableCheckPteClear(ctx, mm, value);
+    if (tag === Tag.pte) pageTableCheckPteClear(ctx, mm, value);
   }
 }
 

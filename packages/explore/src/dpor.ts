@@ -320,6 +320,7 @@ export class ExhaustiveSearch {
       depth++;
     }
     if (!run.finding && !sleepBlocked && !truncated) this.o.onComplete?.(run);
+    run.k.mem.release();
     return {
       finding: run.finding,
       picks: run.picks,

@@ -2,7 +2,7 @@ import {
   BugFound,
   type Ctx,
   type Finding,
-  type Kernel,
+  Kernel,
   type KGen,
   packFootprint,
   type Step,
@@ -116,7 +116,13 @@ export class Run {
   constructor(program: Program, record: boolean) {
     this.program = program;
     this.record = record;
-    const k = program.boot();
+    Kernel.recordingNext = record;
+    let k: Kernel;
+    try {
+      k = program.boot();
+    } finally {
+      Kernel.recordingNext = false;
+    }
     this.k = k;
     k.recording = record;
     k.startDaemons();

@@ -115,6 +115,7 @@ export function explore(program: Program, opts: ExploreOptions): ExploreResult {
       const chooser =
         opts.strategy === 'random' ? randomChooser(s) : pctChooser(s, opts.pctDepth ?? 3, horizon);
       const ex = execute(program, chooser, { maxSteps, record: false });
+      ex.kernel.mem.release();
       schedules++;
       steps += ex.steps;
       horizon = Math.max(horizon, ex.steps);

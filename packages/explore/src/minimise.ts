@@ -46,6 +46,7 @@ export function minimise(
   const tryNames = (cand: string[]): Execution | null => {
     runs++;
     const ex = execute(program, guidedChooser(cand), { maxSteps, record: false });
+    ex.kernel.mem.release();
     return ex.finding?.check === finding.check ? ex : null;
   };
   let improved = true;

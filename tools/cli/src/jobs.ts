@@ -57,6 +57,7 @@ export function errorOutcome(
     scenario: t.scenario.id,
     mutant: t.mutant?.id ?? null,
     result: 'fail',
+    verdict: 'error',
     reason: `error: ${message}`,
     schedules: 0,
     steps: 0,
