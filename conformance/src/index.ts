@@ -17,9 +17,9 @@ export type {
 } from './runner.js';
 export {
   CLEAN_BUDGET,
-  MUTANT_BUDGET,
   guardedCreate,
   hasCapability,
+  MUTANT_BUDGET,
   mutantApplies,
   notApplicable,
   runCell,

@@ -238,7 +238,11 @@ export function runCell(o: CellOptions): CellResult {
   if (!failing?.finding) {
     // A truncated schedule anywhere proves nothing about its cell.
     const verdict: CellVerdict =
-      truncated > 0 || proved < 0 ? 'sampled' : proved === Infinity ? 'verified' : 'verified-bounded';
+      truncated > 0 || proved < 0
+        ? 'sampled'
+        : proved === Infinity
+          ? 'verified'
+          : 'verified-bounded';
     return {
       ...base,
       result: 'pass',
