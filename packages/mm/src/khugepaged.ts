@@ -21,6 +21,7 @@ import {
   spinUnlock,
   upRead,
   upWrite,
+  type Vma,
 } from '@ptlab/core';
 import { mmuNotifierInvalidateRangeEnd, mmuNotifierInvalidateRangeStart } from './mmu-notifier.js';
 import {
@@ -61,6 +62,12 @@ export function* findPmdOrThpOrNone(
   return { result, pmdp };
 }
 
+/** vma->vm_pgoff <= pgoff < vma->vm_pgoff + vma_pages(vma) — the i_mmap interval tree's key (mm/interval_tree.c). */
+function vmaCoversPgoff(ctx: Ctx, vma: Vma, pgoff: number): boolean {
+  const pages = (vma.end - vma.start) / ctx.k.config.PAGE_SIZE;
+  return vma.pgoff <= pgoff && pgoff < vma.pgoff + pages;
+}
+
 /** hpage_collapse_test_exit() — mm/khugepaged.c */
 function hpageCollapseTestExit(mm: Mm): boolean {
   return mm.users === 0;
@@ -79,7 +86,10 @@ function* retract(ctx: Ctx, mapping: AddressSpace, pgoff: number): KGen {
   const PAGE_SIZE = ctx.k.config.PAGE_SIZE;
   const PMD_SIZE = pmdSize(ctx);
   yield* downRead(ctx, mapping.iMmapRwsem);
-  for (const vma of [...mapping.iMmap]) {
+  // vma_interval_tree_foreach(vma, &mapping->i_mmap, pgoff, pgoff): a stabbing query for the one
+  // index pgoff, so only the VMAs whose file range holds it (in any mm); another VMA of the same
+  // file, even in the same mm at another offset, is never considered.
+  for (const vma of mapping.iMmap.filter((v) => vmaCoversPgoff(ctx, v, pgoff))) {
     // Check vma->anon_vma to exclude MAP_PRIVATE mappings that have COWed.
     yield ctx.step(
       `READ_ONCE(vma->anon_vma) of ${vma.mm.id}`,
