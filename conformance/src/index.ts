@@ -1,4 +1,18 @@
 export { loadArchModule, validatePort } from './arch-module.js';
+export type {
+  CheckFindingOptions,
+  FindingCheck,
+  KernelFinding,
+  KernelSource,
+} from './findings.js';
+export {
+  checkKnownFinding,
+  FINDINGS_DIR,
+  findingStory,
+  KERNEL_FINDINGS,
+  knownFixes,
+  matchKnownFinding,
+} from './findings.js';
 export type { Mutant } from './mutants.js';
 export { mutantCatalogue } from './mutants.js';
 export { addrSchema, scenarioAddr } from './paths/common.js';

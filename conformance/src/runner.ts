@@ -76,6 +76,12 @@ export interface CellOptions {
   readonly budget?: readonly BudgetStep[];
   /** Recorded in traces so `ptlab replay` can load the arch again. */
   readonly archModule?: string;
+  /**
+   * Kernel patch ids switched on beside the mutant (Kernel `variants`, read
+   * with `ctx.k.has(id)`): the proposed fixes of known kernel findings
+   * (findings.ts knownFixes()), so a cell is judged on everything else.
+   */
+  readonly patches?: readonly string[];
 }
 
 /** Wrap a port's create() so a throwing or nonsensical arch is reported by name, not as a crash. */
@@ -113,7 +119,7 @@ export function runCell(o: CellOptions): CellResult {
   const variant = mutant?.layer === 'arch' ? mutant.id : undefined;
   const program = scenarioProgram(o.scenario, {
     arch: guardedCreate(o.port, o.config, variant),
-    variants: mutant?.layer === 'mm' ? [mutant.id] : [],
+    variants: [...(mutant?.layer === 'mm' ? [mutant.id] : []), ...(o.patches ?? [])],
   });
   const seed = o.seed ?? 1;
   const t0 = performance.now();

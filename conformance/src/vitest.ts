@@ -8,10 +8,15 @@
  * One test per scenario x config (skipped, with the reason, where it does not
  * apply), and one per historical variant the port declares; the same cells,
  * budget and seed as `ptlab conformance`, so the results are the same.
+ * Known kernel findings (findings.ts) on the port's configs get a test of
+ * their own (still reproduces on the mainline model; its fix passes), and the
+ * other cells run with their fixes applied, so a known finding is reported
+ * apart and does not hide what else a cell would find.
  */
 import type { ArchPort } from '@ptlab/core';
 import { describe, it } from 'vitest';
 import { validatePort } from './arch-module.js';
+import { checkKnownFinding, KERNEL_FINDINGS, knownFixes } from './findings.js';
 import { mutantCatalogue } from './mutants.js';
 import { type BudgetStep, mutantApplies, notApplicable, runCell } from './runner.js';
 import type { ValidScenario } from './scenario-schema.js';
@@ -52,11 +57,35 @@ export function runConformance(o: RunConformanceOptions): void {
             it.skip(`${scenario.id} (${na})`, () => {});
             continue;
           }
+          const patches = knownFixes(config.id);
           it(scenario.id, { timeout }, () => {
-            const r = runCell({ port, config, scenario, ...cell });
+            const r = runCell({ port, config, scenario, patches, ...cell });
             if (r.result === 'fail') throw new Error(r.story ?? r.reason ?? 'failed');
           });
         }
+      });
+    }
+    for (const f of KERNEL_FINDINGS) {
+      if (f.fix.arch !== port.arch || !configs.some((c) => f.configs.includes(c.id))) continue;
+      it(`kernel finding ${f.id} reproduces and its fix ${f.fix.variant} passes`, {
+        timeout,
+      }, () => {
+        const checks = checkKnownFinding(f, {
+          ports: [port],
+          scenarios: loaded.scenarios,
+          ...cell,
+        });
+        const bad = checks.filter((c) => !c.reproduced || !c.fixPasses);
+        if (checks.length === 0) throw new Error(`${f.id}: scenario ${f.scenario} not loaded`);
+        if (bad.length)
+          throw new Error(
+            bad
+              .map(
+                (c) =>
+                  `${c.config}: ${c.reproduced ? '' : `no longer reproduces (${c.detail}); update the catalogue. `}${c.fixPasses ? '' : `fix fails: ${c.fixDetail}`}`,
+              )
+              .join('\n'),
+          );
       });
     }
     if (o.variants === false) return;
@@ -69,7 +98,8 @@ export function runConformance(o: RunConformanceOptions): void {
         const failures: string[] = [];
         for (const config of where) {
           for (const scenario of loaded.scenarios) {
-            const r = runCell({ port, config, scenario, mutant: m, ...cell });
+            const patches = knownFixes(config.id);
+            const r = runCell({ port, config, scenario, mutant: m, patches, ...cell });
             if (r.result === 'fail') {
               failures.push(`${config.id} x ${scenario.id}: ${r.reason}`);
               if (m.expect === 'caught') return;

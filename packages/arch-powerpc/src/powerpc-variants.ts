@@ -3,7 +3,14 @@
  * as PteFreePolicy objects the port switches in by variant id.
  */
 import type { ArchVariant, Ctx, KGen } from '@ptlab/core';
-import type { PowerpcPgalloc, PteFreePolicy } from './powerpc-pgalloc.js';
+import {
+  MAINLINE_POLICY,
+  POWERPC_FRAG_DESTROY_CLEAR_ACTIVE,
+  type PowerpcPgalloc,
+  type PteFreePolicy,
+} from './powerpc-pgalloc.js';
+
+export { POWERPC_FRAG_DESTROY_CLEAR_ACTIVE };
 
 export const POWERPC_V1_SHARED_RCU_HEAD = 'powerpc-v1-shared-rcu-head';
 export const POWERPC_V2_REDEFER = 'powerpc-v2-redefer';
@@ -11,7 +18,8 @@ export const POWERPC_ALWAYS_RCU = 'powerpc-always-rcu';
 export type PowerpcVariantId =
   | typeof POWERPC_V1_SHARED_RCU_HEAD
   | typeof POWERPC_V2_REDEFER
-  | typeof POWERPC_ALWAYS_RCU;
+  | typeof POWERPC_ALWAYS_RCU
+  | typeof POWERPC_FRAG_DESTROY_CLEAR_ACTIVE;
 
 /**
  * The tail of pte_fragment_free() before the series (v6.5,
@@ -141,6 +149,8 @@ export const POWERPC_VARIANT_POLICIES: Readonly<Record<PowerpcVariantId, PteFree
   [POWERPC_V1_SHARED_RCU_HEAD]: V1_SHARED_RCU_HEAD_POLICY,
   [POWERPC_V2_REDEFER]: V2_REDEFER_POLICY,
   [POWERPC_ALWAYS_RCU]: ALWAYS_RCU_POLICY,
+  // v6.6 pte_free_defer(); only pte_frag_destroy() differs (it tests the variant id).
+  [POWERPC_FRAG_DESTROY_CLEAR_ACTIVE]: MAINLINE_POLICY,
 };
 
 export const POWERPC_VARIANTS: readonly (ArchVariant & { readonly id: PowerpcVariantId })[] = [
@@ -167,5 +177,14 @@ export const POWERPC_VARIANTS: readonly (ArchVariant & { readonly id: PowerpcVar
     seed: 'seeds/002: "[PATCH v2 05/12] powerpc: add pte_free_defer() for pgtables sharing page" (Jason Gunthorpe, 2023-06-21: "make pte_fragment_free() unconditionally do the RCU")',
     configs: ['ppc64-hash-64k', 'ppc64-radix-64k', 'ppc64-radix-4k', 'ppc32-8xx'],
     expect: 'pass',
+  },
+  {
+    id: POWERPC_FRAG_DESTROY_CLEAR_ACTIVE,
+    description:
+      'v6.6 with the fix of the pte_frag_destroy() finding: folio_clear_active() before the page of the mm\'s fragment cache is freed at __mmdrop(), so a page one of whose fragments was pte_free_defer()ed is not freed with PG_active set ("BUG: Bad page state"). The proposed fix of a kernel finding; must pass.',
+    seed: 'upstream "powerpc/pgtable-frag: Fix bad page state in pte_frag_destroy" (Ritesh Harjani, linuxppc-dev 2026, powerpc next fda4d71651f7; Fixes: 32cc0b7c9d50 "powerpc: add pte_free_defer() for pgtables sharing page"); docs/kernel-findings.md (powerpc-frag-destroy-active)',
+    configs: ['ppc64-hash-64k', 'ppc64-radix-64k'],
+    expect: 'pass',
+    checks: [],
   },
 ];

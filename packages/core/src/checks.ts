@@ -88,6 +88,14 @@ export const CHECKS = {
     description:
       'A pmd read locklessly as two 32-bit halves (CONFIG_GUP_GET_PXX_LOW_HIGH: x86-32 PAE) combined the pmd_low of one value with the pmd_high of another and was used as a page-table pointer to no page table: the IRQ-disabled pmdp_get_lockless() window was not held (pmdp_get_lockless_start/end) or not waited out (pmdp_get_lockless_sync()) between the pmd being cleared and set again.',
   },
+  'bad-page-state': {
+    description:
+      'free_page_is_bad() (mm/page_alloc.c, on with CONFIG_DEBUG_VM): a page was freed with a PAGE_FLAGS_CHECK_AT_FREE flag still set, e.g. PG_active left over from a "free deferred" mark: "BUG: Bad page state ... page dumped because: PAGE_FLAGS_CHECK_AT_FREE flag(s) set", and the page is not freed.',
+  },
+  'bad-pmd': {
+    description:
+      '__pte_offset_map() read a pmd_bad() value and called pmd_clear_bad(): pmd_ERROR() prints "mm/pgtable-generic.c: bad pmd ..." and the live entry is cleared without a lock (a table it pointed to leaks). No correct path creates a bad pmd: a corrupted or torn entry, or a pmd the arch\'s own pmd_bad() rejects.',
+  },
   'wrong-ptl': {
     description:
       'A path read-modify-wrote the PTEs of one page table under the lock of another (or of none): pte_lockptr(mm, pmd) re-reads *pmd, so after pte_offset_map() it names the lock of whatever the pmd points to now; pte_offset_map_nolock() names the lock of exactly the table it mapped.',

@@ -237,6 +237,10 @@ export function* __pteOffsetMap(
       pmdval.halves ?? [],
     );
   }
+  // v6.6 order: none / migration entry (not modelled) / trans_huge → nomap; pmd_bad() →
+  // pmd_clear_bad() then nomap. A non-present value the arch's pmd_bad() accepts also maps nothing.
+  if (!a.pmdNone(pmdval.raw) && !a.pmdTransHuge(pmdval.raw) && a.pmdBad(pmdval.raw))
+    yield* pmdClearBad(ctx, pmd, pmdval);
   if (
     a.pmdNone(pmdval.raw) ||
     !a.pmdPresent(pmdval.raw) ||
@@ -247,6 +251,32 @@ export function* __pteOffsetMap(
     return { pte: null, pmdval };
   }
   return { pte: { table: pmdval.table, index: pteIndex(ctx, addr) }, pmdval };
+}
+
+/**
+ * pmd_clear_bad() — mm/pgtable-generic.c, from __pte_offset_map() when the
+ * snapshot is pmd_bad(): pmd_ERROR(*pmd) prints the entry as it is NOW and
+ * pmd_clear(pmd) wipes it, without a lock (a table it pointed to leaks). On a
+ * pmd copied to the stack (gup_fast) only the copy is printed and cleared.
+ * The printk is the finding: no correct path creates a bad pmd.
+ */
+function* pmdClearBad(ctx: Ctx, pmd: PmdPtr | PmdVal, snapshot: PmdVal): KGen<never> {
+  const hex = (v: number): string => `0x${v.toString(16)}`;
+  if ('raw' in pmd)
+    bug(
+      'bad-pmd',
+      `${ctx.cpu.name} ${ctx.fn}: mm/pgtable-generic.c: bad pmd ${hex(pmd.raw)} (the caller's stack copy, cleared)`,
+      pmd.halves ?? [],
+    );
+  yield ctx.step(`pmd_clear_bad(${pmdKey(pmd)})`, entryObj(ctx, pmd));
+  ctx.k.pt.deref(ctx, pmd.table, 'pmd_clear_bad()');
+  const live = ctx.k.mem.read(entryPa(ctx, pmd)).value;
+  yield* writePmdClear(ctx, pmd, live);
+  bug(
+    'bad-pmd',
+    `${ctx.cpu.name} ${ctx.fn}: mm/pgtable-generic.c: bad pmd ${pmdKey(pmd)}(${hex(live)}): pmd_clear_bad() cleared the live entry (pmd_bad() snapshot ${hex(snapshot.raw)})`,
+    snapshot.halves ?? [],
+  );
 }
 
 /** pte_offset_map() — include/linux/pgtable.h: NULL when there is no page table; RCU held until pte_unmap(). */
