@@ -19,6 +19,7 @@ export { hwWalk } from './hw-walk.js';
 export { localIrqRestore, localIrqSave, smpCallFunction, tlbRemoveTableSyncOne } from './irq.js';
 export type { KernelOptions } from './kernel.js';
 export { Kernel } from './kernel.js';
+export { kernelAtLeast } from './kernel-version.js';
 export type { AnyLock, LockClass } from './locks.js';
 export {
   downRead,

@@ -17,7 +17,12 @@ export {
 } from './hugetlb.js';
 export { iommuDmaRead } from './iommu.js';
 export type { ScanResult } from './khugepaged.js';
-export { collapseFileTail, findPmdOrThpOrNone, retractPageTables } from './khugepaged.js';
+export {
+  checkPmdState,
+  collapseFileTail,
+  findPmdOrThpOrNone,
+  retractPageTables,
+} from './khugepaged.js';
 export { madviseCollapse } from './madvise.js';
 export { mmuNotifierInvalidateRangeEnd, mmuNotifierInvalidateRangeStart } from './mmu-notifier.js';
 export type { MmMutant } from './mutants.js';

@@ -5,8 +5,10 @@
  */
 import {
   type AddressSpace,
+  type ArchConfig,
   type Folio,
-  type Kernel,
+  GenericArch,
+  Kernel,
   lockHeldBy,
   MM_FILEPAGES,
   type Mm,
@@ -16,7 +18,7 @@ import {
   Vma,
 } from '@ptlab/core';
 import { describe, expect, it } from 'vitest';
-import { collapseFileTail } from '../src/index.js';
+import { collapseFileTail, madviseDontneed } from '../src/index.js';
 import { boot, CONFIG, mapFilePage, PMD, populate, run } from './helpers.js';
 
 function pmdAt(k: Kernel, mm: Mm, slot: number) {
@@ -76,5 +78,67 @@ describe('retract_page_tables()', () => {
     const { k, shm, thp } = fileMappedTwice();
     khugepaged(k, shm, thp);
     expect(run(k).finding).toBeNull();
+  });
+});
+
+/** v6.14 with CONFIG_PT_RECLAIM (it selects MMU_GATHER_RCU_TABLE_FREE). */
+const V614: ArchConfig = {
+  ...CONFIG,
+  id: 'mm-test-v6.14',
+  kernel: 'v6.14',
+  ptReclaim: true,
+  rcuTableFree: true,
+};
+
+describe('retract_page_tables() against PT_RECLAIM (v6.14 check_pmd_state() under pml)', () => {
+  /** mm A maps shm at pmd 1 with an empty table; khugepaged holds the new THP locked. */
+  function racing() {
+    const k = new Kernel({ arch: new GenericArch(V614) });
+    const shm = k.createFile('shm', true);
+    const thp = k.createFolio('THP', Math.log2(CONFIG.PTRS_PER_PTE), shm, 0);
+    const mm = k.createMm('A');
+    const vma = new Vma(
+      mm,
+      PMD,
+      2 * PMD,
+      { shared: true, uffdMissing: false, uffdWp: false },
+      shm,
+      0,
+    );
+    mm.vmas.push(vma);
+    shm.iMmap.push(vma);
+    runToEnd(populate(k.boot, mm, PMD));
+    khugepaged(k, shm, thp);
+    k.spawn('madvise', (ctx) => madviseDontneed(ctx, mm, PMD), { mm });
+    return { k, mm };
+  }
+
+  it('the table reclaimed between find_pmd_or_thp_or_none() and pmd_lock() is skipped, freed once', () => {
+    const { k, mm } = racing();
+    const table = pmdAt(k, mm, 1).table;
+    // khugepaged has seen the table and is about to take the pmd lock; MADV_DONTNEED
+    // then reclaims the empty table entirely (pmd_clear(), pte_free_tlb()).
+    const r = run(k, [
+      ['khugepaged', /spin_lock\(pmd ptl/],
+      ['madvise', '*'],
+    ]);
+    expect(r.finding).toBeNull();
+    expect(r.steps.some((x) => x.task === 'madvise' && x.what.startsWith('pmd_clear('))).toBe(true);
+    // khugepaged rechecked under pml and went no further: no second clear, no pte_free_defer.
+    const after = r.steps.filter((x) => x.task === 'khugepaged').map((x) => x.what);
+    expect(after.some((w) => w.startsWith('pmdp_huge_get_and_clear'))).toBe(false);
+    expect(after.some((w) => w.startsWith('call_rcu'))).toBe(false);
+    expect(table && k.pt.get(table.pa)?.state).toBe('free');
+    expect(mm.pgtablesBytes).toBe(0);
+  });
+
+  it('without the race, v6.14 retracts as before', () => {
+    const { k, mm } = racing();
+    const r = run(k, [['khugepaged', '*']], { teardown: false });
+    expect(r.finding).toBeNull();
+    expect(
+      r.steps.some((x) => x.task === 'khugepaged' && x.what.startsWith('pmdp_huge_get_and_clear')),
+    ).toBe(true);
+    expect(k.arch.pmdNone(pmdAt(k, mm, 1).raw)).toBe(true);
   });
 });
