@@ -1,5 +1,6 @@
-import type { ArchPort } from '@ptlab/core';
+import type { ArchPort, CheckId } from '@ptlab/core';
 import { MM_MUTANTS } from '@ptlab/mm';
+import type { Capability } from './scenario-schema.js';
 
 /** A historical bug (or an alternative design) the suite runs as a mutant. */
 export interface Mutant {
@@ -13,6 +14,14 @@ export interface Mutant {
   readonly configs?: readonly string[];
   /** `caught`: the suite must find a bug; `pass`: a correct alternative that must pass. */
   readonly expect: 'caught' | 'pass';
+  /**
+   * The check(s) that ARE the bug (empty for `pass`, and for a third-party
+   * variant that declares none): a kill by another check is a kill for
+   * another reason.
+   */
+  readonly checks: readonly CheckId[];
+  /** For mm mutants: capabilities a config needs for the mutant's code to run (mutantApplies()). */
+  readonly requires?: readonly Capability[];
 }
 
 /** The mm/core mutants plus every variant the given ports declare. */
@@ -32,6 +41,7 @@ export function mutantCatalogue(ports: readonly ArchPort[]): Mutant[] {
         arch: p.arch,
         configs: v.configs,
         expect: v.expect,
+        checks: v.checks ?? [],
       });
     }
   }

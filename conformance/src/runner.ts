@@ -62,9 +62,10 @@ export function notApplicable(s: Scenario, config: ArchConfig): string | null {
   return null;
 }
 
-/** Whether a mutant applies to a config. */
+/** Whether a mutant applies to a config (an mm mutant: every config with what it `requires`). */
 export function mutantApplies(m: Mutant, config: ArchConfig): boolean {
-  return m.layer === 'mm' || (m.arch === config.arch && (m.configs ?? []).includes(config.id));
+  if (m.layer === 'mm') return (m.requires ?? []).every((c) => hasCapability(config, c));
+  return m.arch === config.arch && (m.configs ?? []).includes(config.id);
 }
 
 export interface CellOptions {

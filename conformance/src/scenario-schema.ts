@@ -5,6 +5,7 @@ import {
   INJECT_TLB_BATCH_NOMEM,
   ScenarioError,
 } from '@ptlab/core';
+import { INJECT_ZAP_NEED_RESCHED } from '@ptlab/mm';
 import { z } from 'zod';
 import { PATHS } from './paths/index.js';
 
@@ -115,9 +116,11 @@ export const scenarioSchema = z.strictObject({
   /**
    * Fault injection points switched on for every run (core KernelOptions
    * `inject`), e.g. `tlb-batch-nomem`: tlb_remove_table() finds no batch page
-   * and frees each table with tlb_remove_table_one().
+   * and frees each table with tlb_remove_table_one(); `zap-need-resched`:
+   * need_resched() is true once in zap_pte_range(), after one PTE was zapped,
+   * so it drops the ptl and retries the rest of the range.
    */
-  inject: z.array(z.enum([INJECT_TLB_BATCH_NOMEM])).optional(),
+  inject: z.array(z.enum([INJECT_TLB_BATCH_NOMEM, INJECT_ZAP_NEED_RESCHED])).optional(),
   /**
    * Schedules for the exhaustive step of the suite's default budget, where
    * this scenario's race needs more than the default (two preemptions deep in

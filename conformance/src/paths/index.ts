@@ -11,6 +11,7 @@ import { gupFast } from './gup-fast.js';
 import { hmmRangeFault } from './hmm-range-fault.js';
 import { hugetlbWalk } from './hugetlb-walk.js';
 import { iommuDma } from './iommu-dma.js';
+import { khugepagedCollapse } from './khugepaged-collapse.js';
 import { madviseCollapse } from './madvise-collapse.js';
 import { madviseDontneed } from './madvise-dontneed.js';
 import { rmapWalk } from './rmap-walk.js';
@@ -29,6 +30,7 @@ export const PATHS: Readonly<Record<string, PathDef>> = {
   hmm_range_fault: hmmRangeFault,
   hugetlb_walk: hugetlbWalk,
   iommu_dma: iommuDma,
+  khugepaged_collapse: khugepagedCollapse,
   madvise_collapse: madviseCollapse,
   madvise_dontneed: madviseDontneed,
   rmap_walk: rmapWalk,

@@ -88,6 +88,10 @@ export const CHECKS = {
     description:
       'A pmd read locklessly as two 32-bit halves (CONFIG_GUP_GET_PXX_LOW_HIGH: x86-32 PAE) combined the pmd_low of one value with the pmd_high of another and was used as a page-table pointer to no page table: the IRQ-disabled pmdp_get_lockless() window was not held (pmdp_get_lockless_start/end) or not waited out (pmdp_get_lockless_sync()) between the pmd being cleared and set again.',
   },
+  'kernel-bug': {
+    description:
+      'The modelled kernel code oopsed: a BUG_ON()/VM_BUG_ON() whose condition can in fact hold ("kernel BUG at mm/..."), or a NULL pointer dereference (a pte_offset_map() result used as if it could not fail).',
+  },
   'bad-page-state': {
     description:
       'free_page_is_bad() (mm/page_alloc.c, on with CONFIG_DEBUG_VM): a page was freed with a PAGE_FLAGS_CHECK_AT_FREE flag still set, e.g. PG_active left over from a "free deferred" mark: "BUG: Bad page state ... page dumped because: PAGE_FLAGS_CHECK_AT_FREE flag(s) set", and the page is not freed.',

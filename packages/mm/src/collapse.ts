@@ -57,6 +57,7 @@ import {
   COLLAPSE_BEFORE_UFFD_FIX,
   COLLAPSE_PTE_CLEAR,
   COLLAPSE_UFFD_FIX_V2_TRYLOCK,
+  COLLAPSE_WITHOUT_LOCKLESS_SYNC,
 } from './mutants.js';
 
 /** filemap_lock_folio() — mm/filemap.c: find the folio, take a reference, lock it, recheck it is still there. */
@@ -270,7 +271,8 @@ function* removeTable(ctx: Ctx, s: Collapse): KGen {
   const ptl = s.ptl;
   if (!pml || !ptl) throw new Error('collapse_pte_mapped_thp: step 4 without pml and ptl');
   const pgt: PmdVal = yield* pmdpCollapseFlush(ctx, s.vma, s.haddr, s.pmdp);
-  yield* pmdpGetLocklessSync(ctx);
+  // v1 ("[PATCH 10/12]") had no pmdp_get_lockless_sync() here; v2 added it "to issue missing interrupt if PAE".
+  if (!ctx.k.has(COLLAPSE_WITHOUT_LOCKLESS_SYNC)) yield* pmdpGetLocklessSync(ctx);
   if (ptl !== pml) yield* spinUnlock(ctx, ptl);
   yield* spinUnlock(ctx, pml);
   yield* mmuNotifierInvalidateRangeEnd(ctx, s.mm, s.haddr, s.haddr + pmdSize(ctx));
