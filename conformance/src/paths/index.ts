@@ -14,6 +14,7 @@ import { iommuDma } from './iommu-dma.js';
 import { khugepagedCollapse } from './khugepaged-collapse.js';
 import { madviseCollapse } from './madvise-collapse.js';
 import { madviseDontneed } from './madvise-dontneed.js';
+import { mremap } from './mremap.js';
 import { rmapWalk } from './rmap-walk.js';
 import { truncate } from './truncate.js';
 import type { PathDef } from './types.js';
@@ -33,6 +34,7 @@ export const PATHS: Readonly<Record<string, PathDef>> = {
   khugepaged_collapse: khugepagedCollapse,
   madvise_collapse: madviseCollapse,
   madvise_dontneed: madviseDontneed,
+  mremap,
   rmap_walk: rmapWalk,
   truncate,
   uffdio_copy: uffdioCopy,

@@ -96,6 +96,10 @@ export const CHECKS = {
     description:
       'free_page_is_bad() (mm/page_alloc.c, on with CONFIG_DEBUG_VM): a page was freed with a PAGE_FLAGS_CHECK_AT_FREE flag still set, e.g. PG_active left over from a "free deferred" mark: "BUG: Bad page state ... page dumped because: PAGE_FLAGS_CHECK_AT_FREE flag(s) set", and the page is not freed.',
   },
+  'bogus-pmd': {
+    description:
+      'pmd_populate() made a pmd point at memory that is not a live PTE table — pmd_pgtable() of a none pmd (physical page 0), or a table already freed or waiting for its grace period: the MMU and every walker would use that page as a page table.',
+  },
   'bad-pmd': {
     description:
       '__pte_offset_map() read a pmd_bad() value and called pmd_clear_bad(): pmd_ERROR() prints "mm/pgtable-generic.c: bad pmd ..." and the live entry is cleared without a lock (a table it pointed to leaks). No correct path creates a bad pmd: a corrupted or torn entry, or a pmd the arch\'s own pmd_bad() rejects.',

@@ -458,6 +458,13 @@ export function* pmdPopulate(ctx: Ctx, mm: Mm, pmdp: PmdPtr, tablePa: number): K
   yield ctx.step(`pmd_populate(${pmdKey(pmdp)})`, entryObj(ctx, pmdp));
   ctx.k.pt.deref(ctx, pmdp.table, 'pmd_populate()');
   assertPmdLocked(ctx, mm, pmdp, 'pmd_populate()');
+  const t = ctx.k.pt.get(tablePa);
+  if (t?.kind !== 'pte' || t.state !== 'live')
+    bug(
+      'bogus-pmd',
+      `${ctx.cpu.name} ${ctx.fn}: pmd_populate(${pmdKey(pmdp)}) with pa 0x${tablePa.toString(16)}, which is ${t ? `${t.label}, ${t.state === 'live' ? 'not a PTE table' : t.state === 'deferred' ? 'waiting for its grace period' : 'freed'}` : 'no page table'}: the MMU and every walker would use that page as a PTE table`,
+      t?.freedAt ? [t.freedAt] : t?.deferredAt ? [t.deferredAt] : [],
+    );
   writePmd(ctx, pmdp, ctx.k.arch.mkPmdTable(tablePa));
 }
 

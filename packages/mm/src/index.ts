@@ -25,6 +25,7 @@ export {
 } from './khugepaged.js';
 export { khugepagedCollapsePteMapped, madviseCollapse } from './madvise.js';
 export { mmuNotifierInvalidateRangeEnd, mmuNotifierInvalidateRangeStart } from './mmu-notifier.js';
+export { mremapMovePmd } from './mremap.js';
 export type { MmMutant } from './mutants.js';
 export {
   COLLAPSE_BEFORE_UFFD_FIX,
@@ -35,6 +36,7 @@ export {
   HMM_MAP_CANNOT_FAIL,
   INJECT_ZAP_NEED_RESCHED,
   MM_MUTANTS,
+  MREMAP_MOVE_PMD_UNCHECKED,
   PMD_LOCK_NOT_RECHECKED,
   PTE_OFFSET_MAP_WITHOUT_RCU,
   RETRACT_FREES_IMMEDIATELY,

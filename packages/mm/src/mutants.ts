@@ -46,6 +46,8 @@ export const HMM_MAP_CANNOT_FAIL = 'hmm-map-cannot-fail';
 export const UFFD_MAP_CANNOT_FAIL = 'uffd-map-cannot-fail';
 /** zap_pte_range() before v6.5: pte_offset_map_lock() assumed to succeed. */
 export const ZAP_MAP_CANNOT_FAIL = 'zap-map-cannot-fail';
+/** move_normal_pmd() before "mm/mremap: fix move_normal_pmd/retract_page_tables race". */
+export const MREMAP_MOVE_PMD_UNCHECKED = 'mremap-move-pmd-unchecked';
 
 /**
  * Fault injection (KernelOptions `inject`): need_resched() is true once in
@@ -162,6 +164,14 @@ export const MM_MUTANTS: readonly MmMutant[] = [
       'zap_pte_range() as before v6.5: start_pte = pte_offset_map_lock() is used without a NULL check, but exit_mmap() zaps with mmap_lock while retract_page_tables() may remove the table without it (zap_pmd_range() saw the pmd point to a table just before): NULL pointer dereference. v6.5 returns without progress and zap_pmd_range() retries the pmd.',
     seed: 'upstream "mm/memory: allow pte_offset_map[_lock]() to fail" (Hugh Dickins, v6.5; "[PATCH v2 28/32]" of "mm: allow pte_offset_map[_lock]() to fail"), mm/memory.c zap_pte_range(); with "[PATCH v3 09/13] mm/khugepaged: retract_page_tables() without mmap or vma lock"',
     checks: ['kernel-bug'],
+  },
+  {
+    id: MREMAP_MOVE_PMD_UNCHECKED,
+    description:
+      'move_normal_pmd() as in v6.6..v6.12-rc: move_page_tables() reads the old pmd and decides to move the whole table before it takes the rmap lock, so khugepaged\'s retract_page_tables() can clear that pmd in between; move_normal_pmd() then copies the none pmd and pmd_populate()s the new pmd with pmd_pgtable() of it: physical page 0 becomes a page table of the mm ("likely exploitable for user->kernel privilege escalation").',
+    seed: 'upstream "mm/mremap: fix move_normal_pmd/retract_page_tables race" (Jann Horn, David Hildenbrand, Oct 2024, mm-hotfixes, stable; Fixes: 1d65b771bc08 "mm/khugepaged: retract_page_tables() without mmap or vma lock"; Closes: project-zero 371047675), mm/mremap.c move_normal_pmd()',
+    checks: ['bogus-pmd'],
+    requires: ['thp'],
   },
 ];
 

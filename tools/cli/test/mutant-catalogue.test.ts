@@ -50,6 +50,7 @@ const KILLS: readonly { mutant: string; config: string; scenario: string }[] = [
   },
   { mutant: 'uffd-map-cannot-fail', config: 'x86-64', scenario: 'retract-vs-uffd-copy' },
   { mutant: 'zap-map-cannot-fail', config: 'x86-64', scenario: 'retract-vs-exit' },
+  { mutant: 'mremap-move-pmd-unchecked', config: 'x86-64', scenario: 'mremap-vs-retract' },
   {
     mutant: 'powerpc-hash-flush-unbalanced-map',
     config: 'ppc64-hash-64k',
