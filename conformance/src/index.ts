@@ -1,6 +1,20 @@
 export { configProblem, loadArchModule, validatePort } from './arch-module.js';
+export type {
+  CheckFindingOptions,
+  FindingCheck,
+  KernelFinding,
+  KernelSource,
+} from './findings.js';
+export {
+  checkKnownFinding,
+  FINDINGS_DIR,
+  findingStory,
+  KERNEL_FINDINGS,
+  knownFixes,
+  matchKnownFinding,
+} from './findings.js';
 export type { Mutant } from './mutants.js';
-export { mutantCatalogue } from './mutants.js';
+export { CHECK_REQUIRES, mutantCatalogue, mutantNotApplicable } from './mutants.js';
 export { addrSchema, scenarioAddr } from './paths/common.js';
 export { PATHS } from './paths/index.js';
 export type { PathDef, PathRef, World } from './paths/types.js';
@@ -22,6 +36,7 @@ export {
   MUTANT_BUDGET,
   mutantApplies,
   notApplicable,
+  QUICK_BUDGET,
   runCell,
 } from './runner.js';
 export type {
@@ -41,3 +56,19 @@ export {
 } from './scenario-schema.js';
 export type { ScenarioLoad } from './scenarios.js';
 export { loadScenarioFile, loadScenarios, SCENARIO_DIR, scenarioById } from './scenarios.js';
+export type {
+  MutantAccount,
+  MutantKill,
+  MutantVerdict,
+  RunSummary,
+  SummaryCell,
+  VerdictCounts,
+} from './summary.js';
+export {
+  accountMutant,
+  countVerdicts,
+  mutantVerdictText,
+  summariseRun,
+  VERDICT_KINDS,
+  verdictLabel,
+} from './summary.js';

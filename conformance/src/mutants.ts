@@ -1,5 +1,6 @@
-import type { ArchPort } from '@ptlab/core';
+import type { ArchConfig, ArchPort, CheckId } from '@ptlab/core';
 import { MM_MUTANTS } from '@ptlab/mm';
+import { CAPABILITIES, type Capability, hasCapability } from './scenario-schema.js';
 
 /** A historical bug (or an alternative design) the suite runs as a mutant. */
 export interface Mutant {
@@ -13,6 +14,14 @@ export interface Mutant {
   readonly configs?: readonly string[];
   /** `caught`: the suite must find a bug; `pass`: a correct alternative that must pass. */
   readonly expect: 'caught' | 'pass';
+  /**
+   * The check(s) that ARE the bug (empty for `pass`, and for a third-party
+   * variant that declares none): a kill by another check is a kill for
+   * another reason.
+   */
+  readonly checks: readonly CheckId[];
+  /** For mm mutants: capabilities a config needs for the mutant's code to run (mutantApplies()). */
+  readonly requires?: readonly Capability[];
 }
 
 /** The mm/core mutants plus every variant the given ports declare. */
@@ -32,8 +41,46 @@ export function mutantCatalogue(ports: readonly ArchPort[]): Mutant[] {
         arch: p.arch,
         configs: v.configs,
         expect: v.expect,
+        checks: v.checks ?? [],
       });
     }
   }
   return out;
+}
+
+/**
+ * Checks that can fire only on some configs: a mutant whose declared checks
+ * all need something a config lacks is not applicable there (its bug is
+ * invisible by construction, not missed).
+ */
+export const CHECK_REQUIRES: Readonly<Partial<Record<CheckId, Capability>>> = {
+  'page-table-check': 'page-table-check',
+  'torn-pmd-read': 'pmd-low-high',
+};
+
+/** Why `m` does not apply to `config`, or null when it does. */
+export function mutantNotApplicable(m: Mutant, config: ArchConfig): string | null {
+  if (m.layer === 'arch') {
+    if (m.arch !== config.arch) return `a ${m.arch} variant`;
+    if (!(m.configs ?? []).includes(config.id)) return `not a variant of ${config.id}`;
+  } else {
+    const cap = (m.requires ?? []).find((c) => !hasCapability(config, c));
+    if (cap) return CAPABILITIES[cap];
+  }
+  if (m.checks.length === 0) return null;
+  const firable = m.checks.filter((c) => {
+    const cap = CHECK_REQUIRES[c];
+    return cap === undefined || hasCapability(config, cap);
+  });
+  if (firable.length > 0) return null;
+  const reasons = m.checks.map((c) => {
+    const cap = CHECK_REQUIRES[c] as Capability;
+    return `${c}: ${CAPABILITIES[cap]}`;
+  });
+  return `its check cannot fire here (${reasons.join('; ')})`;
+}
+
+/** Whether a mutant applies to a config (mutantNotApplicable() gives the reason when not). */
+export function mutantApplies(m: Mutant, config: ArchConfig): boolean {
+  return mutantNotApplicable(m, config) === null;
 }

@@ -14,6 +14,9 @@ import {
   type Trace,
 } from '@ptlab/explore';
 import type { Mutant } from './mutants.js';
+
+export { mutantApplies } from './mutants.js';
+
 import { scenarioProgram } from './program.js';
 import { CAPABILITIES, hasCapability, type ValidScenario as Scenario } from './scenario-schema.js';
 
@@ -55,6 +58,18 @@ export const MUTANT_BUDGET: readonly BudgetStep[] = [
   { strategy: 'exhaustive', schedules: 10_000 },
   { strategy: 'pct', schedules: 300 },
   { strategy: 'random', schedules: 300 },
+];
+
+/**
+ * A quick plan for a repository's own unit tests (ptlab's arch packages use
+ * it): a short proof attempt, a ≤2-preemption search, a few random walks.
+ * Its verdicts are weaker than the default run's; `ptlab conformance` (the
+ * main job) gives the real ones.
+ */
+export const QUICK_BUDGET: readonly BudgetStep[] = [
+  { strategy: 'exhaustive', schedules: 1_500 },
+  { strategy: 'exhaustive', schedules: 1_500, preemptionBound: 2 },
+  { strategy: 'random', schedules: 150 },
 ];
 
 /** What one step of the plan did. */
@@ -107,11 +122,6 @@ export function notApplicable(s: Scenario, config: ArchConfig): string | null {
   return null;
 }
 
-/** Whether a mutant applies to a config. */
-export function mutantApplies(m: Mutant, config: ArchConfig): boolean {
-  return m.layer === 'mm' || (m.arch === config.arch && (m.configs ?? []).includes(config.id));
-}
-
 export interface CellOptions {
   readonly port: ArchPort;
   readonly config: ArchConfig;
@@ -123,6 +133,12 @@ export interface CellOptions {
   /** Recorded in traces so `ptlab replay` can load the arch again. */
   readonly archModule?: string;
   readonly onProgress?: ((p: CellProgress) => void) | undefined;
+  /**
+   * Kernel patch ids switched on beside the mutant (Kernel `variants`, read
+   * with `ctx.k.has(id)`): the proposed fixes of known kernel findings
+   * (findings.ts knownFixes()), so a cell is judged on everything else.
+   */
+  readonly patches?: readonly string[];
 }
 
 /** Wrap a port's create() so a throwing or nonsensical arch is reported by name, not as a crash. */
@@ -176,7 +192,7 @@ export function runCell(o: CellOptions): CellResult {
   const variant = mutant?.layer === 'arch' ? mutant.id : undefined;
   const program = scenarioProgram(o.scenario, {
     arch: guardedCreate(o.port, o.config, variant),
-    variants: mutant?.layer === 'mm' ? [mutant.id] : [],
+    variants: [...(mutant?.layer === 'mm' ? [mutant.id] : []), ...(o.patches ?? [])],
   });
   const seed = o.seed ?? 1;
   const t0 = performance.now();
@@ -258,6 +274,7 @@ export function runCell(o: CellOptions): CellResult {
     ...(o.archModule ? { archModule: o.archModule } : {}),
     scenario: o.scenario.id,
     mutant: mutant?.id ?? null,
+    ...(o.patches?.length ? { patches: [...o.patches] } : {}),
     strategy: r.strategy,
     seed,
     schedule: r.schedule,

@@ -9,6 +9,7 @@ import {
   ScenarioError,
   visible,
 } from '@ptlab/core';
+import { INJECT_ZAP_NEED_RESCHED } from '@ptlab/mm';
 import { z } from 'zod';
 import { pmdSlotSchema, pteIndexSchema } from './paths/common.js';
 import { PATHS } from './paths/index.js';
@@ -22,6 +23,7 @@ export const CAPABILITIES = {
   'pt-reclaim': 'no CONFIG_PT_RECLAIM',
   'split-ptlocks': 'no split PTE ptlocks (ptl == mm->page_table_lock)',
   'shared-table-pages': 'one PTE table per page: no sibling tables to defer together',
+  'page-table-check': 'no CONFIG_PAGE_TABLE_CHECK',
 } as const;
 export type Capability = keyof typeof CAPABILITIES;
 
@@ -40,6 +42,8 @@ export function hasCapability(config: ArchConfig, cap: Capability): boolean {
       return config.splitPtePtlocks;
     case 'shared-table-pages':
       return config.tablesPerPage > 1;
+    case 'page-table-check':
+      return config.pageTableCheck === true;
   }
 }
 
@@ -162,11 +166,13 @@ export const scenarioSchema = z.strictObject({
   /**
    * Fault injection points switched on for every run (core KernelOptions
    * `inject`), e.g. `tlb-batch-nomem`: tlb_remove_table() finds no batch page
-   * and frees each table with tlb_remove_table_one().
+   * and frees each table with tlb_remove_table_one(); `zap-need-resched`:
+   * need_resched() is true once in zap_pte_range(), after one PTE was zapped,
+   * so it drops the ptl and retries the rest of the range.
    */
   inject: z
-    .array(z.enum([INJECT_TLB_BATCH_NOMEM]))
-    .max(1)
+    .array(z.enum([INJECT_TLB_BATCH_NOMEM, INJECT_ZAP_NEED_RESCHED]))
+    .max(2)
     .optional(),
   /**
    * Schedules for the exhaustive step of the suite's default budget, where

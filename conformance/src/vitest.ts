@@ -6,16 +6,25 @@
  *   runConformance({ arch: myArch });
  *
  * One test per scenario x config (skipped, with the reason, where it does not
- * apply), and one per historical variant the port declares; the same cells,
- * budget and seed as `ptlab conformance`, so the results are the same.
+ * apply; annotated with its verdict kind: verified, verified-bounded or
+ * sampled), and one per mutant of the catalogue that applies to the port's
+ * configs (the mm mutants and the port's own variants), accounted for exactly
+ * as `ptlab conformance` does (summary.ts): the same cells, budget, seed and
+ * verdicts.
+ * Known kernel findings (findings.ts) on the port's configs get a test of
+ * their own (still reproduces on the mainline model; its fix passes), and the
+ * other cells run with their fixes applied, so a known finding is reported
+ * apart and does not hide what else a cell would find.
  */
-import type { ArchPort } from '@ptlab/core';
-import { describe, it } from 'vitest';
+import type { ArchConfig, ArchPort } from '@ptlab/core';
+import { describe, it, type TestContext } from 'vitest';
 import { validatePort } from './arch-module.js';
-import { mutantCatalogue } from './mutants.js';
-import { type BudgetStep, mutantApplies, notApplicable, runCell } from './runner.js';
+import { checkKnownFinding, KERNEL_FINDINGS, knownFixes } from './findings.js';
+import { mutantCatalogue, mutantNotApplicable } from './mutants.js';
+import { type BudgetStep, type CellResult, notApplicable, runCell } from './runner.js';
 import type { ValidScenario } from './scenario-schema.js';
 import { loadScenarios } from './scenarios.js';
+import { accountMutant, mutantVerdictText, verdictLabel } from './summary.js';
 
 export interface RunConformanceOptions {
   /** The arch package's ArchPort. */
@@ -24,12 +33,23 @@ export interface RunConformanceOptions {
   readonly configs?: readonly string[];
   /** Scenarios to run (default: the suite's). */
   readonly scenarios?: readonly ValidScenario[];
-  /** Also check the port's historical variants (default true). */
-  readonly variants?: boolean;
+  /**
+   * Which mutants to run: `all` (default: the mm mutants and the port's
+   * variants, as `ptlab conformance`), `arch` (only the port's variants), or
+   * `none`. `false` is `none`, `true` is `all`.
+   */
+  readonly variants?: boolean | 'all' | 'arch' | 'none';
   readonly seed?: number;
+  /** The plan of the clean cells (default CLEAN_BUDGET, as `ptlab conformance`). */
   readonly budget?: readonly BudgetStep[];
-  /** Per-test timeout in ms (default 120 s). */
+  /** The plan of the mutant cells (default MUTANT_BUDGET for bugs, CLEAN_BUDGET for correct variants). */
+  readonly mutantBudget?: readonly BudgetStep[];
+  /** Per-test timeout in ms (default 120 s; mutant tests get 4x). */
   readonly timeout?: number;
+}
+
+function describeCell(r: CellResult): string {
+  return `${verdictLabel(r)}: ${r.schedules} executions${r.truncated ? `, ${r.truncated} cut off by the step budget` : ''}`;
 }
 
 export function runConformance(o: RunConformanceOptions): void {
@@ -38,6 +58,24 @@ export function runConformance(o: RunConformanceOptions): void {
   const configs = port.configs.filter((c) => !o.configs || o.configs.includes(c.id));
   const timeout = o.timeout ?? 120_000;
   const cell = { seed: o.seed ?? 1, ...(o.budget ? { budget: o.budget } : {}) };
+  const mutantCell = { seed: o.seed ?? 1, ...(o.mutantBudget ? { budget: o.mutantBudget } : {}) };
+  const which =
+    o.variants === false
+      ? 'none'
+      : o.variants === true || o.variants === undefined
+        ? 'all'
+        : o.variants;
+  // Clean results are shared by the cell tests and the mutant accounting (tests run in order).
+  const clean = new Map<string, CellResult>();
+  const cleanCell = (config: ArchConfig, scenario: ValidScenario): CellResult => {
+    const key = `${config.id}\u0000${scenario.id}`;
+    let r = clean.get(key);
+    if (!r) {
+      r = runCell({ port, config, scenario, patches: knownFixes(config.id), ...cell });
+      clean.set(key, r);
+    }
+    return r;
+  };
   describe(`ptlab conformance: ${port.arch}`, () => {
     for (const e of loaded.errors) {
       it(`scenario file ${e.where} loads`, () => {
@@ -52,36 +90,69 @@ export function runConformance(o: RunConformanceOptions): void {
             it.skip(`${scenario.id} (${na})`, () => {});
             continue;
           }
-          it(scenario.id, { timeout }, () => {
-            const r = runCell({ port, config, scenario, ...cell });
+          it(scenario.id, { timeout }, async (t: TestContext) => {
+            const r = cleanCell(config, scenario);
+            await t.annotate(describeCell(r), r.verdict);
             if (r.result === 'fail') throw new Error(r.story ?? r.reason ?? 'failed');
           });
         }
       });
     }
-    if (o.variants === false) return;
-    for (const m of mutantCatalogue([port]).filter((x) => x.layer === 'arch')) {
-      const where = configs.filter((c) => mutantApplies(m, c));
-      if (where.length === 0) continue;
-      it(`variant ${m.id} ${m.expect === 'caught' ? 'is caught' : 'passes'}`, {
-        timeout: timeout * 4,
-      }, () => {
-        const failures: string[] = [];
+    for (const f of KERNEL_FINDINGS) {
+      if (f.fix.arch !== port.arch || !configs.some((c) => f.configs.includes(c.id))) continue;
+      it(`kernel finding ${f.id} (reported apart: the fix ${f.fix.variant} must pass)`, {
+        timeout,
+      }, async (t: TestContext) => {
+        const checks = checkKnownFinding(f, {
+          ports: [port],
+          scenarios: loaded.scenarios,
+          ...cell,
+        });
+        if (checks.length === 0) throw new Error(`${f.id}: scenario ${f.scenario} not loaded`);
+        for (const c of checks)
+          await t.annotate(
+            `${c.config}: ${c.reproduced ? 'reproduces on the mainline model' : `no longer reproduces (${c.detail}); the catalogue is stale`}`,
+            c.reproduced ? 'known-finding' : 'stale-finding',
+          );
+        const bad = checks.filter((c) => !c.fixPasses);
+        if (bad.length)
+          throw new Error(bad.map((c) => `${c.config}: fix fails: ${c.fixDetail}`).join('\n'));
+      });
+    }
+    if (which === 'none') return;
+    for (const m of mutantCatalogue([port])) {
+      if (which === 'arch' && m.layer !== 'arch') continue;
+      if (m.layer === 'arch' && m.arch !== port.arch) continue;
+      const where = configs.filter((c) => mutantNotApplicable(m, c) === null);
+      const title = `mutant ${m.id} ${m.expect === 'caught' ? `is killed by ${m.checks.join(' or ') || 'a check'}` : 'passes'}`;
+      if (where.length === 0) {
+        const reason = configs.map((c) => mutantNotApplicable(m, c)).find((x) => x) ?? 'no config';
+        it.skip(`${title} (not run: ${reason})`, () => {});
+        continue;
+      }
+      it(title, { timeout: timeout * 4 }, async (t: TestContext) => {
+        const cells: CellResult[] = [];
+        const cleans: CellResult[] = [];
         for (const config of where) {
           for (const scenario of loaded.scenarios) {
-            const r = runCell({ port, config, scenario, mutant: m, ...cell });
-            if (r.result === 'fail') {
-              failures.push(`${config.id} x ${scenario.id}: ${r.reason}`);
-              if (m.expect === 'caught') return;
-            }
+            if (notApplicable(scenario, config)) continue;
+            const r = runCell({
+              port,
+              config,
+              scenario,
+              mutant: m,
+              patches: knownFixes(config.id),
+              ...mutantCell,
+            });
+            cells.push(r);
+            cleans.push(cleanCell(config, scenario));
+            const own = r.finding && (m.checks.length === 0 || m.checks.includes(r.finding.check));
+            if (m.expect === 'caught' && own && cleans[cleans.length - 1]?.result === 'pass') break;
           }
         }
-        if (m.expect === 'caught')
-          throw new Error(
-            `variant ${m.id} was not caught by any scenario on ${where.map((c) => c.id).join(', ')}`,
-          );
-        if (failures.length)
-          throw new Error(`alternative design ${m.id} fails:\n${failures.join('\n')}`);
+        const a = accountMutant(m, configs, cells, cleans);
+        await t.annotate(mutantVerdictText(a), a.verdict);
+        if (!a.ok) throw new Error(`mutant ${m.id}: ${mutantVerdictText(a)}`);
       });
     }
   });

@@ -11,8 +11,10 @@ import { gupFast } from './gup-fast.js';
 import { hmmRangeFault } from './hmm-range-fault.js';
 import { hugetlbWalk } from './hugetlb-walk.js';
 import { iommuDma } from './iommu-dma.js';
+import { khugepagedCollapse } from './khugepaged-collapse.js';
 import { madviseCollapse } from './madvise-collapse.js';
 import { madviseDontneed } from './madvise-dontneed.js';
+import { mremap } from './mremap.js';
 import { rmapWalk } from './rmap-walk.js';
 import { truncate } from './truncate.js';
 import type { PathDef } from './types.js';
@@ -34,8 +36,10 @@ export const PATHS: Readonly<Record<string, PathDef>> = Object.freeze(
     hmm_range_fault: hmmRangeFault,
     hugetlb_walk: hugetlbWalk,
     iommu_dma: iommuDma,
+    khugepaged_collapse: khugepagedCollapse,
     madvise_collapse: madviseCollapse,
     madvise_dontneed: madviseDontneed,
+    mremap,
     rmap_walk: rmapWalk,
     truncate,
     uffdio_copy: uffdioCopy,

@@ -24,7 +24,11 @@ import type { ArmPgalloc } from './arm-pgalloc.js';
 
 export const ARM_ADJUST_PTE_LOCKPTR = 'arm-adjust-pte-lockptr';
 export const ARM64_HUGETLB_UNBALANCED_MAP = 'arm64-hugetlb-unbalanced-map';
-export type ArmVariantId = typeof ARM_ADJUST_PTE_LOCKPTR | typeof ARM64_HUGETLB_UNBALANCED_MAP;
+export const ARM_ADJUST_PTE_CANNOT_FAIL = 'arm-adjust-pte-cannot-fail';
+export type ArmVariantId =
+  | typeof ARM_ADJUST_PTE_LOCKPTR
+  | typeof ARM64_HUGETLB_UNBALANCED_MAP
+  | typeof ARM_ADJUST_PTE_CANNOT_FAIL;
 
 /** What a variant replaces; the v6.6 kernel is ARM_MAINLINE. */
 export interface ArmPolicy {
@@ -85,6 +89,35 @@ function* adjustPteLockptr(a: ArmPgalloc, ctx: Ctx, vma: Vma, addr: number): KGe
 }
 
 /**
+ * adjust_pte() before "[PATCH v2 01/23] arm: allow pte_offset_map[_lock]() to
+ * fail" (v6.4, arch/arm/mm/fault-armv.c): ptl = pte_lockptr(vma->vm_mm, pmd);
+ * pte = pte_offset_map(pmd, address) — read as if it could not fail —
+ * do_pte_lock(ptl); do_adjust_pte(); do_pte_unlock(ptl); pte_unmap(pte). The
+ * lock is named from *pmd before the map reads *pmd again.
+ */
+function* adjustPteCannotFail(a: ArmPgalloc, ctx: Ctx, vma: Vma, addr: number): KGen<boolean> {
+  const mm = vma.mm;
+  const pmdp = pmdOffset(ctx, mm, addr);
+  const pmd = yield* pmdpGet(ctx, pmdp);
+  if (a.pmdNone(pmd.raw) || a.pmdBad(pmd.raw) || a.pmdTransHuge(pmd.raw)) return false;
+  // pte_lockptr(vma->vm_mm, pmd): one more read of *pmd.
+  const now = yield* pmdpGet(ctx, pmdp);
+  const ptl =
+    ctx.k.config.splitPtePtlocks && now.table ? pteLockptr(ctx, mm, now) : mm.pageTableLock;
+  const pte = yield* pteOffsetMap(ctx, pmdp, addr);
+  if (!pte)
+    bug(
+      'kernel-bug',
+      `${ctx.cpu.name} ${ctx.fn}: Unable to handle kernel NULL pointer dereference: pte_offset_map(pmd) found no table (retracted since the pmd was checked) and do_adjust_pte() reads *ptep`,
+    );
+  yield* doPteLock(ctx, ptl);
+  const ret = yield* ctx.call('do_adjust_pte', doAdjustPte(a, ctx, vma, addr, pte, ptl));
+  yield* doPteUnlock(ctx, ptl);
+  yield* pteUnmap(ctx, pte);
+  return ret;
+}
+
+/**
  * huge_pte_alloc() before "[PATCH v2 03/23] arm64/hugetlb: pte_alloc_huge()
  * pte_offset_huge()" — arch/arm64/mm/hugetlbpage.c (v6.4): CONT_PTE_SIZE took
  * ptep = pte_alloc_map(mm, pmdp, addr) = pte_alloc() then pte_offset_map(),
@@ -112,6 +145,7 @@ function* hugePteAllocUnbalanced(
 export const ARM_VARIANT_POLICIES: Readonly<Record<ArmVariantId, ArmPolicy>> = {
   [ARM_ADJUST_PTE_LOCKPTR]: { ...ARM_MAINLINE, adjustPte: adjustPteLockptr },
   [ARM64_HUGETLB_UNBALANCED_MAP]: { ...ARM_MAINLINE, hugePteAlloc: hugePteAllocUnbalanced },
+  [ARM_ADJUST_PTE_CANNOT_FAIL]: { ...ARM_MAINLINE, adjustPte: adjustPteCannotFail },
 };
 
 export const ARM_VARIANTS: readonly ArchVariant[] = [
@@ -122,6 +156,7 @@ export const ARM_VARIANTS: readonly ArchVariant[] = [
     seed: 'seeds/004: "[PATCH v3 03/13] arm: adjust_pte() use pte_offset_map_nolock()" (and "[PATCH v2 01/23] arm: allow pte_offset_map[_lock]() to fail" for the v6.5 form)',
     configs: ['arm-lpae'],
     expect: 'caught',
+    checks: ['wrong-ptl'],
   },
   {
     id: ARM64_HUGETLB_UNBALANCED_MAP,
@@ -130,5 +165,15 @@ export const ARM_VARIANTS: readonly ArchVariant[] = [
     seed: 'seeds/004: "[PATCH v2 03/23] arm64/hugetlb: pte_alloc_huge() pte_offset_huge()"',
     configs: ['arm64-4k'],
     expect: 'caught',
+    checks: ['rcu-unbalanced', 'sleep-in-atomic'],
+  },
+  {
+    id: ARM_ADJUST_PTE_CANNOT_FAIL,
+    description:
+      'adjust_pte() as in v6.4: ptl = pte_lockptr(mm, pmd) first, then pte = pte_offset_map(pmd, address) used without a NULL check: once khugepaged retracts tables without mmap_lock, the map can fail under it (NULL pointer dereference in do_adjust_pte()), or map a table other than the one whose lock it took.',
+    seed: 'upstream "arm: allow pte_offset_map[_lock]() to fail" (Hugh Dickins, v6.5; seeds/004 "[PATCH v2 01/23]"), arch/arm/mm/fault-armv.c; made necessary by "[PATCH v3 09/13] mm/khugepaged: retract_page_tables() without mmap or vma lock"',
+    configs: ['arm-lpae'],
+    expect: 'caught',
+    checks: ['kernel-bug', 'wrong-ptl'],
   },
 ];

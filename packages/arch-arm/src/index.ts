@@ -33,6 +33,7 @@ export {
 export { ArmArch, arm, arm as default } from './arm-port.js';
 export type { ArmPolicy, ArmVariantId } from './arm-variants.js';
 export {
+  ARM_ADJUST_PTE_CANNOT_FAIL,
   ARM_ADJUST_PTE_LOCKPTR,
   ARM_MAINLINE,
   ARM_VARIANT_POLICIES,

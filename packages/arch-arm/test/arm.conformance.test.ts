@@ -1,4 +1,7 @@
+import { QUICK_BUDGET } from '@ptlab/conformance';
 import { runConformance } from '@ptlab/conformance/vitest';
 import { arm } from '../src/index.js';
 
-runConformance({ arch: arm });
+// The quick plan and the port's own variants: the main job (`ptlab conformance`) gives the
+// default run's verdicts and runs the mm mutants; conformance/test runs those too.
+runConformance({ arch: arm, budget: QUICK_BUDGET, variants: 'arch' });

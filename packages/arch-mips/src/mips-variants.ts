@@ -11,5 +11,6 @@ export const MIPS_VARIANTS: readonly ArchVariant[] = [
     seed: 'seeds/004: "[PATCH v2 07/23] mips: update_mmu_cache() can replace __update_tlb()" (its v2 form broke MIPS, Nathan Chancellor\'s report) and the merged "[PATCH v2 07/23 replacement] mips: add pte_unmap() to balance pte_offset_map()" ("To keep balance in future, __update_tlb() remember to pte_unmap() after pte_offset_map()")',
     configs: ['mips64', 'mips32-xpa'],
     expect: 'caught',
+    checks: ['rcu-unbalanced', 'sleep-in-atomic'],
   },
 ];

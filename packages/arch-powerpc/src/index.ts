@@ -21,6 +21,7 @@ export {
   BOOK3S64,
   Book3s64Encoding,
   clearBits,
+  flushHashTablePmdRange,
   H_PTE_NONE_MASK,
   hasBit,
   hashPmdpCollapseFlush,
@@ -34,7 +35,10 @@ export { PowerpcArch, powerpc, powerpc as default } from './powerpc-port.js';
 export type { PowerpcVariantId } from './powerpc-variants.js';
 export {
   ALWAYS_RCU_POLICY,
+  POWERPC_8XX_HUGETLB_UNBALANCED_MAP,
   POWERPC_ALWAYS_RCU,
+  POWERPC_FRAG_DESTROY_CLEAR_ACTIVE,
+  POWERPC_HASH_FLUSH_UNBALANCED_MAP,
   POWERPC_V1_SHARED_RCU_HEAD,
   POWERPC_V2_REDEFER,
   POWERPC_VARIANT_POLICIES,

@@ -10,11 +10,14 @@ import {
   type KGen,
   type Mm,
   ModelError,
+  type PmdPtr,
   type PtePtr,
   pmdOffset,
   pmdpGet,
+  pteAlloc,
   pteAllocHuge,
   pteOffsetKernel,
+  pteOffsetMap,
 } from '@ptlab/core';
 
 /** 8xx hugetlb page sizes below PMD_SIZE (4M): MMU_PAGE_16K and MMU_PAGE_512K. */
@@ -43,7 +46,23 @@ export function* hugePteAlloc8xx(
   checkSize(size);
   const haddr = addr - (addr % size);
   const pmdp = pmdOffset(ctx, mm, haddr);
+  if ((ctx.k.arch as { variant?: string }).variant === POWERPC_8XX_HUGETLB_UNBALANCED_MAP)
+    return yield* ctx.call('pte_alloc_map', pteAllocMap(ctx, mm, pmdp, haddr));
   return yield* ctx.call('pte_alloc_huge', pteAllocHuge(ctx, mm, pmdp, haddr));
+}
+
+/** The variant id of huge_pte_alloc() before "powerpc/hugetlb: pte_alloc_huge()". */
+export const POWERPC_8XX_HUGETLB_UNBALANCED_MAP = 'powerpc-8xx-hugetlb-unbalanced-map';
+
+/**
+ * pte_alloc_map() — include/linux/mm.h: pte_alloc() then pte_offset_map(),
+ * which expects a pte_unmap() that hugetlb never calls. What the 8xx
+ * huge_pte_alloc() used before "[PATCH v2 13/23] powerpc/hugetlb: pte_alloc_huge()".
+ */
+function* pteAllocMap(ctx: Ctx, mm: Mm, pmdp: PmdPtr, addr: number): KGen<PtePtr | null> {
+  const cur = yield* pmdpGet(ctx, pmdp);
+  if (ctx.k.arch.pmdNone(cur.raw) && (yield* pteAlloc(ctx, mm, pmdp)) !== 0) return null;
+  return yield* pteOffsetMap(ctx, pmdp, addr);
 }
 
 /**

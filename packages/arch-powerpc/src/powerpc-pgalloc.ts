@@ -43,6 +43,17 @@ import { type PowerpcConsts, powerpcConsts } from './powerpc-configs.js';
 /** Fault injection name: pagetable_alloc() in __alloc_for_ptecache() fails (OOM). */
 export const INJECT_PTE_ALLOC_NOMEM = 'pte-alloc-nomem';
 
+/**
+ * The upstream fix of the pte_frag_destroy() PG_active finding
+ * (docs/kernel-findings.md): "powerpc/pgtable-frag: Fix bad page state in
+ * pte_frag_destroy" (Ritesh Harjani, powerpc next fda4d71651f7, 2026; Fixes:
+ * 32cc0b7c9d50 "powerpc: add pte_free_defer() for pgtables sharing page")
+ * clears PG_active before pagetable_dtor()/pagetable_free(). A variant id of
+ * this port (a design that must pass) and a kernel patch id: with
+ * `ctx.k.has()` it composes with any other variant or mutant.
+ */
+export const POWERPC_FRAG_DESTROY_CLEAR_ACTIVE = 'powerpc-frag-destroy-clear-active';
+
 /** mm->context.pte_frag, kept in the model's Mm.context under this key. */
 export const PTE_FRAG_KEY = 'pte_frag';
 
@@ -312,8 +323,10 @@ export class PowerpcPgalloc extends GenericArch {
   /**
    * pte_frag_destroy() — arch/powerpc/mm/pgtable-frag.c, from destroy_context()
    * at __mmdrop(): drop the references of the fragments never handed out; free
-   * the page now if that was the last (PageActive is not consulted: nobody can
-   * walk a dead mm's tables).
+   * the page now if that was the last. PageActive is neither consulted (nobody
+   * can walk a dead mm's tables) nor cleared: a page one of whose fragments
+   * was pte_free_defer()ed is freed with PG_active set, "BUG: Bad page state"
+   * under CONFIG_DEBUG_VM (the kernel finding in docs/kernel-findings.md).
    */
   *pteFragDestroy(ctx: Ctx, frag: number): KGen {
     const page = this.pageOf(ctx, frag, 'pte_frag_destroy()');
@@ -329,7 +342,15 @@ export class PowerpcPgalloc extends GenericArch {
         'double-free',
         `${ctx.cpu.name} ${ctx.fn}: pte_frag_destroy(): pt_frag_refcount of pfn ${page.pfn} went below zero (${left})`,
       );
-    if (left === 0) yield* this.freePage(ctx, page.pfn, true);
+    if (left === 0) {
+      // Not in v6.6..v7.0: the fix folio_clear_active(ptdesc_folio(ptdesc)), as variant or patch.
+      if (
+        this.variant === POWERPC_FRAG_DESTROY_CLEAR_ACTIVE ||
+        ctx.k.has(POWERPC_FRAG_DESTROY_CLEAR_ACTIVE)
+      )
+        page.testClearFlag(PG.active);
+      yield* this.freePage(ctx, page.pfn, true);
+    }
   }
 
   // --- ArchImpl ---

@@ -17,6 +17,8 @@ import {
   type EntryEncoding,
   flushTlbRange,
   type KGen,
+  localIrqRestore,
+  localIrqSave,
   type Mm,
   ModelError,
   type PmdPtr,
@@ -25,8 +27,10 @@ import {
   pmdpGet,
   pmdpGetAndClear,
   pmdSize,
+  pteOffsetMap,
   pteOffsetMapNolock,
   pteUnmap,
+  scanPtes,
   smpCallFunction,
   type Vma,
 } from '@ptlab/core';
@@ -247,11 +251,47 @@ export function* hashPmdpCollapseFlush(
 ): KGen<PmdVal> {
   const old = yield* pmdpGetAndClear(ctx, vma.mm, pmdp);
   yield* serializeAgainstPteLookup(ctx, vma.mm);
+  const unbalanced =
+    (ctx.k.arch as { variant?: string }).variant === POWERPC_HASH_FLUSH_UNBALANCED_MAP;
   yield* ctx.call(
     'flush_hash_table_pmd_range',
-    flushTlbRange(ctx, vma.mm, addr, addr + pmdSize(ctx)),
+    flushHashTablePmdRange(ctx, vma.mm, old, addr, unbalanced),
   );
   return old;
+}
+
+/** The variant id of flush_hash_table_pmd_range() before "powerpc: allow pte_offset_map[_lock]() to fail". */
+export const POWERPC_HASH_FLUSH_UNBALANCED_MAP = 'powerpc-hash-flush-unbalanced-map';
+
+/**
+ * flush_hash_table_pmd_range() — arch/powerpc/mm/book3s64/hash_tlb.c (v6.5+),
+ * called by hash__pmdp_collapse_flush() with &pmd, a copy of the old pmd on
+ * its stack: local_irq_save(); start_pte = pte_offset_map(pmd, addr) (the
+ * detached table, under rcu_read_lock()); if NULL goto out; every pte with
+ * H_PAGE_HASHPTE gets hpte_need_flush() (the model keeps no HPTEs: one scan of
+ * the table, then the range flush); pte_unmap(); local_irq_restore(). Before
+ * v6.5 (`unbalanced`) there was neither the NULL check nor the pte_unmap().
+ */
+export function* flushHashTablePmdRange(
+  ctx: Ctx,
+  mm: Mm,
+  pmd: PmdVal,
+  addr: number,
+  unbalanced: boolean,
+): KGen {
+  yield* localIrqSave(ctx);
+  const start = yield* pteOffsetMap(ctx, pmd, addr);
+  if (start) {
+    yield* scanPtes(
+      ctx,
+      start.table,
+      'flush_hash_table_pmd_range(): pte_val(*pte) & H_PAGE_HASHPTE',
+    );
+    if (!unbalanced) yield* pteUnmap(ctx, start);
+  }
+  // arch_leave_lazy_mmu_mode(): the batched hpte_need_flush()es.
+  yield* flushTlbRange(ctx, mm, addr, addr + pmdSize(ctx));
+  yield* localIrqRestore(ctx);
 }
 
 /**

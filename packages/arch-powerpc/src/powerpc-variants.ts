@@ -3,7 +3,20 @@
  * as PteFreePolicy objects the port switches in by variant id.
  */
 import type { ArchVariant, Ctx, KGen } from '@ptlab/core';
-import type { PowerpcPgalloc, PteFreePolicy } from './powerpc-pgalloc.js';
+import { POWERPC_8XX_HUGETLB_UNBALANCED_MAP } from './powerpc-hugetlb.js';
+import {
+  MAINLINE_POLICY,
+  POWERPC_FRAG_DESTROY_CLEAR_ACTIVE,
+  type PowerpcPgalloc,
+  type PteFreePolicy,
+} from './powerpc-pgalloc.js';
+import { POWERPC_HASH_FLUSH_UNBALANCED_MAP } from './powerpc-pgtable.js';
+
+export {
+  POWERPC_8XX_HUGETLB_UNBALANCED_MAP,
+  POWERPC_FRAG_DESTROY_CLEAR_ACTIVE,
+  POWERPC_HASH_FLUSH_UNBALANCED_MAP,
+};
 
 export const POWERPC_V1_SHARED_RCU_HEAD = 'powerpc-v1-shared-rcu-head';
 export const POWERPC_V2_REDEFER = 'powerpc-v2-redefer';
@@ -11,7 +24,10 @@ export const POWERPC_ALWAYS_RCU = 'powerpc-always-rcu';
 export type PowerpcVariantId =
   | typeof POWERPC_V1_SHARED_RCU_HEAD
   | typeof POWERPC_V2_REDEFER
-  | typeof POWERPC_ALWAYS_RCU;
+  | typeof POWERPC_ALWAYS_RCU
+  | typeof POWERPC_FRAG_DESTROY_CLEAR_ACTIVE
+  | typeof POWERPC_HASH_FLUSH_UNBALANCED_MAP
+  | typeof POWERPC_8XX_HUGETLB_UNBALANCED_MAP;
 
 /**
  * The tail of pte_fragment_free() before the series (v6.5,
@@ -144,6 +160,11 @@ export const POWERPC_VARIANT_POLICIES: Readonly<Record<PowerpcVariantId, PteFree
   [POWERPC_V1_SHARED_RCU_HEAD]: V1_SHARED_RCU_HEAD_POLICY,
   [POWERPC_V2_REDEFER]: V2_REDEFER_POLICY,
   [POWERPC_ALWAYS_RCU]: ALWAYS_RCU_POLICY,
+  // v6.6 pte_free_defer(); only pte_frag_destroy() differs (it tests the variant id).
+  [POWERPC_FRAG_DESTROY_CLEAR_ACTIVE]: MAINLINE_POLICY,
+  // v6.6 pte_free_defer(); flush_hash_table_pmd_range() and huge_pte_alloc() test the variant id.
+  [POWERPC_HASH_FLUSH_UNBALANCED_MAP]: MAINLINE_POLICY,
+  [POWERPC_8XX_HUGETLB_UNBALANCED_MAP]: MAINLINE_POLICY,
 };
 
 export const POWERPC_VARIANTS: readonly (ArchVariant & { readonly id: PowerpcVariantId })[] = [
@@ -154,6 +175,7 @@ export const POWERPC_VARIANTS: readonly (ArchVariant & { readonly id: PowerpcVar
     seed: 'seeds/004: "[PATCH 05/12] powerpc: add pte_free_defer() for pgtables sharing page" (v1) and Matthew Wilcox\'s reply quoted in "Re: [PATCH 05/12] powerpc: add pte_free_defer() for pgtables sharing page" (2023-06-05)',
     configs: ['ppc64-hash-64k', 'ppc64-radix-64k'],
     expect: 'caught',
+    checks: ['rcu-head-reused'],
   },
   {
     id: POWERPC_V2_REDEFER,
@@ -162,6 +184,7 @@ export const POWERPC_VARIANTS: readonly (ArchVariant & { readonly id: PowerpcVar
     seed: 'seeds/004: "[PATCH v2 05/12] powerpc: add pte_free_defer() for pgtables sharing page" (2023-06-20) and its review ("Not very good reasons: good enough, or can you supply a better patch?")',
     configs: ['ppc64-hash-64k', 'ppc64-radix-64k', 'ppc64-radix-4k'],
     expect: 'pass',
+    checks: [],
   },
   {
     id: POWERPC_ALWAYS_RCU,
@@ -170,5 +193,33 @@ export const POWERPC_VARIANTS: readonly (ArchVariant & { readonly id: PowerpcVar
     seed: 'seeds/002: "[PATCH v2 05/12] powerpc: add pte_free_defer() for pgtables sharing page" (Jason Gunthorpe, 2023-06-21: "make pte_fragment_free() unconditionally do the RCU")',
     configs: ['ppc64-hash-64k', 'ppc64-radix-64k', 'ppc64-radix-4k', 'ppc32-8xx'],
     expect: 'pass',
+    checks: [],
+  },
+  {
+    id: POWERPC_FRAG_DESTROY_CLEAR_ACTIVE,
+    description:
+      'v6.6 with the fix of the pte_frag_destroy() finding: folio_clear_active() before the page of the mm\'s fragment cache is freed at __mmdrop(), so a page one of whose fragments was pte_free_defer()ed is not freed with PG_active set ("BUG: Bad page state"). The proposed fix of a kernel finding; must pass.',
+    seed: 'upstream "powerpc/pgtable-frag: Fix bad page state in pte_frag_destroy" (Ritesh Harjani, linuxppc-dev 2026, powerpc next fda4d71651f7; Fixes: 32cc0b7c9d50 "powerpc: add pte_free_defer() for pgtables sharing page"); docs/kernel-findings.md (powerpc-frag-destroy-active)',
+    configs: ['ppc64-hash-64k', 'ppc64-radix-64k'],
+    expect: 'pass',
+    checks: [],
+  },
+  {
+    id: POWERPC_HASH_FLUSH_UNBALANCED_MAP,
+    description:
+      'flush_hash_table_pmd_range() as in v6.4: hash__pmdp_collapse_flush() passes it a copy of the old pmd, and it walks the detached table with start_pte = pte_offset_map(pmd, addr) but never pte_unmap()s it (nor checks for NULL): once pte_offset_map() takes rcu_read_lock(), every retract or collapse on the hash MMU returns inside an RCU read-side section.',
+    seed: 'upstream "powerpc: allow pte_offset_map[_lock]() to fail" (Hugh Dickins, v6.5; seeds/004 "[PATCH v2 12/23]": "Balance successful pte_offset_map() with pte_unmap() where omitted"), arch/powerpc/mm/book3s64/hash_tlb.c; with "[PATCH v3 01/13] mm/pgtable: add rcu_read_lock() and rcu_read_unlock()s"',
+    configs: ['ppc64-hash-64k'],
+    expect: 'caught',
+    checks: ['rcu-unbalanced', 'sleep-in-atomic'],
+  },
+  {
+    id: POWERPC_8XX_HUGETLB_UNBALANCED_MAP,
+    description:
+      'huge_pte_alloc() on the 8xx as in v6.4: 16K and 512K hugetlb pages take their PTE table with pte_alloc_map() (pte_alloc() then pte_offset_map()), and hugetlb never pte_unmap()s: every hugetlb fault leaves an RCU read-side section held.',
+    seed: 'upstream "powerpc/hugetlb: pte_alloc_huge()" (Hugh Dickins, v6.5; seeds/004 "[PATCH v2 13/23]": "pte_alloc_map() expects to be followed by pte_unmap(), but hugetlb omits that"), arch/powerpc/mm/hugetlbpage.c',
+    configs: ['ppc32-8xx'],
+    expect: 'caught',
+    checks: ['rcu-unbalanced', 'sleep-in-atomic'],
   },
 ];

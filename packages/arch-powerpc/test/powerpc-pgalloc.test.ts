@@ -1,6 +1,7 @@
 import { PG, ptlOfTable, Tag, tlbFinishMmu, tlbGatherMmu } from '@ptlab/core';
 import { describe, expect, it } from 'vitest';
 import {
+  POWERPC_FRAG_DESTROY_CLEAR_ACTIVE,
   PPC32_8XX,
   PPC64_HASH_64K,
   PPC64_RADIX_4K,
@@ -233,6 +234,54 @@ describe('pte_frag_destroy() at __mmdrop()', () => {
     b.a.setFragRefcount(b.ctx, pageOf(b, pa), 2);
     const f = finding(() => run(b.a.destroyContext(b.ctx, b.mm)));
     expect(f?.check).toBe('double-free');
+  });
+});
+
+describe('pte_frag_destroy() after pte_free_defer() of a fragment of the cache page (kernel finding)', () => {
+  it.each([PPC64_HASH_64K, PPC64_RADIX_64K])(
+    '$id v6.6: fragment 0 of a fresh cache page deferred, then __mmdrop: freed with PG_active, Bad page state',
+    (config) => {
+      const b = boot(config);
+      const pa = run(b.a.pteAllocOne(b.ctx, b.mm)) as number;
+      // retract: pte_free_defer() marks the page Active and drops fragment 0's reference;
+      // the cache still holds the other PTE_FRAG_NR - 1, so nothing is freed or queued yet.
+      run(b.a.pteFreeDefer(b.ctx, b.mm, pa));
+      expect(pageOf(b, pa).testFlag(PG.active)).toBe(true);
+      expect(refs(b, pa)).toBe(b.a.PTE_FRAG_NR - 1);
+      expect(b.k.rcu.queue.length).toBe(0);
+      const f = finding(() => run(b.a.destroyContext(b.ctx, b.mm)));
+      expect(f?.check).toBe('bad-page-state');
+      expect(f?.message).toContain('flags:(active)');
+      // bad_page(): the page is not freed.
+      expect(allocated(b, pa)).toBe(true);
+    },
+  );
+
+  it.each([PPC64_HASH_64K, PPC64_RADIX_64K])(
+    '$id with the fix (folio_clear_active() in pte_frag_destroy()): the page is freed, no finding',
+    (config) => {
+      const b = boot(config, { variant: POWERPC_FRAG_DESTROY_CLEAR_ACTIVE });
+      const pa = run(b.a.pteAllocOne(b.ctx, b.mm)) as number;
+      run(b.a.pteFreeDefer(b.ctx, b.mm, pa));
+      expect(finding(() => run(b.a.destroyContext(b.ctx, b.mm)))).toBeNull();
+      expect(allocated(b, pa)).toBe(false);
+      expect(pageOf(b, pa).testFlag(PG.active)).toBe(false);
+    },
+  );
+
+  it('a deferred fragment whose page still has a live fragment at exit goes through pte_fragment_free(): no finding', () => {
+    const b = boot(PPC64_HASH_64K);
+    const gp = rcuDriver(b.k);
+    const [a0, a1] = [0, 1].map(() => run(b.a.pteAllocOne(b.ctx, b.mm)) as number) as [
+      number,
+      number,
+    ];
+    run(b.a.pteFreeDefer(b.ctx, b.mm, a0));
+    expect(finding(() => run(b.a.destroyContext(b.ctx, b.mm)))).toBeNull();
+    // The last reference is a1's; its free tests and clears PG_active and defers by RCU.
+    expect(finding(() => run(b.a.pteFree(b.ctx, b.mm, a1)))).toBeNull();
+    gp();
+    expect(allocated(b, a0)).toBe(false);
   });
 });
 

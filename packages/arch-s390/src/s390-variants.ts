@@ -20,6 +20,7 @@ export const S390_VARIANTS: readonly ArchVariant[] = [
     seed: 'seeds/000: "[07/12] s390: add pte_free_defer(), with use of mmdrop_async()" (Willy: two 2K tables share one rcu_head; Gerald Schaefer: "page->rcu_head would overlay with page->lru")',
     configs: ['s390-2k'],
     expect: 'caught',
+    checks: ['rcu-head-reused', 'union-clobbered'],
   },
   {
     id: S390_LIST_IN_TABLE,
@@ -28,6 +29,7 @@ export const S390_VARIANTS: readonly ArchVariant[] = [
     seed: 'seeds/000: Hugh Dickins "one of the grossest patches I\'ve ever posted", Jason Gunthorpe "It is not RCU anymore if it writes to the page table itself before the grace period", Gerald Schaefer "the to-be-freed pagetables would still be accessible, but not really valid, if we added them back to the list, with list_heads inside them"; seeds/001',
     configs: ['s390-2k'],
     expect: 'caught',
+    checks: ['pte-not-a-pte'],
   },
   {
     id: S390_V1_MMDROP_IN_CALLBACK,
@@ -36,6 +38,7 @@ export const S390_VARIANTS: readonly ArchVariant[] = [
     seed: 'seeds/000: "[07/12] s390: add pte_free_defer(), with use of mmdrop_async()" ("mmgrab() in pte_free_defer() and mmdrop() in pte_free_now(). No, that is not a good context to call mmdrop() from, so make mmdrop_async() public and use that")',
     configs: ['s390-2k'],
     expect: 'caught',
+    checks: ['sleep-in-atomic'],
   },
   {
     id: S390_REUSE_BEFORE_GRACE_PERIOD,
@@ -44,6 +47,7 @@ export const S390_VARIANTS: readonly ArchVariant[] = [
     seed: 'seeds/001: Gerald Schaefer "Such a fragment would not necessarily need to be on the list, because while it is on its way ... it cannot be re-used anyway"; seeds/000: "they could also be re-used, once they are back on the list, which will probably not go well"; seeds/004: "[PATCH v3 07/13]" ("a page is never on the free list if pte_free_defer() was used on either half")',
     configs: ['s390-2k'],
     expect: 'caught',
+    checks: ['use-after-free'],
   },
 ];
 

@@ -5,7 +5,7 @@
  * seeds give, and the same cell without the variant passing.
  */
 
-import { loadScenarios, mutantCatalogue, runCell } from '@ptlab/conformance';
+import { loadScenarios, mutantCatalogue, QUICK_BUDGET, runCell } from '@ptlab/conformance';
 import { runConformance } from '@ptlab/conformance/vitest';
 import type { CheckId } from '@ptlab/core';
 import { describe, expect, it } from 'vitest';
@@ -18,7 +18,9 @@ import {
   s390,
 } from '../src/index.js';
 
-runConformance({ arch: s390 });
+// The quick plan and the port's own variants: the main job (`ptlab conformance`) gives the
+// default run's verdicts and runs the mm mutants; conformance/test runs those too.
+runConformance({ arch: s390, budget: QUICK_BUDGET, variants: 'arch' });
 
 /** Which scenario catches each variant, with which check, and what the message must name. */
 const REAL_CAUSES: readonly {

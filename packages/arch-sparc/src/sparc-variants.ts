@@ -13,6 +13,7 @@ export const SPARC_VARIANTS: readonly ArchVariant[] = [
     seed: 'seeds/004: "[PATCH v2 18/23] sparc/hugetlb: pte_alloc_huge() pte_offset_huge()" ("pte_alloc_map() expects to be followed by pte_unmap(), but hugetlb omits that"), with "[PATCH v3 01/13] mm/pgtable: add rcu_read_lock() and rcu_read_unlock()s"',
     configs: ['sparc64'],
     expect: 'caught',
+    checks: ['rcu-unbalanced', 'sleep-in-atomic'],
   },
   {
     id: SPARC_MAP_CANNOT_FAIL,
@@ -21,5 +22,6 @@ export const SPARC_VARIANTS: readonly ArchVariant[] = [
     seed: 'seeds/004: "[PATCH v2 19/23] sparc: allow pte_offset_map() to fail" (arch/sparc/mm/fault_64.c get_user_insn(): "if (!ptep) goto again;"), made necessary by "[PATCH v3 09/13] mm/khugepaged: retract_page_tables() without mmap or vma lock"',
     configs: ['sparc64'],
     expect: 'caught',
+    checks: ['use-after-free'],
   },
 ];

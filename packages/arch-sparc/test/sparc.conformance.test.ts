@@ -1,4 +1,4 @@
-import { loadScenarios, mutantCatalogue, runCell } from '@ptlab/conformance';
+import { loadScenarios, mutantCatalogue, QUICK_BUDGET, runCell } from '@ptlab/conformance';
 import { runConformance } from '@ptlab/conformance/vitest';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,7 +10,9 @@ import {
 } from '../src/index.js';
 
 // Every scenario on every config (pass or n/a), every variant caught.
-runConformance({ arch: sparc });
+// The quick plan and the port's own variants: the main job (`ptlab conformance`) gives the
+// default run's verdicts and runs the mm mutants; conformance/test runs those too.
+runConformance({ arch: sparc, budget: QUICK_BUDGET, variants: 'arch' });
 
 describe('sparc variants are caught for the real cause', () => {
   const { scenarios } = loadScenarios();

@@ -56,6 +56,7 @@ export const X86_VARIANTS: readonly ArchVariant[] = [
     seed: 'seeds/003: "x86: mm: free page table pages by RCU instead of semi RCU" ("IPI cannot be synchronized with rcu_read_lock() in pte_offset_map{_lock}()")',
     configs: ['x86-64-pt-reclaim'],
     expect: 'caught',
+    checks: ['use-after-free'],
   },
   {
     id: PAE_NO_IRQ_GUARD,
@@ -64,6 +65,7 @@ export const X86_VARIANTS: readonly ArchVariant[] = [
     seed: 'seeds/004: "[PATCH v3 02/13] mm/pgtable: add PAE safety to __pte_offset_map()"',
     configs: ['x86-32-pae'],
     expect: 'caught',
+    checks: ['torn-pmd-read'],
   },
   {
     id: PAE_NO_LOCKLESS_SYNC,
@@ -72,5 +74,6 @@ export const X86_VARIANTS: readonly ArchVariant[] = [
     seed: 'seeds/004: "[PATCH v3 02/13] mm/pgtable: add PAE safety to __pte_offset_map()" (pmdp_get_lockless_sync(), "to send the necessary interrupt at the right moment") and "[PATCH v3 09/13] mm/khugepaged: retract_page_tables() without mmap or vma lock"',
     configs: ['x86-32-pae'],
     expect: 'caught',
+    checks: ['torn-pmd-read'],
   },
 ];

@@ -5,6 +5,7 @@
  * every member a kernel-faithful default so a port overrides only what its
  * kernel overrides.
  */
+import type { CheckId } from './checks.js';
 import type { Ctx } from './context.js';
 import type { Mm, Vma } from './mm.js';
 import type { PmdPtr, PmdVal, PtePtr } from './pgtable.js';
@@ -153,6 +154,12 @@ export interface ArchVariant {
   readonly configs: readonly string[];
   /** `caught`: the suite must find a bug; `pass`: an alternative correct design. */
   readonly expect: 'caught' | 'pass';
+  /**
+   * The check(s) that ARE this bug: the detector its mistake must trip (a
+   * kill by another check is a kill for another reason). Empty for `pass`.
+   * Optional for third-party ports; every built-in variant declares it.
+   */
+  readonly checks?: readonly CheckId[];
 }
 
 export interface ArchPort {

@@ -88,9 +88,21 @@ export const CHECKS = {
     description:
       'A pmd read locklessly as two 32-bit halves (CONFIG_GUP_GET_PXX_LOW_HIGH: x86-32 PAE) combined the pmd_low of one value with the pmd_high of another and was used as a page-table pointer to no page table: the IRQ-disabled pmdp_get_lockless() window was not held (pmdp_get_lockless_start/end) or not waited out (pmdp_get_lockless_sync()) between the pmd being cleared and set again.',
   },
-  oops: {
+  'kernel-bug': {
     description:
-      'The kernel would BUG() or oops here: a path reached a state its own code treats as impossible (a VM_BUG_ON/BUG_ON that fires, a NULL or garbage pointer followed, pte_lockptr() of a pmd that maps no table). A finding, not a ptlab error: it is reported with its step and trace like any other.',
+      'The modelled kernel code oopsed: a path reached a state its own code treats as impossible — a BUG_ON()/VM_BUG_ON() whose condition can in fact hold ("kernel BUG at mm/..."), a NULL or garbage pointer followed (a pte_offset_map() result used as if it could not fail, pte_lockptr() of a pmd that maps no table). A finding, not a ptlab error: it is reported with its step and trace like any other.',
+  },
+  'bad-page-state': {
+    description:
+      'free_page_is_bad() (mm/page_alloc.c, on with CONFIG_DEBUG_VM): a page was freed with a PAGE_FLAGS_CHECK_AT_FREE flag still set, e.g. PG_active left over from a "free deferred" mark: "BUG: Bad page state ... page dumped because: PAGE_FLAGS_CHECK_AT_FREE flag(s) set", and the page is not freed.',
+  },
+  'bogus-pmd': {
+    description:
+      'pmd_populate() made a pmd point at memory that is not a live PTE table — pmd_pgtable() of a none pmd (physical page 0), or a table already freed or waiting for its grace period: the MMU and every walker would use that page as a page table.',
+  },
+  'bad-pmd': {
+    description:
+      '__pte_offset_map() read a pmd_bad() value and called pmd_clear_bad(): pmd_ERROR() prints "mm/pgtable-generic.c: bad pmd ..." and the live entry is cleared without a lock (a table it pointed to leaks). No correct path creates a bad pmd: a corrupted or torn entry, or a pmd the arch\'s own pmd_bad() rejects.',
   },
   'wrong-ptl': {
     description:

@@ -41,6 +41,7 @@ export { hwWalk } from './hw-walk.js';
 export { localIrqRestore, localIrqSave, smpCallFunction, tlbRemoveTableSyncOne } from './irq.js';
 export type { KernelOptions } from './kernel.js';
 export { FOLIO_ALLOC, Kernel } from './kernel.js';
+export { kernelAtLeast } from './kernel-version.js';
 export type { Limits } from './limits.js';
 export { LIMITS, simulatedMemoryEstimate } from './limits.js';
 export type { AnyLock, LockClass } from './locks.js';

@@ -56,6 +56,8 @@ export const LIMITS = {
   traceChars: 16 << 20,
   /** Steps in a trace's schedule (a replay runs at most this many). */
   traceSteps: 100_000,
+  /** Kernel patches (known findings' fixes) a trace records. */
+  patches: 16,
 
   // --- arch configs (conformance validatePort) ---
   /** Smallest PAGE_SIZE (PAGE_SHIFT 12, the smallest Linux has). */

@@ -2,7 +2,7 @@ import { bug } from './checks.js';
 import type { Ctx } from './context.js';
 import { type FootprintEntry, Global, globalObj, pageObj } from './deps.js';
 import { Tag } from './memory.js';
-import { PageMeta } from './page.js';
+import { PageMeta, PG } from './page.js';
 import type { KGen } from './step.js';
 
 /** Poison written over a freed page (PAGE_POISON-like), tagged so readers are caught. */
@@ -128,6 +128,7 @@ export class PageAllocator {
         m.freedAt ? [m.freedAt] : [],
       );
     }
+    freePageIsBad(ctx, m);
     m.allocated = false;
     m.freedAt = ctx.here(() => `free pfn ${pfn} (${m.owner})`);
     ctx.k.mem.fillPage(pfn, POISON, Tag.poison);
@@ -150,6 +151,32 @@ export class PageAllocator {
   all(): PageMeta[] {
     return [...this.metas.values()].sort((a, b) => a.pfn - b.pfn);
   }
+}
+
+/**
+ * PAGE_FLAGS_CHECK_AT_FREE — include/linux/page-flags.h (v6.6: lru, locked,
+ * private, private_2, writeback, reserved, slab, active, unevictable, mlocked,
+ * LRU_GEN_MASK); the model has only PG_active and PG_reserved of them.
+ */
+export const PAGE_FLAGS_CHECK_AT_FREE = PG.active | PG.reserved;
+
+/**
+ * free_page_is_bad() — mm/page_alloc.c (v6.6), checked by free_pages_prepare()
+ * when check_pages_enabled (CONFIG_DEBUG_VM): bad_page() prints "BUG: Bad page
+ * state" and the page is not freed. Only the flags part of
+ * page_expected_state() is modelled (not _mapcount/page_type, mapping, _refcount).
+ */
+function freePageIsBad(ctx: Ctx, m: PageMeta): void {
+  const bad = m.flags & PAGE_FLAGS_CHECK_AT_FREE;
+  if (!bad) return;
+  const names = [bad & PG.active ? 'active' : '', bad & PG.reserved ? 'reserved' : ''].filter(
+    (x) => x,
+  );
+  bug(
+    'bad-page-state',
+    `${ctx.cpu.name} ${ctx.fn}: BUG: Bad page state in process ${ctx.cpu.name}  pfn:${m.pfn.toString(16)} (${m.owner}) flags:(${names.join('|')}) page dumped because: PAGE_FLAGS_CHECK_AT_FREE flag(s) set`,
+    m.allocatedAt ? [m.allocatedAt] : [],
+  );
 }
 
 /** alloc_pages(gfp, 0) — mm/page_alloc.c */

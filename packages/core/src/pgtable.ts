@@ -235,7 +235,7 @@ export function ptlOfTable(ctx: Ctx, mm: Mm, t: PageTable): SpinLock {
   const page = ctx.k.pages.meta(ctx, t.pfn, `ptlock_ptr(${t.label})`);
   if (!page.ptl)
     bug(
-      'oops',
+      'kernel-bug',
       `${ctx.cpu.name} ${ctx.fn}: ptlock_ptr(${t.label}) of pfn ${t.pfn}: no ptlock (the arch never ran pagetable_pte_ctor() on this table)`,
     );
   return page.ptl;
@@ -245,7 +245,7 @@ export function ptlOfTable(ctx: Ctx, mm: Mm, t: PageTable): SpinLock {
 export function pteLockptr(ctx: Ctx, mm: Mm, pmdval: PmdVal): SpinLock {
   if (!pmdval.table)
     bug(
-      'oops',
+      'kernel-bug',
       `${ctx.cpu.name} ${ctx.fn}: pte_lockptr() on pmd value 0x${pmdval.raw.toString(16)}, which points to no page table`,
     );
   if (!ctx.k.config.splitPtePtlocks) return mm.pageTableLock;
@@ -258,7 +258,8 @@ export function pmdLockptr(ctx: Ctx, mm: Mm, pmdp: PmdPtr): SpinLock {
   if (!ctx.k.config.splitPmdPtlocks) return mm.pageTableLock;
   const t = ctx.k.pt.deref(ctx, pmdp.table, 'pmd_lockptr()');
   const page = ctx.k.pages.meta(ctx, t.pfn, 'pmd_lockptr()');
-  if (!page.ptl) bug('oops', `${ctx.cpu.name} ${ctx.fn}: pmd_lockptr(): ${t.label} has no ptlock`);
+  if (!page.ptl)
+    bug('kernel-bug', `${ctx.cpu.name} ${ctx.fn}: pmd_lockptr(): ${t.label} has no ptlock`);
   return page.ptl;
 }
 export function* pmdLock(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen<SpinLock> {
@@ -299,6 +300,10 @@ export function* __pteOffsetMap(
       pmdval.halves ?? [],
     );
   }
+  // v6.6 order: none / migration entry (not modelled) / trans_huge → nomap; pmd_bad() →
+  // pmd_clear_bad() then nomap. A non-present value the arch's pmd_bad() accepts also maps nothing.
+  if (!a.pmdNone(pmdval.raw) && !a.pmdTransHuge(pmdval.raw) && a.pmdBad(pmdval.raw))
+    yield* pmdClearBad(ctx, pmd, pmdval);
   if (
     a.pmdNone(pmdval.raw) ||
     !a.pmdPresent(pmdval.raw) ||
@@ -309,6 +314,36 @@ export function* __pteOffsetMap(
     return { pte: null, pmdval };
   }
   return { pte: { table: pmdval.table, index: pteIndex(ctx, addr) }, pmdval };
+}
+
+/**
+ * pmd_clear_bad() — mm/pgtable-generic.c, from __pte_offset_map() when the
+ * snapshot is pmd_bad(): pmd_ERROR(*pmd) prints the entry as it is NOW and
+ * pmd_clear(pmd) wipes it, without a lock (a table it pointed to leaks). On a
+ * pmd copied to the stack (gup_fast) only the copy is printed and cleared.
+ * The printk is the finding: no correct path creates a bad pmd.
+ */
+function* pmdClearBad(ctx: Ctx, pmd: PmdPtr | PmdVal, snapshot: PmdVal): KGen<never> {
+  const hex = (v: number): string => `0x${v.toString(16)}`;
+  if ('raw' in pmd)
+    bug(
+      'bad-pmd',
+      `${ctx.cpu.name} ${ctx.fn}: mm/pgtable-generic.c: bad pmd ${hex(pmd.raw)} (the caller's stack copy, cleared)`,
+      pmd.halves ?? [],
+    );
+  const ptr = pmd;
+  yield ctx.stepDynamic(
+    () => `pmd_clear_bad(${pmdKey(ptr)})`,
+    () => pmdWriteFootprint(ctx, ptr, ctx.k.arch.pmdEmpty),
+  );
+  ctx.k.pt.deref(ctx, pmd.table, 'pmd_clear_bad()');
+  const live = ctx.k.mem.read(entryPa(ctx, pmd)).value;
+  yield* writePmdClear(ctx, pmd, live);
+  bug(
+    'bad-pmd',
+    `${ctx.cpu.name} ${ctx.fn}: mm/pgtable-generic.c: bad pmd ${pmdKey(pmd)}(${hex(live)}): pmd_clear_bad() cleared the live entry (pmd_bad() snapshot ${hex(snapshot.raw)})`,
+    snapshot.halves ?? [],
+  );
 }
 
 /** pte_offset_map() — include/linux/pgtable.h: NULL when there is no page table; RCU held until pte_unmap(). */
@@ -503,6 +538,13 @@ export function* pmdPopulate(ctx: Ctx, mm: Mm, pmdp: PmdPtr, tablePa: number): K
   );
   ctx.k.pt.deref(ctx, pmdp.table, 'pmd_populate()');
   assertPmdLocked(ctx, mm, pmdp, 'pmd_populate()');
+  const t = ctx.k.pt.get(tablePa);
+  if (t?.kind !== 'pte' || t.state !== 'live')
+    bug(
+      'bogus-pmd',
+      `${ctx.cpu.name} ${ctx.fn}: pmd_populate(${pmdKey(pmdp)}) with pa 0x${tablePa.toString(16)}, which is ${t ? `${t.label}, ${t.state === 'live' ? 'not a PTE table' : t.state === 'deferred' ? 'waiting for its grace period' : 'freed'}` : 'no page table'}: the MMU and every walker would use that page as a PTE table`,
+      t?.freedAt ? [t.freedAt] : t?.deferredAt ? [t.deferredAt] : [],
+    );
   writePmd(ctx, pmdp, raw);
 }
 

@@ -422,7 +422,7 @@ describe('check oops', () => {
       pteLockptr(ctx, mm, { raw: 0, table: null });
     });
     const f = new Sim(k).drain();
-    expect(f?.check).toBe('oops');
+    expect(f?.check).toBe('kernel-bug');
     expect(f?.message).toMatch(/pte_lockptr\(\) on pmd value 0x0, which points to no page table/);
   });
 
@@ -968,7 +968,7 @@ const CORE_CHECKS = [
   'write-to-detached-table',
   'bad-rss-counter',
   'pgtables-bytes',
-  'oops',
+  'kernel-bug',
 ];
 
 /** Checks being added by other engineers, tested in their own <check>.test.ts files. */

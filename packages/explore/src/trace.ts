@@ -30,6 +30,8 @@ export interface Trace {
   readonly archModule?: string | undefined;
   readonly scenario: string;
   readonly mutant: string | null;
+  /** Kernel patches switched on besides the mutant (known findings' fixes), if any. */
+  readonly patches?: readonly string[] | undefined;
   readonly strategy: StrategyName;
   readonly seed: number;
   readonly schedule: readonly Choice[];
@@ -55,6 +57,10 @@ const traceSchema = z.strictObject({
   archModule: z.string().min(1).optional(),
   scenario: id,
   mutant: name.nullable(),
+  patches: z
+    .array(name)
+    .max(LIMITS.patches, `at most ${LIMITS.patches} patches (LIMITS.patches)`)
+    .optional(),
   strategy: z.enum(strategies),
   seed: z.number().int().min(0).max(MAX_SEED),
   schedule: z

@@ -59,6 +59,7 @@ import {
   COLLAPSE_BEFORE_UFFD_FIX,
   COLLAPSE_PTE_CLEAR,
   COLLAPSE_UFFD_FIX_V2_TRYLOCK,
+  COLLAPSE_WITHOUT_LOCKLESS_SYNC,
 } from './mutants.js';
 
 /** filemap_lock_folio() — mm/filemap.c: find the folio, take a reference, lock it, recheck it is still there. */
@@ -122,7 +123,10 @@ function* collapse(ctx: Ctx, mm: Mm, addr: number, installPmd: boolean): KGen<Sc
   const haddr = addr - (addr % PMD_SIZE);
   // mmap_assert_locked(mm)
   if (!mm.mmapLock.readers.has(ctx.cpu) && mm.mmapLock.writer !== ctx.cpu)
-    bug('oops', `${ctx.cpu.name} ${ctx.fn}: mmap_assert_locked(): mmap_lock of ${mm.id} not held`);
+    bug(
+      'kernel-bug',
+      `${ctx.cpu.name} ${ctx.fn}: mmap_assert_locked(): mmap_lock of ${mm.id} not held`,
+    );
 
   // First check VMA found, in case page tables are being torn down.
   const vma = mm.vmaAt(haddr);
@@ -227,7 +231,7 @@ function* collapseTable(
 function* checkPtes(ctx: Ctx, s: Collapse, what: string): KGen<ScanResult | null> {
   const a = ctx.k.arch;
   const table = s.startPte?.table;
-  if (!table) return bug('oops', `${ctx.cpu.name} ${ctx.fn}: ${what} without a mapped table`);
+  if (!table) return bug('kernel-bug', `${ctx.cpu.name} ${ctx.fn}: ${what} without a mapped table`);
   const ptes = yield* scanPtes(ctx, table, what);
   for (let i = 0; i < ptes.length; i++) {
     const pte = ptes[i] ?? a.pteEmpty;
@@ -247,7 +251,7 @@ function* checkPtes(ctx: Ctx, s: Collapse, what: string): KGen<ScanResult | null
 function* clearPtes(ctx: Ctx, s: Collapse): KGen<ScanResult | null> {
   const a = ctx.k.arch;
   const table = s.startPte?.table;
-  if (!table) return bug('oops', `${ctx.cpu.name} ${ctx.fn}: step 2 without a mapped table`);
+  if (!table) return bug('kernel-bug', `${ctx.cpu.name} ${ctx.fn}: step 2 without a mapped table`);
   const ptes = yield* scanPtes(ctx, table, 'step 2: read the PTEs under ptl');
   for (let i = 0; i < ptes.length; i++) {
     const pte = ptes[i] ?? a.pteEmpty;
@@ -282,15 +286,17 @@ function* step3(ctx: Ctx, s: Collapse): KGen {
 function* removeTable(ctx: Ctx, s: Collapse): KGen {
   const pml = s.pml;
   const ptl = s.ptl;
-  if (!pml || !ptl) return bug('oops', `${ctx.cpu.name} ${ctx.fn}: step 4 without pml and ptl`);
+  if (!pml || !ptl)
+    return bug('kernel-bug', `${ctx.cpu.name} ${ctx.fn}: step 4 without pml and ptl`);
   const pgt: PmdVal = yield* pmdpCollapseFlush(ctx, s.vma, s.haddr, s.pmdp);
-  yield* pmdpGetLocklessSync(ctx);
+  // v1 ("[PATCH 10/12]") had no pmdp_get_lockless_sync() here; v2 added it "to issue missing interrupt if PAE".
+  if (!ctx.k.has(COLLAPSE_WITHOUT_LOCKLESS_SYNC)) yield* pmdpGetLocklessSync(ctx);
   if (ptl !== pml) yield* spinUnlock(ctx, ptl);
   yield* spinUnlock(ctx, pml);
   yield* mmuNotifierInvalidateRangeEnd(ctx, s.mm, s.haddr, s.haddr + pmdSize(ctx));
   if (!pgt.table)
     return bug(
-      'oops',
+      'kernel-bug',
       `${ctx.cpu.name} ${ctx.fn}: pmdp_collapse_flush() returned pmd 0x${pgt.raw.toString(16)}, which points to no page table: pmd_pgtable() of it is garbage`,
     );
   mmDecNrPtes(ctx, s.mm);
@@ -348,14 +354,14 @@ function* clearAndRemove(ctx: Ctx, s: Collapse): KGen<ScanResult | null> {
 function* clearAndRemoveV2Trylock(ctx: Ctx, s: Collapse): KGen<ScanResult | null> {
   const { mm, pmdp, vma } = s;
   const ptl = s.ptl;
-  if (!ptl) return bug('oops', `${ctx.cpu.name} ${ctx.fn}: no ptl from step 1`);
+  if (!ptl) return bug('kernel-bug', `${ctx.cpu.name} ${ctx.fn}: no ptl from step 1`);
   yield* spinLock(ctx, ptl);
   for (;;) {
     // recheck:
     const pte = yield* pteOffsetMap(ctx, pmdp, s.haddr);
     if (!pte)
       return bug(
-        'oops',
+        'kernel-bug',
         `${ctx.cpu.name} ${ctx.fn}: VM_BUG_ON(!start_pte): pte_offset_map() failed on the recheck pass (mmap_lock + page lock should prevent this)`,
       );
     s.startPte = pte;

@@ -1,6 +1,7 @@
 import {
   type AddressSpace,
   addMmCounter,
+  bug,
   type Ctx,
   downWrite,
   type KGen,
@@ -28,6 +29,7 @@ import {
 } from '@ptlab/core';
 import { folioPut, folioUnmapped } from './folio.js';
 import { unmapHugepageRange } from './hugetlb.js';
+import { ZAP_MAP_CANNOT_FAIL } from './mutants.js';
 
 /** zap_pmd_range() → zap_huge_pmd() / zap_pte_range() — mm/memory.c: unmap every page of the range. */
 function* zapVma(ctx: Ctx, vma: Vma): KGen {
@@ -51,6 +53,7 @@ function* zapVma(ctx: Ctx, vma: Vma): KGen {
       continue;
     }
     const m = yield* pteOffsetMapLock(ctx, mm, pmdp, base);
+    if (!m && ctx.k.has(ZAP_MAP_CANNOT_FAIL)) zapNullDeref(ctx);
     if (!m) continue;
     const lo = Math.max(vma.start, base);
     const hi = Math.min(vma.end, base + PMD_SIZE);
@@ -73,6 +76,14 @@ function* zapVma(ctx: Ctx, vma: Vma): KGen {
     }
     yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
   }
+}
+
+/** zap_pte_range() before v6.5 (ZAP_MAP_CANNOT_FAIL): the NULL start_pte is used. */
+export function zapNullDeref(ctx: Ctx): never {
+  bug(
+    'kernel-bug',
+    `${ctx.cpu.name} ${ctx.fn}: Unable to handle kernel NULL pointer dereference: pte_offset_map_lock() found no table (zap_pmd_range() saw one just before; retracted since) and zap_pte_range() reads ptep_get(pte) through NULL`,
+  );
 }
 
 /**

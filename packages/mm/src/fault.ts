@@ -1,5 +1,6 @@
 import {
   addMmCounter,
+  bug,
   type Ctx,
   downRead,
   downWrite,
@@ -8,18 +9,24 @@ import {
   type Mm,
   mmCounterFile,
   type PmdPtr,
+  type PtePtr,
   pmdLock,
   pmdOffset,
   pmdpGet,
   pmdSize,
   pteAlloc,
+  pteLockptr,
+  pteOffsetMap,
   pteOffsetMapLock,
   pteOffsetMapNolock,
   ptepGet,
+  ptepGetUnderPtl,
   pteUnmap,
   pteUnmapUnlock,
+  type SpinLock,
   setPmdHuge,
   setPteAt,
+  spinLock,
   spinUnlock,
   upRead,
   upWrite,
@@ -27,6 +34,7 @@ import {
 } from '@ptlab/core';
 import { folioMapped } from './folio.js';
 import { hugetlbFault } from './hugetlb.js';
+import { FAULT_PTE_LOCKPTR } from './mutants.js';
 
 /** vm_fault_t results the model distinguishes. */
 export type VmFault =
@@ -70,7 +78,12 @@ export function* handleUserFault(ctx: Ctx, mm: Mm, addr: number, write: boolean)
   );
 }
 
-/** handle_pte_fault() — mm/memory.c (v6.5+): pte_offset_map_nolock(), NULL means retry. */
+/**
+ * handle_pte_fault() — mm/memory.c (v6.5+): pte_offset_map_nolock(), NULL
+ * means retry; a PTE already present is rechecked under the ptl of exactly
+ * the table mapped (pte_same()), then ptep_set_access_flags() — a no-op here:
+ * the model's PTEs carry no young/dirty state to update.
+ */
 function* handlePteFault(ctx: Ctx, vma: Vma, addr: number, write: boolean): KGen<VmFault> {
   const mm = vma.mm;
   const a = ctx.k.arch;
@@ -78,13 +91,68 @@ function* handlePteFault(ctx: Ctx, vma: Vma, addr: number, write: boolean): KGen
   const pmdval = yield* pmdpGet(ctx, pmdp);
   if (a.pmdTransHuge(pmdval.raw)) return 0; // already mapped by a huge pmd
   if (!a.pmdNone(pmdval.raw)) {
-    const m = yield* pteOffsetMapNolock(ctx, mm, pmdp, addr);
+    const m = ctx.k.has(FAULT_PTE_LOCKPTR)
+      ? yield* mapThenLockptr(ctx, mm, pmdp, addr)
+      : yield* pteOffsetMapNolock(ctx, mm, pmdp, addr);
     if (!m) return 'VM_FAULT_NOPAGE';
     const orig = yield* ptepGet(ctx, m.pte, 'ptep_get_lockless(vmf->pte)');
-    yield* pteUnmap(ctx, m.pte);
-    if (!a.pteNone(orig)) return 0; // present already: nothing to do for a read
+    if (a.pteNone(orig)) yield* pteUnmap(ctx, m.pte);
+    else {
+      // vmf->ptl: spin_lock(); if (!pte_same(ptep_get(vmf->pte), entry)) update_mmu_tlb() and unlock.
+      const ptl = m.ptl ?? (yield* ctx.call('pte_lockptr', pteLockptrNow(ctx, mm, pmdp, m.pte)));
+      yield* spinLock(ctx, ptl);
+      yield* ptepGetUnderPtl(
+        ctx,
+        m.pte,
+        ptl,
+        'handle_pte_fault(): pte_same(ptep_get(vmf->pte), entry)',
+      );
+      yield* pteUnmapUnlock(ctx, m.pte, ptl);
+      return 0; // present already: nothing to do for a read
+    }
   }
   return yield* ctx.call('do_fault', doReadFault(ctx, vma, addr, pmdp, write));
+}
+
+/**
+ * handle_pte_fault() before "mm/memory: handle_pte_fault() use
+ * pte_offset_map_nolock()" (v6.5): vmf->pte = pte_offset_map(vmf->pmd, addr),
+ * then vmf->orig_pte = *vmf->pte as if the map could not fail; the ptl is
+ * taken later with pte_lockptr(mm, vmf->pmd) (pteLockptrNow()).
+ */
+function* mapThenLockptr(
+  ctx: Ctx,
+  _mm: Mm,
+  pmdp: PmdPtr,
+  addr: number,
+): KGen<{ pte: PtePtr; ptl: null }> {
+  const pte = yield* pteOffsetMap(ctx, pmdp, addr);
+  if (!pte)
+    bug(
+      'kernel-bug',
+      `${ctx.cpu.name} ${ctx.fn}: Unable to handle kernel NULL pointer dereference: pte_offset_map(vmf->pmd) found no table (retracted since the pmd was checked) and vmf->orig_pte = *vmf->pte reads through NULL`,
+    );
+  return { pte, ptl: null };
+}
+
+/**
+ * pte_lockptr(mm, vmf->pmd) — include/linux/mm.h, as the pre-v6.5
+ * handle_pte_fault() calls it after mapping: with split ptlocks it re-reads
+ * *pmd, so it names the lock of whatever the pmd points to now (a none or huge
+ * pmd has no ptlock at all: ptlock_ptr() of an unrelated struct page).
+ */
+function* pteLockptrNow(ctx: Ctx, mm: Mm, pmdp: PmdPtr, mapped: PtePtr): KGen<SpinLock> {
+  if (!ctx.k.config.splitPtePtlocks) return mm.pageTableLock;
+  const now = yield* pmdpGet(ctx, pmdp);
+  if (!now.table) {
+    const t = ctx.k.pt.get(mapped.table.pa);
+    bug(
+      'wrong-ptl',
+      `${ctx.cpu.name} ${ctx.fn}: pte_lockptr(mm, vmf->pmd) re-read *pmd after pte_offset_map() mapped ${mapped.table.label} and found ${ctx.k.arch.pmdNone(now.raw) ? 'none' : 'a huge pmd'} (0x${now.raw.toString(16)}): the "ptl" is ptlock_ptr() of a page that is no page table, not the lock of ${mapped.table.label}`,
+      t?.deferredAt ? [t.deferredAt] : [],
+    );
+  }
+  return pteLockptr(ctx, mm, now);
 }
 
 /** do_read_fault()/do_shared_fault() → __do_fault() → shmem_fault() → finish_fault() — mm/memory.c */

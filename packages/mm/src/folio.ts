@@ -14,7 +14,7 @@ export function* folioPut(ctx: Ctx, folio: Folio, nr = 1): KGen {
   folio.refcount -= nr;
   if (folio.refcount < 0)
     bug(
-      'oops',
+      'kernel-bug',
       `${ctx.cpu.name} ${ctx.fn}: folio_put(${folio.id}): refcount below zero (${folio.refcount}): VM_BUG_ON_FOLIO(folio_ref_count(folio) == 0)`,
     );
   // The last reference: the folio goes back to the allocator (free_pages_prepare()).

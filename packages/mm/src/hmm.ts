@@ -13,6 +13,7 @@
  * (HMM_PFN_REQ_FAULT unset: a none pte just reads as no pfn).
  */
 import {
+  bug,
   type Ctx,
   downRead,
   type KGen,
@@ -24,6 +25,7 @@ import {
   pteUnmap,
   upRead,
 } from '@ptlab/core';
+import { HMM_MAP_CANNOT_FAIL } from './mutants.js';
 
 /** Bound on hmm_vma_walk_pmd()'s "goto again" (pte_offset_map() failed, or the huge pmd went away). */
 const MAX_AGAIN = 4;
@@ -52,6 +54,11 @@ function* hmmVmaWalkPmd(ctx: Ctx, mm: Mm, addr: number, npages: number): KGen<nu
     }
     if (a.pmdBad(pmd.raw)) return new Array<number>(npages).fill(0);
     const ptep = yield* pteOffsetMap(ctx, pmdp, addr);
+    if (!ptep && ctx.k.has(HMM_MAP_CANNOT_FAIL))
+      bug(
+        'kernel-bug',
+        `${ctx.cpu.name} ${ctx.fn}: Unable to handle kernel NULL pointer dereference: pte_offset_map() found no table (it re-reads *pmd, checked as a table pointer just before) and hmm_vma_handle_pte() reads *ptep`,
+      );
     if (!ptep) continue;
     const out: number[] = [];
     for (let i = 0; i < npages; i++) {

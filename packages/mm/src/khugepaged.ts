@@ -4,6 +4,7 @@ import {
   downRead,
   type Folio,
   type KGen,
+  kernelAtLeast,
   type Mm,
   mmDecNrPtes,
   type PmdPtr,
@@ -21,6 +22,7 @@ import {
   spinUnlock,
   upRead,
   upWrite,
+  type Vma,
 } from '@ptlab/core';
 import { mmuNotifierInvalidateRangeEnd, mmuNotifierInvalidateRangeStart } from './mmu-notifier.js';
 import {
@@ -44,6 +46,17 @@ export type ScanResult =
   | 'SCAN_VMA_CHECK'
   | 'SCAN_TRUNCATED';
 
+/** check_pmd_state() — mm/khugepaged.c (factored out of find_pmd_or_thp_or_none() in v6.14). */
+export function* checkPmdState(ctx: Ctx, pmdp: PmdPtr): KGen<ScanResult> {
+  const pmde = yield* pmdpGetLockless(ctx, pmdp);
+  const a = ctx.k.arch;
+  if (a.pmdNone(pmde.raw)) return 'SCAN_PMD_NONE';
+  if (!a.pmdPresent(pmde.raw)) return 'SCAN_PMD_NULL';
+  if (a.pmdTransHuge(pmde.raw)) return 'SCAN_PMD_MAPPED';
+  if (a.pmdBad(pmde.raw)) return 'SCAN_PMD_NULL';
+  return 'SCAN_SUCCEED';
+}
+
 /** find_pmd_or_thp_or_none() — mm/khugepaged.c */
 export function* findPmdOrThpOrNone(
   ctx: Ctx,
@@ -51,14 +64,13 @@ export function* findPmdOrThpOrNone(
   addr: number,
 ): KGen<{ result: ScanResult; pmdp: PmdPtr }> {
   const pmdp = pmdOffset(ctx, mm, addr);
-  const pmde = yield* pmdpGetLockless(ctx, pmdp);
-  const a = ctx.k.arch;
-  let result: ScanResult = 'SCAN_SUCCEED';
-  if (a.pmdNone(pmde.raw)) result = 'SCAN_PMD_NONE';
-  else if (!a.pmdPresent(pmde.raw)) result = 'SCAN_PMD_NULL';
-  else if (a.pmdTransHuge(pmde.raw)) result = 'SCAN_PMD_MAPPED';
-  else if (a.pmdBad(pmde.raw)) result = 'SCAN_PMD_NULL';
-  return { result, pmdp };
+  return { result: yield* checkPmdState(ctx, pmdp), pmdp };
+}
+
+/** vma->vm_pgoff <= pgoff < vma->vm_pgoff + vma_pages(vma) — the i_mmap interval tree's key (mm/interval_tree.c). */
+function vmaCoversPgoff(ctx: Ctx, vma: Vma, pgoff: number): boolean {
+  const pages = (vma.end - vma.start) / ctx.k.config.PAGE_SIZE;
+  return vma.pgoff <= pgoff && pgoff < vma.pgoff + pages;
 }
 
 /** hpage_collapse_test_exit() — mm/khugepaged.c */
@@ -79,7 +91,10 @@ function* retract(ctx: Ctx, mapping: AddressSpace, pgoff: number): KGen {
   const PAGE_SIZE = ctx.k.config.PAGE_SIZE;
   const PMD_SIZE = pmdSize(ctx);
   yield* downRead(ctx, mapping.iMmapRwsem);
-  for (const vma of [...mapping.iMmap]) {
+  // vma_interval_tree_foreach(vma, &mapping->i_mmap, pgoff, pgoff): a stabbing query for the one
+  // index pgoff, so only the VMAs whose file range holds it (in any mm); another VMA of the same
+  // file, even in the same mm at another offset, is never considered.
+  for (const vma of mapping.iMmap.filter((v) => vmaCoversPgoff(ctx, v, pgoff))) {
     // Check vma->anon_vma to exclude MAP_PRIVATE mappings that have COWed.
     yield ctx.step(() => `READ_ONCE(vma->anon_vma) of ${vma.mm.id}`, vma.obj, 'r');
     if (vma.anonVma) continue;
@@ -97,6 +112,18 @@ function* retract(ctx: Ctx, mapping: AddressSpace, pgoff: number): KGen {
     const notify = !ctx.k.has(RETRACT_WITHOUT_MMU_NOTIFIER);
     if (notify) yield* mmuNotifierInvalidateRangeStart(ctx, mm, addr, addr + PMD_SIZE);
     const pml = yield* pmdLock(ctx, mm, pmdp);
+    // v6.14 ("mm: khugepaged: recheck pmd state in retract_page_tables()", PT_RECLAIM series):
+    // PT_RECLAIM may have freed the empty table (or a fault put a new, still empty, one in)
+    // since find_pmd_or_thp_or_none(); the new folio's lock keeps any new table empty, so only
+    // the pmd's state is rechecked, not pmd_same(). v6.6..v6.13 could not race there.
+    if (
+      kernelAtLeast(ctx.k.config, 'v6.14') &&
+      (yield* checkPmdState(ctx, pmdp)) !== 'SCAN_SUCCEED'
+    ) {
+      yield* spinUnlock(ctx, pml);
+      if (notify) yield* mmuNotifierInvalidateRangeEnd(ctx, mm, addr, addr + PMD_SIZE);
+      continue;
+    }
     const ptl = pteLockptr(ctx, mm, yield* pmdpGet(ctx, pmdp));
     if (ptl !== pml) yield* spinLock(ctx, ptl, SINGLE_DEPTH_NESTING);
 

@@ -84,3 +84,30 @@ export function* madviseCollapse(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
     })(),
   );
 }
+
+/**
+ * khugepaged_scan_mm_slot() on a file vma whose extent already has a
+ * PMD-sized folio — mm/khugepaged.c (v6.6): hpage_collapse_scan_file() says
+ * SCAN_PTE_MAPPED_HUGEPAGE, so khugepaged retakes mmap_read_lock(), checks the
+ * mm is not exiting (hpage_collapse_test_exit()), and calls
+ * collapse_pte_mapped_thp(mm, addr, install_pmd = false): the PTEs and the
+ * table go, and the next fault maps the THP by a huge pmd.
+ */
+export function* khugepagedCollapsePteMapped(ctx: Ctx, mm: Mm, addr: number): KGen<ScanResult> {
+  return yield* ctx.call(
+    'khugepaged_scan_mm_slot',
+    (function* () {
+      const PMD_SIZE = pmdSize(ctx);
+      const haddr = addr - (addr % PMD_SIZE);
+      const vma = mm.vmaAt(haddr);
+      if (!ctx.k.config.thp || !vma?.file) return 'SCAN_VMA_CHECK';
+      const index = vma.pgoff + Math.floor((haddr - vma.start) / ctx.k.config.PAGE_SIZE);
+      let result = yield* ctx.call('hpage_collapse_scan_file', scanFile(ctx, mm, haddr, index));
+      if (result !== 'SCAN_PTE_MAPPED_HUGEPAGE') return result;
+      yield* downRead(ctx, mm.mmapLock);
+      if (mm.users !== 0) result = yield* collapsePteMappedThp(ctx, mm, haddr, false);
+      yield* upRead(ctx, mm.mmapLock);
+      return result;
+    })(),
+  );
+}

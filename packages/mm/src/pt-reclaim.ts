@@ -14,16 +14,16 @@
  *
  * Simplified: only a PMD-aligned, PMD-sized range of one vma; no swap entries,
  * uffd-wp markers or guard markers, so nothing is ever skipped (any_skipped);
- * no need_resched()/force_break (so the v6.15 fix "mm: pgtable: fix incorrect
- * reclaim of non-empty PTE pages", direct_reclaim cleared on a retry, changes
- * nothing here); a zapped page's reference is dropped at once rather than after
- * the TLB flush.
+ * need_resched() is false unless a scenario injects `zap-need-resched` (then
+ * true once, after one PTE was zapped); no force_break; a zapped page's
+ * reference is dropped at once rather than after the TLB flush.
  */
 import {
   addMmCounter,
   bug,
   type Ctx,
   downRead,
+  type Kernel,
   type KGen,
   type Mm,
   type MmuGather,
@@ -55,8 +55,14 @@ import {
   upRead,
   type Vma,
 } from '@ptlab/core';
+import { zapNullDeref } from './exit.js';
 import { folioUnmapped } from './folio.js';
 import { mmuNotifierInvalidateRangeEnd, mmuNotifierInvalidateRangeStart } from './mmu-notifier.js';
+import {
+  INJECT_ZAP_NEED_RESCHED,
+  ZAP_MAP_CANNOT_FAIL,
+  ZAP_RECLAIM_AFTER_RETRY,
+} from './mutants.js';
 
 const ENOMEM = 12;
 
@@ -89,7 +95,7 @@ function* freePte(ctx: Ctx, mm: Mm, tlb: MmuGather, pmdval: PmdVal): KGen {
   const t = pmdval.table;
   if (!t)
     return bug(
-      'oops',
+      'kernel-bug',
       `${ctx.cpu.name} ${ctx.fn}: free_pte(): the cleared pmd 0x${pmdval.raw.toString(16)} pointed to no page table`,
     );
   tlb.freedTables = true;
@@ -127,50 +133,87 @@ function* tryToFreePte(ctx: Ctx, mm: Mm, pmdp: PmdPtr, addr: number, tlb: MmuGat
 }
 
 /**
- * zap_pte_range() — mm/memory.c (v6.14): pte_offset_map_lock() (NULL: no
- * progress, zap_pmd_range() retries the pmd), clear every present pte of the
- * range (do_zap_pte_range(); the none ones are read in the same scan under the
- * ptl), then the PT_RECLAIM fast path while the ptl is still held, unlock, and
- * free the table (fast) or try the slow path. Returns how far it got.
+ * need_resched() in zap_pte_range() under INJECT_ZAP_NEED_RESCHED: true once
+ * per CPU, after one PTE was zapped. Per CPU (as TIF_NEED_RESCHED is), so it
+ * is no hidden dependency between tasks.
+ */
+const reschedHit = new WeakSet<object>();
+function needResched(ctx: Ctx, zapped: number): boolean {
+  if (!ctx.k.injected(INJECT_ZAP_NEED_RESCHED) || zapped === 0 || reschedHit.has(ctx.cpu))
+    return false;
+  reschedHit.add(ctx.cpu);
+  return true;
+}
+
+/**
+ * zap_pte_range() — mm/memory.c (v6.14 with "mm: pgtable: fix incorrect
+ * reclaim of non-empty PTE pages"): pte_offset_map_lock() (NULL: no progress,
+ * zap_pmd_range() retries the pmd), clear every present pte of the range
+ * (do_zap_pte_range(); the none ones are read in the same scan under the ptl)
+ * — breaking off when need_resched(), dropping the ptl and retrying from
+ * where it stopped — then, if no pass broke off (direct_reclaim), the
+ * PT_RECLAIM fast path while the ptl is still held, unlock, and free the table
+ * (fast) or try the slow path, which rechecks every pte. Returns how far it got.
  */
 function* zapPteRange(
   ctx: Ctx,
   tlb: MmuGather,
   vma: Vma,
   pmdp: PmdPtr,
-  addr: number,
+  start: number,
   end: number,
   d: ZapDetails,
 ): KGen<number> {
   const a = ctx.k.arch;
   const mm = vma.mm;
   const PAGE_SIZE = ctx.k.config.PAGE_SIZE;
-  const canReclaimPt = reclaimPtIsEnabled(ctx, addr, end, d);
-  const m = yield* pteOffsetMapLock(ctx, mm, pmdp, addr);
-  if (!m) return addr;
-  const now = yield* scanPtes(ctx, m.pte.table, 'zap_pte_range(): ptep_get()');
-  for (let va = addr; va < end; va += PAGE_SIZE) {
-    const ptep = {
-      table: m.pte.table,
-      index: Math.floor(va / PAGE_SIZE) % ctx.k.config.PTRS_PER_PTE,
-    };
-    if (a.pteNone(now[ptep.index] ?? a.pteEmpty)) continue;
-    const old = yield* ptepGetAndClear(ctx, mm, ptep);
-    if (a.pteNone(old) || !a.ptePresent(old)) continue;
-    const folio = ctx.k.folioOf(a.ptePfn(old));
-    if (folio) {
-      folioUnmapped(folio);
-      addMmCounter(mm, mmCounterFile(folio), -1);
+  const canReclaimPt = reclaimPtIsEnabled(ctx, start, end, d);
+  // The fix: true, and false once a pass drops the ptl midway. Before it: false, set only by
+  // try_get_and_clear_pmd(), so a retry pass still took the fast path.
+  const fixed = !ctx.k.has(ZAP_RECLAIM_AFTER_RETRY);
+  let directReclaim = fixed;
+  let cleared: PmdVal | null = null;
+  let addr = start;
+  let zapped = 0;
+  for (;;) {
+    // retry:
+    const m = yield* pteOffsetMapLock(ctx, mm, pmdp, addr);
+    if (!m && ctx.k.has(ZAP_MAP_CANNOT_FAIL)) zapNullDeref(ctx);
+    if (!m) return addr;
+    const now = yield* scanPtes(ctx, m.pte.table, 'zap_pte_range(): ptep_get()');
+    let va = addr;
+    for (; va < end; va += PAGE_SIZE) {
+      if (needResched(ctx, zapped)) {
+        if (fixed) directReclaim = false;
+        break;
+      }
+      const ptep = {
+        table: m.pte.table,
+        index: Math.floor(va / PAGE_SIZE) % ctx.k.config.PTRS_PER_PTE,
+      };
+      if (a.pteNone(now[ptep.index] ?? a.pteEmpty)) continue;
+      const old = yield* ptepGetAndClear(ctx, mm, ptep);
+      zapped++;
+      if (a.pteNone(old) || !a.ptePresent(old)) continue;
+      const folio = ctx.k.folioOf(a.ptePfn(old));
+      if (folio) {
+        folioUnmapped(folio);
+        addMmCounter(mm, mmCounterFile(folio), -1);
+      }
     }
+    addr = va;
+    // Fast path: try to hold the pmd lock and unmap the PTE page (still under the ptl).
+    if (canReclaimPt && (directReclaim || !fixed) && addr === end) {
+      cleared = yield* ctx.call('try_get_and_clear_pmd', tryGetAndClearPmd(ctx, mm, pmdp));
+      directReclaim = cleared !== null;
+    }
+    yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
+    if (addr === end) break;
+    ctx.k.note(() => 'zap_pte_range(): need_resched(): ptl dropped, cond_resched(), retry');
   }
-  // Fast path: try to hold the pmd lock and unmap the PTE page (still under the ptl).
-  const cleared = canReclaimPt
-    ? yield* ctx.call('try_get_and_clear_pmd', tryGetAndClearPmd(ctx, mm, pmdp))
-    : null;
-  yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
   if (canReclaimPt) {
-    if (cleared) yield* ctx.call('free_pte', freePte(ctx, mm, tlb, cleared));
-    else yield* ctx.call('try_to_free_pte', tryToFreePte(ctx, mm, pmdp, addr, tlb));
+    if (directReclaim && cleared) yield* ctx.call('free_pte', freePte(ctx, mm, tlb, cleared));
+    else yield* ctx.call('try_to_free_pte', tryToFreePte(ctx, mm, pmdp, start, tlb));
   }
   return end;
 }

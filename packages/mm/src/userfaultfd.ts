@@ -10,6 +10,7 @@
  */
 import {
   addMmCounter,
+  bug,
   type Ctx,
   downRead,
   FOLIO_ALLOC,
@@ -31,6 +32,7 @@ import {
   type Vma,
 } from '@ptlab/core';
 import { folioPut } from './folio.js';
+import { UFFD_BUG_ON_YANKED_TABLE, UFFD_MAP_CANNOT_FAIL } from './mutants.js';
 
 export const ENOENT = 2;
 export const EAGAIN = 11;
@@ -90,6 +92,20 @@ function* mfillAtomicLocked(ctx: Ctx, mm: Mm, dst: number): KGen<number> {
   if (a.pmdNone(dstPmdval.raw) && (yield* pteAlloc(ctx, mm, pmdp)) !== 0) return -ENOMEM;
   // If a huge pmd materialized from under us fail.
   if (a.pmdTransHuge((yield* pmdpGet(ctx, pmdp)).raw)) return -EFAULT;
+  if (ctx.k.has(UFFD_BUG_ON_YANKED_TABLE)) {
+    // v6.6..v6.10: BUG_ON(pmd_none(*dst_pmd)); BUG_ON(pmd_trans_huge(*dst_pmd));
+    for (const [what, holds] of [
+      ['pmd_none', (v: number) => a.pmdNone(v)],
+      ['pmd_trans_huge', (v: number) => a.pmdTransHuge(v)],
+    ] as const) {
+      const now = yield* pmdpGet(ctx, pmdp);
+      if (holds(now.raw))
+        bug(
+          'kernel-bug',
+          `${ctx.cpu.name} ${ctx.fn}: kernel BUG at mm/userfaultfd.c: BUG_ON(${what}(*dst_pmd)) (pmd 0x${now.raw.toString(16)}): the table __pte_alloc() saw or installed was retracted since`,
+        );
+    }
+  }
   /*
    * v6.6 had BUG_ON(pmd_none(*dst_pmd)) here; Jann Horn's "userfaultfd: don't
    * BUG_ON() if khugepaged yanks our page table" (Fixes: 1d65b771bc08, v6.11,
@@ -170,6 +186,11 @@ function* mfillAtomicInstallPte(
   const pte = a.mkPte(folio.pfn, { write: writable });
 
   const m = yield* pteOffsetMapLock(ctx, mm, pmdp, dst);
+  if (!m && ctx.k.has(UFFD_MAP_CANNOT_FAIL))
+    bug(
+      'kernel-bug',
+      `${ctx.cpu.name} ${ctx.fn}: Unable to handle kernel NULL pointer dereference: pte_offset_map_lock() found no table (retracted since __pte_alloc()) and pte_none(ptep_get(dst_pte)) reads through NULL`,
+    );
   if (!m) return -EAGAIN;
   // We allow to overwrite a pte marker (pte_none_mostly()); markers are not modelled.
   const cur = yield* ptepGet(ctx, m.pte);

@@ -37,6 +37,8 @@ export interface CellTask {
   readonly seed: number;
   /** Recorded in traces of a module's cells, so replay can ask for the same module. */
   readonly archModule?: string;
+  /** Kernel patches on besides the mutant: the known findings' fixes (conformance knownFixes()). */
+  readonly patches?: readonly string[];
 }
 
 /**
@@ -85,14 +87,14 @@ export function runCellJob(
 ): CellOutcome {
   try {
     const { port, config } = configOf(ports, t.configId);
-    // `onProgress` is passed as a variable so this compiles before runCell declares it.
-    const opts: CellOptions & { onProgress?: (p: CellProgress) => void } = {
+    const opts: CellOptions = {
       port,
       config,
       scenario: t.scenario,
       mutant: t.mutant,
       seed: t.seed,
       ...(t.archModule ? { archModule: t.archModule } : {}),
+      ...(t.patches?.length ? { patches: t.patches } : {}),
       ...(onProgress ? { onProgress } : {}),
     };
     return runCell(opts);
@@ -202,6 +204,7 @@ export interface ReplayJob {
   readonly scenario: ValidScenario;
   readonly mutant: Mutant | null;
   readonly schedule: Trace['schedule'];
+  readonly patches?: readonly string[] | undefined;
   readonly title: string;
 }
 
@@ -215,7 +218,7 @@ export function runReplayJob(ports: readonly ArchPort[], o: ReplayJob): ReplayRu
   const { scenario, mutant } = o;
   const program = scenarioProgram(scenario, {
     arch: guardedCreate(port, config, mutant?.layer === 'arch' ? mutant.id : undefined),
-    variants: mutant?.layer === 'mm' ? [mutant.id] : [],
+    variants: [...(mutant?.layer === 'mm' ? [mutant.id] : []), ...(o.patches ?? [])],
   });
   const ex = replaySchedule(program, o.schedule);
   const f = ex.finding;

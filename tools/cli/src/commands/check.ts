@@ -75,7 +75,7 @@ export async function runCheck(
   const mutant = o.mutant ? findMutant(ports, o.mutant) : null;
   if (mutant && !mutantApplies(mutant, config))
     throw new UsageError(
-      `mutant ${mutant.id} does not apply to ${config.id} (it is for ${(mutant.configs ?? []).join(', ')})`,
+      `mutant ${mutant.id} does not apply to ${config.id} (it is for ${mutant.layer === 'mm' ? `configs with ${(mutant.requires ?? []).join(', ')}` : (mutant.configs ?? []).join(', ')})`,
     );
   const job = {
     configId: config.id,

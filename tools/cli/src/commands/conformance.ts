@@ -1,6 +1,19 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mutantApplies, mutantCatalogue, type ValidScenario } from '@ptlab/conformance';
+import {
+  KERNEL_FINDINGS,
+  type KernelFinding,
+  knownFixes,
+  type MutantAccount,
+  matchKnownFinding,
+  mutantApplies,
+  mutantCatalogue,
+  mutantVerdictText,
+  type SummaryCell,
+  summariseRun,
+  type ValidScenario,
+  VERDICT_KINDS,
+} from '@ptlab/conformance';
 import type { ScenarioError } from '@ptlab/core';
 import { BUILTIN_DOMAIN, type Child, moduleDomain } from '../child/process.js';
 import type { CellOutcome } from '../jobs.js';
@@ -26,21 +39,65 @@ export interface ConformanceOptions {
   readonly warm?: readonly Child[];
 }
 
-interface MutantReport {
-  id: string;
-  layer: string;
-  expect: 'caught' | 'pass';
-  killed: boolean;
-  ok: boolean;
-  killedBy: { arch: string; scenario: string; check: string; trace?: string }[];
-  cells: number;
-  /** Cells that could not run (an arch error or timeout): they prove nothing either way. */
-  errors: { arch: string; scenario: string; message: string }[];
-}
-
 const slug = (s: string): string => s.replace(/[^a-z0-9.-]+/gi, '_');
 
-/** `ptlab conformance`: every scenario on every config, every mutant; exit 0 only when all pass and all mutants are killed. */
+/** A known kernel finding's check on one config: the mainline model, no fix applied. */
+interface FindingReport {
+  readonly id: string;
+  readonly title: string;
+  readonly config: string;
+  readonly scenario: string;
+  /** `reproduces`: still fires; `gone`: no longer (the catalogue is stale); `error`: could not run. */
+  readonly status: 'reproduces' | 'gone' | 'error';
+  readonly detail: string;
+  readonly fix: string;
+  readonly upstream: string;
+  readonly trace?: string;
+}
+
+/** How a clean cell shows in the matrix (4 columns). */
+function matrixCell(r: CellOutcome | undefined, c: ReturnType<typeof colours>): string {
+  if (!r) return c.dim('?'.padStart(5));
+  switch (r.verdict) {
+    case 'verified':
+      return c.green('ok'.padStart(5));
+    case 'verified-bounded':
+      return c.green(`≤${r.bound ?? '?'}`.padStart(5));
+    case 'sampled':
+      return c.yellow('smp'.padStart(5));
+    case 'n/a':
+      return c.dim('-'.padStart(5));
+    case 'error':
+      return c.red('ERR'.padStart(5));
+    default:
+      return c.red('FAIL'.padStart(5));
+  }
+}
+
+const toSummaryCell = (r: CellOutcome, trace: string | undefined): SummaryCell => ({
+  arch: r.arch,
+  scenario: r.scenario,
+  mutant: r.mutant,
+  result: r.result,
+  verdict: r.verdict,
+  bound: r.bound,
+  finding: r.finding,
+  reason: r.reason,
+  error: r.error,
+  tracePath: trace,
+});
+
+function mutantLine(m: MutantAccount, c: ReturnType<typeof colours>): string {
+  const text = mutantVerdictText(m);
+  if (m.verdict === 'not-run') return c.dim(text);
+  return m.ok ? text : c.red(text);
+}
+
+/**
+ * `ptlab conformance`: every scenario on every config, every mutant, the known
+ * kernel findings. Exit 0 when conformant (no clean cell fails, every mutant
+ * as expected), 1 otherwise; sampled cells are shown as such, not as proofs.
+ */
 export async function runConformanceCommand(
   ports: readonly LoadedPort[],
   scenarios: readonly ValidScenario[],
@@ -54,23 +111,34 @@ export async function runConformanceCommand(
   const known = configs.map((x) => x.config.id);
   for (const a of o.archs) if (!known.includes(a)) throw unknownId('arch config', a, known);
   const chosen = o.archs.length ? configs.filter((x) => o.archs.includes(x.config.id)) : configs;
-  const fullCatalogue = o.mutants ? mutantCatalogue(ports.map((p) => p.port)) : [];
-  // A mutant for configs outside --arch is not run, and says so, rather than counting as not killed.
-  const catalogue = fullCatalogue.filter((m) =>
-    chosen.some(({ config }) => mutantApplies(m, config)),
-  );
-  const skippedMutants = fullCatalogue.filter((m) => !catalogue.includes(m)).map((m) => m.id);
+  const chosenConfigs = chosen.map((x) => x.config);
+  const catalogue = o.mutants ? mutantCatalogue(ports.map((p) => p.port)) : [];
 
   const domainOf = (p: LoadedPort) =>
     'module' in p.ref ? moduleDomain(p.ref.module) : BUILTIN_DOMAIN;
   const archModuleOf = (p: LoadedPort) =>
     'module' in p.ref ? { archModule: p.ref.module.entry } : {};
+  // Every cell is judged with the known kernel findings' fixes applied, so a
+  // known finding does not hide what else the cell would find.
+  const patchesOf = (configId: string) => {
+    const p = knownFixes(configId);
+    return p.length ? { patches: p } : {};
+  };
   const units: Unit[] = [];
   for (const { p, config } of chosen)
     for (const scenario of scenarios)
       units.push({
         domain: domainOf(p),
-        cells: [{ configId: config.id, scenario, mutant: null, seed: o.seed, ...archModuleOf(p) }],
+        cells: [
+          {
+            configId: config.id,
+            scenario,
+            mutant: null,
+            seed: o.seed,
+            ...archModuleOf(p),
+            ...patchesOf(config.id),
+          },
+        ],
       });
   for (const m of catalogue)
     for (const { p, config } of chosen) {
@@ -83,11 +151,31 @@ export async function runConformanceCommand(
           mutant: m,
           seed: o.seed,
           ...archModuleOf(p),
+          ...patchesOf(config.id),
         })),
-        // Scenarios in order until the first that kills the mutant, unless --all-mutant-cells.
-        stopAfter: (r) => !o.allMutantCells && m.expect === 'caught' && r.result === 'fail',
+        // Scenarios in order until the first kill by its own check, unless --all-mutant-cells.
+        stopAfter: (r) =>
+          !o.allMutantCells &&
+          m.expect === 'caught' &&
+          r.result === 'fail' &&
+          !!r.finding &&
+          (m.checks.length === 0 || m.checks.includes(r.finding.check)),
       });
     }
+  // Known kernel findings: their scenario on the mainline model, no fix applied.
+  const findingCells: { f: KernelFinding; unit: number }[] = [];
+  for (const f of KERNEL_FINDINGS) {
+    const scenario = scenarios.find((s) => s.id === f.scenario);
+    if (!scenario) continue;
+    for (const { p, config } of chosen) {
+      if (!f.configs.includes(config.id)) continue;
+      findingCells.push({ f, unit: units.length });
+      units.push({
+        domain: domainOf(p),
+        cells: [{ configId: config.id, scenario, mutant: null, seed: o.seed, ...archModuleOf(p) }],
+      });
+    }
+  }
 
   const bar =
     o.progress && process.stderr.isTTY
@@ -133,45 +221,56 @@ export async function runConformanceCommand(
     },
   );
   bar?.stop();
-  const results = run.results.flat();
   const elapsedMs = Math.round(performance.now() - t0);
+  const findingUnits = new Set(findingCells.map((x) => x.unit));
+  const results = run.results.flatMap((rs, i) => (findingUnits.has(i) ? [] : rs));
 
-  // Traces for failing cells.
+  // Traces for failing cells (and the known findings').
   mkdirSync(o.tracesDir, { recursive: true });
   const tracePath = new Map<CellOutcome, string>();
-  for (const r of results) {
-    if (r.result !== 'fail' || !r.trace) continue;
+  const writeTrace = (r: CellOutcome, suffix = ''): void => {
+    if (r.result !== 'fail' || !r.trace) return;
     const file = join(
       o.tracesDir,
-      `${slug(r.arch)}__${slug(r.scenario)}${r.mutant ? `__${slug(r.mutant)}` : ''}.json`,
+      `${slug(r.arch)}__${slug(r.scenario)}${r.mutant ? `__${slug(r.mutant)}` : ''}${suffix}.json`,
     );
     writeFileSync(file, `${JSON.stringify(r.trace, null, 2)}\n`);
     tracePath.set(r, file);
+  };
+  for (const r of results) writeTrace(r);
+
+  const findings: FindingReport[] = [];
+  for (const { f, unit } of findingCells) {
+    const r = run.results[unit]?.[0];
+    if (!r) continue;
+    writeTrace(r, '__mainline');
+    const status =
+      r.error !== undefined
+        ? 'error'
+        : r.finding && matchKnownFinding(r.arch, r.finding) === f
+          ? 'reproduces'
+          : 'gone';
+    findings.push({
+      id: f.id,
+      title: f.title,
+      config: r.arch,
+      scenario: f.scenario,
+      status,
+      detail: r.reason ?? `${r.verdict}: no check fired`,
+      fix: f.fix.variant,
+      upstream: f.upstream,
+      ...(tracePath.get(r) ? { trace: tracePath.get(r) as string } : {}),
+    });
   }
 
   const base = results.filter((r) => r.mutant === null);
-  const mutants: MutantReport[] = catalogue.map((m) => {
-    const cells = results.filter((r) => r.mutant === m.id);
-    const killers = cells.filter((r) => r.result === 'fail' && r.finding);
-    const killed = killers.length > 0;
-    return {
-      id: m.id,
-      layer: m.layer,
-      expect: m.expect,
-      killed,
-      ok: m.expect === 'caught' ? killed : !killed && cells.every((x) => !x.error),
-      cells: cells.length,
-      errors: cells
-        .filter((r) => r.error)
-        .map((r) => ({ arch: r.arch, scenario: r.scenario, message: r.error?.message ?? '' })),
-      killedBy: killers.map((r) => ({
-        arch: r.arch,
-        scenario: r.scenario,
-        check: r.finding?.check ?? '?',
-        ...(tracePath.get(r) ? { trace: tracePath.get(r) as string } : {}),
-      })),
-    };
-  });
+  const summary = summariseRun(
+    chosenConfigs,
+    base.map((r) => toSummaryCell(r, tracePath.get(r))),
+    catalogue,
+    results.filter((r) => r.mutant !== null).map((r) => toSummaryCell(r, tracePath.get(r))),
+  );
+  const mutants = summary.mutants;
 
   // Terminal matrix: scenarios x configs.
   const cols = chosen.map((x) => x.config.id);
@@ -185,66 +284,54 @@ export async function runConformanceCommand(
       `  [${String(i + 1).padStart(2)}] ${x.config.id}${'module' in x.p.ref ? `  (${portLabel(x.p.ref)})` : ''}`,
     );
   out('');
-  out(`${''.padEnd(w)} ${cols.map((_, i) => String(i + 1).padStart(4)).join('')}`);
-  const cell = (r: CellOutcome | undefined): string => {
-    if (!r) return c.dim('?'.padStart(4));
-    if (r.result === 'pass') return c.green('ok'.padStart(4));
-    if (r.result === 'n/a') return c.dim('-'.padStart(4));
-    return c.red('FAIL'.padStart(4));
-  };
+  out(`${''.padEnd(w)} ${cols.map((_, i) => String(i + 1).padStart(5)).join('')}`);
   for (const s of scenarios) {
-    const row = cols.map((id) => cell(base.find((x) => x.arch === id && x.scenario === s.id)));
+    const row = cols.map((id) =>
+      matrixCell(
+        base.find((x) => x.arch === id && x.scenario === s.id),
+        c,
+      ),
+    );
     out(`${s.id.padEnd(w)} ${row.join('')}`);
   }
   out(
-    `  (ok: pass, -: not applicable, FAIL: a check fired or the cell could not run${run.interrupted ? ', ?: not run (interrupted)' : ''})`,
+    `  (ok: verified, every interleaving up to equivalence; ≤k: verified within k preemptions; smp: sampled, no proof; -: not applicable; FAIL: a check fired; ERR: the cell could not run${run.interrupted ? '; ?: not run (interrupted)' : ''})`,
   );
-  // Anything that is not a pass or n/a fails: a verdict kind this CLI does not know is not green.
-  const failing = base.filter((r) => r.result !== 'pass' && r.result !== 'n/a');
-  if (failing.length) {
+  if (summary.failing.length) {
     out('');
     out('Failing cells:');
-    for (const r of failing)
+    for (const r of base.filter((x) => x.verdict === 'fail' || x.verdict === 'error'))
       out(
-        `  ${c.red('FAIL')} ${r.arch} x ${r.scenario}: ${r.reason ?? r.result}${tracePath.get(r) ? `\n       trace: ${tracePath.get(r)} (pnpm ptlab replay ${tracePath.get(r)})` : ''}`,
+        `  ${c.red(r.verdict === 'error' ? 'ERR ' : 'FAIL')} ${r.arch} x ${r.scenario}: ${r.reason ?? r.result}${tracePath.get(r) ? `\n       trace: ${tracePath.get(r)} (ptlab replay ${tracePath.get(r)})` : ''}`,
       );
   }
   if (o.mutants) {
     out('');
     const mw = Math.max(...mutants.map((m) => m.id.length), 6);
     out(`${'mutant'.padEnd(mw)}  expect  verdict`);
-    for (const m of mutants) {
-      const verdict =
-        m.expect === 'caught'
-          ? m.killed
-            ? `killed by ${m.killedBy.length}/${m.cells} cells, first ${m.killedBy[0]?.arch} x ${m.killedBy[0]?.scenario} (${m.killedBy[0]?.check})`
-            : c.red(
-                `NOT KILLED (${m.cells} cells ran${m.errors.length ? `; ${m.errors.length} could not run: ${m.errors[0]?.message}` : ''})`,
-              )
-          : m.killed
-            ? c.red(
-                `WRONGLY FAILS in ${m.killedBy.length} cells, first ${m.killedBy[0]?.arch} x ${m.killedBy[0]?.scenario} (${m.killedBy[0]?.check})`,
-              )
-            : `passes all ${m.cells} cells, as it should`;
-      out(`${m.id.padEnd(mw)}  ${m.expect.padEnd(6)}  ${verdict}`);
-    }
+    for (const m of mutants) out(`${m.id.padEnd(mw)}  ${m.expect.padEnd(6)}  ${mutantLine(m, c)}`);
+  }
+  if (findings.length) {
+    out('');
+    out(
+      'Known kernel findings (mainline model, no fix; reported apart, not a conformance failure):',
+    );
+    for (const f of findings)
+      out(
+        `  ${f.status === 'reproduces' ? c.yellow('reproduces') : f.status === 'gone' ? c.cyan('GONE') : c.red('ERROR')} ${f.id} on ${f.config} x ${f.scenario}${f.status === 'gone' ? ` (no longer fires: ${f.detail}; update conformance/src/findings.ts)` : f.status === 'error' ? `: ${f.detail}` : ''}\n       fix: ${f.fix}; ${f.upstream.split(';')[0]}${f.trace ? `\n       trace: ${f.trace}` : ''}`,
+      );
   }
   const cut = base.filter((r) => r.truncated);
   if (cut.length) {
     out(
-      `warning: ${cut.length} cell(s) had schedules cut off by the step budget (they prove nothing): ${cut.map((r) => `${r.arch} x ${r.scenario} (${r.truncated})`).join(', ')}`,
+      `note: ${cut.length} cell(s) had schedules cut off by the step budget, so they are at best sampled: ${cut.map((r) => `${r.arch} x ${r.scenario} (${r.truncated})`).join(', ')}`,
     );
   }
-  if (skippedMutants.length)
-    out(`not run (no chosen config has them): ${skippedMutants.join(', ')}`);
   for (const e of scenarioErrors) out(`\nscenario error: ${e.message}`);
-  const notApplicable = base.filter((r) => r.result === 'n/a');
   const unitsFinished = run.finished.filter(Boolean).length;
-  const ok =
-    !run.interrupted &&
-    failing.length === 0 &&
-    mutants.every((m) => m.ok) &&
-    scenarioErrors.length === 0;
+  const ok = !run.interrupted && summary.ok && scenarioErrors.length === 0;
+  const n = summary.counts;
+  const applicable = base.length - n['n/a'];
   out('');
   if (run.interrupted)
     out(
@@ -253,11 +340,18 @@ export async function runConformanceCommand(
       ),
     );
   out(
-    `${base.length - failing.length - notApplicable.length} passed, ${failing.length} failed, ${notApplicable.length} not applicable; mutants: ${mutants.filter((m) => m.ok).length}/${mutants.length} as expected${ok ? '' : c.red(' -- NOT CONFORMANT')}`,
+    `clean cells: ${n.verified} verified, ${n['verified-bounded']} verified-bounded, ${n.sampled} sampled, ${n.fail} failed, ${n.error} errors (${applicable} applicable; ${n['n/a']} not applicable)`,
   );
+  if (o.mutants) {
+    const mc = summary.mutantCounts;
+    out(
+      `mutants: ${mc.killed} killed, ${mc['not-killed']} not killed, ${mc.passes} correct variants pass, ${mc['wrongly-fails']} wrongly fail, ${mc['not-run']} not run`,
+    );
+  }
+  out(ok ? c.green('CONFORMANT') : c.red('NOT CONFORMANT'));
 
   const report = {
-    ptlab: 1,
+    ptlab: 2,
     seed: o.seed,
     elapsedMs,
     ...(run.interrupted
@@ -265,10 +359,13 @@ export async function runConformanceCommand(
       : {}),
     archConfigs: cols,
     scenarios: scenarios.map((s) => s.id),
+    counts: summary.counts,
     cells: base.map((r) => ({
       arch: r.arch,
       scenario: r.scenario,
       result: r.result,
+      verdict: r.verdict,
+      ...(r.bound !== undefined ? { bound: r.bound } : {}),
       ...(r.reason ? { reason: r.reason } : {}),
       ...(r.finding ? { check: r.finding.check } : {}),
       ...(tracePath.get(r) ? { trace: tracePath.get(r) } : {}),
@@ -276,11 +373,14 @@ export async function runConformanceCommand(
       schedules: r.schedules,
       steps: r.steps,
       ...(r.truncated ? { truncatedSchedules: r.truncated } : {}),
+      ...(r.phases ? { phases: r.phases } : {}),
       elapsedMs: Math.round(r.elapsedMs),
     })),
     mutants,
-    mutantsNotRun: skippedMutants,
+    mutantCounts: summary.mutantCounts,
+    knownFindings: findings,
     scenarioErrors: scenarioErrors.map((e) => e.message),
+    verdictKinds: VERDICT_KINDS,
     ok,
   };
   if (o.json) {
@@ -301,7 +401,7 @@ export async function runConformanceCommand(
               ? { failure: `${r.reason ?? r.result}${r.story ? `\n\n${r.story}` : ''}` }
               : {}),
             ...(r.result === 'n/a' ? { skipped: r.reason ?? 'not applicable' } : {}),
-            ...(tracePath.get(r) ? { output: `trace: ${tracePath.get(r)}` } : {}),
+            output: `verdict: ${r.verdict}${r.bound !== undefined ? ` (≤${r.bound} preemptions)` : ''}, ${r.schedules} executions${tracePath.get(r) ? `\ntrace: ${tracePath.get(r)}` : ''}`,
           })),
         },
         {
@@ -310,14 +410,11 @@ export async function runConformanceCommand(
             classname: `mutant.${m.layer}`,
             name: m.id,
             timeMs: 0,
-            ...(m.ok
-              ? {}
-              : {
-                  failure:
-                    m.expect === 'caught'
-                      ? `mutant ${m.id} was not killed by any of ${m.cells} cells`
-                      : `alternative design ${m.id} fails: ${m.killedBy.map((k) => `${k.arch} x ${k.scenario} (${k.check})`).join(', ')}`,
-                }),
+            ...(m.verdict === 'not-run'
+              ? { skipped: mutantVerdictText(m) }
+              : m.ok
+                ? { output: mutantVerdictText(m) }
+                : { failure: mutantVerdictText(m) }),
           })),
         },
       ]),

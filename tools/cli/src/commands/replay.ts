@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ValidScenario } from '@ptlab/conformance';
+import { KERNEL_FINDINGS, type ValidScenario } from '@ptlab/conformance';
 import {
   ArchModuleError,
   PtlabError,
@@ -71,11 +71,19 @@ export async function runReplay(
         : `built-in @ptlab/arch-${port.ref.builtin}`;
     const scenario = findScenario(scenarios, trace.scenario, loadErrors);
     const mutant = trace.mutant ? findMutant(ports, trace.mutant) : null;
+    const fixes = KERNEL_FINDINGS.map((f) => f.fix.variant);
+    for (const p of trace.patches ?? [])
+      if (!fixes.includes(p))
+        throw new TraceError(
+          'E_TRACE_MISMATCH',
+          `${file} was recorded with kernel patch "${p}", which is no known finding's fix here (known: ${fixes.join(', ') || 'none'})`,
+        );
     const job = {
       configId: config.id,
       scenario,
       mutant,
       schedule: trace.schedule,
+      ...(trace.patches ? { patches: trace.patches } : {}),
       title: `replay of ${file}: ${scenario.id} on ${config.id} from ${origin}${mutant ? ` with mutant ${mutant.id}` : ''}: same finding reproduced`,
     };
     let ex: ReplayRun;
