@@ -119,7 +119,8 @@ export interface CheckJob {
 
 /** What `ptlab check` prints: the verdict, its JSON form and its text form. */
 export interface CheckRun {
-  readonly result: 'pass' | 'fail' | 'n/a';
+  /** `incomplete`: an exhaustive search that ran out of budget (exit 4). */
+  readonly result: 'pass' | 'fail' | 'n/a' | 'incomplete';
   readonly json: Record<string, unknown>;
   readonly text: string;
   readonly trace?: Trace;
@@ -163,14 +164,30 @@ export function runCheckJob(ports: readonly ArchPort[], o: CheckJob): CheckRun {
     elapsedMs,
     complete: r.complete,
     verdict: r.verdict,
+    ...(r.bound !== undefined ? { bound: r.bound } : {}),
     truncated: r.truncated,
   };
-  if (r.result === 'pass' || !r.finding)
-    return {
-      result: 'pass',
-      json: { ...base, result: 'pass' },
-      text: `pass: ${scenario.id} on ${config.id}${mutant ? ` with ${mutant.id}` : ''}: ${r.schedules} schedules (${o.strategy}${r.complete ? ', space exhausted' : ''}), ${r.steps} steps, ${elapsedMs} ms, no check fired`,
-    };
+  if (r.result === 'pass' || !r.finding) {
+    const what = `${scenario.id} on ${config.id}${mutant ? ` with ${mutant.id}` : ''}`;
+    const cut = r.truncated
+      ? `; ${r.truncated} schedule(s) were cut off by the step limit, so they proved nothing`
+      : '';
+    const cost = `${r.schedules} executions, ${r.steps} steps, ${elapsedMs} ms`;
+    // An exhaustive search that did not cover its space proves nothing: "incomplete", exit 4.
+    if (o.strategy === 'exhaustive' && r.verdict === 'sampled')
+      return {
+        result: 'incomplete',
+        json: { ...base, result: 'incomplete' },
+        text: `incomplete: ${what}: the exhaustive search stopped ${r.complete ? 'with' : `at its budget of ${o.schedules} schedules, before covering the space, with`} no check fired (${cost})${cut}; nothing is proved (raise --schedules, or bound it with --preemption-bound)`,
+      };
+    const text =
+      r.verdict === 'verified'
+        ? `verified: ${what}: every interleaving explored up to equivalence (sound DPOR${o.por ? '' : ' off: plain DFS'}), no check fired (${cost})`
+        : r.verdict === 'verified-bounded'
+          ? `verified-bounded: ${what}: every interleaving with at most ${r.bound} preemption(s) explored, no check fired (${cost}); more preemptions were not explored`
+          : `sampled: ${what}: ${r.schedules} ${o.strategy} schedules, no check fired (${cost})${cut}; a sample, not a proof`;
+    return { result: 'pass', json: { ...base, result: 'pass' }, text };
+  }
   const trace = makeTrace({
     arch: config.id,
     ...(o.archModule ? { archModule: o.archModule } : {}),

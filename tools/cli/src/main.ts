@@ -118,7 +118,9 @@ export async function runCli(
   runOptions(
     program
       .command('check')
-      .description('explore one scenario on one arch config (exit 0 pass, 1 finding, 2 bad usage)')
+      .description(
+        'explore one scenario on one arch config (exit 0 pass: verified, verified-bounded or sampled; 1 finding; 2 bad usage or input; 4 incomplete: an exhaustive search that ran out of budget)',
+      )
       .requiredOption('--arch <config>', 'arch config id, e.g. x86-64')
       .requiredOption('--scenario <id>', 'scenario id')
       .option('--mutant <id>', 'switch on a historical bug (mm mutant or arch variant)')

@@ -77,6 +77,10 @@ export async function runCheck(
     throw new UsageError(
       `mutant ${mutant.id} does not apply to ${config.id} (it is for ${mutant.layer === 'mm' ? `configs with ${(mutant.requires ?? []).join(', ')}` : (mutant.configs ?? []).join(', ')})`,
     );
+  if (o.preemptionBound !== undefined && o.strategy !== 'exhaustive')
+    throw new UsageError(
+      `--preemption-bound bounds the exhaustive search; it means nothing with --strategy ${o.strategy}`,
+    );
   const job = {
     configId: config.id,
     scenario,
@@ -98,7 +102,11 @@ export async function runCheck(
     );
     if (!reply.ok) throw new ArchModuleError('ptlab', reply.failure.message);
     r = reply.value;
-    if (typeof r !== 'object' || r === null || !['pass', 'fail', 'n/a'].includes(r.result))
+    if (
+      typeof r !== 'object' ||
+      r === null ||
+      !['pass', 'fail', 'n/a', 'incomplete'].includes(r.result)
+    )
       throw new ArchModuleError(
         'ptlab',
         `${child.domain.label} sent a check result that is not one`,
@@ -113,5 +121,5 @@ export async function runCheck(
     if (r.trace && o.traceOut)
       out(`\ntrace written to ${o.traceOut} (replay with: pnpm ptlab replay ${o.traceOut})`);
   }
-  return r.result === 'fail' ? 1 : 0;
+  return r.result === 'fail' ? 1 : r.result === 'incomplete' ? 4 : 0;
 }
