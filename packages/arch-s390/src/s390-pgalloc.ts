@@ -246,7 +246,7 @@ export class S390FragmentArch extends S390Arch {
     if (!c.allocPgste) {
       yield* spinLock(ctx, c.lock);
       const head = c.pgtableList[0];
-      const objs = head === undefined ? [c.lock.obj] : [c.lock.obj, pageObj(this.pfnOfEntry(head))];
+      const objs = head === undefined ? [c.listObj] : [c.listObj, pageObj(this.pfnOfEntry(head))];
       yield ctx.step('list_first_entry(&mm->context.pgtable_list)', objs);
       let table: number | null = null;
       const first = c.pgtableList[0];
@@ -296,7 +296,7 @@ export class S390FragmentArch extends S390Arch {
     yield* spinLock(ctx, c.lock);
     yield ctx.step(
       () => `list_add(pfn ${page.pfn}, &mm->context.pgtable_list)`,
-      [c.lock.obj, pageObj(page.pfn)],
+      [c.listObj, pageObj(page.pfn)],
     );
     this.listAdd(ctx, c, page, base + PAGE_TABLE_SIZE, false);
     yield* spinUnlock(ctx, c.lock);
@@ -377,7 +377,7 @@ export class S390FragmentArch extends S390Arch {
       yield* spinLock(ctx, c.lock);
       yield ctx.step(
         () => `atomic_xor_bits(_refcount of pfn ${pfn}, 0x11 << ${bit + 24})`,
-        [c.lock.obj, pageObj(pfn)],
+        [c.listObj, pageObj(pfn)],
       );
       const page = ctx.k.pages.meta(ctx, pfn, 'page_table_free()');
       this.checkAllocated(ctx, page, bit, 'page_table_free()');
@@ -427,7 +427,7 @@ export class S390FragmentArch extends S390Arch {
     yield* spinLock(ctx, c.lock);
     yield ctx.step(
       () => `atomic_xor_bits(_refcount of pfn ${pfn}, 0x11 << ${bit + 24})`,
-      [c.lock.obj, pageObj(pfn)],
+      [c.listObj, pageObj(pfn)],
     );
     const page = ctx.k.pages.meta(ctx, pfn, 'page_table_free_rcu()');
     this.checkAllocated(ctx, page, bit, 'page_table_free_rcu()');
@@ -565,7 +565,7 @@ export class S390FragmentArch extends S390Arch {
     yield* spinLock(ctx, c.lock);
     yield ctx.step(
       () => `atomic_xor_bits(_refcount of pfn ${pfn}, 0x11 << ${bit + 24})`,
-      [c.lock.obj, pageObj(pfn)],
+      [c.listObj, pageObj(pfn)],
     );
     const page = ctx.k.pages.meta(ctx, pfn, 'pte_free_defer()');
     ctx.k.pt.deferred(ctx, table);

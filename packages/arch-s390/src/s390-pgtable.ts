@@ -69,6 +69,11 @@ export interface S390Context {
   /** mm->context.lock, taken with spin_lock_bh(): protects pgtable_list and the AA bits. */
   readonly lock: SpinLock;
   /**
+   * The dependency object of pgtable_list and the AA bits context.lock
+   * protects (not the lock's own: the lock object is what acquisitions race on).
+   */
+  readonly listObj: number;
+  /**
    * mm->context.pgtable_list, head first: the pfns of pages with a free half
    * (threaded through ptdesc->pt_list), or, with the free list threaded
    * through the tables themselves ("grossest patch"), the addresses of the free halves.
@@ -179,12 +184,12 @@ export class S390Arch extends GenericArch {
   /** init_new_context() — arch/s390/include/asm/mmu_context.h: context.lock, pgtable_list, pgste flags. */
   override initContext(_ctx: Ctx, mm: Mm): void {
     const c: S390Context = {
-      // context.lock; its dependency object also stands for pgtable_list, which it protects.
       lock: new SpinLock(
         `context.lock of mm ${mm.id}`,
         'arch_context_lock',
         mmContextObj(mm.index, 1),
       ),
+      listObj: mmContextObj(mm.index, 2),
       pgtableList: [],
       allocPgste: this.pgsteMms,
       hasPgste: this.pgsteMms,

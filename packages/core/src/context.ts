@@ -35,8 +35,9 @@ export class Ctx {
     obj: Footprint,
     access: Access = 'w',
     ready?: () => boolean,
+    wait?: Step['wait'],
   ): Step {
-    return { what, obj, access, ready };
+    return wait === undefined ? { what, obj, access, ready } : { what, obj, access, ready, wait };
   }
 
   /** A step whose footprint is computed when it is scheduled (see Step.fp). */
@@ -45,8 +46,11 @@ export class Ctx {
     fp: () => Footprint,
     access: Access = 'w',
     ready?: () => boolean,
+    wait?: Step['wait'],
   ): Step {
-    return { what, obj: [], access, ready, fp };
+    return wait === undefined
+      ? { what, obj: [], access, ready, fp }
+      : { what, obj: [], access, ready, fp, wait };
   }
 
   /**

@@ -42,6 +42,8 @@ enum Kind {
   Global = 7,
   /** Objects an arch port or path names itself: (owner id, slot). */
   Aux = 8,
+  /** A lock's release side: (lock object, slot): slot 0 the exclusive holder, 2 + cpu a reader. */
+  Release = 9,
 }
 
 const KIND_BITS = 16;
@@ -124,6 +126,15 @@ export const Global = {
 } as const;
 export const globalObj = (which: number): ObjId => make(Kind.Global, which);
 
+/**
+ * The release side of a lock (locks.ts): unlocks write it, acquisitions wait
+ * on it (Step.wait), so an acquisition is ordered after the release that let
+ * it in, yet races only with the other acquisitions (on the lock object).
+ * Slot 0: the exclusive holder's release; 2 + cpu: a reader's up_read() (1: the boot CPU, -1).
+ */
+export const releaseObj = (lock: ObjId, slot: number): ObjId =>
+  make(Kind.Release, lock * 64 + slot);
+
 /** An object a port or path owns, named by a number it chooses (e.g. a per-table side structure). */
 export const auxObj = (n: number): ObjId => make(Kind.Aux, n * 2 + 1);
 
@@ -177,6 +188,8 @@ export function describeObj(o: ObjId): string {
           .find(([, v]) => v === p)?.[0]
           ?.toString() ?? `global ${p}`
       );
+    case Kind.Release:
+      return `release of ${describeObj(Math.floor(p / 64))}${p % 64 ? ` by reader cpu ${(p % 64) - 2}` : ''}`;
     default:
       return p % 2 === 0
         ? `mm #${Math.floor(p / 128)} context slot ${(p / 2) % 64}`

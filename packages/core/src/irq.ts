@@ -79,11 +79,13 @@ export function* smpCallFunction(
           .map((c) => c.name)
           .join(',')} (interrupts off)`,
     );
+    // Only the targets re-enabling interrupts can end the wait (Step.wait).
     yield ctx.step(
       () => `wait for IPI ${name}`,
-      waitingOn,
+      [],
       'r',
       () => outstanding === 0,
+      waitingOn,
     );
   }
 }

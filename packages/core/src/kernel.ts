@@ -59,8 +59,11 @@ export class Kernel {
    * function when they are spawned, inside Program.boot().
    */
   recording: boolean;
-  /** The `recording` of the next Kernel constructed (the explorer sets it around Program.boot()). */
-  static recordingNext = false;
+  /**
+   * The `recording` of the next Kernel constructed: true (a kernel built by a
+   * test or a tool records); the explorer sets it around Program.boot().
+   */
+  static recordingNext = true;
   /** The context setup code runs in (not a racing CPU). */
   readonly boot: Ctx;
 

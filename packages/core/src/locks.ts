@@ -1,7 +1,7 @@
 import { bug } from './checks.js';
 import type { Ctx } from './context.js';
 import type { Cpu } from './cpu.js';
-import { type ObjId, pageObj, ptlObj, rd } from './deps.js';
+import { type FootprintEntry, type ObjId, pageObj, ptlObj, rd, releaseObj } from './deps.js';
 import type { KGen } from './step.js';
 
 /**
@@ -29,6 +29,8 @@ export class SpinLock {
   readonly page: { readonly pfn: number; readonly gen: number } | null;
   /** Its dependency object: for a ptlock, derived from the page it lives in. */
   readonly obj: ObjId;
+  /** Written by spin_unlock(); spin_lock() waits on it (deps.ts releaseObj). */
+  readonly releaseObj: ObjId;
   owner: Cpu | null = null;
   /**
    * `where`: the struct page a split ptlock lives in (ptdesc->ptl), or the
@@ -45,6 +47,7 @@ export class SpinLock {
       this.page = where;
       this.obj = ptlObj(where.pfn);
     }
+    this.releaseObj = releaseObj(this.obj, 0);
   }
 }
 
@@ -79,6 +82,12 @@ export class SleepingLock {
     this.id = id;
     this.cls = cls;
     this.obj = obj;
+  }
+  /** What down_write() waits on: the last writer's release and every reader's (deps.ts releaseObj). */
+  writerWait(cpus: readonly Cpu[]): FootprintEntry[] {
+    const w: FootprintEntry[] = [rd(releaseObj(this.obj, 0))];
+    for (const c of cpus) w.push(rd(releaseObj(this.obj, 2 + c.id)));
+    return w;
   }
 }
 
@@ -157,6 +166,7 @@ export function* spinLock(ctx: Ctx, lock: SpinLock, subclass = 0): KGen {
     lockFootprint(lock),
     'w',
     () => lock.owner === null || lock.owner === ctx.cpu,
+    rd(lock.releaseObj),
   );
   checkLockMemory(ctx, lock);
   if (lock.owner === ctx.cpu) {
@@ -172,7 +182,11 @@ export function* spinLock(ctx: Ctx, lock: SpinLock, subclass = 0): KGen {
 
 /** spin_trylock() — include/linux/spinlock.h */
 export function* spinTrylock(ctx: Ctx, lock: SpinLock): KGen<boolean> {
-  yield ctx.step(() => `spin_trylock(${lock.id})`, lockFootprint(lock), 'w');
+  // Unlike spin_lock(), its outcome reads the release side: it races with spin_unlock().
+  yield ctx.step(
+    () => `spin_trylock(${lock.id})`,
+    [...[lockFootprint(lock)].flat(), rd(lock.releaseObj)],
+  );
   checkLockMemory(ctx, lock);
   if (lock.owner !== null) return false;
   // lockdep validate_chain(): a trylock "does not add new dependencies, because trylock can be
@@ -184,7 +198,7 @@ export function* spinTrylock(ctx: Ctx, lock: SpinLock): KGen<boolean> {
 
 /** spin_unlock() — include/linux/spinlock.h */
 export function* spinUnlock(ctx: Ctx, lock: SpinLock): KGen {
-  yield ctx.step(() => `spin_unlock(${lock.id})`, lock.obj, 'w');
+  yield ctx.step(() => `spin_unlock(${lock.id})`, lock.releaseObj, 'w');
   if (lock.owner !== ctx.cpu) {
     bug(
       'context-leak',
@@ -204,6 +218,7 @@ export function* downRead(ctx: Ctx, lock: SleepingLock): KGen {
     lock.obj,
     'r',
     () => lock.writer === null,
+    rd(releaseObj(lock.obj, 0)),
   );
   ctx.k.lockdep.acquire(ctx.cpu, lock, 0, ctx.fn);
   lock.readers.add(ctx.cpu);
@@ -212,7 +227,7 @@ export function* downRead(ctx: Ctx, lock: SleepingLock): KGen {
 
 /** up_read() — kernel/locking/rwsem.c */
 export function* upRead(ctx: Ctx, lock: SleepingLock): KGen {
-  yield ctx.step(() => `up_read(${lock.id})`, lock.obj, 'r');
+  yield ctx.step(() => `up_read(${lock.id})`, releaseObj(lock.obj, 2 + ctx.cpu.id), 'w');
   if (!lock.readers.delete(ctx.cpu))
     bug('context-leak', `${ctx.cpu.name} ${ctx.fn}: up_read(${lock.id}) not held`);
   release(ctx.cpu, lock, ctx.fn);
@@ -226,6 +241,7 @@ export function* downWrite(ctx: Ctx, lock: SleepingLock): KGen {
     lock.obj,
     'w',
     () => lock.writer === ctx.cpu || (lock.writer === null && lock.readers.size === 0),
+    () => lock.writerWait(ctx.k.cpus),
   );
   if (lock.writer === ctx.cpu) bug('deadlock', `${ctx.cpu.name} ${ctx.fn}: takes ${lock.id} twice`);
   ctx.k.lockdep.acquire(ctx.cpu, lock, 0, ctx.fn);
@@ -235,7 +251,7 @@ export function* downWrite(ctx: Ctx, lock: SleepingLock): KGen {
 
 /** up_write() / folio_unlock() */
 export function* upWrite(ctx: Ctx, lock: SleepingLock): KGen {
-  yield ctx.step(() => `unlock(${lock.id})`, lock.obj, 'w');
+  yield ctx.step(() => `unlock(${lock.id})`, releaseObj(lock.obj, 0), 'w');
   if (lock.writer !== ctx.cpu)
     bug('context-leak', `${ctx.cpu.name} ${ctx.fn}: unlocks ${lock.id} it does not hold`);
   lock.writer = null;

@@ -119,9 +119,14 @@ export class Rcu {
     return true;
   }
 
-  /** What a grace-period end reads: the queue and the CPUs its oldest callback waits for. */
-  gracePeriodFootprint(): FootprintEntry[] {
-    const fp: FootprintEntry[] = [RCU_QUEUE];
+  /**
+   * What a grace-period end waits on (Step.wait): the reader state of the CPUs
+   * its oldest callback waits for. Their quiescent counts only grow, so a step
+   * of theirs can end the wait but never undo it; the end is ordered after the
+   * quiescent states that allowed it. (The queue itself is a plain access.)
+   */
+  gracePeriodWait(): FootprintEntry[] {
+    const fp: FootprintEntry[] = [];
     const first = this.queue[0];
     if (first) for (const w of first.waitFor) fp.push(rd(w.cpu.rcuObj), rd(w.cpu.irqObj));
     return fp;
@@ -223,7 +228,8 @@ export function* synchronizeRcu(ctx: Ctx): KGen {
       done = true;
     },
   );
-  yield ctx.step('wait for grace period', stack, 'r', () => done);
+  // Only wakeme_after_rcu() can end the wait (Step.wait): ordered after it, never tried before.
+  yield ctx.step('wait for grace period', [], 'r', () => done, rd(stack));
 }
 
 /** rcu_barrier() — kernel/rcu/tree.c: waits until every queued callback has run. */
@@ -241,11 +247,12 @@ export function* rcuDaemon(ctx: Ctx): KGen {
   const rcu = ctx.k.rcu;
   rcu.daemonCpu = ctx.cpu;
   for (;;) {
-    yield ctx.stepDynamic(
+    yield ctx.step(
       'grace period ends',
-      () => rcu.gracePeriodFootprint(),
+      RCU_QUEUE,
       'w',
       () => rcu.gracePeriodCanEnd,
+      () => rcu.gracePeriodWait(),
     );
     const cb = rcu.take();
     ctx.k.note(

@@ -33,6 +33,15 @@ export interface Step {
    * returns, so a step that changes it conflicts with this one.
    */
   readonly fp?: (() => Footprint) | undefined;
+  /**
+   * Objects the step only waits on (read by `ready`): another thread's write
+   * to one can make the step ready but never unready, and the step's effect
+   * does not read them beyond that (a lock's release side, a CPU's quiescent
+   * count, an IPI's acknowledgement). The explorer orders the step after the
+   * writes that let it run (happens-before) but never tries it before them:
+   * that order cannot happen. A function: evaluated when scheduled, like `fp`.
+   */
+  readonly wait?: Footprint | (() => Footprint) | undefined;
 }
 
 /** The text of a step. */

@@ -412,7 +412,7 @@ describe('check rcu-head-reused', () => {
   });
 });
 
-describe('check oops', () => {
+describe('check kernel-bug', () => {
   it('fires', () => {
     // pte_lockptr() of a pmd value that maps no table: the kernel would follow garbage.
     const k = newKernel();

@@ -23,7 +23,7 @@
  * through the unlock would hide the race between two lock acquisitions.
  */
 import type { Finding, Task } from '@ptlab/core';
-import { type Program, pendingFootprint, Run } from './execution.js';
+import { type Program, pendingFootprint, pendingWait, Run } from './execution.js';
 
 export interface ExhaustiveOptions {
   /** Partial-order reduction (default true); false explores every interleaving (plain DFS). */
@@ -84,12 +84,102 @@ interface TreeNode {
   readonly prev: number;
   /** Switching away from `prev` here preempts it: a user thread, enabled, with work left. */
   readonly prevPreemptible: boolean;
+  /**
+   * Wakeup tree (unbounded search): sequences still to explore from here, in
+   * order, besides the branch being explored now.
+   */
+  wut: WutNode[];
+  /** The rest of the wakeup-tree sequence the current branch follows (seeds the next state). */
+  childWut: WutNode[] | null;
+}
+
+/** A wakeup-tree node: a thread's next step (its footprint as observed) and the sequences after it. */
+interface WutNode {
+  readonly tid: number;
+  readonly fp: readonly number[];
+  readonly wait: readonly number[];
+  readonly children: WutNode[];
+}
+
+/** One step of a sequence to insert into a wakeup tree. */
+interface SeqStep {
+  readonly tid: number;
+  readonly fp: readonly number[];
+  /** Objects it only waits on (Step.wait), packed: a write to one orders it after. */
+  readonly wait: readonly number[];
+}
+
+/** Whether `b` must follow `a` (both in one sequence): they conflict, or `a` writes what `b` waits on. */
+function ordered(a: SeqStep, b: SeqStep): boolean {
+  if (conflicts(a.fp, b.fp)) return true;
+  if (b.wait.length === 0) return false;
+  for (const x of a.fp)
+    if (writes(x)) for (const y of b.wait) if (objOf(y) === objOf(x)) return true;
+  return false;
+}
+
+/**
+ * Whether thread `p` (whose next step from the state has footprint `pfp`)
+ * is a weak initial of `v`: its first step in `v` has no happens-before
+ * predecessor in `v`, or it has no step in `v` and its next step is
+ * independent of all of `v`. (A direct predecessor suffices: hb within `v` is
+ * the transitive closure of program order and conflicts.)
+ */
+function weakInitial(v: readonly SeqStep[], p: number, pfp: readonly number[]): boolean {
+  for (let k = 0; k < v.length; k++) {
+    const vk = v[k] as SeqStep;
+    if (vk.tid !== p) continue;
+    for (let a = 0; a < k; a++) if (ordered(v[a] as SeqStep, vk)) return false;
+    return true;
+  }
+  for (const a of v) if (conflicts(a.fp, pfp)) return false;
+  return true;
+}
+
+/** `v` without the first step of thread `p` (if it has one). */
+function withoutFirstOf(v: readonly SeqStep[], p: number): SeqStep[] {
+  const k = v.findIndex((x) => x.tid === p);
+  return k < 0 ? [...v] : [...v.slice(0, k), ...v.slice(k + 1)];
+}
+
+function chain(v: readonly SeqStep[], from = 0): WutNode {
+  const x = v[from] as SeqStep;
+  return {
+    tid: x.tid,
+    fp: x.fp,
+    wait: x.wait,
+    children: from + 1 < v.length ? [chain(v, from + 1)] : [],
+  };
+}
+
+/**
+ * Insert `v` into the wakeup tree `list` (Abdulla et al., POPL 2014, Def. 6.2):
+ * follow the first child whose thread is a weak initial of what is left of
+ * `v`; reaching a leaf means an equivalent sequence is already scheduled;
+ * where no child fits, `v`'s remainder becomes a new branch.
+ */
+function insertWakeup(list: WutNode[], v: readonly SeqStep[]): void {
+  let here = list;
+  let rest: readonly SeqStep[] = v;
+  for (;;) {
+    const c = here.find((x) => weakInitial(rest, x.tid, x.fp));
+    if (!c) {
+      here.push(chain(rest));
+      return;
+    }
+    if (c.children.length === 0) return;
+    rest = withoutFirstOf(rest, c.tid);
+    if (rest.length === 0) return;
+    here = c.children;
+  }
 }
 
 /** One event of the current execution. */
 interface Event {
   readonly tid: number;
   readonly fp: readonly number[];
+  /** What it only waited on (Step.wait): ordered after the last writes, never raced. */
+  readonly wait: readonly number[];
   /** Vector clock (per-thread event counts, 1-based) of this event. */
   readonly clock: Int32Array;
 }
@@ -123,6 +213,8 @@ export class ExhaustiveSearch {
   private readonly o: ExhaustiveOptions;
   private readonly por: boolean;
   private readonly bound: number | undefined;
+  /** Optimal DPOR with wakeup trees and sleep sets (unbounded); source sets under a bound. */
+  private readonly wakeup: boolean;
   private readonly stack: TreeNode[] = [];
   private nThreads = 0;
   private daemonMask = 0;
@@ -132,6 +224,7 @@ export class ExhaustiveSearch {
     this.o = o;
     this.por = o.por ?? true;
     this.bound = o.preemptionBound;
+    this.wakeup = this.por && this.bound === undefined;
   }
 
   run(): ExhaustiveResult {
@@ -165,6 +258,21 @@ export class ExhaustiveSearch {
   private nextBranch(): boolean {
     while (this.stack.length) {
       const top = this.stack[this.stack.length - 1] as TreeNode;
+      if (this.wakeup) {
+        const asleep = this.sleepMask(top);
+        let w = top.wut.shift();
+        // A sequence starting with a thread not enabled, done or asleep here cannot be followed.
+        while (w && (!(top.enabled & bit(w.tid)) || top.done & bit(w.tid) || asleep & bit(w.tid)))
+          w = top.wut.shift();
+        if (w) {
+          top.chosen = w.tid;
+          top.done |= bit(w.tid);
+          top.childWut = w.children;
+          return true;
+        }
+        this.stack.pop();
+        continue;
+      }
       const next = this.pick(top, true);
       if (next >= 0) {
         top.chosen = next;
@@ -273,13 +381,28 @@ export class ExhaustiveSearch {
           preemptions: parent ? parent.preemptions + this.cost(parent, parent.chosen) : 0,
           prev: parent ? parent.chosen : -1,
           prevPreemptible: parent ? preemptible(run.tasks[parent.chosen], enabled) : false,
+          wut: [],
+          childWut: null,
         };
         if (!this.por) {
           // Plain DFS: every enabled thread in bound is a branch.
           for (let t = 0; t < this.nThreads; t++)
             if (enabled & bit(t) && this.inBound(node, t)) node.backtrack |= bit(t);
         }
-        const first = this.pick(node, false);
+        let first = -1;
+        // Follow the wakeup-tree sequence the parent's branch started, if any; else pick freely.
+        const seq = this.wakeup ? parent?.childWut : null;
+        if (seq?.length) {
+          const asleep = this.sleepMask(node);
+          const k = seq.findIndex((w) => enabled & bit(w.tid) && !(asleep & bit(w.tid)));
+          if (k >= 0) {
+            const w = seq[k] as WutNode;
+            first = w.tid;
+            node.childWut = w.children;
+            node.wut = seq.filter((_, x) => x !== k);
+          }
+        }
+        if (first < 0) first = this.pick(node, false);
         if (first < 0) {
           sleepBlocked = true;
           break;
@@ -296,6 +419,7 @@ export class ExhaustiveSearch {
 
       const t = run.tasks[node.chosen] as Task;
       const fp: number[] = [];
+      const wait: number[] = [];
       pendingFootprint(t.pending as NonNullable<Task['pending']>, fp);
       node.doneFp[node.chosen] = fp;
       if (this.por) {
@@ -309,7 +433,8 @@ export class ExhaustiveSearch {
             next.push({ tid: u, fp: ufp });
         }
         childSleep = next;
-        this.recordEvent(node.chosen, fp, events, hist, lastEvent, threadClock, run, depth);
+        pendingWait(t.pending as NonNullable<Task['pending']>, wait);
+        this.recordEvent(node.chosen, fp, wait, events, hist, lastEvent, threadClock, run, depth);
         for (let q = 0; q < this.nThreads; q++) {
           const bf = blockedFp[q];
           if (bf && conflicts(bf, fp)) phantomDue[q] = true;
@@ -337,6 +462,7 @@ export class ExhaustiveSearch {
   private recordEvent(
     tid: number,
     fp: readonly number[],
+    wait: readonly number[],
     events: Event[],
     hist: Map<number, ObjHistory>,
     lastEvent: number[],
@@ -361,12 +487,19 @@ export class ExhaustiveSearch {
     const C = clock.slice();
     const cands = this.candidates(fp, tid, events, hist);
     for (const i of cands) join(clock, (events[i] as Event).clock);
+    // What it waited on: after the writes that let it run, but no race with them (Step.wait).
+    for (const w of wait) {
+      const h = hist.get(objOf(w));
+      if (h && h.lastWrite >= 0) join(clock, (events[h.lastWrite] as Event).clock);
+    }
     clock[tid] = (clock[tid] ?? 0) + 1;
-    events.push({ tid, fp, clock });
+    events.push({ tid, fp, wait, clock });
     lastEvent[tid] = j;
     for (const i of cands) {
       const ei = events[i] as Event;
-      if (this.raceWith(i, ei, cands, events, C)) this.addBacktrack(i, clock, tid, events, j);
+      if (this.enabledBy(i, tid, prevIdx)) continue;
+      if (this.raceWith(i, ei, cands, events, C))
+        this.addBacktrack(i, clock, tid, fp, wait, events, j);
     }
     for (const e of fp) {
       const o = objOf(e);
@@ -411,6 +544,24 @@ export class ExhaustiveSearch {
     return out;
   }
 
+  /**
+   * Whether event `i` enabled thread `q`'s step: it was pending but blocked
+   * in the state before `i` and runnable right after. Such a pair is no
+   * reversible race (the step cannot go first); the phantom access recorded
+   * while it was blocked (phantoms()) is what reverses the order that matters.
+   */
+  private enabledBy(i: number, q: number, qPrev: number | undefined): boolean {
+    if (qPrev !== undefined && qPrev > i) return false;
+    const before = this.stack[i];
+    const after = this.stack[i + 1];
+    return (
+      before !== undefined &&
+      after !== undefined &&
+      (before.enabled & bit(q)) === 0 &&
+      (after.enabled & bit(q)) !== 0
+    );
+  }
+
   /** Whether candidate `i` races with the event whose thread's prior clock is `C` (not ordered via others). */
   private raceWith(
     i: number,
@@ -437,11 +588,17 @@ export class ExhaustiveSearch {
     i: number,
     qStepClock: Int32Array,
     q: number,
+    qfp: readonly number[],
+    qwait: readonly number[],
     events: readonly Event[],
     limit: number,
   ): void {
     const node = this.stack[i];
     if (!node) return;
+    if (this.wakeup) {
+      this.addWakeup(node, i, q, qfp, qwait, events, limit);
+      return;
+    }
     const ei = events[i] as Event;
     const own = ei.clock[ei.tid] as number;
     // First event in v of each thread (events after i, before limit, not hb-after i).
@@ -486,6 +643,39 @@ export class ExhaustiveSearch {
   }
 
   /**
+   * Optimal DPOR: the reversed race is v = notdep(i).q (the events after `i`
+   * not happens-after it, then q's racing step). Unless a thread asleep at the
+   * state before `i` (a sleeper, or a branch already explored there) is a weak
+   * initial of v, so an equivalent execution was or will be explored, insert v
+   * into that state's wakeup tree.
+   */
+  private addWakeup(
+    node: TreeNode,
+    i: number,
+    q: number,
+    qfp: readonly number[],
+    qwait: readonly number[],
+    events: readonly Event[],
+    limit: number,
+  ): void {
+    const ei = events[i] as Event;
+    const own = ei.clock[ei.tid] as number;
+    const v: SeqStep[] = [];
+    for (let m = i + 1; m < limit; m++) {
+      const em = events[m] as Event;
+      if ((em.clock[ei.tid] ?? 0) < own) v.push(em);
+    }
+    v.push({ tid: q, fp: qfp, wait: qwait });
+    for (const s of node.sleep) if (weakInitial(v, s.tid, s.fp)) return;
+    for (let u = 0; u < this.nThreads; u++) {
+      if (u === node.chosen || (node.done & bit(u)) === 0) continue;
+      const ufp = node.doneFp[u];
+      if (ufp && weakInitial(v, u, ufp)) return;
+    }
+    insertWakeup(node.wut, v);
+  }
+
+  /**
    * Bounded POR: also schedule `t` where the run of the thread of event `i`
    * began, where switching to `t` may cost no preemption (Coons et al.).
    */
@@ -527,7 +717,9 @@ export class ExhaustiveSearch {
       }
       if (blockedFp[q] && !phantomDue[q]) continue;
       const fp: number[] = [];
+      const wait: number[] = [];
       pendingFootprint(t.pending, fp);
+      pendingWait(t.pending, wait);
       blockedFp[q] = fp;
       phantomDue[q] = false;
       const cands = this.candidates(fp, q, events, hist);
@@ -539,7 +731,7 @@ export class ExhaustiveSearch {
       for (const i of cands) {
         const ei = events[i] as Event;
         if (this.raceWith(i, ei, cands, events, C))
-          this.addBacktrack(i, phantomClock, q, events, depth);
+          this.addBacktrack(i, phantomClock, q, fp, wait, events, depth);
       }
     }
   }

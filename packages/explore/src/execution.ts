@@ -74,6 +74,13 @@ export function pendingFootprint(step: Step, out: number[]): void {
   packFootprint(step.fp ? step.fp() : step.obj, step.access === 'w', out);
 }
 
+/** The objects a pending step only waits on (Step.wait), packed as reads onto `out`. */
+export function pendingWait(step: Step, out: number[]): void {
+  const w = step.wait;
+  if (w === undefined) return;
+  packFootprint(typeof w === 'function' ? w() : w, false, out);
+}
+
 function findingOf(k: Kernel, e: BugFound, task: Task | null, fn: string | null): Finding {
   const msg = e.message.startsWith(`${e.check}: `)
     ? e.message.slice(e.check.length + 2)
@@ -121,7 +128,7 @@ export class Run {
     try {
       k = program.boot();
     } finally {
-      Kernel.recordingNext = false;
+      Kernel.recordingNext = true;
     }
     this.k = k;
     k.recording = record;
