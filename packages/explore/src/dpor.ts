@@ -216,6 +216,8 @@ export class ExhaustiveSearch {
   /** Optimal DPOR with wakeup trees and sleep sets (unbounded); source sets under a bound. */
   private readonly wakeup: boolean;
   private readonly stack: TreeNode[] = [];
+  /** The previous execution's events: its prefix up to the branch point is replayed as is. */
+  private prevEvents: Event[] = [];
   private nThreads = 0;
   private daemonMask = 0;
 
@@ -330,7 +332,12 @@ export class ExhaustiveSearch {
     truncated: boolean;
   } {
     const run = new Run(this.program, false);
+    // States before the deepest node are the previous execution's, step for step: their
+    // events, races and phantoms were handled then, so only their histories are rebuilt.
+    const replayUntil = this.stack.length - 1;
+    const prevEvents = this.prevEvents;
     const events: Event[] = [];
+    this.prevEvents = events;
     const hist = new Map<number, ObjHistory>();
     const lastEvent: number[] = [];
     const threadClock: (Int32Array | undefined)[] = [];
@@ -362,8 +369,19 @@ export class ExhaustiveSearch {
       const runnable = run.runnable();
       let enabled = 0;
       for (const t of runnable) enabled |= bit(t.index);
+      const replaying = depth < replayUntil;
       if (this.por)
-        this.phantoms(run, enabled, events, hist, lastEvent, blockedFp, phantomDue, depth);
+        this.phantoms(
+          run,
+          enabled,
+          events,
+          hist,
+          lastEvent,
+          blockedFp,
+          phantomDue,
+          depth,
+          replaying,
+        );
 
       let node = this.stack[depth];
       if (!node) {
@@ -418,6 +436,20 @@ export class ExhaustiveSearch {
       }
 
       const t = run.tasks[node.chosen] as Task;
+      const prevEvent = replaying && this.por ? prevEvents[depth] : undefined;
+      if (prevEvent && prevEvent.tid === node.chosen) {
+        events.push(prevEvent);
+        lastEvent[prevEvent.tid] = depth;
+        updateHistory(prevEvent.tid, prevEvent.fp, depth, events, hist);
+        for (let q = 0; q < this.nThreads; q++) {
+          const bf = blockedFp[q];
+          if (bf && conflicts(bf, prevEvent.fp)) phantomDue[q] = true;
+        }
+        blockedFp[node.chosen] = null;
+        run.step(t, runnable);
+        depth++;
+        continue;
+      }
       const fp: number[] = [];
       const wait: number[] = [];
       pendingFootprint(t.pending as NonNullable<Task['pending']>, fp);
@@ -501,22 +533,7 @@ export class ExhaustiveSearch {
       if (this.raceWith(i, ei, cands, events, C))
         this.addBacktrack(i, clock, tid, fp, wait, events, j);
     }
-    for (const e of fp) {
-      const o = objOf(e);
-      let h = hist.get(o);
-      if (!h) {
-        h = { lastWrite: -1, reads: [] };
-        hist.set(o, h);
-      }
-      if (writes(e)) {
-        h.lastWrite = j;
-        h.reads = [];
-      } else {
-        const k = h.reads.findIndex((r) => (events[r] as Event).tid === tid);
-        if (k >= 0) h.reads[k] = j;
-        else h.reads.push(j);
-      }
-    }
+    updateHistory(tid, fp, j, events, hist);
   }
 
   /** Earlier events of other threads whose accesses conflict with `fp` (hb-maximal per object). */
@@ -707,6 +724,7 @@ export class ExhaustiveSearch {
     blockedFp: (number[] | null)[],
     phantomDue: boolean[],
     depth: number,
+    replaying: boolean,
   ): void {
     const tasks = run.tasks;
     for (let q = 0; q < tasks.length; q++) {
@@ -722,6 +740,7 @@ export class ExhaustiveSearch {
       pendingWait(t.pending, wait);
       blockedFp[q] = fp;
       phantomDue[q] = false;
+      if (replaying) continue;
       const cands = this.candidates(fp, q, events, hist);
       if (!cands.length) continue;
       const prevIdx = lastEvent[q];
@@ -740,6 +759,32 @@ export class ExhaustiveSearch {
 /** Whether switching away from `t` now is a preemption (see ExhaustiveSearch.cost). */
 function preemptible(t: Task | undefined, enabled: number): boolean {
   return t !== undefined && !t.daemon && (enabled & bit(t.index)) !== 0;
+}
+
+/** Record event `j` (thread `tid`, footprint `fp`) in the per-object access histories. */
+function updateHistory(
+  tid: number,
+  fp: readonly number[],
+  j: number,
+  events: readonly Event[],
+  hist: Map<number, ObjHistory>,
+): void {
+  for (const e of fp) {
+    const o = objOf(e);
+    let h = hist.get(o);
+    if (!h) {
+      h = { lastWrite: -1, reads: [] };
+      hist.set(o, h);
+    }
+    if (writes(e)) {
+      h.lastWrite = j;
+      h.reads = [];
+    } else {
+      const k = h.reads.findIndex((r) => (events[r] as Event).tid === tid);
+      if (k >= 0) h.reads[k] = j;
+      else h.reads.push(j);
+    }
+  }
 }
 
 function join(into: Int32Array, from: Int32Array): void {
