@@ -683,8 +683,19 @@ export function* pteAlloc(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen<number> {
 export function* scanPtes(ctx: Ctx, ref: TableRef, what: string): KGen<number[]> {
   yield ctx.step(what, rd(pageObj(Math.floor(ref.pa / ctx.k.config.PAGE_SIZE))), 'r');
   const t = ctx.k.pt.deref(ctx, ref, what);
-  const out: number[] = [];
-  for (let i = 0; i < t.entries; i++)
-    out.push(readEntryWord(ctx, { table: ref, index: i }, what, 'pte'));
+  const out: number[] = new Array(t.entries);
+  const w = ctx.k.mem.words(ref.pa);
+  if (!w.values || !w.tags) {
+    if (w.fillTag !== Tag.zero && w.fillTag !== Tag.pte)
+      readEntryWord(ctx, { table: ref, index: 0 }, what, 'pte'); // raises the finding
+    return out.fill(w.fill);
+  }
+  for (let i = 0; i < t.entries; i++) {
+    const tag = w.tags[w.start + i];
+    // A word that is no PTE: readEntryWord() names it (and raises the finding).
+    if (tag !== Tag.zero && tag !== Tag.pte)
+      readEntryWord(ctx, { table: ref, index: i }, what, 'pte');
+    out[i] = w.values[w.start + i] ?? 0;
+  }
   return out;
 }

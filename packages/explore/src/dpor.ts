@@ -220,6 +220,9 @@ export class ExhaustiveSearch {
   private prevEvents: Event[] = [];
   private nThreads = 0;
   private daemonMask = 0;
+  /** Vector clock width: the tasks of the program (fixed at the first execution). */
+  private width = 0;
+  private zero = new Int32Array(0);
 
   constructor(program: Program, o: ExhaustiveOptions) {
     this.program = program;
@@ -349,10 +352,19 @@ export class ExhaustiveSearch {
     let sleepBlocked = false;
     let truncated = false;
 
+    if (this.width === 0) {
+      // Every task exists after boot but teardown, spawned later with the next index.
+      this.width = Math.min(32, run.tasks.length + 1);
+      this.zero = new Int32Array(this.width);
+    }
     const ensureThreads = () => {
       const n = run.tasks.length;
       if (n > 31)
         throw new Error(`exhaustive search supports at most 31 tasks, this program has ${n}`);
+      if (n > this.width)
+        throw new Error(
+          `exhaustive search: a task was spawned after boot besides teardown (${n} tasks, ${this.width} expected)`,
+        );
       while (this.nThreads < n) {
         const t = run.tasks[this.nThreads] as Task;
         if (t.daemon) this.daemonMask |= bit(this.nThreads);
@@ -503,8 +515,8 @@ export class ExhaustiveSearch {
     j: number,
   ): void {
     const prevIdx = lastEvent[tid];
-    const clock = new Int32Array(32);
-    const prev = prevIdx !== undefined ? (events[prevIdx] as Event).clock : threadClock[tid];
+    const clock = new Int32Array(this.width);
+    let prev = prevIdx !== undefined ? (events[prevIdx] as Event).clock : threadClock[tid];
     if (prev) clock.set(prev);
     else if (run.teardown && run.teardown.index === tid) {
       // Teardown starts once every scenario task has finished: it is ordered after their exits
@@ -514,9 +526,11 @@ export class ExhaustiveSearch {
           const e = lastEvent[t.index];
           if (e !== undefined) join(clock, (events[e] as Event).clock);
         }
-      threadClock[tid] = clock.slice();
+      prev = clock.slice();
+      threadClock[tid] = prev;
     }
-    const C = clock.slice();
+    // The clock before this event's own joins (events' clocks are never changed once pushed).
+    const C = prev ?? this.zero;
     const cands = this.candidates(fp, tid, events, hist);
     for (const i of cands) join(clock, (events[i] as Event).clock);
     // What it waited on: after the writes that let it run, but no race with them (Step.wait).
@@ -744,7 +758,7 @@ export class ExhaustiveSearch {
       const cands = this.candidates(fp, q, events, hist);
       if (!cands.length) continue;
       const prevIdx = lastEvent[q];
-      const C = prevIdx !== undefined ? (events[prevIdx] as Event).clock : new Int32Array(32);
+      const C = prevIdx !== undefined ? (events[prevIdx] as Event).clock : this.zero;
       const phantomClock = C.slice();
       for (const i of cands) join(phantomClock, (events[i] as Event).clock);
       for (const i of cands) {
