@@ -40,7 +40,7 @@ export { pteAllocHuge, pteOffsetHuge } from './hugetlb.js';
 export { hwWalk } from './hw-walk.js';
 export { localIrqRestore, localIrqSave, smpCallFunction, tlbRemoveTableSyncOne } from './irq.js';
 export type { KernelOptions } from './kernel.js';
-export { FOLIO_ALLOC, Kernel } from './kernel.js';
+export { FOLIO_ALLOC, Kernel, recordNextKernels } from './kernel.js';
 export { kernelAtLeast } from './kernel-version.js';
 export type { Limits } from './limits.js';
 export { LIMITS, simulatedMemoryEstimate } from './limits.js';

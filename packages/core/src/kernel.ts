@@ -29,6 +29,19 @@ export const FOLIO_ALLOC = globalObj(Global.folioAlloc);
  * One simulated boot: memory, allocator, RCU, locks, CPUs and tasks. The
  * explorer builds a fresh Kernel for every schedule it runs.
  */
+/**
+ * The `recording` of Kernels constructed from now on: true (a kernel built by a
+ * test or a tool records); the explorer turns it off around Program.boot() of
+ * its search runs. Module state, not a static field: the child processes that
+ * run arch modules freeze ptlab's classes.
+ */
+let recordingNext = true;
+
+/** Set whether Kernels constructed from now on record (see Kernel.recording). */
+export function recordNextKernels(on: boolean): void {
+  recordingNext = on;
+}
+
 export class Kernel {
   readonly arch: ArchImpl;
   readonly config: ArchConfig;
@@ -55,20 +68,16 @@ export class Kernel {
   /**
    * Whether the run records a story: notes are kept and the call chain is
    * tracked (search runs skip both). Set at construction from
-   * Kernel.recordingNext, because task bodies may enter their first kernel
+   * recordNextKernels(), because task bodies may enter their first kernel
    * function when they are spawned, inside Program.boot().
    */
   recording: boolean;
-  /**
-   * The `recording` of the next Kernel constructed: true (a kernel built by a
-   * test or a tool records); the explorer sets it around Program.boot().
-   */
-  static recordingNext = true;
+
   /** The context setup code runs in (not a racing CPU). */
   readonly boot: Ctx;
 
   constructor(opts: KernelOptions) {
-    this.recording = Kernel.recordingNext;
+    this.recording = recordingNext;
     this.arch = opts.arch;
     this.config = opts.arch.config;
     this.variantSet = new Set(opts.variants ?? []);

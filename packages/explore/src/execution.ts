@@ -2,9 +2,10 @@ import {
   BugFound,
   type Ctx,
   type Finding,
-  Kernel,
+  type Kernel,
   type KGen,
   packFootprint,
+  recordNextKernels,
   type Step,
   stepLabel,
   type Task,
@@ -123,12 +124,12 @@ export class Run {
   constructor(program: Program, record: boolean) {
     this.program = program;
     this.record = record;
-    Kernel.recordingNext = record;
+    recordNextKernels(record);
     let k: Kernel;
     try {
       k = program.boot();
     } finally {
-      Kernel.recordingNext = true;
+      recordNextKernels(true);
     }
     this.k = k;
     k.recording = record;
