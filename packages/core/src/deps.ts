@@ -44,6 +44,10 @@ enum Kind {
   Aux = 8,
   /** A lock's release side: (lock object, slot): slot 0 the exclusive holder, 2 + cpu a reader. */
   Release = 9,
+  /** One page-table entry, by physical address (pa / 4). */
+  Entry = 10,
+  /** The entries of one page, as a whole: written by every entry write, read by scans. */
+  TableWrites = 11,
 }
 
 const KIND_BITS = 16;
@@ -51,6 +55,17 @@ const make = (kind: Kind, payload: number): ObjId => payload * KIND_BITS + kind;
 
 /** struct page / memory / page tables of one pfn. */
 export const pageObj = (pfn: number): ObjId => make(Kind.Page, pfn);
+/**
+ * One page-table entry (a pmd or PTE slot at physical address `pa`). Entry
+ * writes write it, the page's TableWrites object, and read the page object;
+ * single-entry reads read it and the page object; scans of a whole table read
+ * TableWrites. So a read of one entry commutes with a write of another entry
+ * of the same table, while anything that changes the page itself (allocation,
+ * free, struct page fields, a pmd pointing at it) still conflicts with both.
+ */
+export const ptEntryObj = (pa: number): ObjId => make(Kind.Entry, Math.floor(pa / 4));
+/** Every entry of page `pfn` at once (see ptEntryObj). */
+export const tableWritesObj = (pfn: number): ObjId => make(Kind.TableWrites, pfn);
 /** The split ptlock (ptdesc->ptl) of one pfn. */
 export const ptlObj = (pfn: number): ObjId => make(Kind.Ptl, pfn);
 
@@ -188,6 +203,10 @@ export function describeObj(o: ObjId): string {
           .find(([, v]) => v === p)?.[0]
           ?.toString() ?? `global ${p}`
       );
+    case Kind.Entry:
+      return `entry at pa 0x${(p * 4).toString(16)}`;
+    case Kind.TableWrites:
+      return `entries of pfn ${p}`;
     case Kind.Release:
       return `release of ${describeObj(Math.floor(p / 64))}${p % 64 ? ` by reader cpu ${(p % 64) - 2}` : ''}`;
     default:

@@ -6,9 +6,16 @@
  * in-flight walks, so the table it reads is still the one the pmd points to.
  */
 import type { Ctx } from './context.js';
-import { type FootprintEntry, pageObj, rd } from './deps.js';
+import type { FootprintEntry } from './deps.js';
 import type { Mm } from './mm.js';
-import { pmdOffset, pmdSize, pmdValOf, pteIndex, readEntryWord } from './pgtable.js';
+import {
+  entryReadFootprint,
+  pmdOffset,
+  pmdSize,
+  pmdValOf,
+  pteIndex,
+  readEntryWord,
+} from './pgtable.js';
 import type { KGen } from './step.js';
 import type { Translation } from './tlb-check.js';
 
@@ -29,11 +36,9 @@ export function* hwWalk(
     () => `MMU walk 0x${addr.toString(16)}`,
     () => {
       const peek = pmdValOf(ctx, ctx.k.mem.value(pmdp.table.pa + pmdp.index * ctx.k.mem.wordSize));
-      const fp: FootprintEntry[] = [
-        rd(pageObj(Math.floor(pmdp.table.pa / c.PAGE_SIZE))),
-        ctx.cpu.tlbObj,
-      ];
-      if (peek.table) fp.push(rd(pageObj(Math.floor(peek.table.pa / c.PAGE_SIZE))));
+      const fp: FootprintEntry[] = [...entryReadFootprint(ctx, pmdp), ctx.cpu.tlbObj];
+      if (peek.table)
+        fp.push(...entryReadFootprint(ctx, { table: peek.table, index: pteIndex(ctx, addr) }));
       if (also) fp.push(...also());
       return fp;
     },

@@ -14,7 +14,7 @@
  */
 import { bug, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
-import { rd } from './deps.js';
+import { tableScanFootprint } from './entry-footprint.js';
 import type { Kernel } from './kernel.js';
 import { TAG_NAMES, Tag } from './memory.js';
 import type { Folio, Mm } from './mm.js';
@@ -170,7 +170,7 @@ export function* pageTableCheckPteClearRange(ctx: Ctx, mm: Mm, table: TableRef |
   const k = ctx.k;
   yield ctx.stepDynamic(
     () => `page_table_check_pte_clear_range(${table.label})`,
-    () => [rd(k.pt.pageOf(table)), ...k.foliosMappedBy(table)],
+    () => [...tableScanFootprint(ctx, table), ...k.foliosMappedBy(table)],
   );
   const t = ctx.k.pt.deref(ctx, table, 'page_table_check_pte_clear_range()');
   const w = ctx.k.mem.words(table.pa);

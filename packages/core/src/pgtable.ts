@@ -9,7 +9,13 @@
  */
 import { bug, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
-import { type FootprintEntry, type ObjId, pageObj, rd } from './deps.js';
+import { type FootprintEntry, type ObjId, pageObj } from './deps.js';
+import {
+  entryPa,
+  entryReadFootprint,
+  entryWriteFootprint,
+  tableScanFootprint,
+} from './entry-footprint.js';
 import { localIrqRestore, localIrqSave, tlbRemoveTableSyncOne } from './irq.js';
 import { type SpinLock, spinLock, spinUnlock } from './locks.js';
 import { TAG_NAMES, Tag } from './memory.js';
@@ -36,6 +42,8 @@ export interface PmdVal {
 }
 
 /** A pointer to an entry: the table it lives in and the index. */
+export { entryReadFootprint } from './entry-footprint.js';
+
 export interface EntryPtr {
   readonly table: TableRef;
   readonly index: number;
@@ -58,12 +66,8 @@ export function pteIndex(ctx: Ctx, addr: number): number {
   return Math.floor(addr / c.PAGE_SIZE) % c.PTRS_PER_PTE;
 }
 
-function entryPa(ctx: Ctx, p: EntryPtr): number {
-  return p.table.pa + p.index * ctx.k.mem.wordSize;
-}
-
 /** The dependency object of the page holding an entry (its table's page). */
-function tablePage(ctx: Ctx, p: EntryPtr): ObjId {
+function _tablePage(ctx: Ctx, p: EntryPtr): ObjId {
   return pageObj(Math.floor(p.table.pa / ctx.k.config.PAGE_SIZE));
 }
 
@@ -81,7 +85,7 @@ function pointedPage(ctx: Ctx, raw: number): ObjId | null {
  * (page_table_check counters).
  */
 function pmdWriteFootprint(ctx: Ctx, pmdp: EntryPtr, newRaw: number | null): FootprintEntry[] {
-  const fp: FootprintEntry[] = [tablePage(ctx, pmdp)];
+  const fp: FootprintEntry[] = entryWriteFootprint(ctx, pmdp);
   const oldRaw = ctx.k.mem.value(entryPa(ctx, pmdp));
   const a = ctx.k.arch;
   for (const raw of newRaw === null ? [oldRaw] : [oldRaw, newRaw]) {
@@ -97,7 +101,7 @@ function pmdWriteFootprint(ctx: Ctx, pmdp: EntryPtr, newRaw: number | null): Foo
 
 /** What writing `newPte` over the PTE at `ptep` touches: its table's page and the folios of the old and new values. */
 function pteWriteFootprint(ctx: Ctx, ptep: EntryPtr, newPte: number | null): FootprintEntry[] {
-  const fp: FootprintEntry[] = [tablePage(ctx, ptep)];
+  const fp: FootprintEntry[] = entryWriteFootprint(ctx, ptep);
   const old = folioObjOfPte(ctx, ctx.k.mem.value(entryPa(ctx, ptep)));
   if (old !== null) fp.push(old);
   if (newPte !== null) {
@@ -158,7 +162,7 @@ export function readEntryWord(ctx: Ctx, p: EntryPtr, what: string, expect: 'pte'
 
 /** pmdp_get() / READ_ONCE(*pmd) */
 export function* pmdpGet(ctx: Ctx, pmdp: PmdPtr): KGen<PmdVal> {
-  yield ctx.step('read pmd', tablePage(ctx, pmdp), 'r');
+  yield ctx.step('read pmd', entryReadFootprint(ctx, pmdp), 'r');
   return pmdValOf(ctx, readEntryWord(ctx, pmdp, 'read pmd', 'pmd'));
 }
 
@@ -176,10 +180,10 @@ export const pmdHigh = (raw: number): number => Math.floor(raw / HALF);
 export function* pmdpGetLockless(ctx: Ctx, pmdp: PmdPtr): KGen<PmdVal> {
   const c = ctx.k.config;
   if (!(c.pmdLowHigh && c.levels > 2)) {
-    yield ctx.step('pmdp_get_lockless()', tablePage(ctx, pmdp), 'r');
+    yield ctx.step('pmdp_get_lockless()', entryReadFootprint(ctx, pmdp), 'r');
     return pmdValOf(ctx, readEntryWord(ctx, pmdp, 'pmdp_get_lockless()', 'pmd'));
   }
-  const obj = tablePage(ctx, pmdp);
+  const obj = entryReadFootprint(ctx, pmdp);
   for (;;) {
     yield ctx.step('pmdp_get_lockless(): pmd_low', obj, 'r');
     const low = pmdLow(readEntryWord(ctx, pmdp, 'pmdp_get_lockless()', 'pmd'));
@@ -225,7 +229,7 @@ export function* pmdpGetLocklessSync(ctx: Ctx): KGen {
 
 /** ptep_get() / ptep_get_lockless(): read one PTE through a mapped pointer. */
 export function* ptepGet(ctx: Ctx, ptep: PtePtr, what = 'read pte'): KGen<number> {
-  yield ctx.step(what, tablePage(ctx, ptep), 'r');
+  yield ctx.step(what, entryReadFootprint(ctx, ptep), 'r');
   return readEntryWord(ctx, ptep, what, 'pte');
 }
 
@@ -435,7 +439,7 @@ export function* ptepGetUnderPtl(
   ptl: SpinLock,
   what = 'read pte under ptl',
 ): KGen<number> {
-  yield ctx.step(what, tablePage(ctx, ptep), 'r');
+  yield ctx.step(what, entryReadFootprint(ctx, ptep), 'r');
   const t = ctx.k.pt.deref(ctx, ptep.table, what);
   if (t.mm) {
     const own = ptlOfTable(ctx, t.mm, t);
@@ -681,7 +685,7 @@ export function* pteAlloc(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen<number> {
 
 /** Read every entry of a detached or locked table at once (page_table_check_pte_clear_range-like scans). */
 export function* scanPtes(ctx: Ctx, ref: TableRef, what: string): KGen<number[]> {
-  yield ctx.step(what, rd(pageObj(Math.floor(ref.pa / ctx.k.config.PAGE_SIZE))), 'r');
+  yield ctx.step(what, tableScanFootprint(ctx, ref), 'r');
   const t = ctx.k.pt.deref(ctx, ref, what);
   const out: number[] = new Array(t.entries);
   const w = ctx.k.mem.words(ref.pa);

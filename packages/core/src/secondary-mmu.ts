@@ -16,9 +16,17 @@
  */
 import { bug, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
-import { type FootprintEntry, pageObj, rd } from './deps.js';
+import type { FootprintEntry } from './deps.js';
 import type { Mm, MmuNotifierSubscriber } from './mm.js';
-import { type EntryPtr, pmdOffset, pmdSize, pmdValOf, pteIndex, readEntryWord } from './pgtable.js';
+import {
+  type EntryPtr,
+  entryReadFootprint,
+  pmdOffset,
+  pmdSize,
+  pmdValOf,
+  pteIndex,
+  readEntryWord,
+} from './pgtable.js';
 import type { TableRef } from './pgtable-registry.js';
 import type { KGen } from './step.js';
 
@@ -108,13 +116,11 @@ export function* secondaryMmuTranslate(
     () => `${smmu.name} translate 0x${addr.toString(16)}`,
     () => {
       const peek = pmdValOf(ctx, ctx.k.mem.value(pmdp.table.pa + pmdp.index * ctx.k.mem.wordSize));
-      const fp: FootprintEntry[] = [
-        rd(pageObj(Math.floor(pmdp.table.pa / c.PAGE_SIZE))),
-        mm.notifierObj,
-      ];
+      const fp: FootprintEntry[] = [...entryReadFootprint(ctx, pmdp), mm.notifierObj];
       const cached = smmu.iotlb.get(page)?.src.table;
+      // The one PTE it may read, in whichever of these tables it walks.
       for (const t of [peek.table, smmu.psc.get(pmdp.index)?.table, cached])
-        if (t) fp.push(rd(pageObj(Math.floor(t.pa / c.PAGE_SIZE))));
+        if (t) fp.push(...entryReadFootprint(ctx, { table: t, index: pteIndex(ctx, addr) }));
       if (also) fp.push(...also());
       return fp;
     },

@@ -14,7 +14,8 @@
 import { bug, eventWhat, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
 import type { Cpu, TlbEntry } from './cpu.js';
-import { type FootprintEntry, pageObj, rd } from './deps.js';
+import { type FootprintEntry, rd } from './deps.js';
+import { entryReadFootprint } from './entry-footprint.js';
 import type { Kernel } from './kernel.js';
 import type { Mm } from './mm.js';
 import type { EntryPtr } from './pgtable.js';
@@ -128,7 +129,8 @@ export function tlbUseFootprint(ctx: Ctx, e: TlbEntry): FootprintEntry[] {
   const fp: FootprintEntry[] = [rd(ctx.cpu.tlbObj)];
   const m = meta.get(e);
   if (!m) return fp;
-  fp.push(rd(pageObj(Math.floor(m.src.table.pa / ctx.k.config.PAGE_SIZE))));
+  // The leaf it came from: the clears of that slot (clearsSinceFill) are writes of that entry.
+  fp.push(...entryReadFootprint(ctx, m.src));
   for (const c of clearsSinceFill(ctx.k, m)) fp.push(rd(c.cpu.taskObj));
   return fp;
 }
