@@ -102,14 +102,35 @@ export type AnyLock = SpinLock | SleepingLock;
  * what that thread holds, so executions that differ only in the order of
  * independent steps add the same edges and reach the same verdict.
  */
+const CLASS_INDEX: Record<LockClass, number> = {
+  ptlock: 0,
+  page_table_lock: 1,
+  mmap_lock: 2,
+  i_mmap_rwsem: 3,
+  folio_lock: 4,
+  arch_context_lock: 5,
+  test: 6,
+};
+const CLASS_NAMES = Object.keys(CLASS_INDEX) as LockClass[];
+/** A (class, subclass) key as a number: taken on every acquisition, so no strings. */
+const SUBCLASSES = 1 << 12;
+const keyOf = (cls: LockClass, subclass: number): number =>
+  CLASS_INDEX[cls] * SUBCLASSES + subclass;
+const keyName = (k: number): string =>
+  `${CLASS_NAMES[Math.floor(k / SUBCLASSES)]}/${k % SUBCLASSES}`;
+
 export class Lockdep {
-  private readonly edges = new Map<string, Set<string>>();
-  private readonly firstSeen = new Map<string, string>();
+  /** key -> keys taken while holding it. */
+  private readonly edges = new Map<number, number[]>();
+  /** Edge (from * 2^24 + to) -> where it was first seen. */
+  private readonly firstSeen = new Map<number, string>();
+  private readonly stack: number[] = [];
+  private readonly seen = new Set<number>();
 
   acquire(cpu: Cpu, lock: AnyLock, subclass: number, fn: string): void {
-    const key = `${lock.cls}/${subclass}`;
+    const key = keyOf(lock.cls, subclass);
     for (const h of cpu.held) {
-      const hkey = `${h.lock.cls}/${h.subclass}`;
+      const hkey = keyOf(h.lock.cls, h.subclass);
       if (hkey === key) {
         bug(
           'lock-order',
@@ -119,35 +140,40 @@ export class Lockdep {
       if (this.reaches(key, hkey)) {
         bug(
           'lock-order',
-          `${cpu.name} ${fn}: takes ${key} while holding ${hkey}, but ${key} -> ${hkey} was established earlier (${this.firstSeen.get(`${key}>${this.nextHop(key, hkey)}`) ?? 'earlier'}): possible circular locking`,
+          `${cpu.name} ${fn}: takes ${keyName(key)} while holding ${keyName(hkey)}, but ${keyName(key)} -> ${keyName(hkey)} was established earlier (${this.firstSeen.get(key * 2 ** 24 + this.nextHop(key, hkey)) ?? 'earlier'}): possible circular locking`,
         );
       }
       let out = this.edges.get(hkey);
       if (!out) {
-        out = new Set();
+        out = [];
         this.edges.set(hkey, out);
       }
-      if (!out.has(key)) {
-        out.add(key);
-        this.firstSeen.set(`${hkey}>${key}`, `${cpu.name} ${fn}`);
+      if (!out.includes(key)) {
+        out.push(key);
+        this.firstSeen.set(hkey * 2 ** 24 + key, `${cpu.name} ${fn}`);
       }
     }
   }
 
-  private nextHop(from: string, to: string): string {
+  private nextHop(from: number, to: number): number {
     for (const n of this.edges.get(from) ?? []) if (n === to || this.reaches(n, to)) return n;
     return to;
   }
 
-  private reaches(from: string, to: string): boolean {
-    const seen = new Set<string>();
-    const stack = [from];
+  private reaches(from: number, to: number): boolean {
+    if (this.edges.size === 0) return from === to;
+    const seen = this.seen;
+    const stack = this.stack;
+    seen.clear();
+    stack.length = 0;
+    stack.push(from);
     while (stack.length) {
-      const n = stack.pop() as string;
+      const n = stack.pop() as number;
       if (n === to) return true;
       if (seen.has(n)) continue;
       seen.add(n);
-      for (const m of this.edges.get(n) ?? []) stack.push(m);
+      const out = this.edges.get(n);
+      if (out) for (const m of out) stack.push(m);
     }
     return false;
   }
