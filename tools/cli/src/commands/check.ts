@@ -8,6 +8,7 @@ import {
 import { ArchModuleError, type ScenarioError, UsageError } from '@ptlab/core';
 import type { StrategyName } from '@ptlab/explore';
 import type { Child } from '../child/process.js';
+import { cliInvocation } from '../invocation.js';
 import { type CheckRun, runCheckJob } from '../jobs.js';
 import { unknownId } from '../output.js';
 import { BUILTIN_PORTS, findConfig, type LoadedPort } from '../registry.js';
@@ -119,7 +120,9 @@ export async function runCheck(
   else {
     out(String(r.text));
     if (r.trace && o.traceOut)
-      out(`\ntrace written to ${o.traceOut} (replay with: pnpm ptlab replay ${o.traceOut})`);
+      out(
+        `\ntrace written to ${o.traceOut} (replay with: ${cliInvocation()} replay ${o.traceOut})`,
+      );
   }
   return r.result === 'fail' ? 1 : r.result === 'incomplete' ? 4 : 0;
 }
