@@ -5,6 +5,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { Child, Limits } from './child/process.js';
 import { findScenario, runCheck } from './commands/check.js';
 import { runConformanceCommand } from './commands/conformance.js';
+import { initArch, renderInitArch } from './commands/init-arch.js';
 import { listing, renderListing } from './commands/list.js';
 import { runReplay } from './commands/replay.js';
 import { describeModules, type OpenModule, openModule } from './modules.js';
@@ -241,6 +242,18 @@ export async function runCli(
       io.err,
     );
   });
+
+  program
+    .command('init-arch')
+    .description('scaffold an out-of-tree arch package (port, configs, pgalloc, hugetlb, tests)')
+    .argument('<name>', 'the arch name, e.g. riscv: lower-case letters and digits, "-" between')
+    .option(
+      '--dir <dir>',
+      'where to write it, a new or empty directory (default ./ptlab-arch-<name>)',
+    )
+    .action((name: string, o: { dir?: string }) => {
+      io.out(renderInitArch(initArch(name, o), name));
+    });
 
   try {
     await program.parseAsync(['node', 'ptlab', ...argv]);
