@@ -22,7 +22,7 @@ const MAX_NAME = 32;
 export function templateDir(from = dirname(fileURLToPath(import.meta.url))): string {
   for (let d = from, i = 0; i < 4; d = dirname(d), i++) {
     const t = join(d, 'templates', 'arch');
-    if (existsSync(join(t, 'package.json'))) return t;
+    if (existsSync(join(t, 'package.json.tmpl'))) return t;
   }
   throw new Error(`ptlab init-arch: no templates/arch above ${from} (a broken @ptlab/cli install)`);
 }
@@ -77,7 +77,11 @@ function fill(text: string, subs: Record<string, string>): string {
   return out;
 }
 
-/** Template file → generated path: placeholders filled, `_gitignore` → `.gitignore`, `.tmpl` dropped. */
+/**
+ * Template file → generated path: placeholders filled, `_gitignore` →
+ * `.gitignore`, `.tmpl` dropped (templates that are no valid file of their
+ * kind, or that tools would take for the CLI's own: package.json, README.md).
+ */
 function outputPath(rel: string, subs: Record<string, string>): string {
   return fill(rel, subs)
     .replace(/(^|\/)_gitignore$/, '$1.gitignore')
