@@ -1,12 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { KERNEL_FINDINGS, type ValidScenario } from '@ptlab/conformance';
-import {
-  ArchModuleError,
-  PtlabError,
-  type ScenarioError,
-  TraceError,
-  UsageError,
-} from '@ptlab/core';
+import { KERNEL_FINDINGS, type ScenarioLoad } from '@ptlab/conformance';
+import { ArchModuleError, PtlabError, TraceError, UsageError } from '@ptlab/core';
 import { parseTrace } from '@ptlab/explore';
 import type { Child } from '../child/process.js';
 import { type ReplayRun, runReplayJob } from '../jobs.js';
@@ -32,8 +26,7 @@ function traceModuleEntry(spec: string): string | null {
 export async function runReplay(
   file: string,
   builtins: readonly LoadedPort[],
-  scenarios: readonly ValidScenario[],
-  loadErrors: readonly ScenarioError[],
+  scenarios: ScenarioLoad,
   out: (s: string) => void,
   open: (spec: string) => Promise<{ port: LoadedPort; child: Child }>,
   archModules: readonly string[],
@@ -69,7 +62,7 @@ export async function runReplay(
       'module' in port.ref
         ? moduleOrigin(port.ref.module)
         : `built-in @ptlab/arch-${port.ref.builtin}`;
-    const scenario = findScenario(scenarios, trace.scenario, loadErrors);
+    const scenario = findScenario(scenarios, trace.scenario);
     const mutant = trace.mutant ? findMutant(ports, trace.mutant) : null;
     const fixes = KERNEL_FINDINGS.map((f) => f.fix.variant);
     for (const p of trace.patches ?? [])
