@@ -17,7 +17,7 @@ import {
   explore,
   makeTrace,
   renderStory,
-  replaySchedule,
+  replayTrace,
   type StrategyName,
   type Trace,
 } from '@ptlab/explore';
@@ -248,16 +248,24 @@ export interface ReplayJob {
   readonly configId: string;
   readonly scenario: ValidScenario;
   readonly mutant: Mutant | null;
-  readonly schedule: Trace['schedule'];
+  /** The parsed trace: its schedule is replayed, its finding is what must come out again. */
+  readonly trace: Trace;
+  /** How messages name the trace (its file). */
+  readonly source: string;
   readonly patches?: readonly string[] | undefined;
   readonly title: string;
 }
 
 export interface ReplayRun {
+  /** The finding the replayed run ended with, when it got to its end. */
   readonly finding: { check: string; message: string; step: number } | null;
+  /** Why the trace does not reproduce here (explore's replayTrace()), or null when it does. */
+  readonly mismatch: string | null;
+  /** The story of the reproduced finding ('' when it did not reproduce). */
   readonly story: string;
 }
 
+/** Replay a trace with explore's replayTrace(): the schedule step by step, then the same finding. */
 export function runReplayJob(ports: readonly ArchPort[], o: ReplayJob): ReplayRun {
   const { port, config } = configOf(ports, o.configId);
   const { scenario, mutant } = o;
@@ -265,12 +273,17 @@ export function runReplayJob(ports: readonly ArchPort[], o: ReplayJob): ReplayRu
     arch: guardedCreate(port, config, mutant?.layer === 'arch' ? mutant.id : undefined),
     variants: [...(mutant?.layer === 'mm' ? [mutant.id] : []), ...(o.patches ?? [])],
   });
-  const ex = replaySchedule(program, o.schedule);
-  const f = ex.finding;
+  const r = replayTrace(program, o.trace, o.source);
+  const f = r.execution?.finding ?? null;
   return {
     finding: f ? { check: f.check, message: f.message, step: f.step } : null,
-    story: f
-      ? renderStory(ex.records, f, { title: o.title, seedRef: mutant?.seed ?? scenario.seed })
-      : '',
+    mismatch: r.verdict === 'reproduced' ? null : r.error.message,
+    story:
+      r.verdict === 'reproduced'
+        ? renderStory(r.execution.records, r.finding, {
+            title: o.title,
+            seedRef: mutant?.seed ?? scenario.seed,
+          })
+        : '',
   };
 }
