@@ -7,7 +7,8 @@
  *   - README.md, and LICENSE identical to the root LICENSE, in the packed tarball;
  *   - every package it imports at run time or from its types (src/, dist/*.js,
  *     dist/*.d.ts) is a dependency or peer dependency: a workspace package
- *     missing there installs fine here and breaks for users.
+ *     missing there installs fine here and breaks for users; and every
+ *     dependency is imported somewhere (none installed for nothing).
  * Prints one line per package and every problem; exits 1 if there is any.
  */
 import { execFileSync } from 'node:child_process';
@@ -117,6 +118,13 @@ try {
         `imports ${name} (${where}) but does not declare it` +
           (where.startsWith('src/') ? ' (dependencies, peer or dev)' : ' in dependencies'),
       );
+    // And the other way round: a dependency nothing imports is installed for every user for nothing.
+    const imported = new Set(
+      [...dist, ...code('src')].flatMap((f) => importsOf(readFileSync(f, 'utf8')).map(packageOf)),
+    );
+    for (const name of Object.keys(pj.dependencies ?? {}))
+      if (!imported.has(name))
+        bad(`declares the dependency ${name}, which nothing in src/ or dist/ imports`);
 
     // The tarball: README.md and the root LICENSE.
     const dest = join(work, p.name.replace('/', '+'));

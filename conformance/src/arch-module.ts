@@ -5,6 +5,7 @@ import {
   ArchModuleError,
   type ArchPort,
   type ArchVariant,
+  CHECKS,
   LIMITS,
   simulatedMemoryEstimate,
   visible,
@@ -138,6 +139,26 @@ export function validatePort(v: unknown, where: string): ArchPort {
       throw fail(
         `variant ${va.id}: configs names ${JSON.stringify(unknown)}, which is not one of this port's configs (${[...ids].join(', ')})`,
       );
+    // The checks that are the variant's bug: a misspelt one could never be matched, so the
+    // variant would never count as killed, for a reason no message would give.
+    if (va.checks !== undefined) {
+      if (!Array.isArray(va.checks))
+        throw fail(
+          `variant ${va.id}: checks must be an array of check ids, got ${describe(va.checks)}`,
+        );
+      const bad = (va.checks as unknown[]).find(
+        (c) => typeof c !== 'string' || !Object.hasOwn(CHECKS, c),
+      );
+      if (bad !== undefined) {
+        throw fail(
+          `variant ${va.id}: checks names ${JSON.stringify(bad)}, which is no check; the checks are ${Object.keys(CHECKS).join(', ')}`,
+        );
+      }
+      if (va.expect === 'pass' && va.checks.length)
+        throw fail(
+          `variant ${va.id}: expect "pass" with checks ${va.checks.join(', ')}: a design that must pass has no bug to declare`,
+        );
+    }
   }
   return p as ArchPort;
 }

@@ -177,4 +177,25 @@ describe('port-level rules', () => {
     expect(refusal({ ...generic, variants: [{ ...v, seed: 3 }] })).toMatch(/must be strings/);
     expect(refusal({ ...generic, variants: [null] })).toMatch(/variants\[0\] has no string id/);
   });
+
+  it('variants: the checks they declare exist, and a pass variant declares none', () => {
+    const v = { id: 'v1', description: 'd', seed: 's', configs: ['generic-64'], expect: 'caught' };
+    const ok = { ...v, checks: ['use-after-free', 'rcu-head-reused'] };
+    expect(validatePort({ ...generic, variants: [ok] }, 'ok').variants).toEqual([ok]);
+    expect(
+      validatePort({ ...generic, variants: [{ ...v, expect: 'pass', checks: [] }] }, 'ok'),
+    ).toBeTruthy();
+    expect(refusal({ ...generic, variants: [{ ...v, checks: ['use-after-fre'] }] })).toMatch(
+      /variant v1: checks names "use-after-fre", which is no check; the checks are use-after-free, /,
+    );
+    expect(refusal({ ...generic, variants: [{ ...v, checks: 'use-after-free' }] })).toMatch(
+      /variant v1: checks must be an array of check ids, got a string/,
+    );
+    expect(refusal({ ...generic, variants: [{ ...v, checks: [7] }] })).toMatch(
+      /checks names 7, which is no check/,
+    );
+    expect(
+      refusal({ ...generic, variants: [{ ...v, expect: 'pass', checks: ['use-after-free'] }] }),
+    ).toMatch(/variant v1: expect "pass" with checks use-after-free/);
+  });
 });

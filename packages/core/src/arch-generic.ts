@@ -3,6 +3,8 @@
  * overrides only what its arch overrides (`#define pte_free_defer
  * pte_free_defer` in the kernel is a method override here). Entry encodings
  * default to x86-64's bit layout.
+ *
+ * @module
  */
 import type { ArchConfig, ArchImpl, EntryEncoding } from './arch-port.js';
 import type { Ctx } from './context.js';
@@ -59,12 +61,89 @@ export const GENERIC_CONFIG: ArchConfig = {
   ptReclaim: false,
 };
 
+/**
+ * The kernel's generic page-table code (include/asm-generic/pgalloc.h,
+ * mm/pgtable-generic.c, mm/mmu_gather.c, mm/hugetlb.c) as an ArchImpl: extend
+ * it and override what your arch defines itself.
+ *
+ * What the defaults assume, so what a port must override when its arch differs:
+ *
+ * - **Encoding**: x86-64's bit layout (flags in the low 12 bits, the PFN from
+ *   bit 12, `_PAGE_TABLE` = 0x67 in a table pmd, `_PAGE_PSE` for a huge pmd),
+ *   empty entries 0. Override every EntryEncoding member, or install one with
+ *   {@link useEncoding}.
+ * - **One PTE table per page** (`tablesPerPage` 1): pteAllocOne() takes a
+ *   fresh page for each table and pteFree() frees the whole page. Tables that
+ *   share a page (fragments, 2K halves) need their own allocator.
+ * - **The table's struct page is its ptdesc**, and its `pt_rcu_head` (which
+ *   overlays `lru`/`pt_list`/`pmd_huge_pte`, see PageMeta.lru) is free to use
+ *   once the table is detached: pteFreeDefer() and, under PT_RECLAIM,
+ *   tlbRemoveTableOne() call_rcu() on it, once per table. Where tables share
+ *   a page they share that head, and a second call_rcu() on it while the first
+ *   is queued is `rcu-head-reused`: override both (see the example).
+ * - **pte_free_defer()'s callback (pte_free_now) and, under
+ *   MMU_GATHER_RCU_TABLE_FREE, __tlb_remove_table() run in softirq**: the
+ *   pteFree() and tlbRemoveTableFree() they call must not sleep.
+ * - **Frees are immediate and accounted nowhere else**: no arch cache of free
+ *   tables, no per-mm list (`mm.context` unused; initContext() and
+ *   destroyContext() do nothing).
+ * - **tlb_remove_table_one()** before v6.14 is "semi RCU": an IPI to every CPU,
+ *   then an immediate free, which waits for IRQ-disabled walkers only; with
+ *   `ptReclaim` it defers the free by RCU.
+ * - **hugetlb** is PMD-level (ARCH_WANT_GENERAL_HUGETLB) unless a size is in
+ *   `hugetlbPteSizes`, which then goes through pte_alloc_huge() /
+ *   pte_offset_huge().
+ * - No optional hook (pmdpCollapseFlush, updateMmuCache, adjustPte,
+ *   assertPteLocked, the pmdp_get_lockless_*() overrides,
+ *   beforeHandleMmFault): the generic code runs instead.
+ *
+ * @example Tables that share a page, under PT_RECLAIM
+ * A port whose PTE tables share a page (`tablesPerPage` 2, say) cannot keep GenericArch's tlbRemoveTableOne() under PT_RECLAIM: it would
+ * call_rcu() the page's one pt_rcu_head once per table. It queues the head
+ * once per page and frees every table of the page from that one callback,
+ * as its pte_free_defer() does (a sketch: `pending` is per-instance state,
+ * guarded by the page's dependency object in every step that touches it):
+ * ```ts
+ * class SharedPageArch extends GenericArch {
+ *   // Tables of a page whose pt_rcu_head is queued, by pfn.
+ *   private readonly pending = new Map<number, number[]>();
+ *
+ *   override *tlbRemoveTableOne(ctx: Ctx, pa: number): KGen {
+ *     if (!this.config.ptReclaim) return yield* super.tlbRemoveTableOne(ctx, pa);
+ *     const pfn = Math.floor(pa / this.config.PAGE_SIZE);
+ *     yield ctx.step(() => `__tlb_remove_table_one(pfn ${pfn})`, pageObj(pfn));
+ *     const queued = this.pending.get(pfn);
+ *     if (queued) {
+ *       queued.push(pa); // freed by the callback already queued for this page
+ *       return;
+ *     }
+ *     this.pending.set(pfn, [pa]);
+ *     const page = ctx.k.pages.meta(ctx, pfn, 'tlb_remove_table_one()');
+ *     yield* callRcu(ctx, pageRcuHead(page), '__tlb_remove_table_one_rcu', (c) =>
+ *       this.freePending(c, pfn),
+ *     );
+ *   }
+ *
+ *   private *freePending(ctx: Ctx, pfn: number): KGen {
+ *     yield ctx.step(() => `take the tables of pfn ${pfn}`, pageObj(pfn));
+ *     const tables = this.pending.get(pfn) ?? [];
+ *     this.pending.delete(pfn);
+ *     for (const pa of tables) yield* this.tlbRemoveTableFree(ctx, pa);
+ *   }
+ * }
+ * ```
+ * (A real port also frees the page only when its last table goes; arch-s390
+ * models the v6.6 kernel's way of doing both for pte_free_defer().)
+ */
 export class GenericArch implements ArchImpl {
   readonly config: ArchConfig;
-  /** The historical variant this instance models, if any. */
+  /** The historical variant this instance models, if any (`ArchPort.create(config, variant)`). */
   readonly variant: string | undefined;
+  /** An empty PTE slot holds 0. */
   readonly pteEmpty: number = 0;
+  /** An empty pmd slot holds 0. */
   readonly pmdEmpty: number = 0;
+  /** No hugetlb size at PTE level: hugetlb is PMD-level. */
   readonly hugetlbPteSizes: readonly number[] = [];
 
   constructor(config: ArchConfig, variant?: string) {
@@ -114,11 +193,19 @@ export class GenericArch implements ArchImpl {
   }
 
   // --- mm context ---
+  /** init_new_context(): nothing (no per-mm page-table state). */
   initContext(_ctx: Ctx, _mm: Mm): void {}
+  /** Arch teardown at __mmdrop(): nothing. */
   *destroyContext(_ctx: Ctx, _mm: Mm): KGen {}
 
   // --- PTE table allocation ---
-  /** pagetable_pte_ctor() — include/linux/mm.h: ptlock_init(), PageTable, and (here) register the table. */
+  /**
+   * pagetable_pte_ctor() — include/linux/mm.h: ptlock_init(), PageTable, and
+   * (here) register the table with `ctx.k.pt.constructed()` and fill it with
+   * `pteEmpty`. Call it for every table a port's own allocator hands out (a
+   * fragment is a table of its own: pass its `pa` and entries). No step: call
+   * it inside the step that allocated the page.
+   */
   protected pagetablePteCtor(
     ctx: Ctx,
     page: PageMeta,
@@ -140,7 +227,7 @@ export class GenericArch implements ArchImpl {
     page.flags &= ~PG.table;
   }
 
-  /** pte_alloc_one() → __pte_alloc_one() — include/asm-generic/pgalloc.h */
+  /** pte_alloc_one() → __pte_alloc_one() — include/asm-generic/pgalloc.h: a fresh page per table. */
   *pteAllocOne(ctx: Ctx, mm: Mm): KGen<number | null> {
     const page = yield* allocPage(ctx, 'pte table');
     return this.pagetablePteCtor(
@@ -152,7 +239,11 @@ export class GenericArch implements ArchImpl {
     );
   }
 
-  /** pte_free() — include/asm-generic/pgalloc.h: dtor and free the page now. */
+  /**
+   * pte_free() — include/asm-generic/pgalloc.h: dtor and free the page now
+   * (the table released to the model, the page poisoned). Also what
+   * pte_free_now runs in softirq after pteFreeDefer()'s grace period.
+   */
   *pteFree(ctx: Ctx, _mm: Mm | null, pa: number): KGen {
     const pfn = Math.floor(pa / this.config.PAGE_SIZE);
     yield ctx.step(() => `pte_free(pfn ${pfn})`, ctx.k.pages.freeFootprint(ctx, pfn));
@@ -162,7 +253,11 @@ export class GenericArch implements ArchImpl {
     ctx.k.pages.freeNow(ctx, pfn);
   }
 
-  /** pte_free_defer() — mm/pgtable-generic.c: call_rcu(&page->rcu_head, pte_free_now). */
+  /**
+   * pte_free_defer() — mm/pgtable-generic.c: call_rcu(&page->rcu_head,
+   * pte_free_now), on the table page's pt_rcu_head; pte_free_now calls
+   * pteFree() in softirq. Right for one table per page only.
+   */
   *pteFreeDefer(ctx: Ctx, mm: Mm, pa: number): KGen {
     const pfn = Math.floor(pa / this.config.PAGE_SIZE);
     yield ctx.step(() => `pte_free_defer(pfn ${pfn})`, ctx.k.pt.pageOf({ pa }));
@@ -200,7 +295,11 @@ export class GenericArch implements ArchImpl {
     yield* tlbRemoveTable(ctx, tlb, pa);
   }
 
-  /** __tlb_remove_table() — e.g. arch/x86/include/asm/tlb.h: free_page_and_swap_cache(). */
+  /**
+   * __tlb_remove_table() — e.g. arch/x86/include/asm/tlb.h:
+   * free_page_and_swap_cache(), here pteFree(). In softirq under
+   * MMU_GATHER_RCU_TABLE_FREE.
+   */
   *tlbRemoveTableFree(ctx: Ctx, pa: number): KGen {
     yield* this.pteFree(ctx, null, pa);
   }
@@ -208,7 +307,8 @@ export class GenericArch implements ArchImpl {
   /**
    * tlb_remove_table_one() — mm/mmu_gather.c. Before v6.14 ("semi RCU"): IPI
    * everyone, then free at once; enough for IRQ-disabled walkers only. With
-   * CONFIG_PT_RECLAIM: call_rcu() on the table's pt_rcu_head.
+   * CONFIG_PT_RECLAIM: call_rcu() on the table's pt_rcu_head, one per table,
+   * so wrong where tables share a page (see the class example).
    */
   *tlbRemoveTableOne(ctx: Ctx, pa: number): KGen {
     if (this.config.ptReclaim) {
@@ -263,7 +363,9 @@ const ENCODING_FUNCTIONS = [
 /**
  * Make `arch` use `enc` for every entry encoding, predicate and empty value:
  * for ports whose encoding is chosen per config (powerpc hash/radix/8xx, arm
- * classic/LPAE/arm64), instead of overriding each member to delegate.
+ * classic/LPAE/arm64), or kept in a module of its own (the `ptlab init-arch`
+ * scaffold), instead of overriding each member to delegate. Call it in the
+ * constructor. `pteEmpty`/`pmdEmpty` stay 0 unless `enc` gives them.
  */
 export function useEncoding(
   arch: GenericArch,

@@ -69,15 +69,21 @@ export class Ctx {
     const frames = this.frames;
     const next = body.next;
     let started = false;
-    body.next = function (this: KGen<T>, ...args: [] | [undefined]) {
-      if (!started) {
-        started = true;
-        frames.push(fn);
-      }
-      const r = next.apply(this, args);
-      if (r.done) frames.pop();
-      return r;
-    };
+    // Defined, not assigned: in the CLI's child process %GeneratorPrototype% is frozen, and
+    // assigning over a frozen inherited `next` throws where defining an own property does not.
+    Object.defineProperty(body, 'next', {
+      value: function (this: KGen<T>, ...args: [] | [undefined]) {
+        if (!started) {
+          started = true;
+          frames.push(fn);
+        }
+        const r = next.apply(this, args);
+        if (r.done) frames.pop();
+        return r;
+      },
+      writable: true,
+      configurable: true,
+    });
     return body;
   }
 

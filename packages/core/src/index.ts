@@ -147,6 +147,7 @@ export {
   stackRcuHead,
   synchronizeRcu,
 } from './rcu.js';
+export type { IotlbEntry, PscEntry } from './secondary-mmu.js';
 export { SecondaryMmu, secondaryMmuTranslate } from './secondary-mmu.js';
 export { kernelDigest } from './state-digest.js';
 export type { Access, KGen, Step } from './step.js';

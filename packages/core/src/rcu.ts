@@ -178,6 +178,14 @@ export function* rcuReadUnlock(ctx: Ctx): KGen {
  * call_rcu() — kernel/rcu/tree.c. Queues `fn` on the rcu_head at `head`
  * (where it lives in memory, see RcuHead); queuing one storage twice is a
  * finding. An rcu_head in struct page overwrites the union it shares.
+ *
+ * `fn` runs later, as a step of the rcu task chosen by the explorer, once
+ * every CPU that was an RCU reader when it was queued has passed a quiescent
+ * state. It runs in softirq (rcu_core()) on the rcu task's CPU, as every RCU
+ * callback does: whatever the model knows may sleep (a sleeping lock, a
+ * folio lock, synchronize_rcu(), the final __mmdrop()) is `sleep-in-atomic`
+ * there. Callbacks run one at a time, in queue order; `fnName` names the
+ * callback in stories.
  */
 export function* callRcu(ctx: Ctx, head: RcuHead, fnName: string, fn: (ctx: Ctx) => KGen): KGen {
   if (!issued.has(head))

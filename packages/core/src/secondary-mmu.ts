@@ -30,15 +30,23 @@ import {
 import type { TableRef } from './pgtable-registry.js';
 import type { KGen } from './step.js';
 
-interface PscEntry {
+/** A paging-structure cache entry: the PTE table a pmd pointed to when the secondary MMU walked it. */
+export interface PscEntry {
+  /** The table, with its generation: using it after the table was freed or reused is stale. */
   readonly table: TableRef;
+  /** The pmd value it was read from. */
   readonly pmdRaw: number;
+  /** When it was cached. */
   readonly at: LazyEvent;
 }
-interface IotlbEntry {
+/** An IOTLB entry: a page's translation as the secondary MMU cached it. */
+export interface IotlbEntry {
   readonly pfn: number;
+  /** The PTE it was read from. */
   readonly src: EntryPtr;
+  /** The PTE's value then. */
   readonly entry: number;
+  /** When it was cached. */
   readonly at: LazyEvent;
 }
 

@@ -12,12 +12,12 @@ import {
   scenarioProgram,
   type ValidScenario,
 } from '@ptlab/conformance';
-import { type ArchConfig, type ArchPort, PtlabError } from '@ptlab/core';
+import { type ArchConfig, type ArchPort, BugFound, PtlabError } from '@ptlab/core';
 import {
   explore,
   makeTrace,
   renderStory,
-  replaySchedule,
+  replayTrace,
   type StrategyName,
   type Trace,
 } from '@ptlab/explore';
@@ -79,11 +79,39 @@ export function configOf(
   throw new Error(`config ${id} is not declared by ${ports.map((p) => p.arch).join(', ')}`);
 }
 
-/** Run one cell; an arch that throws or returns nonsense becomes a failed cell that says so. */
+/** The file and line an error was thrown at (its first stack frame outside node itself). */
+function thrownAt(e: Error): string | null {
+  for (const line of (e.stack ?? '').split('\n').slice(1)) {
+    const m = /\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?\s*$/.exec(line.trim());
+    if (m) return `${(m[1] as string).replace(/^file:\/\//, '')}:${m[2]}`;
+  }
+  return null;
+}
+
+/**
+ * The code and message of an error thrown out of a job: ptlab's own errors
+ * as they are; anything else (a TypeError in a port's hook, a finding raised
+ * outside any step) gets `foreign` (E_ARCH_MODULE in a module's child) and,
+ * unless it is a finding, where it was thrown.
+ */
+export function jobError(e: unknown, foreign: string): { code: string; message: string } {
+  if (e instanceof PtlabError) return { code: e.code, message: e.message };
+  if (!(e instanceof Error)) return { code: foreign, message: String(e) };
+  const at = e instanceof BugFound ? null : thrownAt(e);
+  const name = e instanceof BugFound || e.name === 'Error' ? '' : `${e.name}: `;
+  return { code: foreign, message: `${name}${e.message}${at ? ` (thrown at ${at})` : ''}` };
+}
+
+/**
+ * Run one cell; an arch that throws or returns nonsense becomes a failed cell
+ * that says so. `foreign`: the code of an error that is not ptlab's own
+ * (E_ARCH_MODULE where the ports are an arch module's).
+ */
 export function runCellJob(
   ports: readonly ArchPort[],
   t: CellTask,
   onProgress?: (p: CellProgress) => void,
+  foreign = 'E_INTERNAL',
 ): CellOutcome {
   try {
     const { port, config } = configOf(ports, t.configId);
@@ -99,8 +127,8 @@ export function runCellJob(
     };
     return runCell(opts);
   } catch (e) {
-    const code = e instanceof PtlabError ? e.code : 'E_INTERNAL';
-    return errorOutcome(t, code, e instanceof Error ? e.message : String(e));
+    const { code, message } = jobError(e, foreign);
+    return errorOutcome(t, code, message);
   }
 }
 
@@ -220,16 +248,24 @@ export interface ReplayJob {
   readonly configId: string;
   readonly scenario: ValidScenario;
   readonly mutant: Mutant | null;
-  readonly schedule: Trace['schedule'];
+  /** The parsed trace: its schedule is replayed, its finding is what must come out again. */
+  readonly trace: Trace;
+  /** How messages name the trace (its file). */
+  readonly source: string;
   readonly patches?: readonly string[] | undefined;
   readonly title: string;
 }
 
 export interface ReplayRun {
+  /** The finding the replayed run ended with, when it got to its end. */
   readonly finding: { check: string; message: string; step: number } | null;
+  /** Why the trace does not reproduce here (explore's replayTrace()), or null when it does. */
+  readonly mismatch: string | null;
+  /** The story of the reproduced finding ('' when it did not reproduce). */
   readonly story: string;
 }
 
+/** Replay a trace with explore's replayTrace(): the schedule step by step, then the same finding. */
 export function runReplayJob(ports: readonly ArchPort[], o: ReplayJob): ReplayRun {
   const { port, config } = configOf(ports, o.configId);
   const { scenario, mutant } = o;
@@ -237,12 +273,17 @@ export function runReplayJob(ports: readonly ArchPort[], o: ReplayJob): ReplayRu
     arch: guardedCreate(port, config, mutant?.layer === 'arch' ? mutant.id : undefined),
     variants: [...(mutant?.layer === 'mm' ? [mutant.id] : []), ...(o.patches ?? [])],
   });
-  const ex = replaySchedule(program, o.schedule);
-  const f = ex.finding;
+  const r = replayTrace(program, o.trace, o.source);
+  const f = r.execution?.finding ?? null;
   return {
     finding: f ? { check: f.check, message: f.message, step: f.step } : null,
-    story: f
-      ? renderStory(ex.records, f, { title: o.title, seedRef: mutant?.seed ?? scenario.seed })
-      : '',
+    mismatch: r.verdict === 'reproduced' ? null : r.error.message,
+    story:
+      r.verdict === 'reproduced'
+        ? renderStory(r.execution.records, r.finding, {
+            title: o.title,
+            seedRef: mutant?.seed ?? scenario.seed,
+          })
+        : '',
   };
 }

@@ -1,10 +1,11 @@
-import { loadScenarios, SCENARIO_DIR, type ValidScenario } from '@ptlab/conformance';
-import { PtlabError, type ScenarioError } from '@ptlab/core';
+import { loadScenarios, SCENARIO_DIR, type ScenarioLoad } from '@ptlab/conformance';
+import { PtlabError } from '@ptlab/core';
 import { STRATEGIES, type StrategyName } from '@ptlab/explore';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Child, Limits } from './child/process.js';
 import { findScenario, runCheck } from './commands/check.js';
 import { runConformanceCommand } from './commands/conformance.js';
+import { initArch, renderInitArch } from './commands/init-arch.js';
 import { listing, renderListing } from './commands/list.js';
 import { runReplay } from './commands/replay.js';
 import { describeModules, type OpenModule, openModule } from './modules.js';
@@ -28,20 +29,9 @@ const int =
   };
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
-function scenariosFrom(dirs: readonly string[]): {
-  scenarios: ValidScenario[];
-  errors: ScenarioError[];
-} {
-  const all = dirs.length ? dirs : [SCENARIO_DIR];
-  const scenarios: ValidScenario[] = [];
-  const errors: ScenarioError[] = [];
-  for (const d of all) {
-    const r = loadScenarios(d);
-    scenarios.push(...r.scenarios);
-    errors.push(...r.errors);
-  }
-  return { scenarios, errors };
-}
+/** The scenarios of every --scenario-dir (each directory once; ids unique across them), or the suite's. */
+const scenariosFrom = (dirs: readonly string[]): ScenarioLoad =>
+  loadScenarios(dirs.length ? dirs : SCENARIO_DIR);
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 const DEFAULT_MEMORY_MB = 2048;
@@ -146,11 +136,9 @@ export async function runCli(
     for (const s of o.archModule as string[]) open.push(await openModule(s, limits));
     const ports: LoadedPort[] = [...builtinPorts(), ...open.map((m) => m.port)];
     checkUniqueConfigs(ports);
-    const { scenarios, errors } = scenariosFrom(o.scenarioDir);
     code = await runCheck(
       ports,
-      scenarios,
-      errors,
+      scenariosFrom(o.scenarioDir),
       { ...o, strategy: o.strategy as StrategyName },
       io.out,
       (p): Child | undefined => open.find((m) => m.port === p)?.child,
@@ -167,12 +155,10 @@ export async function runCli(
     'the arch module a trace was recorded on (a trace never loads one by itself)',
   ).action(async (file: string, o) => {
     const limits = limitsOf(o);
-    const { scenarios, errors } = scenariosFrom(o.scenarioDir);
     code = await runReplay(
       file,
       builtinPorts(),
-      scenarios,
-      errors,
+      scenariosFrom(o.scenarioDir),
       io.out,
       async (spec) => {
         const m = await openModule(spec, limits);
@@ -215,7 +201,7 @@ export async function runCli(
     checkUniqueConfigs(ports);
     const loaded = scenariosFrom(o.scenarioDir);
     const { errors } = loaded;
-    for (const id of o.scenario) findScenario(loaded.scenarios, id, errors);
+    for (const id of o.scenario) findScenario(loaded, id);
     const scenarios = o.scenario.length
       ? loaded.scenarios.filter((s) => o.scenario.includes(s.id))
       : loaded.scenarios;
@@ -241,6 +227,18 @@ export async function runCli(
       io.err,
     );
   });
+
+  program
+    .command('init-arch')
+    .description('scaffold an out-of-tree arch package (port, configs, pgalloc, hugetlb, tests)')
+    .argument('<name>', 'the arch name, e.g. riscv: lower-case letters and digits, "-" between')
+    .option(
+      '--dir <dir>',
+      'where to write it, a new or empty directory (default ./ptlab-arch-<name>)',
+    )
+    .action((name: string, o: { dir?: string }) => {
+      io.out(renderInitArch(initArch(name, o), name));
+    });
 
   try {
     await program.parseAsync(['node', 'ptlab', ...argv]);

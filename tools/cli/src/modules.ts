@@ -20,7 +20,12 @@ export async function openModule(spec: string, limits: Limits): Promise<OpenModu
     r.value.kill();
     throw new ArchModuleError('ptlab', `arch module ${spec} did not describe exactly one port`);
   }
-  return { port: modulePort(info, ref), child: r.value };
+  try {
+    return { port: modulePort(info, ref), child: r.value };
+  } catch (e) {
+    r.value.kill();
+    throw e;
+  }
 }
 
 /** Load each module's description (configs, variants); its child is killed, or kept in `keep`. */

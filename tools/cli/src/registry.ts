@@ -4,6 +4,7 @@ import { powerpc } from '@ptlab/arch-powerpc';
 import { s390 } from '@ptlab/arch-s390';
 import { sparc } from '@ptlab/arch-sparc';
 import { x86 } from '@ptlab/arch-x86';
+import { validatePort } from '@ptlab/conformance';
 import { type ArchConfig, ArchModuleError, type ArchPort, UsageError } from '@ptlab/core';
 import type { PortInfo } from './child/protocol.js';
 import { unknownId } from './output.js';
@@ -25,19 +26,25 @@ export function builtinPorts(): LoadedPort[] {
   return BUILTIN_PORTS.map((port) => ({ port, ref: { builtin: port.arch } }));
 }
 
-/** A module's port as the parent holds it: data only. */
+/**
+ * A module's port as the parent holds it: data only, validated again here (the
+ * child's description is data from the module's process, and the parent plans
+ * cells from it), so nonsense is refused naming the module, not a crash.
+ */
 export function modulePort(info: PortInfo, module: ArchModuleRef): LoadedPort {
-  return {
-    ref: { module },
-    port: {
-      arch: info.arch,
-      configs: info.configs,
-      variants: info.variants,
+  const data = typeof info === 'object' && info !== null ? info : ({} as Partial<PortInfo>);
+  const port = validatePort(
+    {
+      arch: data.arch,
+      configs: data.configs,
+      variants: data.variants,
       create() {
         throw new ArchModuleError(module.spec, 'an arch module runs only in a child process');
       },
     },
-  };
+    module.spec,
+  );
+  return { ref: { module }, port };
 }
 
 /** How messages name where a port comes from. */

@@ -16,7 +16,7 @@ import * as conformance from '@ptlab/conformance';
 import * as core from '@ptlab/core';
 import * as explore from '@ptlab/explore';
 import * as mm from '@ptlab/mm';
-import { type CellProgress, runCellJob, runCheckJob, runReplayJob } from '../jobs.js';
+import { type CellProgress, jobError, runCellJob, runCheckJob, runReplayJob } from '../jobs.js';
 import { BUILTIN_PORTS } from '../registry.js';
 import { resolveArchModule } from '../resolve-module.js';
 import { changes, freezeAll, type Snapshot, snapshot } from './harden.js';
@@ -57,6 +57,7 @@ const info = (p: core.ArchPort): PortInfo => ({
     seed: v.seed,
     configs: [...v.configs],
     expect: v.expect,
+    ...(v.checks ? { checks: [...v.checks] } : {}),
   })),
 });
 
@@ -111,6 +112,7 @@ async function load(m: Extract<ToChild, { t: 'load' }>): Promise<void> {
     return;
   }
   ports = [port];
+  foreign = 'E_ARCH_MODULE';
   post({ t: 'loaded', ports: [info(port)] });
 }
 
@@ -125,10 +127,13 @@ function progressSender(id: number): (p: CellProgress) => void {
   };
 }
 
+/** A module is loaded here: an error that is not ptlab's own is the module's (E_ARCH_MODULE). */
+let foreign = 'E_INTERNAL';
+
 function run(id: number, job: Job): unknown {
   switch (job.kind) {
     case 'cell':
-      return runCellJob(ports, job.task, progressSender(id));
+      return runCellJob(ports, job.task, progressSender(id), foreign);
     case 'check':
       return runCheckJob(ports, job.job);
     case 'replay':
@@ -172,12 +177,9 @@ process.on('message', (raw: ToChild) => {
     try {
       value = run(raw.id, raw.job);
     } catch (e) {
-      post({
-        t: 'failed',
-        id: raw.id,
-        code: e instanceof core.PtlabError ? e.code : 'E_INTERNAL',
-        message: hint(plain(e)),
-      });
+      const { code } = jobError(e, foreign);
+      const message = e instanceof core.PtlabError ? plain(e) : jobError(e, foreign).message;
+      post({ t: 'failed', id: raw.id, code, message: hint(message) });
       return;
     }
     const changed = snap ? changes(snap) : [];

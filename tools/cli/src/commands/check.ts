@@ -3,11 +3,14 @@ import {
   type Mutant,
   mutantApplies,
   mutantCatalogue,
+  type ScenarioLoad,
+  scenarioById,
   type ValidScenario,
 } from '@ptlab/conformance';
-import { ArchModuleError, type ScenarioError, UsageError } from '@ptlab/core';
+import { ArchModuleError, UsageError } from '@ptlab/core';
 import type { StrategyName } from '@ptlab/explore';
 import type { Child } from '../child/process.js';
+import { cliInvocation } from '../invocation.js';
 import { type CheckRun, runCheckJob } from '../jobs.js';
 import { unknownId } from '../output.js';
 import { BUILTIN_PORTS, findConfig, type LoadedPort } from '../registry.js';
@@ -26,22 +29,22 @@ export interface CheckOptions {
   json: boolean;
 }
 
-/** A scenario by id; an unknown id gets the closest known one and every file that failed to load. */
-export function findScenario(
-  scenarios: readonly ValidScenario[],
-  id: string,
-  loadErrors: readonly ScenarioError[] = [],
-): ValidScenario {
-  const s = scenarios.find((x) => x.id === id);
-  if (s) return s;
+/**
+ * A scenario by id: conformance's scenarioById() (which says why a file with
+ * that id did not load); an id no file has gets the closest known one and
+ * every file that failed to load.
+ */
+export function findScenario(load: ScenarioLoad, id: string): ValidScenario {
+  if (load.scenarios.some((x) => x.id === id) || load.refusedIds.has(id))
+    return scenarioById(load, id);
   const e = unknownId(
     'scenario',
     id,
-    scenarios.map((x) => x.id),
+    load.scenarios.map((x) => x.id),
   );
-  if (!loadErrors.length) throw e;
+  if (!load.errors.length) throw e;
   throw new UsageError(
-    `${e.message.replace(/^\[ptlab\] /, '')}\n${loadErrors.length} scenario file(s) could not be loaded:\n${loadErrors.map((x) => `  ${x.message}`).join('\n')}`,
+    `${e.message.replace(/^\[ptlab\] /, '')}\n${load.errors.length} scenario file(s) could not be loaded:\n${load.errors.map((x) => `  ${x.message}`).join('\n')}`,
   );
 }
 
@@ -64,14 +67,13 @@ export function findMutant(ports: readonly LoadedPort[], id: string): Mutant {
  */
 export async function runCheck(
   ports: readonly LoadedPort[],
-  scenarios: readonly ValidScenario[],
-  loadErrors: readonly ScenarioError[],
+  scenarios: ScenarioLoad,
   o: CheckOptions,
   out: (s: string) => void,
   moduleChild: (p: LoadedPort) => Child | undefined,
 ): Promise<number> {
   const { port, config } = findConfig(ports, o.arch);
-  const scenario = findScenario(scenarios, o.scenario, loadErrors);
+  const scenario = findScenario(scenarios, o.scenario);
   const mutant = o.mutant ? findMutant(ports, o.mutant) : null;
   if (mutant && !mutantApplies(mutant, config))
     throw new UsageError(
@@ -119,7 +121,9 @@ export async function runCheck(
   else {
     out(String(r.text));
     if (r.trace && o.traceOut)
-      out(`\ntrace written to ${o.traceOut} (replay with: pnpm ptlab replay ${o.traceOut})`);
+      out(
+        `\ntrace written to ${o.traceOut} (replay with: ${cliInvocation()} replay ${o.traceOut})`,
+      );
   }
   return r.result === 'fail' ? 1 : r.result === 'incomplete' ? 4 : 0;
 }

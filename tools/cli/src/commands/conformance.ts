@@ -16,6 +16,7 @@ import {
 } from '@ptlab/conformance';
 import type { ScenarioError } from '@ptlab/core';
 import { BUILTIN_DOMAIN, type Child, moduleDomain } from '../child/process.js';
+import { cliInvocation } from '../invocation.js';
 import type { CellOutcome } from '../jobs.js';
 import { junitXml } from '../junit.js';
 import { colourEnabled, colours, unknownId } from '../output.js';
@@ -302,7 +303,7 @@ export async function runConformanceCommand(
     out('Failing cells:');
     for (const r of base.filter((x) => x.verdict === 'fail' || x.verdict === 'error'))
       out(
-        `  ${c.red(r.verdict === 'error' ? 'ERR ' : 'FAIL')} ${r.arch} x ${r.scenario}: ${r.reason ?? r.result}${tracePath.get(r) ? `\n       trace: ${tracePath.get(r)} (ptlab replay ${tracePath.get(r)})` : ''}`,
+        `  ${c.red(r.verdict === 'error' ? 'ERR ' : 'FAIL')} ${r.arch} x ${r.scenario}: ${r.reason ?? r.result}${tracePath.get(r) ? `\n       trace: ${tracePath.get(r)} (${cliInvocation()} replay ${tracePath.get(r)})` : ''}`,
       );
   }
   if (o.mutants) {

@@ -1,12 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { KERNEL_FINDINGS, type ValidScenario } from '@ptlab/conformance';
-import {
-  ArchModuleError,
-  PtlabError,
-  type ScenarioError,
-  TraceError,
-  UsageError,
-} from '@ptlab/core';
+import { KERNEL_FINDINGS, type ScenarioLoad } from '@ptlab/conformance';
+import { ArchModuleError, PtlabError, TraceError, UsageError } from '@ptlab/core';
 import { parseTrace } from '@ptlab/explore';
 import type { Child } from '../child/process.js';
 import { type ReplayRun, runReplayJob } from '../jobs.js';
@@ -32,8 +26,7 @@ function traceModuleEntry(spec: string): string | null {
 export async function runReplay(
   file: string,
   builtins: readonly LoadedPort[],
-  scenarios: readonly ValidScenario[],
-  loadErrors: readonly ScenarioError[],
+  scenarios: ScenarioLoad,
   out: (s: string) => void,
   open: (spec: string) => Promise<{ port: LoadedPort; child: Child }>,
   archModules: readonly string[],
@@ -69,7 +62,7 @@ export async function runReplay(
       'module' in port.ref
         ? moduleOrigin(port.ref.module)
         : `built-in @ptlab/arch-${port.ref.builtin}`;
-    const scenario = findScenario(scenarios, trace.scenario, loadErrors);
+    const scenario = findScenario(scenarios, trace.scenario);
     const mutant = trace.mutant ? findMutant(ports, trace.mutant) : null;
     const fixes = KERNEL_FINDINGS.map((f) => f.fix.variant);
     for (const p of trace.patches ?? [])
@@ -82,7 +75,8 @@ export async function runReplay(
       configId: config.id,
       scenario,
       mutant,
-      schedule: trace.schedule,
+      trace,
+      source: file,
       ...(trace.patches ? { patches: trace.patches } : {}),
       title: `replay of ${file}: ${scenario.id} on ${config.id} from ${origin}${mutant ? ` with mutant ${mutant.id}` : ''}: same finding reproduced`,
     };
@@ -102,21 +96,18 @@ export async function runReplay(
         );
       }
     }
-    // The comparison is made here, on the data the run returned.
-    const f = ex.finding;
-    if (!f)
+    if (ex.mismatch !== null)
       throw new TraceError(
         'E_TRACE_MISMATCH',
-        `replay of ${file} on ${config.id} from ${origin} ran all ${trace.schedule.length} steps but no check fired (the trace says ${trace.finding.check} at step ${trace.finding.step})`,
+        `replay of ${file} on ${config.id} from ${origin}: ${String(ex.mismatch).replace(/^\[[^\]]*\] /, '')}`,
       );
-    if (
-      f.check !== trace.finding.check ||
-      f.step !== trace.finding.step ||
-      f.message !== trace.finding.message
-    )
+    // A reproduction is believed on the data the run returned, compared here with the trace.
+    const f = ex.finding;
+    const want = trace.finding;
+    if (!f || f.check !== want.check || f.step !== want.step || f.message !== want.message)
       throw new TraceError(
         'E_TRACE_MISMATCH',
-        `replay of ${file} on ${config.id} from ${origin} found ${f.check} at step ${f.step} ("${f.message}"), but the trace says ${trace.finding.check} at step ${trace.finding.step} ("${trace.finding.message}")`,
+        `replay of ${file} on ${config.id} from ${origin} was reported reproduced, but the run ended with ${f ? `${f.check} at step ${f.step} ("${f.message}")` : 'no finding'}; the trace says ${want.check} at step ${want.step} ("${want.message}")`,
       );
     out(String(ex.story));
     return 1;
