@@ -42,6 +42,10 @@ export function renderReport(b: BuiltReport, c: Colours, out: (s: string) => voi
   out(
     `ptlab conformance: ${scenarios.length} scenarios x ${cols.length} arch configs${plan.options.mutants ? ` + ${catalogue.length} mutants` : ''}, seed ${plan.options.seed}, ${b.cellsRun} cells in ${(meta.elapsedMs / 1000).toFixed(1)} s`,
   );
+  if (meta.shard)
+    out(
+      `shard ${meta.shard}: ${meta.unitsTotal} of the plan's ${plan.units.length} units (balanced by expected cost)`,
+    );
   out('');
   for (const [i, x] of configs.entries())
     out(
@@ -69,7 +73,12 @@ export function renderReport(b: BuiltReport, c: Colours, out: (s: string) => voi
         `  ${c.red(r.verdict === 'error' ? 'ERR ' : 'FAIL')} ${r.arch} x ${r.scenario}: ${r.reason ?? r.result}${r.trace ? `\n       trace: ${r.trace} (ptlab replay ${r.trace})` : ''}`,
       );
   }
-  if (plan.options.mutants) {
+  if (plan.options.mutants && meta.shard) {
+    out('');
+    out(
+      `mutants: judged by ptlab merge over every shard (shard ${meta.shard} ran ${b.cellsRun - base.length} of their cells; a mutant may be killed in another shard)`,
+    );
+  } else if (plan.options.mutants) {
     out('');
     const mw = Math.max(...mutants.map((m) => m.id.length), 6);
     out(`${'mutant'.padEnd(mw)}  expect  verdict`);
@@ -104,7 +113,7 @@ export function renderReport(b: BuiltReport, c: Colours, out: (s: string) => voi
   out(
     `clean cells: ${n.verified} verified, ${n['verified-bounded']} verified-bounded, ${n.sampled} sampled, ${n.fail} failed, ${n.error} errors (${applicable} applicable; ${n['n/a']} not applicable)`,
   );
-  if (plan.options.mutants) {
+  if (plan.options.mutants && !meta.shard) {
     const mc = summary.mutantCounts;
     out(
       `mutants: ${mc.killed} killed, ${mc['not-killed']} not killed, ${mc.passes} correct variants pass, ${mc['wrongly-fails']} wrongly fail, ${mc['not-run']} not run`,

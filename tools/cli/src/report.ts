@@ -94,6 +94,11 @@ export interface ReportMeta {
   readonly interrupted: NodeJS.Signals | null;
   readonly unitsFinished: number;
   readonly unitsTotal: number;
+  /**
+   * `i/N` for one shard's report: its verdict covers its clean cells only,
+   * since a mutant may be killed in another shard (ptlab merge judges them).
+   */
+  readonly shard: string | null;
 }
 
 /** The --json report. */
@@ -208,7 +213,8 @@ export function buildReport(
     plan.catalogue,
     mutantCells.map(toSummaryCell),
   );
-  const ok = !meta.interrupted && summary.ok && meta.scenarioErrors.length === 0;
+  const judged = meta.shard ? summary.failing.length === 0 : summary.ok;
+  const ok = !meta.interrupted && judged && meta.scenarioErrors.length === 0;
   const json: ConformanceReport = {
     ptlab: 2,
     seed: plan.options.seed,
@@ -232,11 +238,20 @@ export function buildReport(
       ...(r.reason ? { reason: r.reason } : {}),
       ...(r.finding ? { check: r.finding.check } : {}),
       ...(r.trace ? { trace: r.trace } : {}),
-      ...(r.error ? { error: r.error } : {}),
+      ...(r.error ? { error: { code: r.error.code, message: r.error.message } } : {}),
       schedules: r.schedules,
       steps: r.steps,
       ...(r.truncated ? { truncatedSchedules: r.truncated } : {}),
-      ...(r.phases ? { phases: r.phases } : {}),
+      ...(r.phases
+        ? {
+            phases: r.phases.map((p) => ({
+              strategy: p.strategy,
+              ...(p.preemptionBound !== undefined ? { preemptionBound: p.preemptionBound } : {}),
+              executions: p.executions,
+              complete: p.complete,
+            })),
+          }
+        : {}),
       elapsedMs: Math.round(r.elapsedMs),
     })),
     mutants: summary.mutants,

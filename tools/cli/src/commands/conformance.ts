@@ -1,15 +1,18 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ValidScenario } from '@ptlab/conformance';
 import type { ScenarioError } from '@ptlab/core';
 import type { Child } from '../child/process.js';
+import { type RunIdentity, type RunOptionsIdentity, runIdentity } from '../identity.js';
 import type { CellOutcome } from '../jobs.js';
+import { type JournalTrace, openJournal } from '../journal.js';
 import { colourEnabled, colours } from '../output.js';
 import { type ConformancePlan, type PlannedUnit, planConformance } from '../plan.js';
 import { runUnits } from '../pool.js';
 import type { LoadedPort } from '../registry.js';
 import { type BuiltReport, buildReport, cellRecord, type UnitRecord } from '../report.js';
 import { renderReport, reportJunit } from '../report-render.js';
+import { type ShardSpec, shardName, shardUnits } from '../shard.js';
 
 export interface ConformanceOptions {
   readonly archs: readonly string[];
@@ -26,6 +29,46 @@ export interface ConformanceOptions {
   readonly progress: boolean;
   /** Children that loaded the modules already (see runUnits). */
   readonly warm?: readonly Child[] | undefined;
+  /** --scenario and --scenario-dir as given (recorded in journals and shard reports). */
+  readonly scenarioIds?: readonly string[] | undefined;
+  readonly scenarioDirs?: readonly string[] | undefined;
+  /** Run only this shard of the plan's units. */
+  readonly shard?: ShardSpec | undefined;
+  /** Journal finished units to this file, and skip those it already holds. */
+  readonly resume?: string | undefined;
+}
+
+/** The options a journal or a shard report records (identity.ts). */
+export function identityOptions(
+  o: ConformanceOptions,
+  ports: readonly LoadedPort[],
+): RunOptionsIdentity {
+  return {
+    seed: o.seed,
+    archs: [...o.archs],
+    scenarios: [...(o.scenarioIds ?? [])],
+    scenarioDirs: [...(o.scenarioDirs ?? [])],
+    archModules: ports.flatMap((p) =>
+      'module' in p.ref ? [{ spec: p.ref.module.spec, sha256: p.ref.module.sha256 }] : [],
+    ),
+    mutants: o.mutants,
+    allMutantCells: o.allMutantCells,
+    tracesDir: o.tracesDir,
+    cellTimeoutMs: o.cellTimeoutMs,
+    cellMemoryMb: o.cellMemoryMb,
+    shard: o.shard ? shardName(o.shard) : null,
+  };
+}
+
+/** What a shard report carries for ptlab merge: its run, its units, and their records. */
+export interface ShardSection {
+  readonly index: number;
+  readonly total: number;
+  readonly run: RunIdentity;
+  /** Plan indices of its units. */
+  readonly units: readonly number[];
+  /** One per finished unit, in plan order. */
+  readonly records: readonly UnitRecord[];
 }
 
 const slug = (s: string): string => s.replace(/[^a-z0-9.-]+/gi, '_');
@@ -47,13 +90,15 @@ export function unitRecord(
   u: PlannedUnit,
   rs: readonly CellOutcome[],
   tracesDir: string,
-): UnitRecord {
+): { record: UnitRecord; traces: JournalTrace[] } {
   const suffix = u.kind === 'finding' ? '__mainline' : '';
-  return {
-    unit: u.index,
-    key: u.key,
-    cells: rs.map((r) => cellRecord(r, writeTrace(tracesDir, r, suffix))),
-  };
+  const traces: JournalTrace[] = [];
+  const cells = rs.map((r) => {
+    const path = writeTrace(tracesDir, r, suffix);
+    if (path) traces.push({ path, trace: r.trace });
+    return cellRecord(r, path);
+  });
+  return { record: { unit: u.index, key: u.key, cells }, traces };
 }
 
 export interface RunOptions {
@@ -68,6 +113,8 @@ export interface RunOptions {
 export interface PlanRun {
   /** Records of the units that finished, and of those cut short (their finished cells). */
   readonly records: Map<number, UnitRecord>;
+  /** Plan indices of the units that finished. */
+  readonly finished: ReadonlySet<number>;
   readonly unitsFinished: number;
   readonly interrupted: NodeJS.Signals | null;
   readonly elapsedMs: number;
@@ -81,7 +128,7 @@ export async function runPlanUnits(
   units: readonly PlannedUnit[],
   o: RunOptions,
   err: (s: string) => void,
-  onRecord: (r: UnitRecord) => void = () => {},
+  onRecord: (r: UnitRecord, traces: readonly JournalTrace[]) => void = () => {},
 ): Promise<PlanRun> {
   const bar =
     o.progress && process.stderr.isTTY && units.length > 0
@@ -97,6 +144,7 @@ export async function runPlanUnits(
   let done = 0;
   let lastPct = -1;
   const records = new Map<number, UnitRecord>();
+  const finished = new Set<number>();
   const t0 = performance.now();
   const run = await runUnits(
     units,
@@ -114,9 +162,10 @@ export async function runPlanUnits(
     (rs, i) => {
       done++;
       const u = units[i] as PlannedUnit;
-      const rec = unitRecord(u, rs, o.tracesDir);
-      records.set(u.index, rec);
-      onRecord(rec);
+      const { record, traces } = unitRecord(u, rs, o.tracesDir);
+      records.set(u.index, record);
+      finished.add(u.index);
+      onRecord(record, traces);
       const r = rs[rs.length - 1];
       if (bar)
         bar.update(done, {
@@ -135,10 +184,11 @@ export async function runPlanUnits(
   // Units cut short by a signal: their finished cells still show (the run is marked interrupted).
   for (const [i, rs] of run.results.entries()) {
     const u = units[i] as PlannedUnit;
-    if (!run.finished[i] && rs.length) records.set(u.index, unitRecord(u, rs, o.tracesDir));
+    if (!run.finished[i] && rs.length) records.set(u.index, unitRecord(u, rs, o.tracesDir).record);
   }
   return {
     records,
+    finished,
     unitsFinished: run.finished.filter(Boolean).length,
     interrupted: run.interrupted,
     elapsedMs: Math.round(performance.now() - t0),
@@ -174,6 +224,9 @@ export function finishReport(b: BuiltReport, out: (s: string) => void): number {
  * `ptlab conformance`: every scenario on every config, every mutant, the known
  * kernel findings. Exit 0 when conformant (no clean cell fails, every mutant
  * as expected), 1 otherwise; sampled cells are shown as such, not as proofs.
+ * With --shard only that shard's units run (its verdict covers its clean
+ * cells; `ptlab merge` gives the run's); with --resume finished units are
+ * journaled and those already journaled are not run again.
  */
 export async function runConformanceCommand(
   ports: readonly LoadedPort[],
@@ -184,17 +237,53 @@ export async function runConformanceCommand(
   err: (s: string) => void,
 ): Promise<number> {
   const plan: ConformancePlan = planConformance(ports, scenarios, o);
+  const units = o.shard ? shardUnits(plan.units, o.shard) : plan.units;
+  const identity = runIdentity(plan, identityOptions(o, ports), units.length);
   mkdirSync(o.tracesDir, { recursive: true });
-  const run = await runPlanUnits(plan.units, o, err);
-  const built = buildReport(plan, plan.units, run.records, {
+  const journal = o.resume ? openJournal(o.resume, identity, units) : null;
+  if (journal) {
+    for (const n of journal.notes) err(n);
+    // Traces of journaled cells come back if their files went away.
+    for (const t of journal.traces)
+      if (!existsSync(t.path)) writeFileSync(t.path, `${JSON.stringify(t.trace, null, 2)}\n`);
+    if (journal.done.size || journal.retried)
+      err(
+        `resuming from ${journal.file}: ${journal.done.size}/${units.length} units already done${journal.retried ? `, ${journal.retried} that could not run run again` : ''}`,
+      );
+  }
+  const todo = journal ? units.filter((u) => !journal.done.has(u.index)) : units;
+  let run: PlanRun;
+  try {
+    run = await runPlanUnits(todo, o, err, (r, traces) => journal?.append(r, traces));
+  } finally {
+    journal?.close();
+  }
+  const records = new Map<number, UnitRecord>([...(journal?.done ?? []), ...run.records]);
+  const finished = new Set([...(journal?.done.keys() ?? []), ...run.finished]);
+  const built = buildReport(plan, units, records, {
     scenarioErrors: scenarioErrors.map((e) => e.message),
     elapsedMs: run.elapsedMs,
     interrupted: run.interrupted,
-    unitsFinished: run.unitsFinished,
-    unitsTotal: plan.units.length,
+    unitsFinished: finished.size,
+    unitsTotal: units.length,
+    shard: o.shard ? shardName(o.shard) : null,
   });
   const code = finishReport(built, out);
-  writeReportFiles(built, o);
+  const shard: ShardSection | null = o.shard
+    ? {
+        index: o.shard.index,
+        total: o.shard.total,
+        run: identity,
+        units: units.map((u) => u.index),
+        records: units.flatMap((u) => {
+          const r = finished.has(u.index) ? records.get(u.index) : undefined;
+          return r ? [r] : [];
+        }),
+      }
+    : null;
+  writeReportFiles(built, o, shard ? { shard } : {});
   if (o.json && run.interrupted) err(`partial results written to ${o.json}`);
+  if (o.resume && run.interrupted)
+    err(`finished units are in ${o.resume}: run the same command again to resume`);
   return code;
 }
