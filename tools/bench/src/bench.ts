@@ -1,13 +1,14 @@
 /**
  * pnpm bench: ptlab's speed as figures, in one process and one run.
- *   pnpm bench [--json] [--quick] [--suite] [--tables] [--root DIR]
+ *   pnpm bench [--json] [--quick] [--suite] [--tables] [--root DIR] [--only ID,...]
  *  - engine: steps/s and schedules/s on the bench workload, steps/s of a bare
  *    generator loop, and their ratio (the figure that holds across machines);
  *  - cells: the default suite's cells/s on a fixed subset of its plan;
  *  - --suite: the whole default `ptlab conformance` (built CLI): wall and CPU
  *    time, peak memory summed over its processes, the slowest cells;
  *  - --tables: the detailed per-scenario, per-mutant and POR tables;
- *  - --root DIR: measure another checkout's engine (e.g. an old commit).
+ *  - --root DIR: measure another checkout's engine (e.g. an old commit);
+ *  - --only engine,cells: just these sections.
  * Rates are per CPU second (process.cpuUsage()), with the wall-time twin
  * beside them; the change is against bench/baseline.json. Wall-clock time
  * is measured here, outside the simulator; the simulated runs are deterministic.
@@ -145,6 +146,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const rootAt = argv.indexOf('--root');
   const root = rootAt >= 0 ? resolve(argv[rootAt + 1] ?? '.') : null;
   const json = flags.has('--json');
+  const onlyAt = argv.indexOf('--only');
+  const only = onlyAt >= 0 ? new Set((argv[onlyAt + 1] ?? '').split(',')) : null;
   const ctx: BenchContext = {
     quick: flags.has('--quick'),
     root,
@@ -154,7 +157,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const details: Record<string, unknown> = {};
   const figures: Record<string, Figure> = {};
   for (const s of SECTIONS) {
-    if (s.optIn && !flags.has(s.optIn)) continue;
+    if (only ? !only.has(s.id) : s.optIn && !flags.has(s.optIn)) continue;
     if (root && !s.anyRoot) continue;
     const f = await s.run(ctx);
     details[s.id] = f;
