@@ -105,7 +105,7 @@ const suite = section({
     return runSuite({ journal: true });
   },
   text: (f) => [
-    `suite: \`${f.command}\` exit ${f.exitCode}: ${(f.wallMs / 1000).toFixed(1)} s wall, ${f.cpuMs === null ? '?' : (f.cpuMs / 1000).toFixed(1)} s CPU (all processes), peak RSS ${f.tree.peakTreeRssMb} MB summed over ${f.tree.peakProcesses} processes (largest one ${f.tree.peakProcessRssMb} MB), ${f.cells} cells: ${f.cellsPerS.toFixed(2)} cells/s wall`,
+    `suite: \`${f.command}\` exit ${f.exitCode}: ${(f.wallMs / 1000).toFixed(1)} s wall, ${f.cpuMs === null ? '?' : (f.cpuMs / 1000).toFixed(1)} s CPU (all processes; ${(f.tree.cpuMs / 1000).toFixed(1)} s as sampled), peak RSS ${f.tree.peakTreeRssMb} MB summed over ${f.tree.peakProcesses} processes (largest one ${f.tree.peakProcessRssMb} MB), ${f.cells} cells: ${f.cellsPerS.toFixed(2)} cells/s wall`,
     '  slowest cells:',
     ...f.top.map(
       (c) =>

@@ -3,7 +3,18 @@
  * runs its cells in child processes, so the parent's own figures (and
  * `/usr/bin/time -v`, whose maximum RSS is one process's) leave most of it out.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+
+/** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ, 100 on Linux). */
+function clockTicks(): number {
+  try {
+    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isFinite(n) && n > 0 ? n : 100;
+  } catch {
+    return 100;
+  }
+}
 
 /** One reading of a process: resident set (kB) and CPU time so far (clock ticks). */
 interface ProcReading {
@@ -67,6 +78,13 @@ export interface TreePeaks {
   readonly peakProcessRssMb: number;
   /** Most processes alive in the tree at once. */
   readonly peakProcesses: number;
+  /** Processes seen in the tree over the run. */
+  readonly processes: number;
+  /**
+   * User + system CPU of every process seen, as of its last sample: short of
+   * the truth by at most one interval per process.
+   */
+  readonly cpuMs: number;
   readonly samples: number;
   readonly intervalMs: number;
 }
@@ -77,12 +95,14 @@ export function sampleTree(root: number, intervalMs = 100): TreeSampler {
   let peakOne = 0;
   let peakN = 0;
   let samples = 0;
+  const ticks = new Map<number, number>();
   const tick = () => {
     const r = treeReading(root);
     let sum = 0;
-    for (const p of r.values()) {
+    for (const [pid, p] of r) {
       sum += p.rssKb;
       peakOne = Math.max(peakOne, p.rssKb);
+      ticks.set(pid, Math.max(ticks.get(pid) ?? 0, p.ticks));
     }
     peakTree = Math.max(peakTree, sum);
     peakN = Math.max(peakN, r.size);
@@ -97,6 +117,8 @@ export function sampleTree(root: number, intervalMs = 100): TreeSampler {
         peakTreeRssMb: Math.round(peakTree / 1024),
         peakProcessRssMb: Math.round(peakOne / 1024),
         peakProcesses: peakN,
+        processes: ticks.size,
+        cpuMs: Math.round(([...ticks.values()].reduce((a, t) => a + t, 0) * 1000) / clockTicks()),
         samples,
         intervalMs,
       };

@@ -134,6 +134,8 @@ describe.runIf(process.platform === 'linux')('process tree sampling', () => {
     const sum = [...r.values()].reduce((a, x) => a + x.rssKb, 0);
     expect(sum).toBeGreaterThan(Math.max(...[...r.values()].map((x) => x.rssKb)));
     expect(peaks.peakProcesses).toBe(2);
+    expect(peaks.processes).toBe(2);
+    expect(peaks.cpuMs).toBeGreaterThan(0);
     expect(peaks.peakTreeRssMb).toBeGreaterThan(peaks.peakProcessRssMb);
     // A process that is gone has no tree.
     expect(treeReading(2 ** 22 + 12345).size).toBe(0);
