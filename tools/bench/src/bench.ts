@@ -165,7 +165,8 @@ async function main(argv: readonly string[]): Promise<number> {
     out.push(...s.text(f), '');
   }
   const baseline = readBaseline();
-  const change = root ? {} : changes(figures, baseline);
+  // A --quick run's shorter workloads are not comparable with the baseline's full ones.
+  const change = root || ctx.quick ? {} : changes(figures, baseline);
   const meta = {
     bench: 1,
     date: new Date().toISOString(),
@@ -192,7 +193,8 @@ async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(
           `  ${k.padEnd(22)} ${si(c.now).padStart(7)}  was ${si(c.was).padStart(7)} at ${c.commit}: ×${c.factor.toFixed(2)}${c.factor >= 1 ? '' : ' (worse)'}\n`,
         );
-    } else if (!root) process.stdout.write(`no baseline at ${BASELINE_FILE}\n`);
+    } else if (ctx.quick) process.stdout.write('(--quick: no change against the baseline)\n');
+    else if (!root) process.stdout.write(`no baseline at ${BASELINE_FILE}\n`);
   }
   if (flags.has('--tables') && !root) printTables(ctx.quick, (s) => process.stdout.write(`${s}\n`));
   return 0;
