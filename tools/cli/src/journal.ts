@@ -146,7 +146,14 @@ export function openJournal(
   const done = new Map<number, UnitRecord>();
   const errored = new Set<number>();
   const tracesOf = new Map<number, JournalTrace[]>();
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const io = <T>(what: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      throw new UsageError(`cannot ${what} it: ${(e as Error).message}`, where);
+    }
+  };
+  const text = existsSync(file) ? io('read', () => readFileSync(file, 'utf8')) : '';
   const header = `${JSON.stringify({ format: JOURNAL_FORMAT, version: JOURNAL_VERSION, run: identity })}\n`;
   /** Bytes of the file that are kept (whole, valid lines); the rest is cut before appending. */
   let keep = 0;
@@ -232,13 +239,13 @@ export function openJournal(
       }
     }
   }
-  const fd = openSync(file, fresh ? 'w' : 'r+');
-  if (fresh) {
-    writeSync(fd, header);
-    fdatasyncSync(fd);
-  } else {
-    ftruncateSync(fd, keep);
-  }
+  const fd = io('write', () => openSync(file, fresh ? 'w' : 'r+'));
+  io('write', () => {
+    if (fresh) {
+      writeSync(fd, header);
+      fdatasyncSync(fd);
+    } else ftruncateSync(fd, keep);
+  });
   let pos = fresh ? Buffer.byteLength(header, 'utf8') : keep;
   return {
     file,

@@ -154,6 +154,10 @@ describe('openJournal', () => {
     writeFileSync(report, '{\n  "ptlab": 2\n}\n');
     expect(() => openJournal(report, id, plan.units)).toThrow(/not a ptlab journal/);
     expect(readFileSync(report, 'utf8')).toBe('{\n  "ptlab": 2\n}\n');
+    // Nowhere to write it: said so, not a crash.
+    expect(() => openJournal(join(tmp, 'no/such/dir/j.jsonl'), id, plan.units)).toThrow(
+      /cannot write it: ENOENT/,
+    );
   });
 });
 

@@ -240,6 +240,10 @@ export async function runConformanceCommand(
   const units = o.shard ? shardUnits(plan.units, o.shard) : plan.units;
   const identity = runIdentity(plan, identityOptions(o, ports), units.length);
   mkdirSync(o.tracesDir, { recursive: true });
+  if (o.shard && !o.json)
+    err(
+      `note: shard ${shardName(o.shard)} without --json leaves nothing for ptlab merge to combine`,
+    );
   const journal = o.resume ? openJournal(o.resume, identity, units) : null;
   if (journal) {
     for (const n of journal.notes) err(n);
