@@ -1,177 +1,203 @@
 /**
- * pnpm bench: the explorer's speed and the suite's power, as figures.
- *  - throughput: steps/s and schedules/s of a random walk over each clean scenario on each config;
- *  - per mutant and strategy: schedules and milliseconds to the first counterexample;
- *  - partial-order reduction: schedules to exhaust a bounded space with and without sleep sets.
- * Wall-clock time is measured here, outside the simulator; the simulated runs are deterministic.
+ * pnpm bench: ptlab's speed as figures, in one process and one run.
+ *   pnpm bench [--json] [--quick] [--suite] [--tables] [--root DIR] [--only ID,...]
+ *  - engine: steps/s and schedules/s on the bench workload, steps/s of a bare
+ *    generator loop, and their ratio (the figure that holds across machines);
+ *  - cells: the default suite's cells/s on a fixed subset of its plan;
+ *  - --suite: the whole default `ptlab conformance` (built CLI): wall and CPU
+ *    time, peak memory summed over its processes, the slowest cells;
+ *  - --tables: the detailed per-scenario, per-mutant and POR tables;
+ *  - --root DIR: measure another checkout's engine (e.g. an old commit);
+ *  - --only engine,cells: just these sections.
+ * Rates are per CPU second (process.cpuUsage()), with the wall-time twin
+ * beside them; the change is against bench/baseline.json. Wall-clock time
+ * is measured here, outside the simulator; the simulated runs are deterministic.
  */
+import { execFileSync } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { BASELINE_FILE, changes, readBaseline } from './baseline.js';
+import { measureCells } from './cells.js';
+import { measureEngine, measureGenerators } from './engine.js';
+import { si } from './measure.js';
+import type { BenchContext, Figure, Section } from './section.js';
+import { section } from './section.js';
+import { REPO, runSuite } from './suite.js';
+import { printTables } from './tables.js';
+import { workloadFrom } from './workload.js';
 
-import { BUILTIN_PORTS } from '@ptlab/cli';
-import {
-  guardedCreate,
-  loadScenarios,
-  mutantApplies,
-  mutantCatalogue,
-  notApplicable,
-  runCell,
-  scenarioProgram,
-  type ValidScenario,
-} from '@ptlab/conformance';
-import type { ArchConfig, ArchPort } from '@ptlab/core';
-import { explore, STRATEGIES, type StrategyName } from '@ptlab/explore';
+const engine = section({
+  id: 'engine',
+  anyRoot: true,
+  async run(ctx: BenchContext) {
+    const api = await workloadFrom(
+      ctx.root ?? REPO,
+      ctx.root ? `checkout ${ctx.root}` : 'this tree',
+    );
+    ctx.log('engine: the bench workload…');
+    const e = measureEngine(api, { schedules: ctx.quick ? 200 : 1000, repeats: ctx.quick ? 2 : 5 });
+    ctx.log('engine: the bare generator loop…');
+    const g = measureGenerators(ctx.quick ? 1_000_000 : 5_000_000, ctx.quick ? 2 : 5);
+    return {
+      engine: e,
+      generators: g,
+      ratio: e.stepsPerSec.cpu / g.stepsPerSec.cpu,
+    };
+  },
+  text: (f) => [
+    `engine: ${f.engine.workload}: ${f.engine.steps} steps`,
+    `  ${si(f.engine.stepsPerSec.cpu)} steps/s, ${si(f.engine.schedulesPerSec.cpu)} schedules/s per CPU second (wall: ${si(f.engine.stepsPerSec.wall)}, ${si(f.engine.schedulesPerSec.wall)}); median of ${f.engine.timing.repeats}, CPU ${f.engine.timing.cpuMsRange.map((x) => x.toFixed(0)).join('-')} ms`,
+    `generators: ${f.generators.what}: ${si(f.generators.stepsPerSec.cpu)} steps/s (wall ${si(f.generators.stepsPerSec.wall)})`,
+    `ratio: the engine runs at ${(f.ratio * 100).toFixed(3)}% of the bare generator loop`,
+  ],
+  headline: (f): Record<string, Figure> => ({
+    engineStepsPerSec: {
+      value: f.engine.stepsPerSec.cpu,
+      wall: f.engine.stepsPerSec.wall,
+      unit: 'steps/s',
+      better: 'higher',
+    },
+    generatorStepsPerSec: {
+      value: f.generators.stepsPerSec.cpu,
+      wall: f.generators.stepsPerSec.wall,
+      unit: 'steps/s',
+      better: 'higher',
+    },
+    ratio: {
+      value: f.ratio,
+      wall: f.engine.stepsPerSec.wall / f.generators.stepsPerSec.wall,
+      unit: 'engine/generators',
+      better: 'higher',
+    },
+    schedulesPerSec: {
+      value: f.engine.schedulesPerSec.cpu,
+      wall: f.engine.schedulesPerSec.wall,
+      unit: 'schedules/s',
+      better: 'higher',
+    },
+  }),
+});
 
-const args = new Set(process.argv.slice(2));
-const quick = args.has('--quick');
-const SEED = 1;
+const cells = section({
+  id: 'cells',
+  async run(ctx: BenchContext) {
+    ctx.log('cells: the default plan on the fixed subset…');
+    return measureCells();
+  },
+  text: (f) => [
+    `cells: ${f.cells} cells (${f.units} units, ${si(f.executions)} executions, ${si(f.steps)} steps) of \`${f.subset}\` in ${(f.timing.cpuMs / 1000).toFixed(1)} s CPU (${(f.timing.wallMs / 1000).toFixed(1)} s wall): ${f.cellsPerSec.cpu.toFixed(2)} cells/s (wall ${f.cellsPerSec.wall.toFixed(2)})`,
+  ],
+  headline: (f): Record<string, Figure> => ({
+    cellsPerSec: {
+      value: f.cellsPerSec.cpu,
+      wall: f.cellsPerSec.wall,
+      unit: 'cells/s',
+      better: 'higher',
+    },
+  }),
+});
 
-function program(
-  port: ArchPort,
-  config: ArchConfig,
-  s: ValidScenario,
-  mutant?: { id: string; layer: 'mm' | 'arch' },
-) {
-  return scenarioProgram(s, {
-    arch: guardedCreate(port, config, mutant?.layer === 'arch' ? mutant.id : undefined),
-    variants: mutant?.layer === 'mm' ? [mutant.id] : [],
-  });
-}
+const suite = section({
+  id: 'suite',
+  optIn: '--suite',
+  async run(ctx: BenchContext) {
+    ctx.log('suite: the default ptlab conformance (built CLI), all of it…');
+    return runSuite({ journal: true });
+  },
+  text: (f) => [
+    `suite: \`${f.command}\` exit ${f.exitCode}: ${(f.wallMs / 1000).toFixed(1)} s wall, ${f.cpuMs === null ? '?' : (f.cpuMs / 1000).toFixed(1)} s CPU (all processes; ${(f.tree.cpuMs / 1000).toFixed(1)} s as sampled), peak RSS ${f.tree.peakTreeRssMb} MB summed over ${f.tree.peakProcesses} processes (largest one ${f.tree.peakProcessRssMb} MB), ${f.cells} cells: ${f.cellsPerS.toFixed(2)} cells/s wall`,
+    '  slowest cells:',
+    ...f.top.map(
+      (c) =>
+        `    ${(c.elapsedMs / 1000).toFixed(1).padStart(7)} s  ${(c.share * 100).toFixed(1).padStart(5)}%  ${c.arch} x ${c.scenario}${c.mutant ? ` [${c.mutant}]` : ''} (${c.verdict}, ${c.schedules} executions)`,
+    ),
+    `  by config: ${f.byConfig.map((g) => `${g.id} ${(g.ms / 1000).toFixed(0)} s`).join(', ')}`,
+    `  by scenario: ${f.byScenario.map((g) => `${g.id} ${(g.ms / 1000).toFixed(0)} s`).join(', ')}`,
+    `  mutant cells: ${f.byMutant.reduce((a, g) => a + g.ms, 0) / 1000} s (${f.mutantCellsFrom})`,
+  ],
+  headline: (f): Record<string, Figure> => ({
+    suiteWallMs: { value: f.wallMs, unit: 'ms', better: 'lower' },
+    ...(f.cpuMs === null ? {} : { suiteCpuMs: { value: f.cpuMs, unit: 'ms', better: 'lower' } }),
+    suitePeakRssMb: { value: f.tree.peakTreeRssMb, unit: 'MB', better: 'lower' },
+    suiteCellsPerSec: { value: f.cellsPerS, unit: 'cells/s (wall)', better: 'higher' },
+  }),
+});
 
-function table(head: string[], rows: (string | number)[][]): string {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (r: (string | number)[]) =>
-    r
-      .map((c, i) =>
-        typeof c === 'number' ? String(c).padStart(w[i] ?? 0) : String(c).padEnd(w[i] ?? 0),
-      )
-      .join('  ');
-  return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
-}
+/** Every section, in output order (add new measurements here). */
+export const SECTIONS: readonly Section<never>[] = [
+  engine,
+  cells,
+  suite,
+] as unknown as Section<never>[];
 
-const { scenarios } = loadScenarios();
-const configs = BUILTIN_PORTS.flatMap((port) => port.configs.map((config) => ({ port, config })));
-
-// 1. Throughput.
-const thr: (string | number)[][] = [];
-let totSteps = 0;
-let totMs = 0;
-let totSched = 0;
-for (const { port, config } of configs) {
-  for (const s of scenarios) {
-    if (notApplicable(s, config)) continue;
-    const n = quick ? 50 : 300;
-    const t0 = performance.now();
-    const r = explore(program(port, config, s), { strategy: 'random', schedules: n, seed: SEED });
-    const ms = performance.now() - t0;
-    totSteps += r.steps;
-    totMs += ms;
-    totSched += r.schedules;
-    thr.push([
-      config.id,
-      s.id,
-      r.schedules,
-      r.steps,
-      Math.round(r.steps / (ms / 1000)),
-      Math.round(r.schedules / (ms / 1000)),
-    ]);
+function gitDescribe(dir: string): string {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty', '--abbrev=7'], {
+      cwd: dir,
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    return 'unknown';
   }
 }
-console.log('Throughput (random walk over the clean suite, one thread)');
-console.log(table(['config', 'scenario', 'schedules', 'steps', 'steps/s', 'schedules/s'], thr));
-console.log(
-  `overall: ${Math.round(totSteps / (totMs / 1000))} steps/s, ${Math.round(totSched / (totMs / 1000))} schedules/s\n`,
-);
 
-// 2. Time to first counterexample, per mutant and strategy: find the mutant's killing cell
-// (the first config x scenario where the suite's budget kills it), then time each strategy there.
-const budget: Record<StrategyName, number> = {
-  random: quick ? 500 : 3000,
-  pct: quick ? 500 : 3000,
-  exhaustive: quick ? 1000 : 5000,
-};
-const rows: (string | number)[][] = [];
-for (const m of mutantCatalogue(BUILTIN_PORTS).filter((x) => x.expect === 'caught')) {
-  let cell: { port: ArchPort; config: ArchConfig; s: ValidScenario } | null = null;
-  for (const { port, config } of configs) {
-    if (cell || !mutantApplies(m, config)) continue;
-    for (const s of scenarios) {
-      if (cell || notApplicable(s, config)) continue;
-      if (runCell({ port, config, scenario: s, mutant: m, seed: SEED }).result === 'fail')
-        cell = { port, config, s };
-    }
+async function main(argv: readonly string[]): Promise<number> {
+  const flags = new Set(argv.filter((a) => a.startsWith('--')));
+  const rootAt = argv.indexOf('--root');
+  const root = rootAt >= 0 ? resolve(argv[rootAt + 1] ?? '.') : null;
+  const json = flags.has('--json');
+  const onlyAt = argv.indexOf('--only');
+  const only = onlyAt >= 0 ? new Set((argv[onlyAt + 1] ?? '').split(',')) : null;
+  const ctx: BenchContext = {
+    quick: flags.has('--quick'),
+    root,
+    log: (s) => process.stderr.write(`${s}\n`),
+  };
+  const out: string[] = [];
+  const details: Record<string, unknown> = {};
+  const figures: Record<string, Figure> = {};
+  for (const s of SECTIONS) {
+    if (only ? !only.has(s.id) : s.optIn && !flags.has(s.optIn)) continue;
+    if (root && !s.anyRoot) continue;
+    const f = await s.run(ctx);
+    details[s.id] = f;
+    Object.assign(figures, s.headline(f));
+    out.push(...s.text(f), '');
   }
-  if (!cell) {
-    rows.push([m.id, '-', '-', '-', '-', '-', 'no killing cell']);
-    continue;
+  const baseline = readBaseline();
+  // A --quick run's shorter workloads are not comparable with the baseline's full ones.
+  const change = root || ctx.quick ? {} : changes(figures, baseline);
+  const meta = {
+    bench: 1,
+    date: new Date().toISOString(),
+    commit: gitDescribe(root ?? REPO),
+    machine: {
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      cpus: availableParallelism(),
+      loadavg: loadavg().map((x) => Number(x.toFixed(2))),
+    },
+  };
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({ ...meta, ...(root ? { root } : {}), figures, change, details }, null, 2)}\n`,
+    );
+  } else {
+    process.stdout.write(
+      `ptlab bench at ${meta.commit}, node ${meta.machine.node}, ${meta.machine.cpus} CPUs, load ${meta.machine.loadavg.join(' ')}\n\n`,
+    );
+    process.stdout.write(`${out.join('\n')}\n`);
+    if (Object.keys(change).length) {
+      process.stdout.write(`change against ${BASELINE_FILE.replace(REPO, '')}:\n`);
+      for (const [k, c] of Object.entries(change))
+        process.stdout.write(
+          `  ${k.padEnd(22)} ${si(c.now).padStart(7)}  was ${si(c.was).padStart(7)} at ${c.commit}: ×${c.factor.toFixed(2)}${c.factor >= 1 ? '' : ' (worse)'}\n`,
+        );
+    } else if (ctx.quick) process.stdout.write('(--quick: no change against the baseline)\n');
+    else if (!root) process.stdout.write(`no baseline at ${BASELINE_FILE}\n`);
   }
-  for (const strategy of STRATEGIES) {
-    const t0 = performance.now();
-    const r = explore(program(cell.port, cell.config, cell.s, m), {
-      strategy,
-      schedules: budget[strategy],
-      seed: SEED,
-      minimise: false,
-      preemptionBound: 2,
-    });
-    const ms = Math.round(performance.now() - t0);
-    rows.push([
-      m.id,
-      strategy,
-      cell.config.id,
-      cell.s.id,
-      r.result === 'fail' ? (r.firstFailureAt ?? 0) : `>${r.schedules}`,
-      ms,
-      r.finding?.check ?? 'not found within budget',
-    ]);
-  }
+  if (flags.has('--tables') && !root) printTables(ctx.quick, (s) => process.stdout.write(`${s}\n`));
+  return 0;
 }
-console.log(
-  "First counterexample per mutant and strategy (seed 1, in the mutant's first killing cell)",
-);
-console.log(table(['mutant', 'strategy', 'config', 'scenario', 'schedules', 'ms', 'check'], rows));
-console.log('');
 
-// 3. Partial-order reduction.
-const por: (string | number)[][] = [];
-for (const { port, config } of configs.slice(0, quick ? 1 : 3)) {
-  for (const s of scenarios.slice(0, 2)) {
-    if (notApplicable(s, config)) continue;
-    for (const bound of [0, 1]) {
-      const cap = quick ? 2000 : 20000;
-      const t0 = performance.now();
-      const a = explore(program(port, config, s), {
-        strategy: 'exhaustive',
-        schedules: cap,
-        seed: SEED,
-        preemptionBound: bound,
-        por: true,
-      });
-      const t1 = performance.now();
-      const b = explore(program(port, config, s), {
-        strategy: 'exhaustive',
-        schedules: cap,
-        seed: SEED,
-        preemptionBound: bound,
-        por: false,
-      });
-      const t2 = performance.now();
-      const fmt = (r: typeof a) => `${r.schedules}${r.complete ? '' : '+ (cap)'}`;
-      por.push([
-        config.id,
-        s.id,
-        bound,
-        fmt(a),
-        Math.round(t1 - t0),
-        fmt(b),
-        Math.round(t2 - t1),
-        a.complete && b.complete ? `${(b.schedules / a.schedules).toFixed(1)}x` : 'n/a',
-      ]);
-    }
-  }
-}
-console.log('Partial-order reduction (sleep sets): schedules to exhaust the bounded space');
-console.log(
-  table(
-    ['config', 'scenario', 'preemptions', 'with POR', 'ms', 'without POR', 'ms', 'reduction'],
-    por,
-  ),
-);
+process.exitCode = await main(process.argv.slice(2));

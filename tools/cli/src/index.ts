@@ -1,9 +1,17 @@
 export type { Domain, Limits } from './child/process.js';
+export type { PlanRun, RunOptions } from './commands/conformance.js';
+export { runPlanUnits } from './commands/conformance.js';
 export type { CellOutcome, CellTask } from './jobs.js';
 export { junitXml } from './junit.js';
 export type { Io } from './main.js';
 export { runCli } from './main.js';
+export type { ConformancePlan, PlannedUnit, PlanOptions } from './plan.js';
+export { planConformance } from './plan.js';
 export type { LoadedPort, PortRef } from './registry.js';
 export { BUILTIN_PORTS, builtinPorts, findConfig } from './registry.js';
+export type { CellRecord, ConformanceReport, UnitRecord } from './report.js';
+export { buildReport, TIMING_FIELDS, untimed } from './report.js';
 export type { ArchModuleRef } from './resolve-module.js';
 export { resolveArchModule } from './resolve-module.js';
+export type { CostTable, ShardSpec } from './shard.js';
+export { assignShards, parseShard } from './shard.js';

@@ -1,5 +1,10 @@
-import { loadScenarios, SCENARIO_DIR, type ScenarioLoad } from '@ptlab/conformance';
-import { PtlabError } from '@ptlab/core';
+import {
+  loadScenarios,
+  SCENARIO_DIR,
+  type ScenarioLoad,
+  type ValidScenario,
+} from '@ptlab/conformance';
+import { PtlabError, type ScenarioError } from '@ptlab/core';
 import { STRATEGIES, type StrategyName } from '@ptlab/explore';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Child, Limits } from './child/process.js';
@@ -7,11 +12,13 @@ import { findScenario, runCheck } from './commands/check.js';
 import { runConformanceCommand } from './commands/conformance.js';
 import { initArch, renderInitArch } from './commands/init-arch.js';
 import { listing, renderListing } from './commands/list.js';
+import { runMergeCommand } from './commands/merge.js';
 import { runReplay } from './commands/replay.js';
 import { describeModules, type OpenModule, openModule } from './modules.js';
 import { errorLine } from './output.js';
 import { defaultWorkers } from './pool.js';
 import { builtinPorts, checkUniqueConfigs, type LoadedPort } from './registry.js';
+import { parseShard } from './shard.js';
 import { cliVersion } from './version.js';
 
 export interface Io {
@@ -64,6 +71,28 @@ const limitsOf = (o: { cellTimeout: number; cellMemory: number }): Limits => ({
   cellTimeoutMs: o.cellTimeout,
   cellMemoryMb: o.cellMemory,
 });
+
+/** The ports and scenarios of a conformance run (and of the merge that replans it). */
+async function conformanceInputs(
+  archModules: readonly string[],
+  scenarioDirs: readonly string[],
+  scenarioIds: readonly string[],
+  limits: Limits,
+  warm: Child[],
+): Promise<{ ports: LoadedPort[]; scenarios: ValidScenario[]; errors: ScenarioError[] }> {
+  // The children that described the modules go on to run their first cells.
+  const ports = archModules.length
+    ? await describeModules(archModules, limits, warm)
+    : builtinPorts();
+  checkUniqueConfigs(ports);
+  const loaded = scenariosFrom(scenarioDirs);
+  const { errors } = loaded;
+  for (const id of scenarioIds) findScenario(loaded, id);
+  const scenarios = scenarioIds.length
+    ? loaded.scenarios.filter((s) => scenarioIds.includes(s.id))
+    : loaded.scenarios;
+  return { ports, scenarios, errors };
+}
 
 /** Run the ptlab command line; resolves to the exit code (0 pass, 1 finding, 2 bad usage or input). */
 export async function runCli(
@@ -190,21 +219,26 @@ export async function runCli(
         '--all-mutant-cells',
         'run every cell of every mutant (default: per config, until its first kill)',
       )
-      .option('--no-progress', 'no progress bar'),
+      .option('--no-progress', 'no progress bar')
+      .option(
+        '--shard <i/N>',
+        'run only the i-th of N parts of the units, balanced by expected cost (combine with ptlab merge)',
+      )
+      .option(
+        '--resume <file>',
+        'journal finished units to this file; run again with it to skip them (refused if made by other code or options)',
+      ),
     "run on an arch package outside this repo instead of ptlab's own (repeatable; run in child processes)",
   ).action(async (o) => {
     const limits = limitsOf(o);
-    // The children that described the modules go on to run their first cells.
-    const ports = o.archModule.length
-      ? await describeModules(o.archModule, limits, warm)
-      : builtinPorts();
-    checkUniqueConfigs(ports);
-    const loaded = scenariosFrom(o.scenarioDir);
-    const { errors } = loaded;
-    for (const id of o.scenario) findScenario(loaded, id);
-    const scenarios = o.scenario.length
-      ? loaded.scenarios.filter((s) => o.scenario.includes(s.id))
-      : loaded.scenarios;
+    const shard = o.shard === undefined ? undefined : parseShard(o.shard);
+    const { ports, scenarios, errors } = await conformanceInputs(
+      o.archModule,
+      o.scenarioDir,
+      o.scenario,
+      limits,
+      warm,
+    );
     code = await runConformanceCommand(
       ports,
       scenarios,
@@ -222,6 +256,10 @@ export async function runCli(
         allMutantCells: Boolean(o.allMutantCells),
         progress: o.progress,
         warm,
+        scenarioIds: o.scenario,
+        scenarioDirs: o.scenarioDir,
+        shard,
+        resume: o.resume,
       },
       io.out,
       io.err,
@@ -238,6 +276,30 @@ export async function runCli(
     )
     .action((name: string, o: { dir?: string }) => {
       io.out(renderInitArch(initArch(name, o), name));
+    });
+
+  program
+    .command('merge')
+    .description(
+      'combine the --json reports of every shard of a run (ptlab conformance --shard i/N) into its report (exit 0 conformant, 1 not, 2 shards that do not fit together)',
+    )
+    .argument('<reports...>', 'the shard reports, one per shard, in any order')
+    .option('--json <file>', 'write the merged report as JSON')
+    .option('--junit <file>', 'write JUnit XML')
+    .action(async (files: string[], o) => {
+      code = await runMergeCommand(
+        files,
+        { json: o.json, junit: o.junit },
+        (opts) =>
+          conformanceInputs(
+            opts.archModules.map((m) => m.spec),
+            opts.scenarioDirs,
+            opts.scenarios,
+            { cellTimeoutMs: opts.cellTimeoutMs, cellMemoryMb: opts.cellMemoryMb },
+            warm,
+          ),
+        io.out,
+      );
     });
 
   try {

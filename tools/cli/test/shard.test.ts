@@ -1,0 +1,202 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadScenarios, notApplicable } from '@ptlab/conformance';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../src/main.js';
+import { planConformance } from '../src/plan.js';
+import { builtinPorts } from '../src/registry.js';
+import { type ConformanceReport, untimed } from '../src/report.js';
+import { assignShards, type CostTable, parseShard, unitCosts } from '../src/shard.js';
+
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'ptlab-shard-'));
+const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
+
+describe('parseShard', () => {
+  it('takes i/N with 1 <= i <= N', () => {
+    expect(parseShard('2/4')).toEqual({ index: 2, total: 4 });
+    expect(parseShard('1/1')).toEqual({ index: 1, total: 1 });
+  });
+  it('refuses anything else, saying what is wrong', () => {
+    expect(() => parseShard('0/3')).toThrow(/between 1 and 3/);
+    expect(() => parseShard('4/3')).toThrow(/between 1 and 3/);
+    expect(() => parseShard('1/0')).toThrow(/i\/N/);
+    expect(() => parseShard('2')).toThrow(/i\/N/);
+    expect(() => parseShard('a/b')).toThrow(/i\/N/);
+  });
+});
+
+describe('assignShards', () => {
+  const plan = planConformance(builtinPorts(), loadScenarios().scenarios, {
+    archs: [],
+    seed: 1,
+    mutants: true,
+    allMutantCells: false,
+  });
+
+  it('splits the plan into N disjoint parts that cover it, each in plan order, the same every time', () => {
+    for (const n of [1, 2, 3, 7]) {
+      const parts = assignShards(plan.units, n);
+      expect(parts).toHaveLength(n);
+      const all = parts.flat().map((u) => u.index);
+      expect(all.length).toBe(plan.units.length);
+      expect(new Set(all).size).toBe(plan.units.length);
+      for (const p of parts)
+        expect(p.map((u) => u.index)).toEqual([...p.map((u) => u.index)].sort((a, b) => a - b));
+      expect(assignShards(plan.units, n).map((p) => p.map((u) => u.key))).toEqual(
+        parts.map((p) => p.map((u) => u.key)),
+      );
+    }
+  });
+
+  it('balances by the table: no shard exceeds another by more than the largest unit', () => {
+    // A skewed table: one config's clean cells cost 100x the rest.
+    const costs: Record<string, number> = {};
+    for (const u of plan.units) costs[u.key] = u.config.id === 'x86-64' ? 100 : 1 + (u.index % 5);
+    const table: CostTable = { measured: 'test', unit: 'test', costs };
+    const parts = assignShards(plan.units, 4, table);
+    const load = parts.map((p) => p.reduce((a, u) => a + (costs[u.key] ?? 0), 0));
+    const biggest = Math.max(...Object.values(costs));
+    expect(Math.max(...load) - Math.min(...load)).toBeLessThanOrEqual(biggest);
+    // Round robin in plan order would not be: x86-64's units are contiguous.
+    const naive = [0, 1, 2, 3].map((i) =>
+      plan.units.filter((u) => u.index % 4 === i).reduce((a, u) => a + (costs[u.key] ?? 0), 0),
+    );
+    expect(Math.max(...load)).toBeLessThanOrEqual(Math.max(...naive));
+  });
+
+  it('estimates units the table lacks from units like them; a not-applicable clean cell costs nothing', () => {
+    const some = plan.units.find(
+      (u) => u.kind === 'clean' && u.scenario?.id === 'retract-vs-exit' && u.config.thp,
+    );
+    const like = plan.units.find(
+      (u) =>
+        u.kind === 'clean' && u.scenario?.id === 'retract-vs-exit' && u.config.thp && u !== some,
+    );
+    const na = plan.units.find(
+      (u) => u.kind === 'clean' && u.scenario && notApplicable(u.scenario, u.config),
+    );
+    expect(some && like && na).toBeTruthy();
+    if (!some || !like || !na) return;
+    const c = unitCosts(plan.units, { measured: 't', unit: 't', costs: { [like.key]: 42 } });
+    expect(c.get(like.index)).toEqual({ cost: 42, from: 'table' });
+    expect(c.get(some.index)).toEqual({ cost: 42, from: 'estimate' });
+    expect(c.get(na.index)).toEqual({ cost: 0, from: 'estimate' });
+  });
+});
+
+// A small plan with mutants: two configs where the scenario applies, one scenario.
+const SUBSET = [
+  'conformance',
+  '--arch',
+  'x86-32-pae',
+  '--arch',
+  'x86-64',
+  '--scenario',
+  'retract-vs-exit',
+  '--workers',
+  '0',
+  '--no-progress',
+  '--traces',
+  join(tmp, 'traces'),
+];
+const untimedText = (s: string) => s.replace(/ cells in [\d.]+ s/, ' cells in - s');
+const untimedXml = (s: string) => s.replace(/ time="[\d.]+"/g, '');
+
+describe('ptlab merge', () => {
+  it('gives exactly the report of the unsharded run, and refuses shards that do not fit together', async () => {
+    const whole = await cli(
+      ...SUBSET,
+      '--json',
+      join(tmp, 'whole.json'),
+      '--junit',
+      join(tmp, 'whole.xml'),
+    );
+    const shards: string[] = [];
+    for (const i of [1, 2, 3]) {
+      const f = join(tmp, `s${i}.json`);
+      const r = await cli(...SUBSET, '--shard', `${i}/3`, '--json', f);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(new RegExp(`shard ${i}/3: \\d+ of the plan's`));
+      shards.push(f);
+    }
+    const ws = readJson(join(tmp, 'whole.json')) as ConformanceReport;
+    // Every shard ran a part; together all of them (no unit twice).
+    const parts = shards.map((f) => readJson(f).shard.units as number[]);
+    expect(parts.every((p) => p.length > 0)).toBe(true);
+    expect(new Set(parts.flat()).size).toBe(parts.flat().length);
+
+    // In any order.
+    const m = await cli(
+      'merge',
+      shards[2] as string,
+      shards[0] as string,
+      shards[1] as string,
+      '--json',
+      join(tmp, 'merged.json'),
+      '--junit',
+      join(tmp, 'merged.xml'),
+    );
+    expect(m.code).toBe(whole.code);
+    expect(ws.mutants.some((x) => x.verdict === 'killed')).toBe(true);
+    const merged = readJson(join(tmp, 'merged.json')) as ConformanceReport;
+    expect(JSON.stringify(untimed(merged))).toBe(JSON.stringify(untimed(ws)));
+    expect(untimedXml(readFileSync(join(tmp, 'merged.xml'), 'utf8'))).toBe(
+      untimedXml(readFileSync(join(tmp, 'whole.xml'), 'utf8')),
+    );
+    expect(untimedText(m.out)).toBe(untimedText(whole.out));
+    // A shard alone does not judge mutants (one may be killed in another shard).
+    expect(readJson(shards[0] as string).shard.records.length).toBeGreaterThan(0);
+
+    // Refused, by name: a missing shard, a duplicate, a whole report, other options, other code, an interrupted shard.
+    const miss = await cli('merge', shards[0] as string, shards[2] as string);
+    expect(miss.code).toBe(2);
+    expect(miss.err).toMatch(/shard 2\/3 is missing/);
+    const dup = await cli('merge', shards[0] as string, shards[0] as string, shards[1] as string);
+    expect(dup.code).toBe(2);
+    expect(dup.err).toMatch(/both shard 1\/3/);
+    const notShard = await cli('merge', join(tmp, 'whole.json'));
+    expect(notShard.code).toBe(2);
+    expect(notShard.err).toMatch(/whole\.json is not a shard report/);
+    // biome-ignore lint/suspicious/noExplicitAny: edits a parsed report in place
+    const edit = (name: string, f: (j: any) => void) => {
+      const j = readJson(shards[1] as string);
+      f(j);
+      const p = join(tmp, name);
+      writeFileSync(p, JSON.stringify(j));
+      return p;
+    };
+    const seed = edit('seed.json', (j) => {
+      j.shard.run.options.seed = 2;
+    });
+    const s = await cli('merge', shards[0] as string, seed, shards[2] as string);
+    expect(s.code).toBe(2);
+    expect(s.err).toMatch(/seed\.json comes from a different run: --seed: 2 in .*seed\.json, 1 in/);
+    const code = edit('code.json', (j) => {
+      j.shard.run.code.sha256 = '0'.repeat(64);
+    });
+    const c = await cli('merge', shards[0] as string, code, shards[2] as string);
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/other code/);
+    const cut = edit('cut.json', (j) => {
+      j.interrupted = 'SIGTERM';
+      j.shard.records.pop();
+    });
+    const i = await cli('merge', shards[0] as string, cut, shards[2] as string);
+    expect(i.code).toBe(2);
+    expect(i.err).toMatch(/cut\.json is an interrupted run \(SIGTERM/);
+    const lost = edit('lost.json', (j) => {
+      j.shard.records.pop();
+    });
+    const l = await cli('merge', shards[0] as string, lost, shards[2] as string);
+    expect(l.code).toBe(2);
+    expect(l.err).toMatch(/has no record of 1 of its units/);
+  }, 600_000);
+});
