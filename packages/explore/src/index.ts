@@ -13,4 +13,11 @@ export type { StoryOptions } from './story.js';
 export { renderStory } from './story.js';
 export { guidedChooser, pctChooser, randomChooser } from './strategies.js';
 export type { Trace } from './trace.js';
-export { MAX_SEED, makeTrace, parseTrace, TRACE_FORMAT, TRACE_VERSION } from './trace.js';
+export {
+  MAX_SEED,
+  makeTrace,
+  parseTrace,
+  TRACE_FORMAT,
+  TRACE_VERSION,
+  traceSchema,
+} from './trace.js';

@@ -50,7 +50,8 @@ const name = z
   .refine((s) => !hasInvisible(s), 'contains invisible characters');
 const id = name.regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'ids are lower-case words joined by -');
 
-const traceSchema = z.strictObject({
+/** The trace file format (what parseTrace() accepts before its digest and schedule checks). */
+export const traceSchema = z.strictObject({
   format: z.literal(TRACE_FORMAT),
   version: z.number().int(),
   arch: id,

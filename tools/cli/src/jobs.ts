@@ -21,6 +21,7 @@ import {
   type StrategyName,
   type Trace,
 } from '@ptlab/explore';
+import type { CheckJson } from './report-schema.js';
 
 /** Progress of a running cell, as runCell reports it (every few hundred executions). */
 export interface CellProgress {
@@ -120,7 +121,7 @@ export interface CheckJob {
 /** What `ptlab check` prints: the verdict, its JSON form and its text form. */
 export interface CheckRun {
   readonly result: 'pass' | 'fail' | 'n/a';
-  readonly json: Record<string, unknown>;
+  readonly json: CheckJson;
   readonly text: string;
   readonly trace?: Trace;
 }

@@ -21,6 +21,7 @@ import { junitXml } from '../junit.js';
 import { colourEnabled, colours, unknownId } from '../output.js';
 import { runUnits, type Unit } from '../pool.js';
 import { type LoadedPort, portLabel } from '../registry.js';
+import { firstIssue, type Report, ReportSchema } from '../report-schema.js';
 
 export interface ConformanceOptions {
   readonly archs: readonly string[];
@@ -350,13 +351,15 @@ export async function runConformanceCommand(
   }
   out(ok ? c.green('CONFORMANT') : c.red('NOT CONFORMANT'));
 
-  const report = {
+  const report: Report = {
     ptlab: 2,
     seed: o.seed,
     elapsedMs,
-    ...(run.interrupted
-      ? { interrupted: run.interrupted, unitsFinished, unitsTotal: units.length }
-      : {}),
+    // The same fields whether or not the run was interrupted (one schema).
+    interrupted:
+      run.interrupted === 'SIGINT' || run.interrupted === 'SIGTERM' ? run.interrupted : null,
+    unitsFinished,
+    unitsTotal: units.length,
     archConfigs: cols,
     scenarios: scenarios.map((s) => s.id),
     counts: summary.counts,
@@ -380,9 +383,13 @@ export async function runConformanceCommand(
     mutantCounts: summary.mutantCounts,
     knownFindings: findings,
     scenarioErrors: scenarioErrors.map((e) => e.message),
-    verdictKinds: VERDICT_KINDS,
+    verdictKinds: [...VERDICT_KINDS],
     ok,
   };
+  // Checked against its schema before anything reads it; written even if it fails, so nothing is lost.
+  const valid = ReportSchema.safeParse(report);
+  if (!valid.success)
+    err(`ptlab: internal error: the report does not match its schema: ${firstIssue(valid.error)}`);
   if (o.json) {
     writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
     if (run.interrupted) err(`partial results written to ${o.json}`);
@@ -421,5 +428,6 @@ export async function runConformanceCommand(
     );
   }
   if (run.interrupted) return run.interrupted === 'SIGINT' ? 130 : 143;
+  if (!valid.success) return 2;
   return ok ? 0 : 1;
 }
