@@ -17,7 +17,7 @@ import {
 import type { ScenarioError } from '@ptlab/core';
 import { BUILTIN_DOMAIN, type Child, moduleDomain } from '../child/process.js';
 import type { CellOutcome } from '../jobs.js';
-import { junitXml } from '../junit.js';
+import { type JunitSuite, junitXml } from '../junit.js';
 import { colourEnabled, colours, unknownId } from '../output.js';
 import { runUnits, type Unit } from '../pool.js';
 import { type LoadedPort, portLabel } from '../registry.js';
@@ -92,6 +92,69 @@ function mutantLine(m: MutantAccount, c: ReturnType<typeof colours>): string {
   const text = mutantVerdictText(m);
   if (m.verdict === 'not-run') return c.dim(text);
   return m.ok ? text : c.red(text);
+}
+
+/** The verdict kind of a cell in words, as JUnit's system-out shows it. */
+function verdictLine(r: CellOutcome, trace: string | undefined): string {
+  const kind =
+    r.verdict === 'verified-bounded'
+      ? `verified-bounded (every interleaving within ${r.bound} preemptions)`
+      : r.verdict === 'verified'
+        ? 'verified (every interleaving up to equivalence)'
+        : r.verdict === 'sampled'
+          ? 'sampled (no proof)'
+          : r.verdict;
+  return `verdict: ${kind}, ${r.schedules} executions${trace ? `\ntrace: ${trace}` : ''}`;
+}
+
+/** JUnit: a fired check is a failure, a cell that could not run an error, n/a skipped. */
+function junitSuites(
+  base: readonly CellOutcome[],
+  mutants: readonly MutantAccount[],
+  tracePath: ReadonlyMap<CellOutcome, string>,
+): JunitSuite[] {
+  return [
+    {
+      name: 'conformance',
+      cases: base.map((r) => ({
+        classname: r.arch,
+        name: r.scenario,
+        timeMs: r.elapsedMs,
+        ...(r.verdict === 'error'
+          ? { error: { message: r.error?.message ?? r.reason ?? 'error', type: r.error?.code } }
+          : r.verdict === 'fail'
+            ? {
+                failure: {
+                  message: r.reason ?? 'a check fired',
+                  type: r.finding?.check,
+                  text: `${r.reason ?? ''}${r.story ? `\n\n${r.story}` : ''}`,
+                },
+              }
+            : {}),
+        ...(r.verdict === 'n/a' ? { skipped: r.reason ?? 'not applicable' } : {}),
+        output: verdictLine(r, tracePath.get(r)),
+      })),
+    },
+    {
+      name: 'mutants',
+      cases: mutants.map((m) => {
+        const text = mutantVerdictText(m);
+        return {
+          classname: `mutant.${m.layer}`,
+          name: m.id,
+          timeMs: 0,
+          ...(m.verdict === 'not-run'
+            ? { skipped: text }
+            : m.ok
+              ? {}
+              : m.kills.length === 0 && m.errors.length > 0 && m.errors.length >= m.cells
+                ? { error: { message: text, type: 'not-run' } }
+                : { failure: { message: text, type: m.verdict } }),
+          output: `verdict: ${m.verdict} (expect ${m.expect})\n${text}`,
+        };
+      }),
+    },
+  ];
 }
 
 /**
@@ -394,39 +457,7 @@ export async function runConformanceCommand(
     writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
     if (run.interrupted) err(`partial results written to ${o.json}`);
   }
-  if (o.junit) {
-    writeFileSync(
-      o.junit,
-      junitXml([
-        {
-          name: 'conformance',
-          cases: base.map((r) => ({
-            classname: r.arch,
-            name: r.scenario,
-            timeMs: r.elapsedMs,
-            ...(r.result !== 'pass' && r.result !== 'n/a'
-              ? { failure: `${r.reason ?? r.result}${r.story ? `\n\n${r.story}` : ''}` }
-              : {}),
-            ...(r.result === 'n/a' ? { skipped: r.reason ?? 'not applicable' } : {}),
-            output: `verdict: ${r.verdict}${r.bound !== undefined ? ` (≤${r.bound} preemptions)` : ''}, ${r.schedules} executions${tracePath.get(r) ? `\ntrace: ${tracePath.get(r)}` : ''}`,
-          })),
-        },
-        {
-          name: 'mutants',
-          cases: mutants.map((m) => ({
-            classname: `mutant.${m.layer}`,
-            name: m.id,
-            timeMs: 0,
-            ...(m.verdict === 'not-run'
-              ? { skipped: mutantVerdictText(m) }
-              : m.ok
-                ? { output: mutantVerdictText(m) }
-                : { failure: mutantVerdictText(m) }),
-          })),
-        },
-      ]),
-    );
-  }
+  if (o.junit) writeFileSync(o.junit, junitXml(junitSuites(base, mutants, tracePath)));
   if (run.interrupted) return run.interrupted === 'SIGINT' ? 130 : 143;
   if (!valid.success) return 2;
   return ok ? 0 : 1;
