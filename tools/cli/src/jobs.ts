@@ -13,14 +13,8 @@ import {
   type ValidScenario,
 } from '@ptlab/conformance';
 import { type ArchConfig, type ArchPort, PtlabError } from '@ptlab/core';
-import {
-  explore,
-  makeTrace,
-  renderStory,
-  replaySchedule,
-  type StrategyName,
-  type Trace,
-} from '@ptlab/explore';
+import { explore, makeTrace, renderStory, type StrategyName, type Trace } from '@ptlab/explore';
+import { type ReplayOutcome, replayOutcome } from './replay-outcome.js';
 import type { CheckJson } from './report-schema.js';
 
 /** Progress of a running cell, as runCell reports it (every few hundred executions). */
@@ -205,12 +199,16 @@ export interface ReplayJob {
   readonly scenario: ValidScenario;
   readonly mutant: Mutant | null;
   readonly schedule: Trace['schedule'];
+  readonly finding: Trace['finding'];
   readonly patches?: readonly string[] | undefined;
   readonly title: string;
+  /** A diverged replay goes on (--continue). */
+  readonly continue: boolean;
 }
 
 export interface ReplayRun {
-  readonly finding: { check: string; message: string; step: number } | null;
+  readonly outcome: ReplayOutcome;
+  /** The replayed run as a story (to its finding, its end, or where it diverged). */
   readonly story: string;
 }
 
@@ -221,12 +219,12 @@ export function runReplayJob(ports: readonly ArchPort[], o: ReplayJob): ReplayRu
     arch: guardedCreate(port, config, mutant?.layer === 'arch' ? mutant.id : undefined),
     variants: [...(mutant?.layer === 'mm' ? [mutant.id] : []), ...(o.patches ?? [])],
   });
-  const ex = replaySchedule(program, o.schedule);
-  const f = ex.finding;
+  const { outcome, execution } = replayOutcome(program, o.schedule, o.finding, o.continue);
   return {
-    finding: f ? { check: f.check, message: f.message, step: f.step } : null,
-    story: f
-      ? renderStory(ex.records, f, { title: o.title, seedRef: mutant?.seed ?? scenario.seed })
-      : '',
+    outcome,
+    story: renderStory(execution.records, execution.finding, {
+      title: o.title,
+      seedRef: mutant?.seed ?? scenario.seed,
+    }),
   };
 }

@@ -159,9 +159,17 @@ export async function runCli(
     program
       .command('replay')
       .description(
-        're-execute a trace and report the same finding (exit 1), or why the file is not a valid trace (exit 2)',
+        're-execute a trace on the code as it is: still failing (exit 1), finding gone (exit 0), diverged at step N (exit 3), or not a valid trace (exit 2)',
       )
-      .argument('<trace.json>'),
+      .argument('<trace.json>')
+      .option(
+        '--continue',
+        'a diverged replay goes on (the recorded task order where it can run, else the default scheduler) to see whether a check still fires',
+      )
+      .option(
+        '--mutant <id|none>',
+        "replay on this mutant instead of the trace's (none: the model without mutant), e.g. to confirm a fix",
+      ),
     'the arch module a trace was recorded on (a trace never loads one by itself)',
   ).action(async (file: string, o) => {
     const limits = limitsOf(o);
@@ -178,6 +186,7 @@ export async function runCli(
         return m;
       },
       o.archModule,
+      { continue: Boolean(o.continue), mutant: o.mutant },
     );
   });
 

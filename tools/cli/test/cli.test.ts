@@ -504,7 +504,7 @@ describe('replay runs no code the user did not name', () => {
     expect(r.out).not.toMatch(/built-in/);
   }, 60_000);
 
-  it('the same trace with archModule removed (digest recomputed) does not reproduce on the built-in x86-64', async () => {
+  it('the same trace with archModule removed (digest recomputed) is not "still failing" on the built-in x86-64', async () => {
     const { makeTrace } = await import('@ptlab/explore');
     const {
       digest: _d,
@@ -516,9 +516,12 @@ describe('replay runs no code the user did not name', () => {
     const stripped = join(tmp, 'stripped.json');
     writeFileSync(stripped, JSON.stringify(makeTrace(rest)));
     const r = await cli('replay', stripped);
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(/on x86-64 from built-in @ptlab\/arch-x86: .*does not match/);
-    expect(r.out).not.toMatch(/reproduced/);
+    // ptlab's x86-64 defers the free the module did at once: the recorded path is not this code's.
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(
+      /^diverged at step \d+: replay of .* on x86-64 from built-in @ptlab\/arch-x86/,
+    );
+    expect(r.out).not.toMatch(/reproduced|still failing/);
   }, 60_000);
 });
 

@@ -7,10 +7,17 @@ import {
   TraceError,
   UsageError,
 } from '@ptlab/core';
-import { parseTrace } from '@ptlab/explore';
+import { parseTrace, type Trace } from '@ptlab/explore';
 import type { Child } from '../child/process.js';
-import { type ReplayRun, runReplayJob } from '../jobs.js';
+import { type ReplayJob, type ReplayRun, runReplayJob } from '../jobs.js';
 import { BUILTIN_PORTS, findConfig, type LoadedPort } from '../registry.js';
+import {
+  type Continued,
+  type FindingData,
+  type ReplayOutcome,
+  ReplayRunSchema,
+  replayExitCode,
+} from '../replay-outcome.js';
 import { moduleOrigin, resolveArchModule } from '../resolve-module.js';
 import { findMutant, findScenario } from './check.js';
 
@@ -23,11 +30,44 @@ function traceModuleEntry(spec: string): string | null {
   }
 }
 
+export interface ReplayOptions {
+  /** A diverged replay goes on with the default scheduler. */
+  readonly continue: boolean;
+  /** Replay on this mutant instead of the trace's (`none`: no mutant). */
+  readonly mutant?: string | undefined;
+}
+
+/** The first line of a replay's output: what the recorded schedule does on this code. */
+export function verdictLine(o: ReplayOutcome, trace: Trace, where: string): string {
+  const rec = `${trace.finding.check} at step ${trace.finding.step}`;
+  const f = (x: FindingData) => `${x.check} at step ${x.step} on ${x.cpu} (${x.fn}): ${x.message}`;
+  const cont = (c: Continued) =>
+    c.finding
+      ? `a check fired ${c.steps} step(s) on: ${f(c.finding)}`
+      : `no check fired in ${c.steps} more step(s)${c.truncated ? ' (stopped by the step budget)' : ', to the end of the run'}`;
+  switch (o.kind) {
+    case 'still-failing':
+      return o.exact
+        ? `still failing: ${where}: same finding reproduced (${rec})`
+        : `still failing: ${where}: the same check fires, now ${f(o.finding)} (recorded: ${rec})`;
+    case 'fails-differently':
+      return `still failing, differently: ${where}: ${f(o.finding)}${o.afterSchedule ? ', after the recorded schedule ended (the run went on with the default scheduler)' : ''} (recorded: ${rec})`;
+    case 'gone':
+      return `finding gone: ${where}: the recorded schedule ran to its end (${o.steps} steps) and no check fired; the run went on with the default scheduler: ${cont(o.continued)} (recorded: ${rec})`;
+    case 'diverged':
+      return `diverged at step ${o.step}: ${where}: recorded ${o.recorded.task} "${o.recorded.at}", the model now does ${o.now}${o.continued ? `; continued (the recorded task order where it can run, else the default scheduler): ${cont(o.continued)}` : '; --continue goes on from there'}`;
+  }
+}
+
 /**
- * `ptlab replay`: re-execute a trace exactly and report the same finding
- * (exit 1), or why it cannot (exit 2). A trace recorded on an arch module is
- * replayed only on the module the user names with --arch-module, and only in
- * a child process; a trace never picks the code that runs.
+ * `ptlab replay`: re-execute a trace on the code as it is now and say what
+ * the recorded schedule does: the same finding (exit 1), another check
+ * (exit 1), no finding (exit 0: the fix works), or a different path from
+ * some step on (exit 3; with --continue, 1 if a check then fires). A file
+ * that is not a valid trace is refused by name (exit 2). A trace recorded on
+ * an arch module is replayed only on the module the user names with
+ * --arch-module, and only in a child process; a trace never picks the code
+ * that runs.
  */
 export async function runReplay(
   file: string,
@@ -37,6 +77,7 @@ export async function runReplay(
   out: (s: string) => void,
   open: (spec: string) => Promise<{ port: LoadedPort; child: Child }>,
   archModules: readonly string[],
+  o: ReplayOptions = { continue: false },
 ): Promise<number> {
   let text: string;
   try {
@@ -70,7 +111,13 @@ export async function runReplay(
         ? moduleOrigin(port.ref.module)
         : `built-in @ptlab/arch-${port.ref.builtin}`;
     const scenario = findScenario(scenarios, trace.scenario, loadErrors);
-    const mutant = trace.mutant ? findMutant(ports, trace.mutant) : null;
+    // --mutant replays the same schedule on other code: another mutant, or none (the fixed model).
+    const wanted = o.mutant === undefined ? trace.mutant : o.mutant === 'none' ? null : o.mutant;
+    const mutant = wanted ? findMutant(ports, wanted) : null;
+    const mutantNote =
+      wanted === trace.mutant
+        ? ''
+        : ` (${mutant ? `mutant ${mutant.id}` : 'no mutant'} instead of the trace's ${trace.mutant ? `mutant ${trace.mutant}` : 'mainline model'})`;
     const fixes = KERNEL_FINDINGS.map((f) => f.fix.variant);
     for (const p of trace.patches ?? [])
       if (!fixes.includes(p))
@@ -78,18 +125,25 @@ export async function runReplay(
           'E_TRACE_MISMATCH',
           `${file} was recorded with kernel patch "${p}", which is no known finding's fix here (known: ${fixes.join(', ') || 'none'})`,
         );
-    const job = {
+    const job: ReplayJob = {
       configId: config.id,
       scenario,
       mutant,
       schedule: trace.schedule,
+      finding: trace.finding,
       ...(trace.patches ? { patches: trace.patches } : {}),
-      title: `replay of ${file}: ${scenario.id} on ${config.id} from ${origin}${mutant ? ` with mutant ${mutant.id}` : ''}: same finding reproduced`,
+      title: `replay of ${file}: ${scenario.id} on ${config.id} from ${origin}${mutant ? ` with mutant ${mutant.id}` : ''}${mutantNote}`,
+      continue: o.continue,
     };
     let ex: ReplayRun;
     if (child) {
       const r = await child.run<ReplayRun>({ kind: 'replay', job }, `replay of ${file}`);
       if (!r.ok) throw new ArchModuleError('ptlab', r.failure.message);
+      if (!ReplayRunSchema.safeParse(r.value).success)
+        throw new ArchModuleError(
+          'ptlab',
+          `${child.domain.label} sent a replay result that is not one`,
+        );
       ex = r.value;
     } else {
       try {
@@ -102,24 +156,16 @@ export async function runReplay(
         );
       }
     }
-    // The comparison is made here, on the data the run returned.
-    const f = ex.finding;
-    if (!f)
-      throw new TraceError(
-        'E_TRACE_MISMATCH',
-        `replay of ${file} on ${config.id} from ${origin} ran all ${trace.schedule.length} steps but no check fired (the trace says ${trace.finding.check} at step ${trace.finding.step})`,
-      );
-    if (
-      f.check !== trace.finding.check ||
-      f.step !== trace.finding.step ||
-      f.message !== trace.finding.message
-    )
-      throw new TraceError(
-        'E_TRACE_MISMATCH',
-        `replay of ${file} on ${config.id} from ${origin} found ${f.check} at step ${f.step} ("${f.message}"), but the trace says ${trace.finding.check} at step ${trace.finding.step} ("${trace.finding.message}")`,
-      );
-    out(String(ex.story));
-    return 1;
+    out(
+      verdictLine(
+        ex.outcome,
+        trace,
+        `replay of ${file} on ${config.id} from ${origin}${mutantNote}`,
+      ),
+    );
+    out('');
+    out(ex.story);
+    return replayExitCode(ex.outcome);
   } finally {
     child?.kill();
   }
