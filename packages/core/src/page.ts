@@ -48,6 +48,11 @@ export class UnionSlot<M extends string> {
     return this.occupant;
   }
 
+  /** Where the holder was written, if known (for stories and the trace viewer). */
+  get writer(): LazyEvent | null {
+    return this.writtenAt;
+  }
+
   clear(): void {
     this.occupant = null;
     this.value = undefined;

@@ -35,6 +35,8 @@ export interface Trace {
   readonly strategy: StrategyName;
   readonly seed: number;
   readonly schedule: readonly Choice[];
+  /** The schedule as the search found it, before minimisation (the trace viewer shows both). */
+  readonly found?: readonly Choice[] | undefined;
   readonly finding: { readonly check: CheckId; readonly message: string; readonly step: number };
   readonly digest: string;
 }
@@ -67,6 +69,10 @@ export const traceSchema = z.strictObject({
   schedule: z
     .array(z.strictObject({ task: name, at: z.string() }))
     .max(LIMITS.traceSteps, `at most ${LIMITS.traceSteps} steps (LIMITS.traceSteps)`),
+  found: z
+    .array(z.strictObject({ task: name, at: z.string() }))
+    .max(LIMITS.traceSteps, `at most ${LIMITS.traceSteps} steps (LIMITS.traceSteps)`)
+    .optional(),
   finding: z.strictObject({
     check: z.enum(checkIds),
     message: z.string(),

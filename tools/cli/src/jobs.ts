@@ -174,9 +174,12 @@ export function runCheckJob(ports: readonly ArchPort[], o: CheckJob): CheckRun {
     strategy: o.strategy,
     seed: o.seed,
     schedule: r.schedule,
+    ...(r.found ? { found: r.found } : {}),
     finding: { check: r.finding.check, message: r.finding.message, step: r.finding.step },
   });
   const story = renderStory(r.records, r.finding, {
+    kernel: config.kernel,
+    world: r.world,
     title: `${scenario.id} on ${config.id}${mutant ? ` with mutant ${mutant.id}` : ''}: counterexample after ${r.firstFailureAt} schedule(s) (${o.strategy}, seed ${o.seed}), minimised to ${r.preemptions} preemption(s), ${r.records.length} steps`,
     seedRef: mutant?.seed ?? scenario.seed,
   });
@@ -223,6 +226,8 @@ export function runReplayJob(ports: readonly ArchPort[], o: ReplayJob): ReplayRu
   return {
     outcome,
     story: renderStory(execution.records, execution.finding, {
+      kernel: config.kernel,
+      world: execution.world,
       title: o.title,
       seedRef: mutant?.seed ?? scenario.seed,
     }),
