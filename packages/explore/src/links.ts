@@ -209,7 +209,8 @@ export function messageUrl(m: SeedMessage): Citation {
   if (m.thread) return { subject: m.subject, url: `${LORE}/r/${m.thread}/T/`, how: 'thread' };
   return {
     subject: m.subject,
-    url: `${LORE}/all/?q=${encodeURIComponent(`s:"${m.subject}"`)}`,
+    // encodeURIComponent leaves ' ( ) ! * as they are; a URL in an attribute or a story should not carry them.
+    url: `${LORE}/all/?q=${encodeURIComponent(`s:"${m.subject}"`).replace(/['()!*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`,
     how: 'search',
   };
 }

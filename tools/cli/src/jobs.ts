@@ -15,6 +15,8 @@ import {
 import { type ArchConfig, type ArchPort, PtlabError } from '@ptlab/core';
 import { explore, makeTrace, renderStory, type StrategyName, type Trace } from '@ptlab/explore';
 import { type ReplayOutcome, replayOutcome } from './replay-outcome.js';
+import { buildTraceView } from './report/view.js';
+import type { TraceView } from './report/view-schema.js';
 import type { CheckJson } from './report-schema.js';
 
 /** Progress of a running cell, as runCell reports it (every few hundred executions). */
@@ -34,6 +36,8 @@ export interface CellTask {
   readonly archModule?: string;
   /** Kernel patches on besides the mutant: the known findings' fixes (conformance knownFixes()). */
   readonly patches?: readonly string[];
+  /** A failing cell also returns its trace as the viewer draws it (--html); `origin` names where the arch came from. */
+  readonly view?: { readonly origin: string };
 }
 
 /**
@@ -42,6 +46,8 @@ export interface CellTask {
  */
 export type CellOutcome = ReturnType<typeof runCell> & {
   readonly error?: { code: string; message: string };
+  /** With CellTask.view, for a cell with a trace: what the viewer draws. */
+  readonly view?: TraceView;
 };
 
 export function errorOutcome(
@@ -92,7 +98,20 @@ export function runCellJob(
       ...(t.patches?.length ? { patches: t.patches } : {}),
       ...(onProgress ? { onProgress } : {}),
     };
-    return runCell(opts);
+    const out: CellOutcome = runCell(opts);
+    if (!t.view || !out.trace) return out;
+    return {
+      ...out,
+      view: buildTraceView({
+        trace: out.trace,
+        file: `${t.configId} x ${t.scenario.id}${t.mutant ? ` with mutant ${t.mutant.id}` : ''}`,
+        title: `${t.scenario.id} on ${config.id}${t.mutant ? ` with mutant ${t.mutant.id}` : ''}`,
+        kernel: config.kernel,
+        origin: t.view.origin,
+        seed: t.mutant?.seed ?? t.scenario.seed,
+        program: programOf(port, config, t.scenario, t.mutant, t.patches ?? []),
+      }),
+    };
   } catch (e) {
     const code = e instanceof PtlabError ? e.code : 'E_INTERNAL';
     return errorOutcome(t, code, e instanceof Error ? e.message : String(e));
@@ -197,6 +216,20 @@ export function runCheckJob(ports: readonly ArchPort[], o: CheckJob): CheckRun {
   };
 }
 
+/** A fresh program of a scenario on a config with a mutant and kernel patches. */
+function programOf(
+  port: ArchPort,
+  config: ArchConfig,
+  scenario: ValidScenario,
+  mutant: Mutant | null,
+  patches: readonly string[],
+) {
+  return scenarioProgram(scenario, {
+    arch: guardedCreate(port, config, mutant?.layer === 'arch' ? mutant.id : undefined),
+    variants: [...(mutant?.layer === 'mm' ? [mutant.id] : []), ...patches],
+  });
+}
+
 export interface ReplayJob {
   readonly configId: string;
   readonly scenario: ValidScenario;
@@ -207,29 +240,43 @@ export interface ReplayJob {
   readonly title: string;
   /** A diverged replay goes on (--continue). */
   readonly continue: boolean;
+  /** Also draw the trace for the viewer (`ptlab view`). */
+  readonly view?: { readonly trace: Trace; readonly file: string; readonly origin: string };
 }
 
 export interface ReplayRun {
   readonly outcome: ReplayOutcome;
   /** The replayed run as a story (to its finding, its end, or where it diverged). */
   readonly story: string;
+  readonly view?: TraceView;
 }
 
 export function runReplayJob(ports: readonly ArchPort[], o: ReplayJob): ReplayRun {
   const { port, config } = configOf(ports, o.configId);
   const { scenario, mutant } = o;
-  const program = scenarioProgram(scenario, {
-    arch: guardedCreate(port, config, mutant?.layer === 'arch' ? mutant.id : undefined),
-    variants: [...(mutant?.layer === 'mm' ? [mutant.id] : []), ...(o.patches ?? [])],
-  });
+  const program = programOf(port, config, scenario, mutant, o.patches ?? []);
   const { outcome, execution } = replayOutcome(program, o.schedule, o.finding, o.continue);
+  const seed = mutant?.seed ?? scenario.seed;
   return {
     outcome,
     story: renderStory(execution.records, execution.finding, {
       kernel: config.kernel,
       world: execution.world,
       title: o.title,
-      seedRef: mutant?.seed ?? scenario.seed,
+      seedRef: seed,
     }),
+    ...(o.view
+      ? {
+          view: buildTraceView({
+            trace: o.view.trace,
+            file: o.view.file,
+            title: o.title.replace(/^replay of [^:]*: /, ''),
+            kernel: config.kernel,
+            origin: o.view.origin,
+            seed,
+            program,
+          }),
+        }
+      : {}),
   };
 }

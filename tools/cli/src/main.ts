@@ -7,6 +7,7 @@ import { findScenario, runCheck } from './commands/check.js';
 import { runConformanceCommand } from './commands/conformance.js';
 import { listing, renderListing } from './commands/list.js';
 import { runReplay } from './commands/replay.js';
+import { runView } from './commands/view.js';
 import { describeModules, type OpenModule, openModule } from './modules.js';
 import { errorLine } from './output.js';
 import { defaultWorkers } from './pool.js';
@@ -192,12 +193,44 @@ export async function runCli(
 
   runOptions(
     program
+      .command('view')
+      .description(
+        'write a trace as one self-contained HTML page: per-CPU swimlane, page-table lifelines, struct page, kernel source links',
+      )
+      .argument('<trace.json>')
+      .option('-o, --output <file>', 'where to write the page (default: the trace with .html)'),
+    'the arch module a trace was recorded on (a trace never loads one by itself)',
+  ).action(async (file: string, o) => {
+    const limits = limitsOf(o);
+    const { scenarios, errors } = scenariosFrom(o.scenarioDir);
+    code = await runView(
+      file,
+      builtinPorts(),
+      scenarios,
+      errors,
+      io.out,
+      async (spec) => {
+        const m = await openModule(spec, limits);
+        open.push(m);
+        return m;
+      },
+      o.archModule,
+      { output: o.output },
+    );
+  });
+
+  runOptions(
+    program
       .command('conformance')
       .description('every scenario on every arch config, plus every mutant, as a matrix')
       .option('--arch <config>', 'only this arch config (repeatable)', collect, [])
       .option('--scenario <id>', 'only this scenario (repeatable)', collect, [])
       .option('--json <file>', 'write the matrix as JSON')
       .option('--junit <file>', 'write JUnit XML')
+      .option(
+        '--html <dir>',
+        'write an HTML report there: the matrix, the mutants, a trace viewer page per failing cell',
+      )
       .option('--traces <dir>', 'where failing cells write their traces', '.ptlab/traces')
       .option('--seed <s>', 'seed', int('--seed'), 1)
       .option(
@@ -234,6 +267,7 @@ export async function runCli(
         archs: o.arch,
         json: o.json,
         junit: o.junit,
+        html: o.html,
         tracesDir: o.traces,
         seed: o.seed,
         workers: o.workers,

@@ -17,6 +17,7 @@ import {
   type Program,
 } from '@ptlab/explore';
 import { z } from 'zod';
+import { TraceViewSchema } from './report/view-schema.js';
 
 /** Steps a continued run (after the schedule's end, or after a divergence) may take. */
 export const CONTINUE_STEPS = 5000;
@@ -153,6 +154,32 @@ export function replayOutcome(
   };
 }
 
+/** The first line of a replay's output: what the recorded schedule does on this code. */
+export function verdictLine(
+  o: ReplayOutcome,
+  trace: { readonly finding: { readonly check: string; readonly step: number } },
+  where: string,
+): string {
+  const rec = `${trace.finding.check} at step ${trace.finding.step}`;
+  const f = (x: FindingData) => `${x.check} at step ${x.step} on ${x.cpu} (${x.fn}): ${x.message}`;
+  const cont = (c: Continued) =>
+    c.finding
+      ? `a check fired ${c.steps} step(s) on: ${f(c.finding)}`
+      : `no check fired in ${c.steps} more step(s)${c.truncated ? ' (stopped by the step budget)' : ', to the end of the run'}`;
+  switch (o.kind) {
+    case 'still-failing':
+      return o.exact
+        ? `still failing: ${where}: same finding reproduced (${rec})`
+        : `still failing: ${where}: the same check fires, now ${f(o.finding)} (recorded: ${rec})`;
+    case 'fails-differently':
+      return `still failing, differently: ${where}: ${f(o.finding)}${o.afterSchedule ? ', after the recorded schedule ended (the run went on with the default scheduler)' : ''} (recorded: ${rec})`;
+    case 'gone':
+      return `finding gone: ${where}: the recorded schedule ran to its end (${o.steps} steps) and no check fired; the run went on with the default scheduler: ${cont(o.continued)} (recorded: ${rec})`;
+    case 'diverged':
+      return `diverged at step ${o.step}: ${where}: recorded ${o.recorded.task} "${o.recorded.at}", the model now does ${o.now}${o.continued ? `; continued (the recorded task order where it can run, else the default scheduler): ${cont(o.continued)}` : '; --continue goes on from there'}`;
+  }
+}
+
 /** The exit status of an outcome (README, docs/reading-traces.md). */
 export function replayExitCode(o: ReplayOutcome): number {
   switch (o.kind) {
@@ -202,4 +229,5 @@ export const ReplayRunSchema = z.strictObject({
     }),
   ]),
   story: z.string(),
+  view: TraceViewSchema.optional(),
 });

@@ -50,7 +50,7 @@ const seeds = [
 
 const MESSAGE_ID = /^[A-Za-z0-9._=+-]+@[A-Za-z0-9.-]+\.[a-z]+$/;
 const LORE_URL =
-  /^https:\/\/lore\.kernel\.org\/(r\/[A-Za-z0-9._=+-]+@[A-Za-z0-9.-]+\/(T\/)?|all\/\?q=s%3A%22[^\s]+%22)$/;
+  /^https:\/\/lore\.kernel\.org\/(r\/[A-Za-z0-9._=+-]+@[A-Za-z0-9.-]+\/(T\/)?|all\/\?q=s%3A%22[A-Za-z0-9%._~-]+%22)$/;
 
 describe('seed citations link to the mailing-list message, by Message-ID', () => {
   it('every subject a citation quotes is in the catalogue (a new citation must add its message)', () => {

@@ -21,12 +21,16 @@ import { type JunitSuite, junitXml } from '../junit.js';
 import { colourEnabled, colours, unknownId } from '../output.js';
 import { runUnits, type Unit } from '../pool.js';
 import { type LoadedPort, portLabel } from '../registry.js';
+import { writeHtmlReport } from '../report/write.js';
 import { firstIssue, type Report, ReportSchema } from '../report-schema.js';
+import { moduleOrigin } from '../resolve-module.js';
 
 export interface ConformanceOptions {
   readonly archs: readonly string[];
   readonly json?: string | undefined;
   readonly junit?: string | undefined;
+  /** Write an HTML report (index and trace viewer pages) to this directory. */
+  readonly html?: string | undefined;
   readonly tracesDir: string;
   readonly seed: number;
   readonly workers: number;
@@ -184,6 +188,18 @@ export async function runConformanceCommand(
     'module' in p.ref ? { archModule: p.ref.module.entry } : {};
   // Every cell is judged with the known kernel findings' fixes applied, so a
   // known finding does not hide what else the cell would find.
+  // --html: a failing cell also draws its trace for the viewer, where it ran.
+  const viewOf = (p: LoadedPort) =>
+    o.html
+      ? {
+          view: {
+            origin:
+              'module' in p.ref
+                ? moduleOrigin(p.ref.module)
+                : `built-in @ptlab/arch-${p.ref.builtin}`,
+          },
+        }
+      : {};
   const patchesOf = (configId: string) => {
     const p = knownFixes(configId);
     return p.length ? { patches: p } : {};
@@ -201,6 +217,7 @@ export async function runConformanceCommand(
             seed: o.seed,
             ...archModuleOf(p),
             ...patchesOf(config.id),
+            ...viewOf(p),
           },
         ],
       });
@@ -216,6 +233,7 @@ export async function runConformanceCommand(
           seed: o.seed,
           ...archModuleOf(p),
           ...patchesOf(config.id),
+          ...viewOf(p),
         })),
         // Scenarios in order until the first kill by its own check, unless --all-mutant-cells.
         stopAfter: (r) =>
@@ -236,7 +254,16 @@ export async function runConformanceCommand(
       findingCells.push({ f, unit: units.length });
       units.push({
         domain: domainOf(p),
-        cells: [{ configId: config.id, scenario, mutant: null, seed: o.seed, ...archModuleOf(p) }],
+        cells: [
+          {
+            configId: config.id,
+            scenario,
+            mutant: null,
+            seed: o.seed,
+            ...archModuleOf(p),
+            ...viewOf(p),
+          },
+        ],
       });
     }
   }
@@ -458,6 +485,17 @@ export async function runConformanceCommand(
     if (run.interrupted) err(`partial results written to ${o.json}`);
   }
   if (o.junit) writeFileSync(o.junit, junitXml(junitSuites(base, mutants, tracePath)));
+  if (o.html) {
+    const h = writeHtmlReport({
+      dir: o.html,
+      report,
+      traces: [...tracePath.entries()],
+      kernels: new Map(chosenConfigs.map((x) => [x.id, x.kernel])),
+      mutantText: new Map(mutants.map((m) => [m.id, mutantVerdictText(m)])),
+    });
+    err(`HTML report: ${h.index} (${h.pages} trace pages)`);
+    for (const s of h.skipped) err(`  no trace page for ${s}`);
+  }
   if (run.interrupted) return run.interrupted === 'SIGINT' ? 130 : 143;
   if (!valid.success) return 2;
   return ok ? 0 : 1;

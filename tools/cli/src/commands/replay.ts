@@ -11,13 +11,7 @@ import { parseTrace, type Trace } from '@ptlab/explore';
 import type { Child } from '../child/process.js';
 import { type ReplayJob, type ReplayRun, runReplayJob } from '../jobs.js';
 import { BUILTIN_PORTS, findConfig, type LoadedPort } from '../registry.js';
-import {
-  type Continued,
-  type FindingData,
-  type ReplayOutcome,
-  ReplayRunSchema,
-  replayExitCode,
-} from '../replay-outcome.js';
+import { ReplayRunSchema, replayExitCode, verdictLine } from '../replay-outcome.js';
 import { moduleOrigin, resolveArchModule } from '../resolve-module.js';
 import { findMutant, findScenario } from './check.js';
 
@@ -37,48 +31,29 @@ export interface ReplayOptions {
   readonly mutant?: string | undefined;
 }
 
-/** The first line of a replay's output: what the recorded schedule does on this code. */
-export function verdictLine(o: ReplayOutcome, trace: Trace, where: string): string {
-  const rec = `${trace.finding.check} at step ${trace.finding.step}`;
-  const f = (x: FindingData) => `${x.check} at step ${x.step} on ${x.cpu} (${x.fn}): ${x.message}`;
-  const cont = (c: Continued) =>
-    c.finding
-      ? `a check fired ${c.steps} step(s) on: ${f(c.finding)}`
-      : `no check fired in ${c.steps} more step(s)${c.truncated ? ' (stopped by the step budget)' : ', to the end of the run'}`;
-  switch (o.kind) {
-    case 'still-failing':
-      return o.exact
-        ? `still failing: ${where}: same finding reproduced (${rec})`
-        : `still failing: ${where}: the same check fires, now ${f(o.finding)} (recorded: ${rec})`;
-    case 'fails-differently':
-      return `still failing, differently: ${where}: ${f(o.finding)}${o.afterSchedule ? ', after the recorded schedule ended (the run went on with the default scheduler)' : ''} (recorded: ${rec})`;
-    case 'gone':
-      return `finding gone: ${where}: the recorded schedule ran to its end (${o.steps} steps) and no check fired; the run went on with the default scheduler: ${cont(o.continued)} (recorded: ${rec})`;
-    case 'diverged':
-      return `diverged at step ${o.step}: ${where}: recorded ${o.recorded.task} "${o.recorded.at}", the model now does ${o.now}${o.continued ? `; continued (the recorded task order where it can run, else the default scheduler): ${cont(o.continued)}` : '; --continue goes on from there'}`;
-  }
+/** A replay done: what the trace said, what the code did, and where it ran. */
+export interface ReplayDone {
+  readonly trace: Trace;
+  readonly run: ReplayRun;
+  /** `replay of FILE on CONFIG from ORIGIN`, and what replaced the trace's mutant. */
+  readonly where: string;
 }
 
 /**
- * `ptlab replay`: re-execute a trace on the code as it is now and say what
- * the recorded schedule does: the same finding (exit 1), another check
- * (exit 1), no finding (exit 0: the fix works), or a different path from
- * some step on (exit 3; with --continue, 1 if a check then fires). A file
- * that is not a valid trace is refused by name (exit 2). A trace recorded on
- * an arch module is replayed only on the module the user names with
- * --arch-module, and only in a child process; a trace never picks the code
- * that runs.
+ * Parse a trace and run its schedule on the code as it is now: ptlab's own
+ * ports in this process, a module (only the one the user names, never one
+ * the trace names by itself) in a child process. `view`: also draw it for
+ * the trace viewer. Throws (exit 2) for anything that is not a valid trace.
  */
-export async function runReplay(
+export async function executeReplay(
   file: string,
   builtins: readonly LoadedPort[],
   scenarios: readonly ValidScenario[],
   loadErrors: readonly ScenarioError[],
-  out: (s: string) => void,
   open: (spec: string) => Promise<{ port: LoadedPort; child: Child }>,
   archModules: readonly string[],
-  o: ReplayOptions = { continue: false },
-): Promise<number> {
+  o: ReplayOptions & { readonly view?: boolean },
+): Promise<ReplayDone> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -134,6 +109,7 @@ export async function runReplay(
       ...(trace.patches ? { patches: trace.patches } : {}),
       title: `replay of ${file}: ${scenario.id} on ${config.id} from ${origin}${mutant ? ` with mutant ${mutant.id}` : ''}${mutantNote}`,
       continue: o.continue,
+      ...(o.view ? { view: { trace, file, origin } } : {}),
     };
     let ex: ReplayRun;
     if (child) {
@@ -156,17 +132,39 @@ export async function runReplay(
         );
       }
     }
-    out(
-      verdictLine(
-        ex.outcome,
-        trace,
-        `replay of ${file} on ${config.id} from ${origin}${mutantNote}`,
-      ),
-    );
-    out('');
-    out(ex.story);
-    return replayExitCode(ex.outcome);
+    return {
+      trace,
+      run: ex,
+      where: `replay of ${file} on ${config.id} from ${origin}${mutantNote}`,
+    };
   } finally {
     child?.kill();
   }
+}
+
+/**
+ * `ptlab replay`: re-execute a trace on the code as it is now and say what
+ * the recorded schedule does: the same finding (exit 1), another check
+ * (exit 1), no finding (exit 0: the fix works), or a different path from
+ * some step on (exit 3; with --continue, 1 if a check then fires). A file
+ * that is not a valid trace is refused by name (exit 2). A trace recorded on
+ * an arch module is replayed only on the module the user names with
+ * --arch-module, and only in a child process; a trace never picks the code
+ * that runs.
+ */
+export async function runReplay(
+  file: string,
+  builtins: readonly LoadedPort[],
+  scenarios: readonly ValidScenario[],
+  loadErrors: readonly ScenarioError[],
+  out: (s: string) => void,
+  open: (spec: string) => Promise<{ port: LoadedPort; child: Child }>,
+  archModules: readonly string[],
+  o: ReplayOptions = { continue: false },
+): Promise<number> {
+  const d = await executeReplay(file, builtins, scenarios, loadErrors, open, archModules, o);
+  out(verdictLine(d.run.outcome, d.trace, d.where));
+  out('');
+  out(d.run.story);
+  return replayExitCode(d.run.outcome);
 }
