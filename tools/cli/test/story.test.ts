@@ -140,6 +140,8 @@ describe('one name per page table in a story', () => {
     expect(story).not.toMatch(/pt#1\b/);
     expect(story).toMatch(/spin_lock\(ptl of pt#\d+\)/);
     expect(story).toMatch(/pmdp_huge_get_and_clear\(A\.pmd\[1\]\)/);
+    expect(story).toMatch(/spin_lock\(ptl of A\.pmd\)/);
+    expect(story).not.toMatch(/pmd ptl of mm/);
     expect(story).toMatch(/^kernel source \(v6\.6, elixir\.bootlin\.com\):$/m);
     // Without the run's objects the labels stay as the model wrote them.
     const raw = renderStory(r.records, r.finding, { title: 't' });
