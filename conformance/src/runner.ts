@@ -278,11 +278,14 @@ export function runCell(o: CellOptions): CellResult {
     strategy: r.strategy,
     seed,
     schedule: r.schedule,
+    ...(r.found ? { found: r.found } : {}),
     finding: { check: finding.check, message: finding.message, step: finding.step },
   });
   const story = renderStory(r.records, finding, {
     title: `${o.scenario.id} on ${o.config.id}${mutant ? ` with mutant ${mutant.id}` : ''} (${r.strategy}, seed ${seed}, ${r.preemptions} preemption(s))`,
     seedRef: mutant?.seed ?? o.scenario.seed,
+    kernel: o.config.kernel,
+    world: r.world,
   });
   return {
     ...base,

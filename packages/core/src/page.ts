@@ -61,6 +61,11 @@ export class UnionSlot<M extends string> {
     return this.occupant;
   }
 
+  /** Where the holder was written, if known (for stories and the trace viewer). */
+  get writer(): LazyEvent | null {
+    return this.writtenAt;
+  }
+
   /** Forget the occupant (the page is freshly allocated). */
   clear(): void {
     this.occupant = null;

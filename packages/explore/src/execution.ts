@@ -10,6 +10,7 @@ import {
   stepLabel,
   type Task,
 } from '@ptlab/core';
+import { Observer, type StepObservation, type World } from './observe.js';
 
 /** A program the explorer can run again and again: each boot is a fresh kernel with its tasks spawned. */
 export interface Program {
@@ -34,6 +35,8 @@ export interface StepRecord {
   readonly runnable: readonly string[];
   /** The task this step preempted: a user task that could have gone on (daemons are not preempted). */
   readonly preempts?: string | undefined;
+  /** Footprint, context changes and page-table events of the step (recorded runs only, observe.ts). */
+  readonly observed?: StepObservation | undefined;
 }
 
 /** A decision: which task ran, and what it was about to do (so replay can check it is the same model). */
@@ -64,6 +67,8 @@ export interface Execution {
   readonly truncated: boolean;
   /** The kernel as the run left it (for state digests in tests). */
   readonly kernel: Kernel;
+  /** Recorded runs: the CPUs, page tables and struct pages of the run (observe.ts). */
+  readonly world?: World | undefined;
 }
 
 export function labelOf(task: Task, step: Step): string {
@@ -120,6 +125,8 @@ export class Run {
   private readonly program: Program;
   private readonly scratch: Task[] = [];
   private readonly userTasks: Task[];
+  /** Recorded runs only: watches what each step did (observe.ts). */
+  readonly observer: Observer | null = null;
 
   constructor(program: Program, record: boolean) {
     this.program = program;
@@ -141,6 +148,7 @@ export class Run {
     } catch (e) {
       this.fail(e, null, null);
     }
+    if (record) this.observer = new Observer(k);
   }
 
   /** Every task, by index. */
@@ -182,6 +190,7 @@ export class Run {
     const k = this.k;
     const step = t.pending as Step;
     this.picks.push(t.name);
+    let rec: StepRecord | null = null;
     if (this.record) {
       const c = t.ctx.cpu;
       this.choices.push({ task: t.name, at: labelOf(t, step) });
@@ -189,7 +198,8 @@ export class Run {
       const runs = runnable ?? this.runnable();
       const p = this.prev;
       const preempts = p && p !== t && !p.daemon && runs.includes(p) ? p.name : undefined;
-      this.records.push({
+      this.observer?.touches(step);
+      rec = {
         n: k.stepNo,
         task: t.name,
         cpu: c.name,
@@ -201,7 +211,8 @@ export class Run {
         notes: k.notes,
         runnable: runs.map((x) => x.name),
         ...(preempts ? { preempts } : {}),
-      });
+      };
+      this.records.push(rec);
     }
     this.prev = t;
     const fnBefore = t.ctx.fn;
@@ -212,10 +223,12 @@ export class Run {
       this.fail(e, t, fnBefore);
       k.stepNo++;
       this.steps++;
+      if (rec) this.observer?.after(rec);
       return;
     }
     k.stepNo++;
     this.steps++;
+    if (rec) this.observer?.after(rec);
     try {
       this.maybeSpawnTeardown();
     } catch (e) {
@@ -266,5 +279,6 @@ export function execute(program: Program, choose: Chooser, opts: ExecOptions): E
     pruned,
     truncated,
     kernel: run.k,
+    ...(run.observer ? { world: run.observer.world() } : {}),
   };
 }

@@ -8,6 +8,7 @@ import {
   type StepRecord,
 } from './execution.js';
 import { countPreemptions, minimise } from './minimise.js';
+import type { World } from './observe.js';
 import { scheduleSeed } from './prng.js';
 import { guidedChooser as guidedReplay, pctChooser, randomChooser } from './strategies.js';
 
@@ -76,9 +77,16 @@ export interface ExploreResult {
   readonly finding: Finding | null;
   readonly schedule: readonly Choice[];
   readonly records: readonly StepRecord[];
+  /** The counterexample run's objects (observe.ts), for stories with one name per page table. */
+  readonly world?: World | undefined;
+  /** The schedule as the search found it, before minimisation (when it was minimised). */
+  readonly found?: readonly Choice[] | undefined;
   readonly preemptions: number;
   readonly minimiseRuns: number;
 }
+
+const sameSchedule = (a: readonly Choice[], b: readonly Choice[]): boolean =>
+  a.length === b.length && a.every((c, i) => c.task === b[i]?.task && c.at === b[i]?.at);
 
 /** Run `program` under one strategy until a check fires or the budget is spent. */
 export function explore(program: Program, opts: ExploreOptions): ExploreResult {
@@ -160,10 +168,11 @@ export function explore(program: Program, opts: ExploreOptions): ExploreResult {
   }
   let picks = failingPicks;
   let extraRuns = 0;
+  let found: Execution | null = null;
   if (opts.minimise !== false) {
     // Fewest preemptions first (iterative context bounding, as CHESS does): look for the same
     // check within fewer preemptions than the schedule found, then shrink its steps.
-    const found = execute(program, guidedReplay(picks), { maxSteps, record: true });
+    found = execute(program, guidedReplay(picks), { maxSteps, record: true });
     const p = countPreemptions(found.records);
     for (let k = 0; k < p; k++) {
       const r = new ExhaustiveSearch(program, {
@@ -196,6 +205,8 @@ export function explore(program: Program, opts: ExploreOptions): ExploreResult {
     finding: final.finding ?? failingFinding,
     schedule: final.choices,
     records: final.records,
+    ...(final.world ? { world: final.world } : {}),
+    ...(found && !sameSchedule(found.choices, final.choices) ? { found: found.choices } : {}),
     preemptions: countPreemptions(final.records),
     minimiseRuns: m.runs + extraRuns,
   };

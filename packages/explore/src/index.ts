@@ -4,8 +4,32 @@ export type { Choice, Chooser, ExecOptions, Execution, Program, StepRecord } fro
 export { execute, labelOf, pendingFootprint, Run } from './execution.js';
 export type { ExploreOptions, ExploreResult, StrategyName, VerdictKind } from './explore.js';
 export { explore, STRATEGIES, VERDICT_KINDS } from './explore.js';
+export type { Citation, SeedMessage } from './links.js';
+export {
+  citations,
+  citationText,
+  citedSubjects,
+  ELIXIR,
+  kernelSourceUrl,
+  LORE,
+  messageUrl,
+  SEED_MESSAGES,
+  stepFunction,
+} from './links.js';
 export type { MinimiseResult } from './minimise.js';
 export { countPreemptions, minimise } from './minimise.js';
+export { StableNames } from './names.js';
+export type {
+  CpuState,
+  PageLife,
+  PageSlots,
+  StepObservation,
+  TableEvent,
+  TableEventKind,
+  TableInfo,
+  Touch,
+  World,
+} from './observe.js';
 export { Prng, scheduleSeed } from './prng.js';
 export type { NotReproduced, ReplayResult, Reproduced } from './replay.js';
 export { replaySchedule, replayTrace } from './replay.js';
@@ -13,4 +37,11 @@ export type { StoryOptions } from './story.js';
 export { renderStory } from './story.js';
 export { guidedChooser, pctChooser, randomChooser } from './strategies.js';
 export type { Trace } from './trace.js';
-export { MAX_SEED, makeTrace, parseTrace, TRACE_FORMAT, TRACE_VERSION } from './trace.js';
+export {
+  MAX_SEED,
+  makeTrace,
+  parseTrace,
+  TRACE_FORMAT,
+  TRACE_VERSION,
+  traceSchema,
+} from './trace.js';

@@ -35,6 +35,8 @@ export interface Trace {
   readonly strategy: StrategyName;
   readonly seed: number;
   readonly schedule: readonly Choice[];
+  /** The schedule as the search found it, before minimisation (the trace viewer shows both). */
+  readonly found?: readonly Choice[] | undefined;
   readonly finding: { readonly check: CheckId; readonly message: string; readonly step: number };
   readonly digest: string;
 }
@@ -50,7 +52,8 @@ const name = z
   .refine((s) => !hasInvisible(s), 'contains invisible characters');
 const id = name.regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'ids are lower-case words joined by -');
 
-const traceSchema = z.strictObject({
+/** The trace file format (what parseTrace() accepts before its digest and schedule checks). */
+export const traceSchema = z.strictObject({
   format: z.literal(TRACE_FORMAT),
   version: z.number().int(),
   arch: id,
@@ -66,6 +69,10 @@ const traceSchema = z.strictObject({
   schedule: z
     .array(z.strictObject({ task: name, at: z.string() }))
     .max(LIMITS.traceSteps, `at most ${LIMITS.traceSteps} steps (LIMITS.traceSteps)`),
+  found: z
+    .array(z.strictObject({ task: name, at: z.string() }))
+    .max(LIMITS.traceSteps, `at most ${LIMITS.traceSteps} steps (LIMITS.traceSteps)`)
+    .optional(),
   finding: z.strictObject({
     check: z.enum(checkIds),
     message: z.string(),

@@ -13,14 +13,11 @@ import {
   type ValidScenario,
 } from '@ptlab/conformance';
 import { type ArchConfig, type ArchPort, BugFound, PtlabError } from '@ptlab/core';
-import {
-  explore,
-  makeTrace,
-  renderStory,
-  replayTrace,
-  type StrategyName,
-  type Trace,
-} from '@ptlab/explore';
+import { explore, makeTrace, renderStory, type StrategyName, type Trace } from '@ptlab/explore';
+import { type ReplayOutcome, replayOutcome } from './replay-outcome.js';
+import { buildTraceView } from './report/view.js';
+import type { TraceView } from './report/view-schema.js';
+import type { CheckJson } from './report-schema.js';
 
 /** Progress of a running cell, as runCell reports it (every few hundred executions). */
 export interface CellProgress {
@@ -39,6 +36,8 @@ export interface CellTask {
   readonly archModule?: string;
   /** Kernel patches on besides the mutant: the known findings' fixes (conformance knownFixes()). */
   readonly patches?: readonly string[];
+  /** A failing cell also returns its trace as the viewer draws it (--html); `origin` names where the arch came from. */
+  readonly view?: { readonly origin: string };
 }
 
 /**
@@ -47,6 +46,8 @@ export interface CellTask {
  */
 export type CellOutcome = ReturnType<typeof runCell> & {
   readonly error?: { code: string; message: string };
+  /** With CellTask.view, for a cell with a trace: what the viewer draws. */
+  readonly view?: TraceView;
 };
 
 export function errorOutcome(
@@ -125,7 +126,20 @@ export function runCellJob(
       ...(t.patches?.length ? { patches: t.patches } : {}),
       ...(onProgress ? { onProgress } : {}),
     };
-    return runCell(opts);
+    const out: CellOutcome = runCell(opts);
+    if (!t.view || !out.trace) return out;
+    return {
+      ...out,
+      view: buildTraceView({
+        trace: out.trace,
+        file: `${t.configId} x ${t.scenario.id}${t.mutant ? ` with mutant ${t.mutant.id}` : ''}`,
+        title: `${t.scenario.id} on ${config.id}${t.mutant ? ` with mutant ${t.mutant.id}` : ''}`,
+        kernel: config.kernel,
+        origin: t.view.origin,
+        seed: t.mutant?.seed ?? t.scenario.seed,
+        program: programOf(port, config, t.scenario, t.mutant, t.patches ?? []),
+      }),
+    };
   } catch (e) {
     const { code, message } = jobError(e, foreign);
     return errorOutcome(t, code, message);
@@ -149,7 +163,7 @@ export interface CheckJob {
 export interface CheckRun {
   /** `incomplete`: an exhaustive search that ran out of budget (exit 4). */
   readonly result: 'pass' | 'fail' | 'n/a' | 'incomplete';
-  readonly json: Record<string, unknown>;
+  readonly json: CheckJson;
   readonly text: string;
   readonly trace?: Trace;
 }
@@ -224,9 +238,12 @@ export function runCheckJob(ports: readonly ArchPort[], o: CheckJob): CheckRun {
     strategy: o.strategy,
     seed: o.seed,
     schedule: r.schedule,
+    ...(r.found ? { found: r.found } : {}),
     finding: { check: r.finding.check, message: r.finding.message, step: r.finding.step },
   });
   const story = renderStory(r.records, r.finding, {
+    kernel: config.kernel,
+    world: r.world,
     title: `${scenario.id} on ${config.id}${mutant ? ` with mutant ${mutant.id}` : ''}: counterexample after ${r.firstFailureAt} schedule(s) (${o.strategy}, seed ${o.seed}), minimised to ${r.preemptions} preemption(s), ${r.records.length} steps`,
     seedRef: mutant?.seed ?? scenario.seed,
   });
@@ -244,46 +261,68 @@ export function runCheckJob(ports: readonly ArchPort[], o: CheckJob): CheckRun {
   };
 }
 
+/** A fresh program of a scenario on a config with a mutant and kernel patches. */
+function programOf(
+  port: ArchPort,
+  config: ArchConfig,
+  scenario: ValidScenario,
+  mutant: Mutant | null,
+  patches: readonly string[],
+) {
+  return scenarioProgram(scenario, {
+    arch: guardedCreate(port, config, mutant?.layer === 'arch' ? mutant.id : undefined),
+    variants: [...(mutant?.layer === 'mm' ? [mutant.id] : []), ...patches],
+  });
+}
+
 export interface ReplayJob {
   readonly configId: string;
   readonly scenario: ValidScenario;
   readonly mutant: Mutant | null;
-  /** The parsed trace: its schedule is replayed, its finding is what must come out again. */
-  readonly trace: Trace;
-  /** How messages name the trace (its file). */
-  readonly source: string;
+  readonly schedule: Trace['schedule'];
+  readonly finding: Trace['finding'];
   readonly patches?: readonly string[] | undefined;
   readonly title: string;
+  /** A diverged replay goes on (--continue). */
+  readonly continue: boolean;
+  /** Also draw the trace for the viewer (`ptlab view`). */
+  readonly view?: { readonly trace: Trace; readonly file: string; readonly origin: string };
 }
 
 export interface ReplayRun {
-  /** The finding the replayed run ended with, when it got to its end. */
-  readonly finding: { check: string; message: string; step: number } | null;
-  /** Why the trace does not reproduce here (explore's replayTrace()), or null when it does. */
-  readonly mismatch: string | null;
-  /** The story of the reproduced finding ('' when it did not reproduce). */
+  readonly outcome: ReplayOutcome;
+  /** The replayed run as a story (to its finding, its end, or where it diverged). */
   readonly story: string;
+  readonly view?: TraceView;
 }
 
 /** Replay a trace with explore's replayTrace(): the schedule step by step, then the same finding. */
 export function runReplayJob(ports: readonly ArchPort[], o: ReplayJob): ReplayRun {
   const { port, config } = configOf(ports, o.configId);
   const { scenario, mutant } = o;
-  const program = scenarioProgram(scenario, {
-    arch: guardedCreate(port, config, mutant?.layer === 'arch' ? mutant.id : undefined),
-    variants: [...(mutant?.layer === 'mm' ? [mutant.id] : []), ...(o.patches ?? [])],
-  });
-  const r = replayTrace(program, o.trace, o.source);
-  const f = r.execution?.finding ?? null;
+  const program = programOf(port, config, scenario, mutant, o.patches ?? []);
+  const { outcome, execution } = replayOutcome(program, o.schedule, o.finding, o.continue);
+  const seed = mutant?.seed ?? scenario.seed;
   return {
-    finding: f ? { check: f.check, message: f.message, step: f.step } : null,
-    mismatch: r.verdict === 'reproduced' ? null : r.error.message,
-    story:
-      r.verdict === 'reproduced'
-        ? renderStory(r.execution.records, r.finding, {
-            title: o.title,
-            seedRef: mutant?.seed ?? scenario.seed,
-          })
-        : '',
+    outcome,
+    story: renderStory(execution.records, execution.finding, {
+      kernel: config.kernel,
+      world: execution.world,
+      title: o.title,
+      seedRef: seed,
+    }),
+    ...(o.view
+      ? {
+          view: buildTraceView({
+            trace: o.view.trace,
+            file: o.view.file,
+            title: o.title.replace(/^replay of [^:]*: /, ''),
+            kernel: config.kernel,
+            origin: o.view.origin,
+            seed,
+            program,
+          }),
+        }
+      : {}),
   };
 }

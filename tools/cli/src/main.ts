@@ -14,6 +14,7 @@ import { initArch, renderInitArch } from './commands/init-arch.js';
 import { listing, renderListing } from './commands/list.js';
 import { runMergeCommand } from './commands/merge.js';
 import { runReplay } from './commands/replay.js';
+import { runView } from './commands/view.js';
 import { describeModules, type OpenModule, openModule } from './modules.js';
 import { errorLine } from './output.js';
 import { defaultWorkers } from './pool.js';
@@ -178,9 +179,17 @@ export async function runCli(
     program
       .command('replay')
       .description(
-        're-execute a trace and report the same finding (exit 1), or why the file is not a valid trace (exit 2)',
+        're-execute a trace on the code as it is: still failing (exit 1), finding gone (exit 0), diverged at step N (exit 3), or not a valid trace (exit 2)',
       )
-      .argument('<trace.json>'),
+      .argument('<trace.json>')
+      .option(
+        '--continue',
+        'a diverged replay goes on (the recorded task order where it can run, else the default scheduler) to see whether a check still fires',
+      )
+      .option(
+        '--mutant <id|none>',
+        "replay on this mutant instead of the trace's (none: the model without mutant), e.g. to confirm a fix",
+      ),
     'the arch module a trace was recorded on (a trace never loads one by itself)',
   ).action(async (file: string, o) => {
     const limits = limitsOf(o);
@@ -195,6 +204,33 @@ export async function runCli(
         return m;
       },
       o.archModule,
+      { continue: Boolean(o.continue), mutant: o.mutant },
+    );
+  });
+
+  runOptions(
+    program
+      .command('view')
+      .description(
+        'write a trace as one self-contained HTML page: per-CPU swimlane, page-table lifelines, struct page, kernel source links',
+      )
+      .argument('<trace.json>')
+      .option('-o, --output <file>', 'where to write the page (default: the trace with .html)'),
+    'the arch module a trace was recorded on (a trace never loads one by itself)',
+  ).action(async (file: string, o) => {
+    const limits = limitsOf(o);
+    code = await runView(
+      file,
+      builtinPorts(),
+      scenariosFrom(o.scenarioDir),
+      io.out,
+      async (spec) => {
+        const m = await openModule(spec, limits);
+        open.push(m);
+        return m;
+      },
+      o.archModule,
+      { output: o.output },
     );
   });
 
@@ -206,6 +242,10 @@ export async function runCli(
       .option('--scenario <id>', 'only this scenario (repeatable)', collect, [])
       .option('--json <file>', 'write the matrix as JSON')
       .option('--junit <file>', 'write JUnit XML')
+      .option(
+        '--html <dir>',
+        'write an HTML report there: the matrix, the mutants, a trace viewer page per failing cell',
+      )
       .option('--traces <dir>', 'where failing cells write their traces', '.ptlab/traces')
       .option('--seed <s>', 'seed', int('--seed'), 1)
       .option(
@@ -247,6 +287,7 @@ export async function runCli(
         archs: o.arch,
         json: o.json,
         junit: o.junit,
+        html: o.html,
         tracesDir: o.traces,
         seed: o.seed,
         workers: o.workers,
@@ -286,10 +327,11 @@ export async function runCli(
     .argument('<reports...>', 'the shard reports, one per shard, in any order')
     .option('--json <file>', 'write the merged report as JSON')
     .option('--junit <file>', 'write JUnit XML')
+    .option('--html <dir>', 'write the HTML report (its trace pages: ptlab view)')
     .action(async (files: string[], o) => {
       code = await runMergeCommand(
         files,
-        { json: o.json, junit: o.junit },
+        { json: o.json, junit: o.junit, html: o.html },
         (opts) =>
           conformanceInputs(
             opts.archModules.map((m) => m.spec),
@@ -299,6 +341,7 @@ export async function runCli(
             warm,
           ),
         io.out,
+        io.err,
       );
     });
 

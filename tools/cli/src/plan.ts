@@ -20,6 +20,7 @@ import { BUILTIN_DOMAIN, moduleDomain } from './child/process.js';
 import { unknownId } from './output.js';
 import type { Unit } from './pool.js';
 import type { LoadedPort } from './registry.js';
+import { moduleOrigin } from './resolve-module.js';
 
 export interface PlanOptions {
   /** Only these config ids (empty: every config of every port). */
@@ -28,6 +29,11 @@ export interface PlanOptions {
   readonly mutants: boolean;
   /** Run every cell of every mutant, not only until its first kill per config. */
   readonly allMutantCells: boolean;
+  /**
+   * --html: failing cells also draw their trace for the viewer, where they
+   * ran. Not part of the plan's identity (it changes no verdict).
+   */
+  readonly html?: string | boolean | undefined;
 }
 
 export type UnitKind = 'clean' | 'mutant' | 'finding';
@@ -98,6 +104,17 @@ export function planConformance(
     'module' in p.ref ? { archModule: p.ref.module.entry } : {};
   // Every cell is judged with the known kernel findings' fixes applied, so a
   // known finding does not hide what else the cell would find.
+  const viewOf = (p: LoadedPort) =>
+    options.html
+      ? {
+          view: {
+            origin:
+              'module' in p.ref
+                ? moduleOrigin(p.ref.module)
+                : `built-in @ptlab/arch-${p.ref.builtin}`,
+          },
+        }
+      : {};
   const patchesOf = (configId: string) => {
     const p = knownFixes(configId);
     return p.length ? { patches: p } : {};
@@ -120,6 +137,7 @@ export function planConformance(
             seed: o.seed,
             ...archModuleOf(p),
             ...patchesOf(config.id),
+            ...viewOf(p),
           },
         ],
       });
@@ -139,6 +157,7 @@ export function planConformance(
           seed: o.seed,
           ...archModuleOf(p),
           ...patchesOf(config.id),
+          ...viewOf(p),
         })),
         // Scenarios in order until the first kill by its own check, unless --all-mutant-cells.
         stopAfter: (r) =>
@@ -161,7 +180,16 @@ export function planConformance(
         config,
         finding: f,
         domain: domainOf(p),
-        cells: [{ configId: config.id, scenario, mutant: null, seed: o.seed, ...archModuleOf(p) }],
+        cells: [
+          {
+            configId: config.id,
+            scenario,
+            mutant: null,
+            seed: o.seed,
+            ...archModuleOf(p),
+            ...viewOf(p),
+          },
+        ],
       });
     }
   }

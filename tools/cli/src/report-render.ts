@@ -122,7 +122,24 @@ export function renderReport(b: BuiltReport, c: Colours, out: (s: string) => voi
   }
 }
 
-/** JUnit XML: one suite of clean cells, one of mutants. */
+/** The verdict kind of a cell in words, as JUnit's system-out shows it. */
+function verdictWords(r: CellRecord): string {
+  const kind =
+    r.verdict === 'verified-bounded'
+      ? `verified-bounded (every interleaving within ${r.bound} preemptions)`
+      : r.verdict === 'verified'
+        ? 'verified (every interleaving up to equivalence)'
+        : r.verdict === 'sampled'
+          ? 'sampled (no proof)'
+          : r.verdict;
+  return `verdict: ${kind}, ${r.schedules} executions${r.trace ? `\ntrace: ${r.trace}` : ''}`;
+}
+
+/**
+ * JUnit XML (valid against junit-10.xsd): one suite of clean cells, one of
+ * mutants. A fired check is a failure, a cell that could not run an error,
+ * n/a skipped; each case's system-out starts with its verdict kind.
+ */
 export function reportJunit(b: BuiltReport): string {
   return junitXml([
     {
@@ -131,25 +148,39 @@ export function reportJunit(b: BuiltReport): string {
         classname: r.arch,
         name: r.scenario,
         timeMs: r.elapsedMs,
-        ...(r.result !== 'pass' && r.result !== 'n/a'
-          ? { failure: `${r.reason ?? r.result}${r.story ? `\n\n${r.story}` : ''}` }
-          : {}),
-        ...(r.result === 'n/a' ? { skipped: r.reason ?? 'not applicable' } : {}),
-        output: `verdict: ${r.verdict}${r.bound !== undefined ? ` (≤${r.bound} preemptions)` : ''}, ${r.schedules} executions${r.trace ? `\ntrace: ${r.trace}` : ''}`,
+        ...(r.verdict === 'error'
+          ? { error: { message: r.error?.message ?? r.reason ?? 'error', type: r.error?.code } }
+          : r.verdict === 'fail'
+            ? {
+                failure: {
+                  message: r.reason ?? 'a check fired',
+                  type: r.finding?.check,
+                  text: `${r.reason ?? ''}${r.story ? `\n\n${r.story}` : ''}`,
+                },
+              }
+            : {}),
+        ...(r.verdict === 'n/a' ? { skipped: r.reason ?? 'not applicable' } : {}),
+        output: verdictWords(r),
       })),
     },
     {
       name: 'mutants',
-      cases: b.summary.mutants.map((m) => ({
-        classname: `mutant.${m.layer}`,
-        name: m.id,
-        timeMs: 0,
-        ...(m.verdict === 'not-run'
-          ? { skipped: mutantVerdictText(m) }
-          : m.ok
-            ? { output: mutantVerdictText(m) }
-            : { failure: mutantVerdictText(m) }),
-      })),
+      cases: b.summary.mutants.map((m) => {
+        const text = mutantVerdictText(m);
+        return {
+          classname: `mutant.${m.layer}`,
+          name: m.id,
+          timeMs: 0,
+          ...(m.verdict === 'not-run'
+            ? { skipped: text }
+            : m.ok
+              ? {}
+              : m.kills.length === 0 && m.errors.length > 0 && m.errors.length >= m.cells
+                ? { error: { message: text, type: 'not-run' } }
+                : { failure: { message: text, type: m.verdict } }),
+          output: `verdict: ${m.verdict} (expect ${m.expect})\n${text}`,
+        };
+      }),
     },
   ]);
 }

@@ -17,6 +17,7 @@ import {
 import type { CheckId, Finding } from '@ptlab/core';
 import type { CellOutcome } from './jobs.js';
 import type { ConformancePlan, PlannedUnit } from './plan.js';
+import type { Report } from './report-schema.js';
 
 /** What a run keeps of one cell; the report, the journal and shard reports all carry this. */
 export interface CellRecord {
@@ -101,25 +102,8 @@ export interface ReportMeta {
   readonly shard: string | null;
 }
 
-/** The --json report. */
-export interface ConformanceReport {
-  readonly ptlab: 2;
-  readonly seed: number;
-  readonly elapsedMs: number;
-  readonly interrupted?: NodeJS.Signals;
-  readonly unitsFinished?: number;
-  readonly unitsTotal?: number;
-  readonly archConfigs: readonly string[];
-  readonly scenarios: readonly string[];
-  readonly counts: RunSummary['counts'];
-  readonly cells: readonly Record<string, unknown>[];
-  readonly mutants: RunSummary['mutants'];
-  readonly mutantCounts: RunSummary['mutantCounts'];
-  readonly knownFindings: readonly FindingReport[];
-  readonly scenarioErrors: readonly string[];
-  readonly verdictKinds: readonly CellVerdict[];
-  readonly ok: boolean;
-}
+/** The --json report: ReportSchema (report-schema.ts) is its definition. */
+export type ConformanceReport = Report;
 
 /** The fields of a report that are wall-clock times: the only ones two runs of the same plan differ in. */
 export const TIMING_FIELDS = {
@@ -128,7 +112,10 @@ export const TIMING_FIELDS = {
 } as const;
 
 /** A report without its timing fields (to compare runs, e.g. a resumed run with an uninterrupted one). */
-export function untimed(report: ConformanceReport): Omit<ConformanceReport, 'elapsedMs'> {
+export type UntimedReport = Omit<ConformanceReport, 'elapsedMs' | 'cells'> & {
+  readonly cells: readonly Omit<ConformanceReport['cells'][number], 'elapsedMs'>[];
+};
+export function untimed(report: ConformanceReport): UntimedReport {
   const { elapsedMs: _e, ...rest } = report;
   return {
     ...rest,
@@ -218,14 +205,12 @@ export function buildReport(
   const json: ConformanceReport = {
     ptlab: 2,
     seed: plan.options.seed,
-    elapsedMs: meta.elapsedMs,
-    ...(meta.interrupted
-      ? {
-          interrupted: meta.interrupted,
-          unitsFinished: meta.unitsFinished,
-          unitsTotal: meta.unitsTotal,
-        }
-      : {}),
+    elapsedMs: Math.round(meta.elapsedMs),
+    // The same fields whether or not the run was interrupted (one schema).
+    interrupted:
+      meta.interrupted === 'SIGINT' || meta.interrupted === 'SIGTERM' ? meta.interrupted : null,
+    unitsFinished: meta.unitsFinished,
+    unitsTotal: meta.unitsTotal,
     archConfigs: plan.configs.map((x) => x.config.id),
     scenarios: plan.scenarios.map((s) => s.id),
     counts: summary.counts,
@@ -258,7 +243,7 @@ export function buildReport(
     mutantCounts: summary.mutantCounts,
     knownFindings: findings,
     scenarioErrors: meta.scenarioErrors,
-    verdictKinds: VERDICT_KINDS,
+    verdictKinds: [...VERDICT_KINDS],
     ok,
   };
   return {

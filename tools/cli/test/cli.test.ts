@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/main.js';
+import { valid } from './helpers/schemas.js';
 
 async function cli(...argv: string[]) {
   const out: string[] = [];
@@ -189,11 +190,14 @@ describe('ptlab conformance', () => {
     for (const c of j.cells) expect(['pass', 'fail', 'n/a']).toContain(c.result);
     for (const m of j.mutants) {
       expect(m).toHaveProperty('id');
-      expect(m).toHaveProperty('killed');
-      if (m.expect === 'caught') expect(m.killedBy.length).toBeGreaterThan(0);
+      if (m.expect === 'caught' && m.verdict !== 'not-run')
+        expect(m.kills.length).toBeGreaterThan(0);
     }
     expect(readFileSync(junit, 'utf8')).toMatch(/<testsuite name="conformance"/);
-    expect(j.mutantsNotRun).toContain('s390-v1-shared-rcu-head');
+    expect(j.mutants.find((m: { id: string }) => m.id === 's390-v1-shared-rcu-head').verdict).toBe(
+      'not-run',
+    );
+    expect(valid('report', j)).toBe('valid');
   }, 180_000);
 
   it('gives the same cells and verdicts whatever the worker count', async () => {
@@ -223,9 +227,9 @@ describe('ptlab conformance', () => {
         j.mutants.map(
           (m: {
             id: string;
-            killed: boolean;
-            killedBy: { arch: string; scenario: string; check: string }[];
-          }) => [m.id, m.killed, m.killedBy.map((k) => [k.arch, k.scenario, k.check])],
+            verdict: string;
+            kills: { arch: string; scenario: string; check: string }[];
+          }) => [m.id, m.verdict, m.kills.map((k) => [k.arch, k.scenario, k.check])],
         ),
       ]);
     };
@@ -500,7 +504,7 @@ describe('replay runs no code the user did not name', () => {
     expect(r.out).not.toMatch(/built-in/);
   }, 60_000);
 
-  it('the same trace with archModule removed (digest recomputed) does not reproduce on the built-in x86-64', async () => {
+  it('the same trace with archModule removed (digest recomputed) is not "still failing" on the built-in x86-64', async () => {
     const { makeTrace } = await import('@ptlab/explore');
     const {
       digest: _d,
@@ -512,9 +516,12 @@ describe('replay runs no code the user did not name', () => {
     const stripped = join(tmp, 'stripped.json');
     writeFileSync(stripped, JSON.stringify(makeTrace(rest)));
     const r = await cli('replay', stripped);
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(/on x86-64 from built-in @ptlab\/arch-x86: .*does not match/);
-    expect(r.out).not.toMatch(/reproduced/);
+    // ptlab's x86-64 defers the free the module did at once: the recorded path is not this code's.
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(
+      /^diverged at step \d+: replay of .* on x86-64 from built-in @ptlab\/arch-x86/,
+    );
+    expect(r.out).not.toMatch(/reproduced|still failing/);
   }, 60_000);
 });
 
@@ -584,6 +591,8 @@ describe('SIGINT', () => {
       expect(j).toHaveProperty(k);
     expect(j.ok).toBe(false);
     expect(j.cells.length).toBeGreaterThan(0);
+    // The same shape as a finished run's report.
+    expect(valid('report', j)).toBe('valid');
   }, 120_000);
 });
 

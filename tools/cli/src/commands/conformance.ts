@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ValidScenario } from '@ptlab/conformance';
+import { mutantVerdictText, type ValidScenario } from '@ptlab/conformance';
 import type { ScenarioError } from '@ptlab/core';
 import type { Child } from '../child/process.js';
 import { type RunIdentity, type RunOptionsIdentity, runIdentity } from '../identity.js';
@@ -10,14 +10,18 @@ import { colourEnabled, colours } from '../output.js';
 import { type ConformancePlan, type PlannedUnit, planConformance } from '../plan.js';
 import { runUnits } from '../pool.js';
 import type { LoadedPort } from '../registry.js';
+import { writeHtmlReport } from '../report/write.js';
 import { type BuiltReport, buildReport, cellRecord, type UnitRecord } from '../report.js';
 import { renderReport, reportJunit } from '../report-render.js';
+import { firstIssue, ReportSchema } from '../report-schema.js';
 import { type ShardSpec, shardName, shardUnits } from '../shard.js';
 
 export interface ConformanceOptions {
   readonly archs: readonly string[];
   readonly json?: string | undefined;
   readonly junit?: string | undefined;
+  /** Write an HTML report (index and trace viewer pages) to this directory. */
+  readonly html?: string | undefined;
   readonly tracesDir: string;
   readonly seed: number;
   readonly workers: number;
@@ -90,15 +94,17 @@ export function unitRecord(
   u: PlannedUnit,
   rs: readonly CellOutcome[],
   tracesDir: string,
-): { record: UnitRecord; traces: JournalTrace[] } {
+): { record: UnitRecord; traces: JournalTrace[]; views: [string, unknown][] } {
   const suffix = u.kind === 'finding' ? '__mainline' : '';
   const traces: JournalTrace[] = [];
+  const views: [string, unknown][] = [];
   const cells = rs.map((r) => {
     const path = writeTrace(tracesDir, r, suffix);
     if (path) traces.push({ path, trace: r.trace });
+    if (path && r.view) views.push([path, r.view]);
     return cellRecord(r, path);
   });
-  return { record: { unit: u.index, key: u.key, cells }, traces };
+  return { record: { unit: u.index, key: u.key, cells }, traces, views };
 }
 
 export interface RunOptions {
@@ -118,6 +124,8 @@ export interface PlanRun {
   readonly unitsFinished: number;
   readonly interrupted: NodeJS.Signals | null;
   readonly elapsedMs: number;
+  /** Trace path -> its drawing for the viewer (--html), as the child sent it (checked when written). */
+  readonly views: ReadonlyMap<string, unknown>;
 }
 
 /**
@@ -144,6 +152,7 @@ export async function runPlanUnits(
   let done = 0;
   let lastPct = -1;
   const records = new Map<number, UnitRecord>();
+  const views = new Map<string, unknown>();
   const finished = new Set<number>();
   const t0 = performance.now();
   const run = await runUnits(
@@ -162,8 +171,9 @@ export async function runPlanUnits(
     (rs, i) => {
       done++;
       const u = units[i] as PlannedUnit;
-      const { record, traces } = unitRecord(u, rs, o.tracesDir);
+      const { record, traces, views: drawn } = unitRecord(u, rs, o.tracesDir);
       records.set(u.index, record);
+      for (const [path, v] of drawn) views.set(path, v);
       finished.add(u.index);
       onRecord(record, traces);
       const r = rs[rs.length - 1];
@@ -184,7 +194,11 @@ export async function runPlanUnits(
   // Units cut short by a signal: their finished cells still show (the run is marked interrupted).
   for (const [i, rs] of run.results.entries()) {
     const u = units[i] as PlannedUnit;
-    if (!run.finished[i] && rs.length) records.set(u.index, unitRecord(u, rs, o.tracesDir).record);
+    if (!run.finished[i] && rs.length) {
+      const cut = unitRecord(u, rs, o.tracesDir);
+      records.set(u.index, cut.record);
+      for (const [path, v] of cut.views) views.set(path, v);
+    }
   }
   return {
     records,
@@ -192,6 +206,7 @@ export async function runPlanUnits(
     unitsFinished: run.finished.filter(Boolean).length,
     interrupted: run.interrupted,
     elapsedMs: Math.round(performance.now() - t0),
+    views,
   };
 }
 
@@ -199,16 +214,50 @@ export async function runPlanUnits(
 export interface ReportOutputs {
   readonly json?: string | undefined;
   readonly junit?: string | undefined;
+  readonly html?: string | undefined;
 }
 
-/** Write the report's files; `extra` adds fields to the JSON (a shard's own). */
+/** Every trace a report names: failing clean cells, mutant kills, known findings. */
+function tracePaths(b: BuiltReport): string[] {
+  const paths = [
+    ...b.base.map((r) => r.trace),
+    ...b.summary.mutants.flatMap((m) => [...m.kills, ...m.otherFailures].map((k) => k.trace)),
+    ...b.findings.map((f) => f.trace),
+  ];
+  return [...new Set(paths.filter((p): p is string => p !== undefined))];
+}
+
+/**
+ * Write the report's files; `extra` adds fields to the JSON (a shard's own);
+ * `views` are the failing cells' drawings for the HTML report's trace pages.
+ * The report is checked against its schema first, and written even when it
+ * fails (nothing is lost); the return value says whether it passed.
+ */
 export function writeReportFiles(
   b: BuiltReport,
   o: ReportOutputs,
+  err: (s: string) => void,
   extra: Readonly<Record<string, unknown>> = {},
-): void {
-  if (o.json) writeFileSync(o.json, `${JSON.stringify({ ...b.json, ...extra }, null, 2)}\n`);
+  views: ReadonlyMap<string, unknown> = new Map(),
+): boolean {
+  const json = { ...b.json, ...extra };
+  const valid = ReportSchema.safeParse(json);
+  if (!valid.success)
+    err(`ptlab: internal error: the report does not match its schema: ${firstIssue(valid.error)}`);
+  if (o.json) writeFileSync(o.json, `${JSON.stringify(json, null, 2)}\n`);
   if (o.junit) writeFileSync(o.junit, reportJunit(b));
+  if (o.html) {
+    const h = writeHtmlReport({
+      dir: o.html,
+      report: b.json,
+      traces: tracePaths(b).map((path) => [path, views.get(path)] as const),
+      kernels: new Map(b.plan.configs.map((x) => [x.config.id, x.config.kernel])),
+      mutantText: new Map(b.summary.mutants.map((m) => [m.id, mutantVerdictText(m)])),
+    });
+    err(`HTML report: ${h.index} (${h.pages} trace pages)`);
+    for (const s of h.skipped) err(`  no trace page for ${s}`);
+  }
+  return valid.success;
 }
 
 /** Print the report and the verdict line; the exit code of the verdict. */
@@ -285,9 +334,9 @@ export async function runConformanceCommand(
         }),
       }
     : null;
-  writeReportFiles(built, o, shard ? { shard } : {});
+  const valid = writeReportFiles(built, o, err, shard ? { shard } : {}, run.views);
   if (o.json && run.interrupted) err(`partial results written to ${o.json}`);
   if (o.resume && run.interrupted)
     err(`finished units are in ${o.resume}: run the same command again to resume`);
-  return code;
+  return valid || run.interrupted ? code : 2;
 }

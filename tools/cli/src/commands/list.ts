@@ -1,13 +1,9 @@
 import { mutantCatalogue, type ValidScenario } from '@ptlab/conformance';
 import { CHECKS } from '@ptlab/core';
 import type { LoadedPort } from '../registry.js';
+import type { Listing } from '../report-schema.js';
 
-export interface Listing {
-  archConfigs: { id: string; arch: string; kernel: string; description: string }[];
-  scenarios: { id: string; title: string; description: string; requires: string[] }[];
-  mutants: { id: string; layer: string; expect: string; description: string; seed: string }[];
-  checks: { id: string; description: string }[];
-}
+export type { Listing };
 
 export function listing(
   ports: readonly LoadedPort[],

@@ -21,7 +21,7 @@ import { finishReport, type ReportOutputs, writeReportFiles } from './conformanc
 const nat = z.number().int().min(0);
 const shardReportSchema = z.object({
   elapsedMs: z.number().min(0),
-  interrupted: z.string().optional(),
+  interrupted: z.string().nullable().optional(),
   unitsFinished: nat.optional(),
   unitsTotal: nat.optional(),
   shard: z.object({
@@ -76,6 +76,7 @@ export async function runMergeCommand(
   o: ReportOutputs,
   load: LoadInputs,
   out: (s: string) => void,
+  err: (s: string) => void = () => {},
 ): Promise<number> {
   if (files.length === 0) throw new UsageError('merge needs the shard reports to combine');
   const shards = files.map((f) => ({ file: f, r: readShard(f) }));
@@ -176,6 +177,5 @@ export async function runMergeCommand(
     shard: null,
   });
   const code = finishReport(built, out);
-  writeReportFiles(built, o);
-  return code;
+  return writeReportFiles(built, o, err) ? code : 2;
 }
