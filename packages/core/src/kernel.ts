@@ -29,6 +29,9 @@ export const FOLIO_ALLOC = globalObj(Global.folioAlloc);
  * One simulated boot: memory, allocator, RCU, locks, CPUs and tasks. The
  * explorer builds a fresh Kernel for every schedule it runs.
  */
+/** Backs Kernel.recordingNext. */
+let recordingNext = false;
+
 export class Kernel {
   readonly arch: ArchImpl;
   readonly config: ArchConfig;
@@ -59,8 +62,17 @@ export class Kernel {
    * function when they are spawned, inside Program.boot().
    */
   recording: boolean;
-  /** The `recording` of the next Kernel constructed (the explorer sets it around Program.boot()). */
-  static recordingNext = false;
+  /**
+   * The `recording` of the next Kernel constructed (the explorer sets it around Program.boot()).
+   * An accessor, not a data property: a child process freezes the class before it loads an
+   * arch module (tools/cli child/harden.ts), and a frozen data property cannot be assigned.
+   */
+  static get recordingNext(): boolean {
+    return recordingNext;
+  }
+  static set recordingNext(v: boolean) {
+    recordingNext = v;
+  }
   /** The context setup code runs in (not a racing CPU). */
   readonly boot: Ctx;
 
