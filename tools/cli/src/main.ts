@@ -202,7 +202,11 @@ export async function runCli(
         '--all-mutant-cells',
         'run every cell of every mutant (default: per config, until its first kill)',
       )
-      .option('--no-progress', 'no progress bar'),
+      .option('--no-progress', 'no progress bar')
+      .option(
+        '--coverage <dir>',
+        'measure which branches of the kernel-model code the cells reach: DIR/lcov.info, DIR/coverage-summary.json, the unreached list (docs/coverage.md)',
+      ),
     "run on an arch package outside this repo instead of ptlab's own (repeatable; run in child processes)",
   ).action(async (o) => {
     const limits = limitsOf(o);
@@ -234,6 +238,12 @@ export async function runCli(
         allMutantCells: Boolean(o.allMutantCells),
         progress: o.progress,
         warm,
+        coverage: o.coverage
+          ? {
+              dir: o.coverage,
+              fullRun: !o.scenario.length && !o.scenarioDir.length && !o.archModule.length,
+            }
+          : undefined,
       },
       io.out,
       io.err,

@@ -16,6 +16,7 @@ import {
 } from '@ptlab/conformance';
 import type { ScenarioError } from '@ptlab/core';
 import { BUILTIN_DOMAIN, type Child, moduleDomain } from '../child/process.js';
+import { finishCoverage, moduleScope, prepareCoverageDir } from '../coverage/index.js';
 import type { CellOutcome } from '../jobs.js';
 import { junitXml } from '../junit.js';
 import { colourEnabled, colours, unknownId } from '../output.js';
@@ -37,6 +38,8 @@ export interface ConformanceOptions {
   readonly progress: boolean;
   /** Children that loaded the modules already (see runUnits). */
   readonly warm?: readonly Child[];
+  /** --coverage DIR; `fullRun`: every scenario of the suite (no --scenario, --scenario-dir, --arch-module). */
+  readonly coverage?: { readonly dir: string; readonly fullRun: boolean } | undefined;
 }
 
 const slug = (s: string): string => s.replace(/[^a-z0-9.-]+/gi, '_');
@@ -191,10 +194,13 @@ export async function runConformanceCommand(
   let done = 0;
   let lastPct = -1;
   const t0 = performance.now();
+  // Coverage is measured in child processes: --workers 0 runs one.
+  const covRaw = o.coverage ? prepareCoverageDir(o.coverage.dir) : undefined;
   const run = await runUnits(
     units,
     {
-      workers: o.workers,
+      workers: covRaw ? Math.max(1, o.workers) : o.workers,
+      ...(covRaw ? { coverageDir: covRaw } : {}),
       cellTimeoutMs: o.cellTimeoutMs,
       cellMemoryMb: o.cellMemoryMb,
       ...(o.warm ? { warm: o.warm } : {}),
@@ -349,6 +355,17 @@ export async function runConformanceCommand(
     );
   }
   out(ok ? c.green('CONFORMANT') : c.red('NOT CONFORMANT'));
+  const cov =
+    o.coverage && !run.interrupted
+      ? await finishCoverage(
+          o.coverage.dir,
+          ports.flatMap((p) =>
+            'module' in p.ref ? [moduleScope(portLabel(p.ref), p.ref.module.entry)] : [],
+          ),
+          o.coverage.fullRun && !o.archs.length && o.mutants,
+          out,
+        )
+      : null;
 
   const report = {
     ptlab: 2,
@@ -381,6 +398,7 @@ export async function runConformanceCommand(
     knownFindings: findings,
     scenarioErrors: scenarioErrors.map((e) => e.message),
     verdictKinds: VERDICT_KINDS,
+    ...(cov ? { coverage: cov.json } : {}),
     ok,
   };
   if (o.json) {
@@ -421,5 +439,5 @@ export async function runConformanceCommand(
     );
   }
   if (run.interrupted) return run.interrupted === 'SIGINT' ? 130 : 143;
-  return ok ? 0 : 1;
+  return ok && (cov?.ok ?? true) ? 0 : 1;
 }
