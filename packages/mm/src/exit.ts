@@ -32,7 +32,7 @@ import { unmapHugepageRange } from './hugetlb.js';
 import { ZAP_MAP_CANNOT_FAIL } from './mutants.js';
 
 /** zap_pmd_range() → zap_huge_pmd() / zap_pte_range() — mm/memory.c: unmap every page of the range. */
-function* zapVma(ctx: Ctx, vma: Vma): KGen {
+export function* zapVma(ctx: Ctx, vma: Vma): KGen {
   const mm = vma.mm;
   const a = ctx.k.arch;
   const PMD_SIZE = pmdSize(ctx);
@@ -91,7 +91,7 @@ export function zapNullDeref(ctx: Ctx): never {
  * under i_mmap_lock_write() before freeing its tables, so a walker holding
  * i_mmap_rwsem (rmap, khugepaged's retract_page_tables()) never sees them go.
  */
-function* unlinkFileVma(ctx: Ctx, f: AddressSpace, vma: Vma): KGen {
+export function* unlinkFileVma(ctx: Ctx, f: AddressSpace, vma: Vma): KGen {
   yield* downWrite(ctx, f.iMmapRwsem);
   const i = f.iMmap.indexOf(vma);
   if (i >= 0) f.iMmap.splice(i, 1);
