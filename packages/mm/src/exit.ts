@@ -3,6 +3,8 @@ import {
   addMmCounter,
   bug,
   type Ctx,
+  checkRssMatchesMappings,
+  checkZappedEmpty,
   downWrite,
   type KGen,
   type Mm,
@@ -20,6 +22,7 @@ import {
   pteUnmapUnlock,
   rcuBarrier,
   rd,
+  rssCheckFootprint,
   scanPtes,
   spinUnlock,
   tlbFinishMmu,
@@ -74,6 +77,9 @@ export function* zapVma(ctx: Ctx, vma: Vma): KGen {
         addMmCounter(mm, folio.mapping ? mmCounterFile(folio) : 1, -1);
       }
     }
+    // The range is zapped under the ptl (oracle; the last step was on the table).
+    const i0 = Math.floor(lo / PAGE_SIZE) % ctx.k.config.PTRS_PER_PTE;
+    checkZappedEmpty(ctx, m.pte.table, i0, i0 + (hi - lo) / PAGE_SIZE);
     yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
   }
 }
@@ -172,12 +178,14 @@ export function* truncateInodePages(ctx: Ctx, mapping: AddressSpace): KGen {
 
 /** Scenario teardown: every mm exits, every file is truncated, every RCU callback has run. */
 export function* teardownAll(ctx: Ctx): KGen {
-  // An mm whose last user already exited (an exit_mmap thread) is not exited twice.
-  yield ctx.step(
-    'teardown: which mms are still in use',
-    ctx.k.mms.map((mm) => rd(mm.countersObj)),
+  // An mm whose last user already exited (an exit_mmap thread) is not exited twice. Every
+  // task is done: a quiescent point, where each mm's rss must equal what it maps (oracle).
+  yield ctx.stepDynamic(
+    'teardown: which mms are still in use; rss against the page tables',
+    () => [...ctx.k.mms.map((mm) => rd(mm.countersObj)), ...rssCheckFootprint(ctx)],
     'r',
   );
+  checkRssMatchesMappings(ctx);
   for (const mm of ctx.k.mms) if (!mm.freed && mm.users > 0) yield* exitMmap(ctx, mm);
   for (const f of ctx.k.files) yield* truncateInodePages(ctx, f);
   yield* ctx.call('rcu_barrier', rcuBarrier(ctx));

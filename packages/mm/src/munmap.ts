@@ -15,6 +15,7 @@ import {
 } from '@ptlab/core';
 import { unlinkFileVma, zapVma } from './exit.js';
 import { unmapHugepageRange } from './hugetlb.js';
+import { mmuNotifierInvalidateRangeEnd, mmuNotifierInvalidateRangeStart } from './mmu-notifier.js';
 
 /**
  * munmap() of the whole vma containing `addr` — mm/mmap.c (v6.6):
@@ -49,11 +50,14 @@ export function* munmapVma(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
       );
       mm.vmas.splice(mm.vmas.indexOf(vma), 1);
       vma.detached = true;
-      // unmap_region(): unmap_vmas(), then free_pgtables().
+      // unmap_region(): unmap_vmas() (inside an MMU_NOTIFY_UNMAP invalidate range, so a
+      // secondary MMU drops what it cached), then free_pgtables().
+      yield* mmuNotifierInvalidateRangeStart(ctx, mm, vma.start, vma.end);
       yield* ctx.call(
         'unmap_vmas',
         vma.flags.hugetlb ? unmapHugepageRange(ctx, vma) : zapVma(ctx, vma),
       );
+      yield* mmuNotifierInvalidateRangeEnd(ctx, mm, vma.start, vma.end);
       const f = vma.file;
       if (f) yield* ctx.call('unlink_file_vma', unlinkFileVma(ctx, f, vma));
       const tlb = tlbGatherMmu(mm, false);
