@@ -120,8 +120,7 @@ export class PageAllocator {
           `page allocator: more than ${LIMITS.pageFrames} pages from the shared range (LIMITS.pageFrames); folios live above it`,
         );
       this.overflowUsed++;
-    }
-    else this.freshUsed[slot] = (this.freshUsed[slot] ?? 0) + 1;
+    } else this.freshUsed[slot] = (this.freshUsed[slot] ?? 0) + 1;
     const m = this.raw(n.pfn);
     m.allocated = true;
     m.gen++;

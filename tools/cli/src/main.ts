@@ -1,4 +1,4 @@
-import { loadScenarios, SCENARIO_DIR, type ValidScenario } from '@ptlab/conformance';
+import { loadScenarios, SUITE_SCENARIO_DIRS, type ValidScenario } from '@ptlab/conformance';
 import { PtlabError, type ScenarioError } from '@ptlab/core';
 import { STRATEGIES, type StrategyName } from '@ptlab/explore';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -32,7 +32,7 @@ function scenariosFrom(dirs: readonly string[]): {
   scenarios: ValidScenario[];
   errors: ScenarioError[];
 } {
-  const all = dirs.length ? dirs : [SCENARIO_DIR];
+  const all = dirs.length ? dirs : SUITE_SCENARIO_DIRS;
   const scenarios: ValidScenario[] = [];
   const errors: ScenarioError[] = [];
   for (const d of all) {
