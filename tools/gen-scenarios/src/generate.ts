@@ -238,28 +238,21 @@ export function wayScenario(x: Way, y: Way): ScenarioJson {
         if (way === 'one') inject = ['tlb-batch-nomem'];
         break;
       case 'free':
-        // The table under this slot is the fault race's: two faults, one pte_free()s its new table.
-        files.push({
-          id: f,
-          shmem: true,
-          small: [
-            { pmd: 0, pte: 0 },
-            { pmd: 0, pte: 1 },
-          ],
-        });
+        // The table under this slot is a populate race's: two pte_alloc_map_lock() users
+        // (apply_to_page_range(), the shortest path that allocates one); the loser's
+        // pmd_install() finds the pmd populated and pte_free()s its new table.
+        files.push({ id: f, shmem: true });
         vmas.push({ file: f, pmd: slot, shared: true, pteTable: false });
-        threads.push({
-          name: `fault${slot}a`,
-          path: 'fault',
-          mm: 'A',
-          addr: { pmd: slot, pte: 0 },
-        });
-        threads.push({
-          name: `fault${slot}b`,
-          path: 'fault',
-          mm: 'A',
-          addr: { pmd: slot, pte: 1 },
-        });
+        for (const [x, pte] of [
+          ['a', 0],
+          ['b', 1],
+        ] as const)
+          threads.push({
+            name: `alloc${slot}${x}`,
+            path: 'apply_to_page_range',
+            mm: 'A',
+            addr: { pmd: slot, pte },
+          });
         break;
       case 'exit':
         files.push({ id: f, shmem: true, small: [{ pmd: 0, pte: 0 }] });
@@ -291,6 +284,15 @@ export function wayScenario(x: Way, y: Way): ScenarioJson {
   };
 }
 
+/**
+ * Pairs that can meet but are not generated: the populate race behind
+ * pte_free() takes two threads, and beside a retract or a second race (or a
+ * munmap on ppc64-hash-64k) the cell goes beyond what DPOR exhausts in the
+ * default budget (measured: more than 3000 executions on s390-2k and
+ * ppc64-hash-64k), which the default run cannot afford.
+ */
+const TOO_COSTLY: ReadonlySet<string> = new Set(['defer+free', 'free+free', 'gather+free']);
+
 /** Every unordered pair of ways (a way with itself included), with why it cannot meet. */
 export function allWayPairs(): { x: Way; y: Way; why: string | null }[] {
   const ws = Object.keys(WAYS) as Way[];
@@ -305,6 +307,12 @@ export function allWayPairs(): { x: Way; y: Way; why: string | null }[] {
             x === 'exit'
               ? 'an mm exits once'
               : 'covered by the hand-written sibling-tables-deferred-together',
+        });
+      else if (TOO_COSTLY.has(`${x}+${y}`))
+        out.push({
+          x,
+          y,
+          why: 'not generated: three or four threads, beyond what the default budget verifies (TOO_COSTLY)',
         });
       else out.push({ x, y, why: waysCannotMeet(x, y) });
     }
