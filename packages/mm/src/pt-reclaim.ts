@@ -24,7 +24,6 @@ import {
   type Ctx,
   checkZappedEmpty,
   downRead,
-  type Kernel,
   type KGen,
   MM_ANONPAGES,
   type Mm,
