@@ -19,6 +19,7 @@ import {
 } from '@ptlab/conformance';
 import type { ArchConfig, ArchPort } from '@ptlab/core';
 import { explore, STRATEGIES, type StrategyName } from '@ptlab/explore';
+import { killRate, readCoverageSummary, suiteFigureLines } from './suite-figures.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
@@ -89,6 +90,7 @@ const budget: Record<StrategyName, number> = {
   exhaustive: quick ? 1000 : 5000,
 };
 const rows: (string | number)[][] = [];
+const kills: { id: string; killed: boolean }[] = [];
 for (const m of mutantCatalogue(BUILTIN_PORTS).filter((x) => x.expect === 'caught')) {
   let cell: { port: ArchPort; config: ArchConfig; s: ValidScenario } | null = null;
   for (const { port, config } of configs) {
@@ -99,6 +101,7 @@ for (const m of mutantCatalogue(BUILTIN_PORTS).filter((x) => x.expect === 'caugh
         cell = { port, config, s };
     }
   }
+  kills.push({ id: m.id, killed: cell !== null });
   if (!cell) {
     rows.push([m.id, '-', '-', '-', '-', '-', 'no killing cell']);
     continue;
@@ -128,6 +131,11 @@ console.log(
   "First counterexample per mutant and strategy (seed 1, in the mutant's first killing cell)",
 );
 console.log(table(['mutant', 'strategy', 'config', 'scenario', 'schedules', 'ms', 'check'], rows));
+console.log('');
+// The suite's power: kill rate, and branch coverage of the last --coverage run (suite-figures.ts).
+const covPath = '.ptlab/coverage/coverage-summary.json';
+for (const l of suiteFigureLines(killRate(kills), readCoverageSummary(covPath), covPath))
+  console.log(l);
 console.log('');
 
 // 3. Partial-order reduction.
