@@ -55,7 +55,14 @@ export {
   threadRuns,
 } from './scenario-schema.js';
 export type { ScenarioLoad } from './scenarios.js';
-export { loadScenarioFile, loadScenarios, SCENARIO_DIR, scenarioById } from './scenarios.js';
+export {
+  GENERATED_SCENARIO_DIR,
+  loadScenarioFile,
+  loadScenarios,
+  SCENARIO_DIR,
+  SUITE_SCENARIO_DIRS,
+  scenarioById,
+} from './scenarios.js';
 export type {
   MutantAccount,
   MutantKill,

@@ -117,7 +117,9 @@ function setUp(k: Kernel, s: ValidScenario): World {
       vma.anonVma = v.anonVma;
       mm.vmas.push(vma);
       file?.iMmap.push(vma);
-      if (v.pteTable) runToEnd(populateEmptyTable(ctx, mm, start));
+      if (v.pteTable)
+        for (let i = 0; i < v.tables; i++)
+          runToEnd(populateEmptyTable(ctx, mm, start + i * PMD_SIZE));
       if (v.ptes.length) runToEnd(mapFilePages(ctx, vma, v.ptes));
     }
     if (m.secondaryMmu) new SecondaryMmu(`iommu(${m.id})`, mm, PMD_SIZE, k.config.PAGE_SIZE);

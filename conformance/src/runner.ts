@@ -18,7 +18,12 @@ import type { Mutant } from './mutants.js';
 export { mutantApplies } from './mutants.js';
 
 import { scenarioProgram } from './program.js';
-import { CAPABILITIES, hasCapability, type ValidScenario as Scenario } from './scenario-schema.js';
+import {
+  CAPABILITIES,
+  hasCapability,
+  pmdSlotsNeeded,
+  type ValidScenario as Scenario,
+} from './scenario-schema.js';
 
 export { hasCapability };
 
@@ -119,6 +124,9 @@ export interface CellProgress {
 export function notApplicable(s: Scenario, config: ArchConfig): string | null {
   for (const cap of s.requires)
     if (!hasCapability(config, cap)) return `not applicable: ${CAPABILITIES[cap]}`;
+  const slots = pmdSlotsNeeded(s);
+  if (slots > config.PTRS_PER_PMD)
+    return `not applicable: the scenario spans ${slots} pmd slots, the pmd table has ${config.PTRS_PER_PMD} (PTRS_PER_PMD)`;
   return null;
 }
 

@@ -100,6 +100,12 @@ const vma = z.strictObject({
   /** An empty PTE table under the first pmd (what collapse_file leaves behind). */
   pteTable: z.boolean().default(true),
   /**
+   * With `pteTable`: how many of its pmds start with an empty PTE table (the
+   * first `tables`, allocated in address order, so consecutive tables share
+   * a page where the arch packs several into one). At most `pmds`.
+   */
+  tables: z.number().int().min(1).max(LIMITS.vmaPmds).default(1),
+  /**
    * A hugetlbfs mapping (VM_HUGETLB) of `file`: huge pages of the arch's first
    * PTE-level hugetlb size (PMD_SIZE where it has none), faulted in by
    * hugetlb_fault() (packages/mm/src/hugetlb.ts).
@@ -294,6 +300,28 @@ export function capViolation(s: Scenario, limits: Limits = LIMITS): string | nul
   return null;
 }
 
+/**
+ * The pmd slots a scenario's address space spans (one more than the highest
+ * slot a vma covers): a config whose pmd table has fewer entries
+ * (PTRS_PER_PMD) cannot run it (runner.ts notApplicable()).
+ */
+export function pmdSlotsNeeded(s: Pick<ValidScenario, 'mms' | 'threads'>): number {
+  let n = 0;
+  for (const m of s.mms) for (const v of m.vmas) n = Math.max(n, v.pmd + v.pmds);
+  // Thread arguments name slots as `pmd` (addresses, madvise), `from` and `to` (mremap).
+  const walk = (x: unknown): void => {
+    if (Array.isArray(x)) for (const y of x) walk(y);
+    else if (typeof x === 'object' && x !== null)
+      for (const [k, v] of Object.entries(x)) {
+        if (typeof v === 'number' && (k === 'pmd' || k === 'from' || k === 'to'))
+          n = Math.max(n, v + 1);
+        else walk(v);
+      }
+  };
+  for (const t of s.threads) walk(t.args);
+  return n;
+}
+
 /** The cross-field rules (docs/writing-scenarios.md "Rules"); throws a Refusal naming the field. */
 function crossCheck(s: Scenario): ThreadSpec[] {
   // Ids are unique within their kind.
@@ -333,6 +361,9 @@ function crossCheck(s: Scenario): ThreadSpec[] {
           `pmd slots ${v.pmd}..${v.pmd + v.pmds - 1} overlap vmas.${other} of mm "${m.id}"`,
         );
       if (v.ptes.length && !v.pteTable) refuse(`${at}.ptes`, 'ptes need pteTable');
+      if (v.tables > v.pmds)
+        refuse(`${at}.tables`, `${v.tables} tables in a vma of ${v.pmds} pmd(s)`);
+      if (v.tables > 1 && !v.pteTable) refuse(`${at}.tables`, 'tables need pteTable');
       if (v.ptes.length && v.hugetlb)
         refuse(
           `${at}.ptes`,

@@ -6,6 +6,10 @@ import { parseScenario, type ValidScenario } from './scenario-schema.js';
 
 /** Where the suite's own scenario files live (next to src/ and dist/ alike). */
 export const SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
+/** The generated ones (tools/gen-scenarios, `pnpm gen:scenarios`), part of the suite too. */
+export const GENERATED_SCENARIO_DIR = join(SCENARIO_DIR, 'generated');
+/** Every directory of the suite's own scenarios: the hand-written ones, then the generated. */
+export const SUITE_SCENARIO_DIRS: readonly string[] = [SCENARIO_DIR, GENERATED_SCENARIO_DIR];
 
 function refusal(where: string, message: string, cause?: unknown): ScenarioError {
   return new ScenarioError(visible(where), visible(message), cause === undefined ? {} : { cause });
@@ -79,7 +83,9 @@ export interface ScenarioLoad {
  * others still load. Scenario ids are unique across all the directories:
  * files that share one are all refused, each naming the others.
  */
-export function loadScenarios(dirs: string | readonly string[] = SCENARIO_DIR): ScenarioLoad {
+export function loadScenarios(
+  dirs: string | readonly string[] = SUITE_SCENARIO_DIRS,
+): ScenarioLoad {
   const errors: ScenarioError[] = [];
   const refusedIds = new Map<string, ScenarioError[]>();
   const refuse = (e: ScenarioError, id?: string) => {

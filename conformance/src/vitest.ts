@@ -23,7 +23,7 @@ import { checkKnownFinding, KERNEL_FINDINGS, knownFixes } from './findings.js';
 import { mutantCatalogue, mutantNotApplicable } from './mutants.js';
 import { type BudgetStep, type CellResult, notApplicable, runCell } from './runner.js';
 import type { ValidScenario } from './scenario-schema.js';
-import { loadScenarios } from './scenarios.js';
+import { loadScenarios, SCENARIO_DIR } from './scenarios.js';
 import { accountMutant, mutantVerdictText, verdictLabel } from './summary.js';
 
 export interface RunConformanceOptions {
@@ -54,7 +54,10 @@ function describeCell(r: CellResult): string {
 
 export function runConformance(o: RunConformanceOptions): void {
   const port = validatePort(o.arch, 'runConformance');
-  const loaded = o.scenarios ? { scenarios: [...o.scenarios], errors: [] } : loadScenarios();
+  // The hand-written scenarios: the generated ones (scenarios/generated) are the default run's.
+  const loaded = o.scenarios
+    ? { scenarios: [...o.scenarios], errors: [] }
+    : loadScenarios(SCENARIO_DIR);
   const configs = port.configs.filter((c) => !o.configs || o.configs.includes(c.id));
   const timeout = o.timeout ?? 120_000;
   const cell = { seed: o.seed ?? 1, ...(o.budget ? { budget: o.budget } : {}) };

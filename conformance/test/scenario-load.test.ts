@@ -4,12 +4,13 @@
  * stops the others from loading; load errors are carried to whoever looks a
  * scenario up.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LIMITS, type Limits, ScenarioError, UsageError } from '@ptlab/core';
 import { describe, expect, it } from 'vitest';
 import {
+  GENERATED_SCENARIO_DIR,
   isReservedTaskName,
   loadScenarioFile,
   loadScenarios,
@@ -44,10 +45,12 @@ function refusal(raw: unknown, source = 'bad.json'): ScenarioError {
 const tmp = () => mkdtempSync(join(tmpdir(), 'ptlab-scen-'));
 
 describe('the suite loads and breaks no rule', () => {
-  it('every file in conformance/scenarios', () => {
+  it('every file in conformance/scenarios (and generated/)', () => {
     const r = loadScenarios();
     expect(r.errors).toEqual([]);
-    expect(r.scenarios.length).toBe(SUITE.length);
+    expect(r.scenarios.length).toBe(
+      SUITE.length + readdirSync(GENERATED_SCENARIO_DIR).filter((f) => f.endsWith('.json')).length,
+    );
     for (const s of r.scenarios) expect(brokenRule(s), s.id).toBeNull();
   });
 

@@ -15,6 +15,7 @@ import { khugepagedCollapse } from './khugepaged-collapse.js';
 import { madviseCollapse } from './madvise-collapse.js';
 import { madviseDontneed } from './madvise-dontneed.js';
 import { mremap } from './mremap.js';
+import { munmap } from './munmap.js';
 import { rmapWalk } from './rmap-walk.js';
 import { truncate } from './truncate.js';
 import type { PathDef } from './types.js';
@@ -40,6 +41,7 @@ export const PATHS: Readonly<Record<string, PathDef>> = Object.freeze(
     madvise_collapse: madviseCollapse,
     madvise_dontneed: madviseDontneed,
     mremap,
+    munmap,
     rmap_walk: rmapWalk,
     truncate,
     uffdio_copy: uffdioCopy,

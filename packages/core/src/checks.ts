@@ -108,6 +108,14 @@ export const CHECKS = {
     description:
       'A path read-modify-wrote the PTEs of one page table under the lock of another (or of none): pte_lockptr(mm, pmd) re-reads *pmd, so after pte_offset_map() it names the lock of whatever the pmd points to now; pte_offset_map_nolock() names the lock of exactly the table it mapped.',
   },
+  'zapped-range-mapped': {
+    description:
+      'A zap of a range (zap_pte_range() for munmap, exit, MADV_DONTNEED or truncate) finished with the table locked, and an entry of the range still maps a page: the range must map nothing after the zap (oracles.ts).',
+  },
+  'rss-mismatch': {
+    description:
+      "With every task done, an mm's rss counters (MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES) differ from what its page tables map: a path mapped or unmapped a page without add_mm_counter(). check_mm() would report a sum only after exit (oracles.ts).",
+  },
 } as const satisfies Record<string, { description: string }>;
 
 export type CheckId = keyof typeof CHECKS;

@@ -7,7 +7,7 @@ import { Lockdep, SpinLock } from './locks.js';
 import { PhysMem, Tag } from './memory.js';
 import { AddressSpace, Folio, Mm } from './mm.js';
 import { PG } from './page.js';
-import { PageAllocator } from './page-alloc.js';
+import { allocatorPfnEnd, PageAllocator } from './page-alloc.js';
 import { PageTables } from './pgtable-registry.js';
 import { Rcu, rcuDaemon } from './rcu.js';
 import type { KGen } from './step.js';
@@ -57,7 +57,8 @@ export class Kernel {
   readonly files: AddressSpace[] = [];
   /** Data folios live outside the page allocator, in their own pfn range (they are not page tables). */
   readonly folios: Folio[] = [];
-  private nextFolioPfn = 1 << 30;
+  /** Above every pfn the page allocator can hand out (page-alloc.ts allocatorPfnEnd()), at a 2^30 boundary. */
+  private nextFolioPfn: number;
   private readonly variantSet: ReadonlySet<string>;
   private readonly injectSet: ReadonlySet<string>;
   private readonly work: { name: string; fn: (ctx: Ctx) => KGen }[] = [];
@@ -85,6 +86,8 @@ export class Kernel {
     this.mem = new PhysMem(this.config.PAGE_SIZE, this.config.pteSize);
     this.pt = new PageTables(this.config.PAGE_SIZE);
     this.pages = new PageAllocator(this.config.pfnBase ?? 1, this.config.pfnStride ?? 1);
+    const end = allocatorPfnEnd(this.config.pfnBase ?? 1, this.config.pfnStride ?? 1);
+    this.nextFolioPfn = Math.ceil(end / 2 ** 30) * 2 ** 30;
     this.rcu = new Rcu(() => this.cpus);
     this.boot = new Ctx(this, new Cpu(-1, 'boot'));
   }

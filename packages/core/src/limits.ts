@@ -42,10 +42,15 @@ export const LIMITS = {
   exhaustiveSchedules: 5000,
 
   // --- today's schema ranges, narrower than the caps ---
-  /** pmd slots a scenario address (vma.pmd, a thread's addr.pmd) names: 0..7, so it fits every valid config. */
-  addrPmdSlots: 8,
-  /** PMD-sized extents one VMA covers (`pmds`): 1..4. */
-  vmaPmds: 4,
+  /**
+   * pmd slots a scenario address (vma.pmd, a thread's addr.pmd) names: 0..511,
+   * enough for one PTE table more than the most a page packs (ppc64-radix-64k:
+   * 256 fragments). Slots 0..15 fit every valid config (ptrsPerPmdMin); a
+   * scenario naming a slot beyond a config's PTRS_PER_PMD is not applicable there.
+   */
+  addrPmdSlots: 512,
+  /** PMD-sized extents one VMA covers (`pmds`), and PTE tables it starts with (`tables`): 1..512. */
+  vmaPmds: 512,
   /** Pages within a pmd a scenario address names (`pte`, `ptes`, `small[].pte`): 0..15. */
   addrPtes: 16,
   /** Addresses one thread visits (`addrs`, `warm`, hmm_range_fault `pages`): 1..4. */
@@ -66,7 +71,7 @@ export const LIMITS = {
   pageSizeMax: 256 << 10,
   /** Smallest PTRS_PER_PTE: every scenario address (`pte` 0..15) must fit in a table. */
   ptrsPerPteMin: 16,
-  /** Smallest PTRS_PER_PMD: every scenario VMA (pmd 0..7, up to 4 extents) must fit in the pmd table. */
+  /** Smallest PTRS_PER_PMD: the pmd slots 0..15 that the suite's small scenarios use must fit in the pmd table. */
   ptrsPerPmdMin: 16,
   /** Largest PTRS_PER_PMD (the model keeps the pmd level in one table). */
   ptrsPerPmdMax: 1 << 16,

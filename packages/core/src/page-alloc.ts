@@ -1,6 +1,8 @@
 import { bug } from './checks.js';
 import type { Ctx } from './context.js';
 import { type FootprintEntry, Global, globalObj, pageObj } from './deps.js';
+import { ModelError } from './errors.js';
+import { LIMITS } from './limits.js';
 import { Tag } from './memory.js';
 import { PageMeta, PG } from './page.js';
 import type { KGen } from './step.js';
@@ -13,6 +15,16 @@ const PCP_SPAN = 1024;
 /** CPU slots with a range of their own: the boot CPU, and CPUs 0..MAX_PCP_SLOTS-2. */
 const MAX_PCP_SLOTS = 40;
 const OVERFLOW_OBJ = globalObj(Global.pageOverflow);
+
+/**
+ * The first pfn above every pfn a PageAllocator(pfnBase, pfnStride) can hand
+ * out: the per-CPU ranges, then at most LIMITS.pageFrames from the shared
+ * overflow range (allocNow() refuses more). Data folios live above it
+ * (Kernel.createFolio()), so no page table ever shares a pfn with a folio.
+ */
+export function allocatorPfnEnd(pfnBase: number, pfnStride = 1): number {
+  return pfnBase + (MAX_PCP_SLOTS * PCP_SPAN + LIMITS.pageFrames) * pfnStride;
+}
 
 /**
  * The page allocator, reduced to what matters here. Pages come from per-CPU
@@ -101,8 +113,14 @@ export class PageAllocator {
     const n = this.next(ctx);
     const list = this.pcp[slot];
     if (list?.length) list.pop();
-    else if (n.overflow) this.overflowUsed++;
-    else this.freshUsed[slot] = (this.freshUsed[slot] ?? 0) + 1;
+    else if (n.overflow) {
+      if (this.overflowUsed >= LIMITS.pageFrames)
+        throw new ModelError(
+          'core',
+          `page allocator: more than ${LIMITS.pageFrames} pages from the shared range (LIMITS.pageFrames); folios live above it`,
+        );
+      this.overflowUsed++;
+    } else this.freshUsed[slot] = (this.freshUsed[slot] ?? 0) + 1;
     const m = this.raw(n.pfn);
     m.allocated = true;
     m.gen++;

@@ -22,6 +22,7 @@ import {
   type Folio,
   flushTlbMm,
   type KGen,
+  kernelAtLeast,
   type Mm,
   mmCounterFile,
   mmDecNrPtes,
@@ -32,6 +33,7 @@ import {
   pmdLock,
   pmdLockptr,
   pmdpCollapseFlush,
+  pmdpGetLockless,
   pmdpGetLocklessSync,
   pmdSize,
   pteClear,
@@ -291,8 +293,15 @@ function* removeTable(ctx: Ctx, s: Collapse): KGen {
   const pgt: PmdVal = yield* pmdpCollapseFlush(ctx, s.vma, s.haddr, s.pmdp);
   // v1 ("[PATCH 10/12]") had no pmdp_get_lockless_sync() here; v2 added it "to issue missing interrupt if PAE".
   if (!ctx.k.has(COLLAPSE_WITHOUT_LOCKLESS_SYNC)) yield* pmdpGetLocklessSync(ctx);
-  if (ptl !== pml) yield* spinUnlock(ctx, ptl);
-  yield* spinUnlock(ctx, pml);
+  if (s.startPte) {
+    // v6.13: pte_unmap_unlock(start_pte, ptl); if (ptl != pml) spin_unlock(pml).
+    yield* pteUnmapUnlock(ctx, s.startPte, ptl);
+    s.startPte = null;
+    if (ptl !== pml) yield* spinUnlock(ctx, pml);
+  } else {
+    if (ptl !== pml) yield* spinUnlock(ctx, ptl);
+    yield* spinUnlock(ctx, pml);
+  }
   yield* mmuNotifierInvalidateRangeEnd(ctx, s.mm, s.haddr, s.haddr + pmdSize(ctx));
   if (!pgt.table)
     return bug(
@@ -326,12 +335,20 @@ function* clearAndRemove(ctx: Ctx, s: Collapse): KGen<ScanResult | null> {
   s.ptl = nm.ptl;
   if (!s.pml) yield* spinLock(ctx, nm.ptl);
   else if (nm.ptl !== s.pml) yield* spinLock(ctx, nm.ptl, SINGLE_DEPTH_NESTING);
+  // v6.13 ("mm: khugepaged: collapse_pte_mapped_thp() use pte_offset_map_rw_nolock()", Qi
+  // Zheng): the table is the one mapped only if the pmd still holds pgt_pmd under the ptl; and
+  // start_pte stays mapped (RCU held) until step 4, which rechecks again after taking pml.
+  const v613 = kernelAtLeast(ctx.k.config, 'v6.13');
+  if (v613 && (yield* pmdpGetLockless(ctx, pmdp)).raw !== nm.pmdval.raw)
+    return yield* abort(ctx, s, 'SCAN_FAIL');
 
   const bad = yield* clearPtes(ctx, s);
   if (bad) return yield* abort(ctx, s, bad);
 
-  yield* pteUnmap(ctx, nm.pte);
-  s.startPte = null;
+  if (!v613) {
+    yield* pteUnmap(ctx, nm.pte);
+    s.startPte = null;
+  }
   if (!s.pml) yield* spinUnlock(ctx, nm.ptl);
 
   yield* step3(ctx, s);
@@ -339,7 +356,15 @@ function* clearAndRemove(ctx: Ctx, s: Collapse): KGen<ScanResult | null> {
   // step 4: remove empty page table
   if (!s.pml) {
     s.pml = yield* pmdLock(ctx, mm, pmdp);
-    if (nm.ptl !== s.pml) yield* spinLock(ctx, nm.ptl, SINGLE_DEPTH_NESTING);
+    if (nm.ptl !== s.pml) {
+      yield* spinLock(ctx, nm.ptl, SINGLE_DEPTH_NESTING);
+      // v6.13: the ptl was dropped, so PT_RECLAIM may have freed the table: flush_tlb_mm(), unlock.
+      if (v613 && (yield* pmdpGetLockless(ctx, pmdp)).raw !== nm.pmdval.raw) {
+        yield* flushTlbMm(ctx, mm);
+        s.nrPtes = 0; // step 3 is done: the unlock path, not abort's
+        return yield* abort(ctx, s, 'SCAN_FAIL');
+      }
+    }
   }
   yield* removeTable(ctx, s);
   return null;

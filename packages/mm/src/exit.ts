@@ -3,6 +3,8 @@ import {
   addMmCounter,
   bug,
   type Ctx,
+  checkRssMatchesMappings,
+  checkZappedEmpty,
   downWrite,
   type KGen,
   type Mm,
@@ -19,6 +21,7 @@ import {
   ptepGetAndClear,
   pteUnmapUnlock,
   rd,
+  rssCheckFootprint,
   scanPtes,
   spinUnlock,
   tlbFinishMmu,
@@ -31,7 +34,7 @@ import { unmapHugepageRange } from './hugetlb.js';
 import { ZAP_MAP_CANNOT_FAIL } from './mutants.js';
 
 /** zap_pmd_range() → zap_huge_pmd() / zap_pte_range() — mm/memory.c: unmap every page of the range. */
-function* zapVma(ctx: Ctx, vma: Vma): KGen {
+export function* zapVma(ctx: Ctx, vma: Vma): KGen {
   const mm = vma.mm;
   const a = ctx.k.arch;
   const PMD_SIZE = pmdSize(ctx);
@@ -73,6 +76,9 @@ function* zapVma(ctx: Ctx, vma: Vma): KGen {
         addMmCounter(mm, folio.mapping ? mmCounterFile(folio) : 1, -1);
       }
     }
+    // The range is zapped under the ptl (oracle; the last step was on the table).
+    const i0 = Math.floor(lo / PAGE_SIZE) % ctx.k.config.PTRS_PER_PTE;
+    checkZappedEmpty(ctx, m.pte.table, i0, i0 + (hi - lo) / PAGE_SIZE);
     yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
   }
 }
@@ -90,7 +96,7 @@ export function zapNullDeref(ctx: Ctx): never {
  * under i_mmap_lock_write() before freeing its tables, so a walker holding
  * i_mmap_rwsem (rmap, khugepaged's retract_page_tables()) never sees them go.
  */
-function* unlinkFileVma(ctx: Ctx, f: AddressSpace, vma: Vma): KGen {
+export function* unlinkFileVma(ctx: Ctx, f: AddressSpace, vma: Vma): KGen {
   yield* downWrite(ctx, f.iMmapRwsem);
   const i = f.iMmap.indexOf(vma);
   if (i >= 0) f.iMmap.splice(i, 1);
@@ -171,12 +177,14 @@ export function* truncateInodePages(ctx: Ctx, mapping: AddressSpace): KGen {
 
 /** Scenario teardown: every mm exits, every file is truncated, every RCU callback has run. */
 export function* teardownAll(ctx: Ctx): KGen {
-  // An mm whose last user already exited (an exit_mmap thread) is not exited twice.
-  yield ctx.step(
-    'teardown: which mms are still in use',
-    ctx.k.mms.map((mm) => rd(mm.countersObj)),
+  // An mm whose last user already exited (an exit_mmap thread) is not exited twice. Every
+  // task is done: a quiescent point, where each mm's rss must equal what it maps (oracle).
+  yield ctx.stepDynamic(
+    'teardown: which mms are still in use; rss against the page tables',
+    () => [...ctx.k.mms.map((mm) => rd(mm.countersObj)), ...rssCheckFootprint(ctx)],
     'r',
   );
+  checkRssMatchesMappings(ctx);
   for (const mm of ctx.k.mms) if (!mm.freed && mm.users > 0) yield* exitMmap(ctx, mm);
   for (const f of ctx.k.files) yield* truncateInodePages(ctx, f);
   // No rcu_barrier(): the run ends only when nothing can run, so every callback whose grace

@@ -23,6 +23,7 @@ import {
   ptepGetUnderPtl,
   pteUnmap,
   pteUnmapUnlock,
+  rd,
   type SpinLock,
   setPmdHuge,
   setPteAt,
@@ -166,13 +167,23 @@ function* doReadFault(
   const file = vma.file;
   if (!file) return 'VM_FAULT_SIGBUS';
   const pgoff = vma.pgoff + Math.floor((addr - vma.start) / ctx.k.config.PAGE_SIZE);
-  const folio = file.folioAt(pgoff);
-  if (!folio) return 'VM_FAULT_SIGBUS';
-  // shmem_fault(): the folio is returned locked (waits while khugepaged holds the new THP locked).
-  yield* ctx.call('shmem_fault', downWrite(ctx, folio.lock));
-  const r = yield* ctx.call('finish_fault', finishFault(ctx, vma, addr, pmdp, folio, pgoff));
-  yield* upWrite(ctx, folio.lock);
-  return r;
+  for (;;) {
+    // shmem_fault() → shmem_get_folio_gfp() — mm/shmem.c (v6.6): filemap_get_entry(), then
+    // folio_lock() (waits while khugepaged holds the new THP locked, or truncate holds it).
+    yield ctx.step(() => `filemap_get_entry(${file.id}, ${pgoff})`, rd(file.pageCacheObj), 'r');
+    const folio = file.folioAt(pgoff);
+    if (!folio) return 'VM_FAULT_SIGBUS';
+    yield* ctx.call('shmem_fault', downWrite(ctx, folio.lock));
+    // "Has the folio been truncated or swapped out?": folio->mapping != mapping → unlock, repeat.
+    yield ctx.step(() => `recheck folio->mapping of ${folio.id}`, rd(file.pageCacheObj), 'r');
+    if (file.folioAt(pgoff) !== folio) {
+      yield* upWrite(ctx, folio.lock);
+      continue;
+    }
+    const r = yield* ctx.call('finish_fault', finishFault(ctx, vma, addr, pmdp, folio, pgoff));
+    yield* upWrite(ctx, folio.lock);
+    return r;
+  }
 }
 
 /** finish_fault() — mm/memory.c (v6.6) */

@@ -26,6 +26,7 @@ export {
 export { khugepagedCollapsePteMapped, madviseCollapse } from './madvise.js';
 export { mmuNotifierInvalidateRangeEnd, mmuNotifierInvalidateRangeStart } from './mmu-notifier.js';
 export { mremapMovePmd } from './mremap.js';
+export { munmapVma } from './munmap.js';
 export type { MmMutant } from './mutants.js';
 export {
   COLLAPSE_BEFORE_UFFD_FIX,

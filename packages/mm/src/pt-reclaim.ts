@@ -22,9 +22,10 @@ import {
   addMmCounter,
   bug,
   type Ctx,
+  checkZappedEmpty,
   downRead,
-  type Kernel,
   type KGen,
+  MM_ANONPAGES,
   type Mm,
   type MmuGather,
   ModelError,
@@ -181,6 +182,7 @@ function* zapPteRange(
     if (!m && ctx.k.has(ZAP_MAP_CANNOT_FAIL)) zapNullDeref(ctx);
     if (!m) return addr;
     const now = yield* scanPtes(ctx, m.pte.table, 'zap_pte_range(): ptep_get()');
+    const passStart = addr;
     let va = addr;
     for (; va < end; va += PAGE_SIZE) {
       if (needResched(ctx, zapped)) {
@@ -198,10 +200,16 @@ function* zapPteRange(
       const folio = ctx.k.folioOf(a.ptePfn(old));
       if (folio) {
         folioUnmapped(folio);
-        addMmCounter(mm, mmCounterFile(folio), -1);
+        // mm_counter(folio): an anonymous page (UFFDIO_COPY into a private vma) is MM_ANONPAGES.
+        addMmCounter(mm, folio.mapping ? mmCounterFile(folio) : MM_ANONPAGES, -1);
       }
     }
     addr = va;
+    // This pass zapped [passStart, end) under the ptl it still holds (oracle; last step: on the table).
+    if (addr === end) {
+      const i0 = Math.floor(passStart / PAGE_SIZE) % ctx.k.config.PTRS_PER_PTE;
+      checkZappedEmpty(ctx, m.pte.table, i0, i0 + (end - passStart) / PAGE_SIZE);
+    }
     // Fast path: try to hold the pmd lock and unmap the PTE page (still under the ptl).
     if (canReclaimPt && (directReclaim || !fixed) && addr === end) {
       cleared = yield* ctx.call('try_get_and_clear_pmd', tryGetAndClearPmd(ctx, mm, pmdp));

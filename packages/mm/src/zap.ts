@@ -18,6 +18,7 @@ import {
   type AddressSpace,
   addMmCounter,
   type Ctx,
+  checkZappedEmpty,
   downRead,
   downWrite,
   type Folio,
@@ -85,6 +86,12 @@ function* zapPteRange(
     folio.mapcount--; // folio_remove_rmap_pte()
     addMmCounter(mm, folio.mapping ? mmCounterFile(folio) : MM_ANONPAGES, -1);
     batch.push(folio); // __tlb_remove_page(): the reference goes after the flush
+  }
+  // The whole range is zapped under the ptl (oracle; the last step was on the table). Not
+  // for unmap_mapping_folio(), which zaps one folio's entries only.
+  if (!details.singleFolio) {
+    const i0 = Math.floor(addr / PAGE_SIZE) % ctx.k.config.PTRS_PER_PTE;
+    checkZappedEmpty(ctx, m.pte.table, i0, i0 + Math.ceil((end - addr) / PAGE_SIZE));
   }
   yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
   return end;

@@ -16,6 +16,7 @@ import {
 } from '@ptlab/conformance';
 import type { ArchConfig, ArchPort } from '@ptlab/core';
 import { explore, STRATEGIES, type StrategyName } from '@ptlab/explore';
+import { killRate, readCoverageSummary, suiteFigureLines } from './suite-figures.js';
 
 const SEED = 1;
 
@@ -86,6 +87,7 @@ export function printTables(quick: boolean, log: (s: string) => void): void {
     exhaustive: quick ? 1000 : 5000,
   };
   const rows: (string | number)[][] = [];
+  const kills: { id: string; killed: boolean }[] = [];
   for (const m of mutantCatalogue(BUILTIN_PORTS).filter((x) => x.expect === 'caught')) {
     let cell: { port: ArchPort; config: ArchConfig; s: ValidScenario } | null = null;
     for (const { port, config } of configs) {
@@ -96,6 +98,7 @@ export function printTables(quick: boolean, log: (s: string) => void): void {
           cell = { port, config, s };
       }
     }
+    kills.push({ id: m.id, killed: cell !== null });
     if (!cell) {
       rows.push([m.id, '-', '-', '-', '-', '-', 'no killing cell']);
       continue;
@@ -123,6 +126,10 @@ export function printTables(quick: boolean, log: (s: string) => void): void {
   }
   log("First counterexample per mutant and strategy (seed 1, in the mutant's first killing cell)");
   log(table(['mutant', 'strategy', 'config', 'scenario', 'schedules', 'ms', 'check'], rows));
+  log('');
+  // The suite's power: kill rate, and branch coverage of the last --coverage run (suite-figures.ts).
+  const covPath = '.ptlab/coverage/coverage-summary.json';
+  for (const l of suiteFigureLines(killRate(kills), readCoverageSummary(covPath), covPath)) log(l);
   log('');
 
   // 3. Partial-order reduction.

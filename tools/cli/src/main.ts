@@ -1,7 +1,7 @@
 import {
   loadScenarios,
-  SCENARIO_DIR,
   type ScenarioLoad,
+  SUITE_SCENARIO_DIRS,
   type ValidScenario,
 } from '@ptlab/conformance';
 import { PtlabError, type ScenarioError } from '@ptlab/core';
@@ -39,7 +39,7 @@ const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 /** The scenarios of every --scenario-dir (each directory once; ids unique across them), or the suite's. */
 const scenariosFrom = (dirs: readonly string[]): ScenarioLoad =>
-  loadScenarios(dirs.length ? dirs : SCENARIO_DIR);
+  loadScenarios(dirs.length ? dirs : SUITE_SCENARIO_DIRS);
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 const DEFAULT_MEMORY_MB = 2048;
@@ -267,6 +267,10 @@ export async function runCli(
       .option(
         '--resume <file>',
         'journal finished units to this file; run again with it to skip them (refused if made by other code or options)',
+      )
+      .option(
+        '--coverage <dir>',
+        'measure which branches of the kernel-model code the cells reach: DIR/lcov.info, DIR/coverage-summary.json, the unreached list (docs/coverage.md)',
       ),
     "run on an arch package outside this repo instead of ptlab's own (repeatable; run in child processes)",
   ).action(async (o) => {
@@ -301,6 +305,12 @@ export async function runCli(
         scenarioDirs: o.scenarioDir,
         shard,
         resume: o.resume,
+        coverage: o.coverage
+          ? {
+              dir: o.coverage,
+              fullRun: !o.scenario.length && !o.scenarioDir.length && !o.archModule.length,
+            }
+          : undefined,
       },
       io.out,
       io.err,

@@ -125,7 +125,7 @@ export async function runUnits(
       });
     }
     if (!slot.child?.alive || slot.child.domain.key !== u.domain.key) {
-      slot.child?.kill();
+      await slot.child?.finish();
       slot.child = null;
       const w = warm.findIndex((c) => c.alive && c.domain.key === u.domain.key);
       const started =
@@ -209,7 +209,7 @@ export async function runUnits(
         await new Promise((r) => setImmediate(r));
       }
     } finally {
-      slot.child?.kill();
+      await slot.child?.finish();
       if (slot.child) children.delete(slot.child);
     }
   };
@@ -221,8 +221,7 @@ export async function runUnits(
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
     release();
-    for (const c of children) c.kill();
-    for (const c of warm) c.kill();
+    await Promise.all([...children, ...warm].map((c) => (interrupted ? c.kill() : c.finish())));
   }
   return { results, finished, interrupted };
 }

@@ -16,6 +16,7 @@ import * as conformance from '@ptlab/conformance';
 import * as core from '@ptlab/core';
 import * as explore from '@ptlab/explore';
 import * as mm from '@ptlab/mm';
+import { writeChildCoverage } from '../coverage/collect.js';
 import { type CellProgress, jobError, runCellJob, runCheckJob, runReplayJob } from '../jobs.js';
 import { BUILTIN_PORTS } from '../registry.js';
 import { resolveArchModule } from '../resolve-module.js';
@@ -189,5 +190,13 @@ process.on('message', (raw: ToChild) => {
 });
 // ptlab's own code is loaded: the time limit on loading the module starts now.
 post({ t: 'ready' });
-// The CLI went away: nothing left to report to.
-process.on('disconnect', () => process.exit(0));
+// The CLI went away: nothing left to report to (but the coverage it asked for, if it did).
+process.on('disconnect', () => {
+  writeChildCoverage().then(
+    () => process.exit(0),
+    (e) => {
+      process.stderr.write(`ptlab child: coverage not written: ${(e as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+});

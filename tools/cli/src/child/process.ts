@@ -8,7 +8,9 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { COVERAGE_ENV } from '../coverage/collect.js';
 import type { CellProgress } from '../jobs.js';
 import type { ArchModuleRef } from '../resolve-module.js';
 import type { FromChild, Job, LoadSpec, PortInfo, ToChild } from './protocol.js';
@@ -18,6 +20,8 @@ export interface Limits {
   readonly cellTimeoutMs: number;
   /** Heap limit of a child (--max-old-space-size), and the most resident memory it may use. */
   readonly cellMemoryMb: number;
+  /** Children write V8 coverage here (NODE_V8_COVERAGE) when they exit; see close(). */
+  readonly coverageDir?: string | undefined;
 }
 
 /** Who a child runs code for. Cells of one domain never share a process with another's. */
@@ -178,6 +182,15 @@ export class Child {
       execArgv,
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      ...(limits.coverageDir
+        ? {
+            env: {
+              ...process.env,
+              NODE_V8_COVERAGE: join(limits.coverageDir, 'v8'),
+              [COVERAGE_ENV]: limits.coverageDir,
+            },
+          }
+        : {}),
     });
     // A module's console output is shown on stderr, never mixed into the CLI's stdout.
     const forward = (chunk: Buffer) => {
@@ -232,6 +245,33 @@ export class Child {
 
   kill(): void {
     if (!this.exit) this.proc.kill('SIGKILL');
+  }
+
+  /**
+   * Let the child exit by itself (it exits when the IPC channel closes), so
+   * that it writes its V8 coverage; killed after `ms` if it does not.
+   */
+  close(ms = 10_000): Promise<void> {
+    if (this.exit) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.kill(), ms);
+      this.proc.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      try {
+        this.proc.disconnect();
+      } catch {
+        this.kill();
+      }
+    });
+  }
+
+  /** Stop this child when its work is done: close() when it collects coverage, else kill(). */
+  finish(): Promise<void> {
+    if (this.limits.coverageDir) return this.close();
+    this.kill();
+    return Promise.resolve();
   }
 
   /** Stop for SIGINT/SIGTERM: pending work resolves as interrupted, not as a failure of the module. */

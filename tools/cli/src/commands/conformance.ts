@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { mutantVerdictText, type ValidScenario } from '@ptlab/conformance';
 import type { ScenarioError } from '@ptlab/core';
 import type { Child } from '../child/process.js';
+import { finishCoverage, moduleScope, prepareCoverageDir } from '../coverage/index.js';
 import { type RunIdentity, type RunOptionsIdentity, runIdentity } from '../identity.js';
 import type { CellOutcome } from '../jobs.js';
 import { type JournalTrace, openJournal } from '../journal.js';
 import { colourEnabled, colours } from '../output.js';
 import { type ConformancePlan, type PlannedUnit, planConformance } from '../plan.js';
 import { runUnits } from '../pool.js';
-import type { LoadedPort } from '../registry.js';
+import { type LoadedPort, portLabel } from '../registry.js';
 import { writeHtmlReport } from '../report/write.js';
 import { type BuiltReport, buildReport, cellRecord, type UnitRecord } from '../report.js';
 import { renderReport, reportJunit } from '../report-render.js';
@@ -40,6 +41,8 @@ export interface ConformanceOptions {
   readonly shard?: ShardSpec | undefined;
   /** Journal finished units to this file, and skip those it already holds. */
   readonly resume?: string | undefined;
+  /** --coverage DIR; `fullRun`: every scenario of the suite (no --scenario, --scenario-dir, --arch-module). */
+  readonly coverage?: { readonly dir: string; readonly fullRun: boolean } | undefined;
 }
 
 /** The options a journal or a shard report records (identity.ts). */
@@ -114,6 +117,8 @@ export interface RunOptions {
   readonly cellMemoryMb: number;
   readonly progress: boolean;
   readonly warm?: readonly Child[] | undefined;
+  /** Raw V8 coverage of the children goes here (--coverage; see coverage/). */
+  readonly coverageDir?: string | undefined;
 }
 
 export interface PlanRun {
@@ -158,7 +163,9 @@ export async function runPlanUnits(
   const run = await runUnits(
     units,
     {
-      workers: o.workers,
+      // Coverage is measured in child processes: --workers 0 runs one.
+      workers: o.coverageDir ? Math.max(1, o.workers) : o.workers,
+      ...(o.coverageDir ? { coverageDir: o.coverageDir } : {}),
       cellTimeoutMs: o.cellTimeoutMs,
       cellMemoryMb: o.cellMemoryMb,
       ...(o.warm ? { warm: o.warm } : {}),
@@ -305,9 +312,12 @@ export async function runConformanceCommand(
       );
   }
   const todo = journal ? units.filter((u) => !journal.done.has(u.index)) : units;
+  const coverageDir = o.coverage ? prepareCoverageDir(o.coverage.dir) : undefined;
   let run: PlanRun;
   try {
-    run = await runPlanUnits(todo, o, err, (r, traces) => journal?.append(r, traces));
+    run = await runPlanUnits(todo, { ...o, coverageDir }, err, (r, traces) =>
+      journal?.append(r, traces),
+    );
   } finally {
     journal?.close();
   }
@@ -322,6 +332,17 @@ export async function runConformanceCommand(
     shard: o.shard ? shardName(o.shard) : null,
   });
   const code = finishReport(built, out);
+  const cov =
+    o.coverage && !run.interrupted
+      ? await finishCoverage(
+          o.coverage.dir,
+          ports.flatMap((p) =>
+            'module' in p.ref ? [moduleScope(portLabel(p.ref), p.ref.module.entry)] : [],
+          ),
+          o.coverage.fullRun && !o.archs.length && o.mutants && !o.shard && !journal?.done.size,
+          out,
+        )
+      : null;
   const shard: ShardSection | null = o.shard
     ? {
         index: o.shard.index,
@@ -334,9 +355,16 @@ export async function runConformanceCommand(
         }),
       }
     : null;
-  const valid = writeReportFiles(built, o, err, shard ? { shard } : {}, run.views);
+  const valid = writeReportFiles(
+    built,
+    o,
+    err,
+    { ...(cov ? { coverage: cov.json } : {}), ...(shard ? { shard } : {}) },
+    run.views,
+  );
   if (o.json && run.interrupted) err(`partial results written to ${o.json}`);
   if (o.resume && run.interrupted)
     err(`finished units are in ${o.resume}: run the same command again to resume`);
-  return valid || run.interrupted ? code : 2;
+  if (!valid && !run.interrupted) return 2;
+  return code === 0 && cov && !cov.ok ? 1 : code;
 }

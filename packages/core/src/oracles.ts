@@ -1,0 +1,115 @@
+/**
+ * End-state oracles: checks of what a path left behind, beside the checks of
+ * what it did on the way. Each reads only what the step it runs in declared
+ * (a zap runs it in the continuation of its last step on the table, which
+ * declared the table's page) or runs at a quiescent point (every scenario task
+ * has finished: teardown), and costs nothing when there is nothing to check.
+ *
+ *  - zapped-range-mapped: a zap of a range, finished under the table's ptl,
+ *    left a present entry in it (zap_pte_range()'s loop skipped one).
+ *  - rss-mismatch: at a quiescent point an mm's rss counters differ from
+ *    what its page tables map (a path mapped or unmapped without
+ *    add_mm_counter()), found before check_mm() would see a sum.
+ *
+ * Freed-exactly-once and freed-after-every-reader are use-after-free,
+ * double-free and page-leak; pgtables_bytes at teardown is pgtables-bytes
+ * (check_mm()).
+ */
+import { bug } from './checks.js';
+import type { Ctx } from './context.js';
+import { pageObj, rd } from './deps.js';
+import { MM_ANONPAGES, type Mm, mmCounterFile, RSS_NAMES } from './mm.js';
+import type { TableRef } from './pgtable-registry.js';
+
+/**
+ * zap_pte_range() is done with entries [from, to) of `table` (ptl held):
+ * none of them may still be present. Call it right after the zap's last step
+ * on the table (its scan or its last clear), before any other yield.
+ */
+export function checkZappedEmpty(ctx: Ctx, table: TableRef, from: number, to: number): void {
+  const a = ctx.k.arch;
+  const t = ctx.k.pt.deref(ctx, table, 'zap');
+  for (let i = from; i < to; i++) {
+    const v = ctx.k.mem.value(t.pa + i * ctx.k.config.pteSize);
+    if (!a.pteNone(v) && a.ptePresent(v))
+      bug(
+        'zapped-range-mapped',
+        `${ctx.cpu.name} ${ctx.fn}: the zap of ${t.label}[${from}..${to - 1}] is done (ptl held), but ${t.label}[${i}] still maps pfn ${a.ptePfn(v)}: the range must map nothing after the zap`,
+      );
+  }
+}
+
+/** What an rss check at a quiescent point reads: every mm's counters, pmd table and linked PTE tables. */
+export function rssCheckFootprint(ctx: Ctx): ReturnType<typeof rd>[] {
+  const out = [];
+  const P = ctx.k.config.PAGE_SIZE;
+  for (const mm of ctx.k.mms) {
+    if (mm.freed || !mm.pmdTable) continue;
+    out.push(rd(mm.countersObj), rd(pageObj(Math.floor(mm.pmdTable.pa / P))));
+    const label = ctx.k.pt.deref(ctx, mm.pmdTable, 'rss check').label;
+    for (const t of ctx.k.pt.live())
+      if (t.kind === 'pte' && t.linkedFrom?.startsWith(`${label}[`))
+        out.push(rd(pageObj(Math.floor(t.pa / P))));
+  }
+  return out;
+}
+
+/**
+ * At a quiescent point (in a step that declared rssCheckFootprint()): each
+ * live mm's rss counters equal what its pmd and PTE entries map, counted as
+ * the paths count them (a file folio's counter per page, a huge pmd per
+ * folio page, a page without a mapping as MM_ANONPAGES). Hugetlb vmas are
+ * left out: hugetlb pages are not rss.
+ */
+export function checkRssMatchesMappings(ctx: Ctx): void {
+  const a = ctx.k.arch;
+  const c = ctx.k.config;
+  const PMD_SIZE = c.PTRS_PER_PTE * c.PAGE_SIZE;
+  for (const mm of ctx.k.mms) {
+    if (mm.freed || !mm.pmdTable) continue;
+    const mapped = countMapped(ctx, mm, PMD_SIZE, a);
+    for (let i = 0; i < RSS_NAMES.length; i++) {
+      const rss = mm.rss[i] ?? 0;
+      const want = mapped[i] ?? 0;
+      if (rss !== want)
+        bug(
+          'rss-mismatch',
+          `${ctx.cpu.name} ${ctx.fn}: with every task done, mm ${mm.id} counts ${rss} ${RSS_NAMES[i]} but its page tables map ${want}`,
+        );
+    }
+  }
+}
+
+function countMapped(ctx: Ctx, mm: Mm, PMD_SIZE: number, a: Ctx['k']['arch']): number[] {
+  const out = RSS_NAMES.map(() => 0);
+  const pmdTable = mm.pmdTable;
+  if (!pmdTable) return out;
+  const t = ctx.k.pt.deref(ctx, pmdTable, 'rss check');
+  const c = ctx.k.config;
+  for (let slot = 0; slot < t.entries; slot++) {
+    const vma = mm.vmas.find(
+      (v) => !v.detached && v.start <= slot * PMD_SIZE && slot * PMD_SIZE < v.end,
+    );
+    if (vma?.flags.hugetlb) continue;
+    const raw = ctx.k.mem.value(t.pa + slot * c.pteSize);
+    if (a.pmdNone(raw)) continue;
+    if (a.pmdTransHuge(raw)) {
+      const f = ctx.k.folioOf(a.ptePfn(raw));
+      if (f) out[mmCounterFile(f)] = (out[mmCounterFile(f)] ?? 0) + f.nrPages;
+      continue;
+    }
+    const pte = ctx.k.pt
+      .live()
+      .find((x) => x.kind === 'pte' && x.linkedFrom === `${t.label}[${slot}]`);
+    if (!pte) continue;
+    for (let i = 0; i < pte.entries; i++) {
+      const v = ctx.k.mem.value(pte.pa + i * c.pteSize);
+      if (a.pteNone(v) || !a.ptePresent(v)) continue;
+      const f = ctx.k.folioOf(a.ptePfn(v));
+      if (!f) continue;
+      const k = f.mapping ? mmCounterFile(f) : MM_ANONPAGES;
+      out[k] = (out[k] ?? 0) + 1;
+    }
+  }
+  return out;
+}
