@@ -72,7 +72,8 @@ function programOf(t: Trace) {
   if (!config || !scenario || mutant === undefined) return null;
   return scenarioProgram(scenario, {
     arch: guardedCreate(x86, config, mutant?.layer === 'arch' ? mutant.id : undefined),
-    variants: mutant?.layer === 'mm' ? [mutant.id] : [],
+    // The kernel patches the trace was recorded with (known findings' fixes), as replay applies them.
+    variants: [...(mutant?.layer === 'mm' ? [mutant.id] : []), ...(t.patches ?? [])],
   });
 }
 
@@ -113,7 +114,8 @@ function claimsHold(t: Trace): boolean {
       }
       return task;
     },
-    { maxSteps: t.schedule.length + 1, record: false },
+    // Labels are built only in recorded runs (the explorer builds no strings per step otherwise).
+    { maxSteps: t.schedule.length + 1, record: true },
   );
   const f = ex.finding;
   return (

@@ -281,13 +281,21 @@ export function* hugetlbGetUserPages(ctx: Ctx, mm: Mm, addr: number, fault: bool
 }
 
 /**
- * __unmap_hugepage_range() — mm/hugetlb.c, from unmap_single_vma() at exit or
- * munmap (mmap_lock held for write): for each huge page, huge_pte_offset(),
- * and under huge_pte_lock() clear what is mapped and drop the folio's mapping.
- * The model reads a PTE table's entries in one step and visits only the huge
- * pages that are mapped (nothing else runs: the vma is being torn down).
+ * __unmap_hugepage_range() — mm/hugetlb.c, from unmap_single_vma(): at exit
+ * and munmap (mmap_lock held for write), and from zap_page_range_single()
+ * when a hugetlbfs file is truncated (i_mmap_rwsem held, other CPUs may
+ * fault the file in meanwhile). For each huge page of [start, end):
+ * huge_pte_offset(), then under huge_pte_lock() read and clear what is
+ * mapped and drop the folio's mapping, as the kernel does; a huge page the
+ * arch maps with several contiguous PTEs is one huge_ptep_get_and_clear()
+ * and one reference, never one per PTE.
  */
-export function* unmapHugepageRange(ctx: Ctx, vma: Vma): KGen {
+export function* unmapHugepageRange(
+  ctx: Ctx,
+  vma: Vma,
+  start: number = vma.start,
+  end: number = vma.end,
+): KGen {
   yield* ctx.call(
     '__unmap_hugepage_range',
     (function* () {
@@ -296,30 +304,34 @@ export function* unmapHugepageRange(ctx: Ctx, vma: Vma): KGen {
       const size = hugePageSize(ctx);
       const PMD_SIZE = pmdSize(ctx);
       const PAGE_SIZE = ctx.k.config.PAGE_SIZE;
-      for (let base = vma.start - (vma.start % PMD_SIZE); base < vma.end; base += PMD_SIZE) {
-        const mapped: PtePtr[] = [];
+      for (let base = start - (start % PMD_SIZE); base < end; base += PMD_SIZE) {
+        const candidates: PtePtr[] = [];
         if (pmdLevel(ctx, size)) {
           const pmdp = pmdOffset(ctx, mm, base);
           const pmd = yield* pmdpGet(ctx, pmdp);
-          if (a.pmdTransHuge(pmd.raw)) mapped.push(pmdp);
+          if (a.pmdTransHuge(pmd.raw)) candidates.push(pmdp);
         } else {
           const first = yield* a.hugePteOffset(ctx, mm, base, size);
           if (!first) continue;
-          const ptes = yield* scanPtes(ctx, first.table, 'huge_ptep_get() of each huge page');
-          const lo = Math.max(vma.start, base);
-          const hi = Math.min(vma.end, base + PMD_SIZE);
-          for (let addr = lo - (lo % size); addr < hi; addr += size) {
-            const index = Math.floor(addr / PAGE_SIZE) % ctx.k.config.PTRS_PER_PTE;
-            if (!a.pteNone(ptes[index] ?? a.pteEmpty)) mapped.push({ table: first.table, index });
-          }
+          const lo = Math.max(start, base);
+          const hi = Math.min(end, base + PMD_SIZE);
+          for (let addr = lo - (lo % size); addr < hi; addr += size)
+            candidates.push({
+              table: first.table,
+              index: Math.floor(addr / PAGE_SIZE) % ctx.k.config.PTRS_PER_PTE,
+            });
         }
-        for (const ptep of mapped) {
+        for (const ptep of candidates) {
           const ptl = hugePteLockptr(ctx, mm, size, ptep);
           yield* ctx.call('huge_pte_lock', spinLock(ctx, ptl));
-          const old = yield* hugePtepGetAndClear(ctx, mm, size, ptep);
-          // In the clearing step, which names the folio it maps.
-          const folio = hugePtePresent(ctx, size, old) ? ctx.k.folioOf(a.ptePfn(old)) : undefined;
-          if (folio) folioUnmapped(folio);
+          // huge_ptep_get() under the lock: an empty slot is skipped (nothing to clear).
+          const cur = yield* hugePtepGet(ctx, mm, size, ptep);
+          if (hugePtePresent(ctx, size, cur)) {
+            const old = yield* hugePtepGetAndClear(ctx, mm, size, ptep);
+            // In the clearing step, which names the folio it maps.
+            const folio = hugePtePresent(ctx, size, old) ? ctx.k.folioOf(a.ptePfn(old)) : undefined;
+            if (folio) folioUnmapped(folio);
+          }
           yield* spinUnlock(ctx, ptl);
         }
       }

@@ -16,6 +16,7 @@ import {
 import { unlinkFileVma, zapVma } from './exit.js';
 import { unmapHugepageRange } from './hugetlb.js';
 import { mmuNotifierInvalidateRangeEnd, mmuNotifierInvalidateRangeStart } from './mmu-notifier.js';
+import { unmapBegin, unmapEnd } from './user-access.js';
 
 /**
  * munmap() of the whole vma containing `addr` — mm/mmap.c (v6.6):
@@ -50,6 +51,7 @@ export function* munmapVma(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
       );
       mm.vmas.splice(mm.vmas.indexOf(vma), 1);
       vma.detached = true;
+      unmapBegin(mm, vma);
       // unmap_region(): unmap_vmas() (inside an MMU_NOTIFY_UNMAP invalidate range, so a
       // secondary MMU drops what it cached), then free_pgtables().
       yield* mmuNotifierInvalidateRangeStart(ctx, mm, vma.start, vma.end);
@@ -79,6 +81,9 @@ export function* munmapVma(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
         })(),
       );
       yield* tlbFinishMmu(ctx, tlb);
+      // The tables are gone: an access to the range walks to nothing (no step of its own:
+      // nothing can reach a page of the range through the page tables any more).
+      unmapEnd(mm, vma);
       yield* upWrite(ctx, mm.mmapLock);
       return 0;
     })(),

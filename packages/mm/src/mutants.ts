@@ -77,7 +77,8 @@ export const MM_MUTANTS: readonly MmMutant[] = [
     description:
       'collapse_pte_mapped_thp() as in "[PATCH v3 10/13]" before the uffd fix: the ptl is dropped between clearing the PTEs (step 2) and removing the table (step 4) even on a private uffd-armed VMA, so UFFDIO_COPY can install an anon PTE in the table about to be freed: "BUG: Bad rss-counter state ... type:MM_ANONPAGES val:1".',
     seed: 'seeds/004: Jann Horn, "Re: [BUG] Re: [PATCH v3 10/13] mm/khugepaged: collapse_pte_mapped_thp() with mmap_read_lock()"; fixed by "[PATCH mm-unstable] mm/khugepaged: fix collapse_pte_mapped_thp() versus uffd" (a98460494b16)',
-    checks: ['bad-rss-counter'],
+    // The leaked PTE shows as rss-mismatch once every task is done, or as check_mm()'s report at exit.
+    checks: ['bad-rss-counter', 'rss-mismatch'],
   },
   {
     id: COLLAPSE_UFFD_FIX_V2_TRYLOCK,
@@ -105,7 +106,8 @@ export const MM_MUTANTS: readonly MmMutant[] = [
     description:
       'retract_page_tables() v1: checks vma->anon_vma and userfaultfd_wp() only before taking the locks, not again under the ptl, so a racing UFFDIO_COPY into a private VMA can put an anon PTE in the table being retracted: the page leaks, "Bad rss-counter state".',
     seed: 'seeds/004: Jann Horn and Peter Xu on "[PATCH 09/12] mm/khugepaged: retract_page_tables() without mmap or vma lock"; v2 changelog "repeat checks under ptl because UFFD, per PeterX and JannH"',
-    checks: ['bad-rss-counter'],
+    // The leaked PTE shows as rss-mismatch once every task is done, or as check_mm()'s report at exit.
+    checks: ['bad-rss-counter', 'rss-mismatch'],
   },
   {
     id: PMD_LOCK_NOT_RECHECKED,
@@ -119,7 +121,8 @@ export const MM_MUTANTS: readonly MmMutant[] = [
     description:
       'zap_pte_range() with CONFIG_PT_RECLAIM as merged for v6.14-rc1: when need_resched() (or force_break) makes it drop the ptl midway and retry, the retry pass still takes the fast path, clearing the pmd and freeing the table without rechecking the PTEs it zapped before the break, which a fault may have refilled meanwhile: a table with a present PTE is freed (the page is never unmapped: Bad rss-counter state, a leaked mapping).',
     seed: 'upstream "mm: pgtable: fix incorrect reclaim of non-empty PTE pages" (Qi Zheng, 2025-02-11, mm-hotfixes; Fixes: 6375e95f381e "mm: pgtable: reclaim empty PTE page in madvise(MADV_DONTNEED)"; reported by Christian Brauner and Qu Wenruo), mm/memory.c zap_pte_range()',
-    checks: ['bad-rss-counter'],
+    // The leaked PTE shows as rss-mismatch once every task is done, or as check_mm()'s report at exit.
+    checks: ['bad-rss-counter', 'rss-mismatch'],
     requires: ['pt-reclaim'],
   },
   {

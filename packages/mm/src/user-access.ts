@@ -23,16 +23,46 @@ import {
   tlbLookup,
   tlbUse,
   tlbUseFootprint,
+  type Vma,
 } from '@ptlab/core';
 import { handleUserFault } from './fault.js';
 
 /** Faults taken for one access before giving up (a livelock shows as a failed access). */
 const MAX_FAULTS = 4;
 
+/**
+ * Vmas munmap() took out of the mm's tree whose pages and tables are not torn
+ * down yet (do_vmi_align_munmap() keeps them on its detached tree until
+ * unmap_region() has run): the page tables still map their pages, so a CPU
+ * or a device reaching one of those pages meanwhile reaches the page the vma
+ * held, which is no wrong page.
+ */
+const unmapping = new WeakMap<Mm, Vma[]>();
+
+/** munmap() detached `vma` (vms_gather_munmap_vmas()); its tables still map it. */
+export function unmapBegin(mm: Mm, vma: Vma): void {
+  unmapping.set(mm, [...(unmapping.get(mm) ?? []), vma]);
+}
+
+/** unmap_region() finished for `vma`: nothing maps its range any more. */
+export function unmapEnd(mm: Mm, vma: Vma): void {
+  unmapping.set(
+    mm,
+    (unmapping.get(mm) ?? []).filter((v) => v !== vma),
+  );
+}
+
+/** The vma at `addr`: in the mm's tree, or one munmap() is still tearing down. */
+function vmaReaching(mm: Mm, addr: number): Vma | undefined {
+  return (
+    mm.vmaAt(addr) ?? unmapping.get(mm)?.find((v) => v.start <= addr && addr < v.end) ?? undefined
+  );
+}
+
 /** What checkUserPage() reads: the mm's vmas, the vma at `addr`, its file's page cache, the folio reached. */
 export function checkUserPageFootprint(_ctx: Ctx, mm: Mm, addr: number): FootprintEntry[] {
   const fp: FootprintEntry[] = [rd(mm.vmasObj)];
-  const vma = mm.vmaAt(addr);
+  const vma = vmaReaching(mm, addr);
   if (vma) {
     fp.push(rd(vma.obj));
     if (vma.file) fp.push(rd(vma.file.pageCacheObj));
@@ -42,7 +72,7 @@ export function checkUserPageFootprint(_ctx: Ctx, mm: Mm, addr: number): Footpri
 
 /** Which page `addr` must reach: the page-cache page at its file offset, or (private) an anon page. */
 export function checkUserPage(ctx: Ctx, mm: Mm, addr: number, pfn: number, how: string): void {
-  const vma = mm.vmaAt(addr);
+  const vma = vmaReaching(mm, addr);
   const got = ctx.k.folioOf(pfn);
   const where = `${ctx.cpu.name} ${ctx.fn}: ${how} 0x${addr.toString(16)} of ${mm.id}`;
   if (!vma) bug('wrong-page', `${where} reached pfn ${pfn}, but no vma maps that address`);

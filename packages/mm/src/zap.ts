@@ -46,6 +46,7 @@ import {
   type Vma,
 } from '@ptlab/core';
 import { folioPut } from './folio.js';
+import { unmapHugepageRange } from './hugetlb.js';
 import { mmuNotifierInvalidateRangeEnd, mmuNotifierInvalidateRangeStart } from './mmu-notifier.js';
 
 /** Bound on zap_pmd_range()'s "retry this pmd" loop, so a livelock shows as an error, not a hang. */
@@ -170,7 +171,13 @@ function* zapPageRangeSingle(
   const tlb: MmuGather = tlbGatherMmu(mm, false);
   const batch: PageBatch = [];
   yield* mmuNotifierInvalidateRangeStart(ctx, mm, start, end);
-  yield* ctx.call('unmap_single_vma', zapPmdRange(ctx, vma, start, end, details, batch));
+  // unmap_single_vma(): a hugetlb vma is unmapped by __unmap_hugepage_range(), a huge page at a time.
+  yield* ctx.call(
+    'unmap_single_vma',
+    vma.flags.hugetlb
+      ? unmapHugepageRange(ctx, vma, start, end)
+      : zapPmdRange(ctx, vma, start, end, details, batch),
+  );
   yield* mmuNotifierInvalidateRangeEnd(ctx, mm, start, end);
   yield* tlbFinishMmu(ctx, tlb);
   for (const f of batch) yield* folioPut(ctx, f);

@@ -80,6 +80,16 @@ export function canonical(v: unknown): string {
 
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
+/**
+ * The order a mutant's scenarios run in (until its first kill): those that
+ * declare one of its checks first, then the rest, each in suite order. Only
+ * the cost changes: a mutant killed by a later scenario is still run there.
+ */
+export function mutantOrder(scenarios: readonly ValidScenario[], m: Mutant): ValidScenario[] {
+  const aims = (s: ValidScenario) => m.checks.some((c) => s.checks.includes(c));
+  return [...scenarios.filter(aims), ...scenarios.filter((s) => !aims(s))];
+}
+
 export function planConformance(
   ports: readonly LoadedPort[],
   scenarios: readonly ValidScenario[],
@@ -150,7 +160,7 @@ export function planConformance(
         config,
         mutant: m,
         domain: domainOf(p),
-        cells: scenarios.map((scenario) => ({
+        cells: mutantOrder(scenarios, m).map((scenario) => ({
           configId: config.id,
           scenario,
           mutant: m,

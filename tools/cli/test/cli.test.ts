@@ -234,7 +234,7 @@ describe('ptlab conformance', () => {
       ]);
     };
     expect(await run('0')).toBe(await run('2'));
-  }, 120_000);
+  }, 300_000);
 
   it('reports a malformed scenario file by name and still runs the other scenarios', async () => {
     const dir = mkdtempSync(join(tmp, 'scen-'));
