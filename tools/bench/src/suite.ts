@@ -54,6 +54,10 @@ export interface SuiteFigures {
   }[];
   /** Where the mutant cells' times came from ("journal"), or why they are missing. */
   readonly mutantCellsFrom: string;
+  /** Clean cells by verdict kind, as the report counts them. */
+  readonly counts: Readonly<Record<string, number>>;
+  /** Verified clean cells over applicable ones (issue 11: the fraction verified in the default run). */
+  readonly verifiedFraction: number;
 }
 
 function group(cells: readonly TimedCell[], key: (c: TimedCell) => string | null) {
@@ -172,7 +176,14 @@ export async function runSuite(o: SuiteOptions = {}): Promise<SuiteFigures> {
   }
   if (!existsSync(json))
     throw new Error(`ptlab conformance wrote no report (exit ${exitCode}):\n${tail}`);
-  const report = JSON.parse(readFileSync(json, 'utf8')) as { cells: TimedCell[] };
+  const report = JSON.parse(readFileSync(json, 'utf8')) as {
+    cells: TimedCell[];
+    counts?: Record<string, number>;
+  };
+  const counts = report.counts ?? {};
+  const applicable = Object.entries(counts)
+    .filter(([k]) => k !== 'n/a')
+    .reduce((n, [, v]) => n + v, 0);
   const a = analyse(report, o.journal ? journalCells(journal) : null);
   if (o.keep) {
     mkdirSync(o.keep, { recursive: true });
@@ -187,5 +198,7 @@ export async function runSuite(o: SuiteOptions = {}): Promise<SuiteFigures> {
     tree,
     ...a,
     cellsPerS: a.cells / (wallMs / 1000),
+    counts,
+    verifiedFraction: applicable ? (counts.verified ?? 0) / applicable : 0,
   };
 }
