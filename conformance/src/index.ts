@@ -37,6 +37,7 @@ export {
   mutantApplies,
   notApplicable,
   QUICK_BUDGET,
+  QUICK_MUTANT_BUDGET,
   runCell,
 } from './runner.js';
 export type {

@@ -80,6 +80,17 @@ export const QUICK_BUDGET: readonly BudgetStep[] = [
   { strategy: 'random', schedules: 150 },
 ];
 
+/**
+ * The quick plan of a mutant cell, for a repository's unit tests (with
+ * QUICK_BUDGET): 0, 1 and 2 preemptions, then a few random walks.
+ */
+export const QUICK_MUTANT_BUDGET: readonly BudgetStep[] = [
+  { strategy: 'exhaustive', schedules: 200, preemptionBound: 0 },
+  { strategy: 'exhaustive', schedules: 500, preemptionBound: 1 },
+  { strategy: 'exhaustive', schedules: 1_000, preemptionBound: 2 },
+  { strategy: 'random', schedules: 50 },
+];
+
 /** What one step of the plan did. */
 export interface PhaseResult {
   readonly strategy: StrategyName;

@@ -20,8 +20,15 @@ import type { ArchConfig, ArchPort } from '@ptlab/core';
 import { describe, it, type TestContext } from 'vitest';
 import { validatePort } from './arch-module.js';
 import { checkKnownFinding, KERNEL_FINDINGS, knownFixes } from './findings.js';
-import { mutantCatalogue, mutantNotApplicable } from './mutants.js';
-import { type BudgetStep, type CellResult, notApplicable, runCell } from './runner.js';
+import { type Mutant, mutantCatalogue, mutantNotApplicable } from './mutants.js';
+import {
+  type BudgetStep,
+  type CellResult,
+  notApplicable,
+  QUICK_BUDGET,
+  QUICK_MUTANT_BUDGET,
+  runCell,
+} from './runner.js';
 import type { ValidScenario } from './scenario-schema.js';
 import { loadScenarios, SCENARIO_DIR } from './scenarios.js';
 import { accountMutant, mutantVerdictText, verdictLabel } from './summary.js';
@@ -42,7 +49,11 @@ export interface RunConformanceOptions {
   readonly seed?: number;
   /** The plan of the clean cells (default CLEAN_BUDGET, as `ptlab conformance`). */
   readonly budget?: readonly BudgetStep[];
-  /** The plan of the mutant cells (default MUTANT_BUDGET for bugs, CLEAN_BUDGET for correct variants). */
+  /**
+   * The plan of the mutant cells (default MUTANT_BUDGET for bugs, CLEAN_BUDGET for correct
+   * variants; with `budget: QUICK_BUDGET`, QUICK_MUTANT_BUDGET for bugs and QUICK_BUDGET for
+   * correct variants).
+   */
   readonly mutantBudget?: readonly BudgetStep[];
   /** Per-test timeout in ms (default 120 s; mutant tests get 4x). */
   readonly timeout?: number;
@@ -61,7 +72,15 @@ export function runConformance(o: RunConformanceOptions): void {
   const configs = port.configs.filter((c) => !o.configs || o.configs.includes(c.id));
   const timeout = o.timeout ?? 120_000;
   const cell = { seed: o.seed ?? 1, ...(o.budget ? { budget: o.budget } : {}) };
-  const mutantCell = { seed: o.seed ?? 1, ...(o.mutantBudget ? { budget: o.mutantBudget } : {}) };
+  // With the quick plan for clean cells, variants get quick plans too: a correct variant the
+  // clean cells' plan, a bug QUICK_MUTANT_BUDGET (the main job runs the default ones).
+  const quick = o.budget === QUICK_BUDGET;
+  const mutantCell = (m: Mutant) => {
+    const budget =
+      o.mutantBudget ??
+      (quick ? (m.expect === 'caught' ? QUICK_MUTANT_BUDGET : o.budget) : undefined);
+    return { seed: o.seed ?? 1, ...(budget ? { budget } : {}) };
+  };
   const which =
     o.variants === false
       ? 'none'
@@ -145,7 +164,7 @@ export function runConformance(o: RunConformanceOptions): void {
               scenario,
               mutant: m,
               patches: knownFixes(config.id),
-              ...mutantCell,
+              ...mutantCell(m),
             });
             cells.push(r);
             cleans.push(cleanCell(config, scenario));

@@ -210,7 +210,7 @@ describe('ptlab conformance', () => {
         '--arch',
         's390-2k',
         '--scenario',
-        'retract-vs-lockless-walkers',
+        'retract-vs-fault',
         '--scenario',
         'sibling-tables-deferred-together',
         '--workers',
