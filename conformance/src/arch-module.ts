@@ -79,6 +79,8 @@ export function configProblem(c: ArchConfig): string | null {
   }
   if (c.pageTableCheck !== undefined && typeof c.pageTableCheck !== 'boolean')
     return `pageTableCheck must be true, false or absent, got ${describe(c.pageTableCheck)}`;
+  if (c.gupFast !== undefined && typeof c.gupFast !== 'boolean')
+    return `gupFast must be true, false or absent, got ${describe(c.gupFast)}`;
   for (const k of ['arch', 'description', 'kernel'] as const)
     if (typeof c[k] !== 'string' || (c[k] as string).length === 0)
       return `${k} must be a non-empty string, got ${describe(c[k])}`;

@@ -49,6 +49,8 @@ export const SPARC32: ArchConfig = {
   description:
     'sparc32 SRMMU, 4K pages, 16 PTE tables of 64 entries per page of the nocache pool (page refcount counts tables), no THP, no split ptlocks, no RCU table free',
   kernel: 'v6.6',
+  // arch/sparc/Kconfig selects HAVE_FAST_GUP only for SPARC64.
+  gupFast: false,
   PAGE_SIZE: 4096,
   PTRS_PER_PTE: 64,
   PTRS_PER_PMD: 64,

@@ -90,6 +90,12 @@ export interface ArchConfig {
    * x86_64 (v5.17), arm64 and riscv (v6.0). Absent means off.
    */
   readonly pageTableCheck?: boolean;
+  /**
+   * CONFIG_HAVE_FAST_GUP (HAVE_GUP_FAST from v6.10). Absent means on.
+   * Without it (sparc32) get_user_pages_fast() takes the slow path under
+   * mmap_read_lock(): no lockless walk.
+   */
+  readonly gupFast?: boolean;
   /** First page frame number handed out (high pfns make PAE's upper halves matter). */
   readonly pfnBase?: number;
   /**

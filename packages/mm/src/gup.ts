@@ -1,5 +1,7 @@
 import {
   type Ctx,
+  downRead,
+  type Folio,
   type KGen,
   localIrqRestore,
   localIrqSave,
@@ -9,8 +11,11 @@ import {
   pmdOffset,
   pmdpGetLockless,
   pteOffsetMap,
+  pteOffsetMapLock,
   ptepGet,
   pteUnmap,
+  pteUnmapUnlock,
+  upRead,
 } from '@ptlab/core';
 import { folioPut, tryGrabFolio } from './folio.js';
 
@@ -22,7 +27,42 @@ import { folioPut, tryGrabFolio } from './folio.js';
  * short-lived get_user_pages_fast() user would.
  */
 export function* gupFast(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
+  if (ctx.k.config.gupFast === false)
+    return yield* ctx.call('get_user_pages_unlocked', slowPath(ctx, mm, addr));
   return yield* ctx.call('gup_fast', walk(ctx, mm, addr));
+}
+
+/**
+ * get_user_pages_fast() without CONFIG_HAVE_FAST_GUP — mm/gup.c: gup_fast()
+ * is a stub, so __gup_longterm_unlocked() → get_user_pages_unlocked() walks
+ * under mmap_read_lock(): follow_page_pte() maps and locks the table
+ * (pte_offset_map_lock()), grabs the folio, unlocks. A page not mapped would
+ * be faulted in; the model's short-lived user only pins what is there.
+ */
+function* slowPath(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
+  const a = ctx.k.arch;
+  yield* downRead(ctx, mm.mmapLock);
+  let pinned = 0;
+  const pmdp = pmdOffset(ctx, mm, addr);
+  const pmd = yield* pmdpGetLockless(ctx, pmdp);
+  if (a.pmdPresent(pmd.raw) && !a.pmdNone(pmd.raw) && !a.pmdTransHuge(pmd.raw)) {
+    const m = yield* ctx.call('follow_page_pte', pteOffsetMapLock(ctx, mm, pmdp, addr));
+    if (m) {
+      const pte = yield* ptepGet(ctx, m.pte, 'ptep_get()');
+      let folio: Folio | undefined;
+      if (a.ptePresent(pte) && !a.pteNone(pte)) {
+        const f = ctx.k.folioOf(a.ptePfn(pte));
+        if (f && (yield* tryGrabFolio(ctx, f))) folio = f;
+      }
+      yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
+      if (folio) {
+        pinned = 1;
+        yield* folioPut(ctx, folio); // the short-lived pin, dropped
+      }
+    }
+  }
+  yield* upRead(ctx, mm.mmapLock);
+  return pinned;
 }
 
 function* walk(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
