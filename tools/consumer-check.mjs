@@ -28,6 +28,29 @@
  * leaves the temporary directory and prints where).
  */
 import { spawn, spawnSync } from 'node:child_process';
+
+// pnpm as the one that runs this script (`pnpm consumer-check`: npm_execpath), so a machine with
+// only Node and npm (`npm exec --yes pnpm@10 -- consumer-check`) needs no pnpm on its PATH.
+const PNPM_JS = process.env.npm_execpath?.match(/pnpm(\.c?js)?$/) ? process.env.npm_execpath : null;
+// The children see no trace of the pnpm that runs this script: a user's `npx ptlab` has none.
+const CLEAN_ENV = Object.fromEntries(
+  Object.entries(process.env)
+    .filter(([k]) => !/^(npm_|pnpm_)/i.test(k))
+    .map(([k, v]) =>
+      k === 'PATH' && v
+        ? [
+            k,
+            v
+              .split(':')
+              .filter((d) => !d.includes('/node_modules/'))
+              .join(':'),
+          ]
+        : [k, v],
+    ),
+);
+/** @param {string[]} args @returns {[string, string[]]} */
+const pnpm = (args) => (PNPM_JS ? [process.execPath, [PNPM_JS, ...args]] : ['pnpm', args]);
+
 import { createHash } from 'node:crypto';
 import {
   mkdirSync,
@@ -78,7 +101,7 @@ function fail(msg) {
  * Run a command; its output is shown. Resolves to stdout. `expect` is the exit code it must have.
  * Asynchronous, so the registry below keeps answering while npm runs.
  * @param {string} what @param {string} cmd @param {string[]} args
- * @param {{ cwd: string, expect?: number, quiet?: boolean, env?: NodeJS.ProcessEnv }} o
+ * @param {{ cwd: string, expect?: number, quiet?: boolean, repo?: boolean, env?: NodeJS.ProcessEnv }} o
  * @returns {Promise<string>}
  */
 async function run(what, cmd, args, o) {
@@ -86,7 +109,7 @@ async function run(what, cmd, args, o) {
   console.log(`\n== ${what}\n$ ${[cmd, ...args].join(' ')}`);
   const child = spawn(cmd, args, {
     cwd: o.cwd,
-    env: { ...process.env, NO_COLOR: '1', ...o.env },
+    env: { ...(o.repo ? process.env : CLEAN_ENV), NO_COLOR: '1', ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -200,10 +223,14 @@ async function serveTarballs(tarballs) {
 }
 
 // --- pack ---
-await run('build', 'pnpm', ['build', '--output-logs=errors-only'], { cwd: root, quiet: true });
+await run('build', ...pnpm(['build', '--output-logs=errors-only']), {
+  cwd: root,
+  quiet: true,
+  repo: true,
+});
 /** @type {{ name: string, path: string, private: boolean }[]} */
 const workspace = JSON.parse(
-  spawnSync('pnpm', ['-r', 'ls', '--json', '--depth', '-1'], { cwd: root, encoding: 'utf8' })
+  spawnSync(...pnpm(['-r', 'ls', '--json', '--depth', '-1']), { cwd: root, encoding: 'utf8' })
     .stdout,
 );
 const published = workspace.filter((p) => !p.private);
@@ -214,7 +241,7 @@ const tp = performance.now();
 const tarballs = new Map();
 for (const p of published) {
   const dest = join(work, 'pack', p.name.replace('/', '+'));
-  const r = spawnSync('pnpm', ['pack', '--pack-destination', dest], {
+  const r = spawnSync(...pnpm(['pack', '--pack-destination', dest]), {
     cwd: p.path,
     encoding: 'utf8',
   });
