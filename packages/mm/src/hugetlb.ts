@@ -34,7 +34,6 @@ import {
   ptepGetAndClear,
   ptlOfTable,
   type SpinLock,
-  scanPtes,
   setPmdHuge,
   setPteAt,
   spinLock,
