@@ -104,6 +104,7 @@ const RULES: [string, Record<string, unknown>, RegExp][] = [
     { pageTableCheck: 1 },
     /pageTableCheck must be true, false or absent, got a number/,
   ],
+  ['gupFast', { gupFast: 'no' }, /gupFast must be true, false or absent, got a string/],
   ['strings', { description: 7 }, /description must be a non-empty string/],
   ['kernel string', { kernel: '' }, /kernel must be a non-empty string/],
   ['pfnBase', { pfnBase: -1 }, /pfnBase must be a non-negative integer or absent, got -1/],
