@@ -31,7 +31,7 @@ import { spawn, spawnSync } from 'node:child_process';
 
 // pnpm as the one that runs this script (`pnpm consumer-check`: npm_execpath), so a machine with
 // only Node and npm (`npm exec --yes pnpm@10 -- consumer-check`) needs no pnpm on its PATH.
-const execpath = process.env['npm_execpath'];
+const { npm_execpath: execpath } = process.env;
 const PNPM_JS = execpath?.match(/pnpm(\.c?js)?$/) ? execpath : null;
 // The children see no trace of the pnpm that runs this script: a user's `npx ptlab` has none.
 const CLEAN_ENV = Object.fromEntries(

@@ -19,8 +19,7 @@ import type { ArchConfig } from '@ptlab/core';
 import { BUILTIN_DOMAIN, moduleDomain } from './child/process.js';
 import { unknownId } from './output.js';
 import type { Unit } from './pool.js';
-import type { LoadedPort } from './registry.js';
-import { moduleOrigin } from './resolve-module.js';
+import { type LoadedPort, portOrigin } from './registry.js';
 
 export interface PlanOptions {
   /** Only these config ids (empty: every config of every port). */
@@ -114,17 +113,7 @@ export function planConformance(
     'module' in p.ref ? { archModule: p.ref.module.entry } : {};
   // Every cell is judged with the known kernel findings' fixes applied, so a
   // known finding does not hide what else the cell would find.
-  const viewOf = (p: LoadedPort) =>
-    options.html
-      ? {
-          view: {
-            origin:
-              'module' in p.ref
-                ? moduleOrigin(p.ref.module)
-                : `built-in @ptlab/arch-${p.ref.builtin}`,
-          },
-        }
-      : {};
+  const viewOf = (p: LoadedPort) => (options.html ? { view: { origin: portOrigin(p.ref) } } : {});
   const patchesOf = (configId: string) => {
     const p = knownFixes(configId);
     return p.length ? { patches: p } : {};

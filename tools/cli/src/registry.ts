@@ -8,7 +8,7 @@ import { validatePort } from '@ptlab/conformance';
 import { type ArchConfig, ArchModuleError, type ArchPort, UsageError } from '@ptlab/core';
 import type { PortInfo } from './child/protocol.js';
 import { unknownId } from './output.js';
-import type { ArchModuleRef } from './resolve-module.js';
+import { type ArchModuleRef, moduleOrigin } from './resolve-module.js';
 
 /** ptlab's own arch packages, in the order reports list them. */
 export const BUILTIN_PORTS: readonly ArchPort[] = [s390, powerpc, sparc, arm, mips, x86];
@@ -48,6 +48,10 @@ export function modulePort(info: PortInfo, module: ArchModuleRef): LoadedPort {
 }
 
 /** How messages name where a port comes from. */
+/** Where a port's code came from, as verdict lines and the viewer say it (a module with its digest). */
+export const portOrigin = (ref: PortRef): string =>
+  'module' in ref ? moduleOrigin(ref.module) : `built-in @ptlab/arch-${ref.builtin}`;
+
 export const portLabel = (ref: PortRef): string =>
   'module' in ref ? `arch module ${ref.module.spec}` : `built-in arch-${ref.builtin}`;
 

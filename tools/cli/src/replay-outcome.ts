@@ -140,16 +140,12 @@ export function replayOutcome(
   }
   const f = ex.finding;
   if (!f) return { outcome: { kind: 'gone', steps: schedule.length, continued }, execution: ex };
-  if (f.check === recordedFinding.check) {
-    const exact = f.step === recordedFinding.step && f.message === recordedFinding.message;
-    return { outcome: { kind: 'still-failing', exact, finding: data(f) }, execution: ex };
-  }
+  // One rule for which finding this is, here and where the parent checks a child's claim.
   return {
-    outcome: {
-      kind: 'fails-differently',
-      finding: data(f),
-      afterSchedule: f.step >= schedule.length,
-    },
+    outcome: reclassify(
+      { kind: 'fails-differently', finding: data(f), afterSchedule: false },
+      { schedule, finding: recordedFinding },
+    ),
     execution: ex,
   };
 }

@@ -9,14 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTrace, type Trace } from '@ptlab/explore';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/main.js';
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, text: `${out.join('\n')}\n${err.join('\n')}` };
-}
+import { cli } from './helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ptlab-hostile-'));
 const fixture = (name: string) => join(__dirname, 'fixtures', 'hostile', `${name}.mjs`);

@@ -27,14 +27,7 @@ import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs helper without types, shared with tools/consumer-check.mjs
 import { DOC_ARCH, DOC_PATH, docProblems } from '../../consumer-check-doc.mjs';
 import { archNameProblem, initArch, scaffold } from '../src/commands/init-arch.js';
-import { runCli } from '../src/main.js';
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+import { cli } from './helpers/cli.js';
 
 const repo = join(__dirname, '..', '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'ptlab-init-arch-'));

@@ -6,17 +6,10 @@ import { loadScenarios } from '@ptlab/conformance';
 import { describe, expect, it } from 'vitest';
 import { type RunOptionsIdentity, runIdentity } from '../src/identity.js';
 import { openJournal } from '../src/journal.js';
-import { runCli } from '../src/main.js';
 import { planConformance } from '../src/plan.js';
 import { builtinPorts } from '../src/registry.js';
 import { type ConformanceReport, type UnitRecord, untimed } from '../src/report.js';
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+import { cli } from './helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ptlab-journal-'));
 const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8'));

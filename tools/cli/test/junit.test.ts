@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { junitXml } from '../src/junit.js';
-import { runCli } from '../src/main.js';
+import { cli } from './helpers/cli.js';
 
 const XSD = join(__dirname, 'fixtures', 'junit', 'junit-10.xsd');
 const tmp = mkdtempSync(join(tmpdir(), 'ptlab-junit-'));
@@ -21,13 +21,6 @@ function validate(xml: string, name = 'j.xml'): string {
   writeFileSync(f, xml);
   const r = spawnSync('xmllint', ['--noout', '--schema', XSD, f], { encoding: 'utf8' });
   return r.status === 0 ? 'valid' : r.stderr;
-}
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
 const sample = junitXml([

@@ -9,16 +9,9 @@ import { join } from 'node:path';
 import { ArchModuleError, BugFound } from '@ptlab/core';
 import { describe, expect, it } from 'vitest';
 import { jobError } from '../src/jobs.js';
-import { runCli } from '../src/main.js';
 import { openModule } from '../src/modules.js';
 import { modulePort } from '../src/registry.js';
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, text: `${out.join('\n')}\n${err.join('\n')}` };
-}
+import { cli } from './helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ptlab-mistakes-'));
 const fixture = (name: string) => join(__dirname, 'fixtures', 'mistakes', `${name}.mjs`);

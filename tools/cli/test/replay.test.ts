@@ -3,14 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTrace } from '@ptlab/explore';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/main.js';
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+import { cli } from './helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ptlab-replay-'));
 /** A trace of the mm mutant pte-offset-map-without-rcu (pte_offset_map() without rcu_read_lock()). */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/main.js';
+import { cli } from './helpers/cli.js';
 
 const CHROMIUM = process.env.PTLAB_CHROMIUM ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -20,13 +20,6 @@ if (!haveChromium)
 
 /** Screenshots, kept as test artefacts (gitignored). */
 export const ARTEFACTS = join(__dirname, '..', 'test-artifacts');
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'ptlab-browser-'));
 const traceFile = join(tmp, 'rcu.json');

@@ -2,19 +2,12 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/main.js';
 import { CSP, indexPage, tracePage } from '../src/report/html.js';
 import { type TraceView, TraceViewSchema } from '../src/report/view-schema.js';
 import { bundleViewer } from '../src/report/viewer-build.js';
 import { VIEWER_JS } from '../src/report/viewer-bundle.js';
 import type { Report } from '../src/report-schema.js';
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+import { cli } from './helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ptlab-html-'));
 const traceFile = join(tmp, 't.json');

@@ -9,14 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCENARIO_DIR } from '@ptlab/conformance';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../src/main.js';
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+import { cli } from './helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ptlab-scenario-dirs-'));
 const dir = (name: string, ...scenarios: string[]) => {

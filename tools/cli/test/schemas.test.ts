@@ -2,16 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/main.js';
 import { schemaFiles } from '../src/schema-files.js';
+import { cli } from './helpers/cli.js';
 import { valid } from './helpers/schemas.js';
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'ptlab-schemas-'));
 describe('JSON Schema files', () => {

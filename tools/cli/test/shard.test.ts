@@ -3,18 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadScenarios, notApplicable } from '@ptlab/conformance';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../src/main.js';
 import { planConformance } from '../src/plan.js';
 import { builtinPorts } from '../src/registry.js';
 import { type ConformanceReport, untimed } from '../src/report.js';
 import { assignShards, type CostTable, parseShard, unitCosts } from '../src/shard.js';
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+import { cli } from './helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ptlab-shard-'));
 const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8'));

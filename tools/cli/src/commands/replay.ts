@@ -4,9 +4,9 @@ import { ArchModuleError, PtlabError, TraceError, UsageError } from '@ptlab/core
 import { parseTrace, type Trace } from '@ptlab/explore';
 import type { Child } from '../child/process.js';
 import { type ReplayJob, type ReplayRun, runReplayJob } from '../jobs.js';
-import { BUILTIN_PORTS, findConfig, type LoadedPort } from '../registry.js';
+import { BUILTIN_PORTS, findConfig, type LoadedPort, portOrigin } from '../registry.js';
 import { ReplayRunSchema, reclassify, replayExitCode, verdictLine } from '../replay-outcome.js';
-import { moduleOrigin, resolveArchModule } from '../resolve-module.js';
+import { resolveArchModule } from '../resolve-module.js';
 import { findMutant, findScenario } from './check.js';
 
 /** The module a trace asks for, if it resolves here (resolving reads files, it runs nothing). */
@@ -74,10 +74,7 @@ export async function executeReplay(
   }
   try {
     const { port, config } = findConfig(ports, trace.arch);
-    const origin =
-      'module' in port.ref
-        ? moduleOrigin(port.ref.module)
-        : `built-in @ptlab/arch-${port.ref.builtin}`;
+    const origin = portOrigin(port.ref);
     const scenario = findScenario(scenarios, trace.scenario);
     // --mutant replays the same schedule on other code: another mutant, or none (the fixed model).
     const wanted = o.mutant === undefined ? trace.mutant : o.mutant === 'none' ? null : o.mutant;
