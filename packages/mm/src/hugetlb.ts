@@ -33,6 +33,7 @@ import {
   ptepGet,
   ptepGetAndClear,
   ptlOfTable,
+  rd,
   type SpinLock,
   setPmdHuge,
   setPteAt,
@@ -43,7 +44,7 @@ import {
   type Vma,
 } from '@ptlab/core';
 import type { VmFault } from './fault.js';
-import { folioMapped, folioPut, folioUnmapped, tryGrabFolio } from './folio.js';
+import { folioPut, folioUnmapped, tryGrabFolio } from './folio.js';
 
 /** Bound on GUP's fault-and-retry loop, as in fault.ts. */
 const MAX_RETRIES = 4;
@@ -140,29 +141,45 @@ function* hugePtepGetAndClear(ctx: Ctx, mm: Mm, size: number, ptep: PtePtr): KGe
 }
 
 /**
- * The hugetlbfs folio of the huge page mapped at `haddr`: filemap_lock_hugetlb_folio()'s
- * lookup, or, when the page cache has none, alloc_hugetlb_folio() (may sleep)
- * and hugetlb_add_to_page_cache() — mm/hugetlb.c hugetlb_no_page().
+ * The hugetlbfs folio of the huge page mapped at `haddr`, with a reference
+ * the caller owns: filemap_lock_hugetlb_folio()'s lookup (find, then
+ * folio_try_get(), which fails on a folio truncation already freed), or, when
+ * the page cache has none, alloc_hugetlb_folio() (may sleep) and
+ * hugetlb_add_to_page_cache() (the page cache's reference and the caller's)
+ * — mm/hugetlb.c hugetlb_no_page(), mm/filemap.c __filemap_get_folio().
  */
 function* hugetlbFolioFor(ctx: Ctx, vma: Vma, haddr: number, size: number): KGen<Folio | null> {
   const file = vma.file;
   if (!file) return null;
   const idx = vma.pgoff + Math.floor((haddr - vma.start) / ctx.k.config.PAGE_SIZE);
-  yield ctx.step(
-    () => `filemap_lock_hugetlb_folio(${file.id}, ${idx})`,
-    [file.pageCacheObj, FOLIO_ALLOC],
-  );
-  const found = file.folioAt(idx);
-  if (found) return found.index === idx ? found : null;
+  for (;;) {
+    yield ctx.step(
+      () => `filemap_lock_hugetlb_folio(${file.id}, ${idx})`,
+      [file.pageCacheObj, FOLIO_ALLOC],
+    );
+    const found = file.folioAt(idx);
+    if (!found) break;
+    if (found.index !== idx) return null;
+    // folio_try_get(): the lookup raced with a truncation that dropped the last reference.
+    yield ctx.step(() => `folio_try_get(${found.id})`, found.refsObj);
+    if (found.refcount > 0) {
+      found.refcount++;
+      return found;
+    }
+  }
   ctx.mightSleep('alloc_hugetlb_folio()');
   const pages = size / ctx.k.config.PAGE_SIZE;
-  return ctx.k.createFolio(`hugetlb ${file.id}@${idx}`, Math.log2(pages), file, idx);
+  const folio = ctx.k.createFolio(`hugetlb ${file.id}@${idx}`, Math.log2(pages), file, idx);
+  folio.refcount++; // the page cache's (createFolio()) and the fault's
+  return folio;
 }
 
 /**
  * hugetlb_no_page() — mm/hugetlb.c (v6.6), shared mapping: find (or allocate
- * and add) the folio in the hugetlbfs page cache and lock it, take the huge
- * ptl, recheck the entry is still none, map the folio, unlock.
+ * and add) the folio in the hugetlbfs page cache and lock it (looking again if
+ * truncation removed it meanwhile, as __filemap_get_folio(FGP_LOCK) does),
+ * take the huge ptl, recheck the entry is still none, map the folio (the
+ * lookup's reference becomes the mapping's), unlock.
  */
 function* hugetlbNoPage(
   ctx: Ctx,
@@ -172,20 +189,34 @@ function* hugetlbNoPage(
   ptep: PtePtr,
 ): KGen<VmFault> {
   const mm = vma.mm;
-  const folio = yield* hugetlbFolioFor(ctx, vma, haddr, size);
-  if (!folio) return 'VM_FAULT_SIGBUS';
-  yield* ctx.call('folio_lock', downWrite(ctx, folio.lock));
+  let folio: Folio | null;
+  for (;;) {
+    folio = yield* hugetlbFolioFor(ctx, vma, haddr, size);
+    if (!folio) return 'VM_FAULT_SIGBUS';
+    yield* ctx.call('folio_lock', downWrite(ctx, folio.lock));
+    const file = vma.file;
+    yield ctx.step(
+      () => `folio->mapping recheck of ${folio?.id}`,
+      [rd(file?.pageCacheObj ?? folio.refsObj)],
+      'r',
+    );
+    if (file && file.pageCache.get(folio.index) === folio) break;
+    yield* upWrite(ctx, folio.lock);
+    yield* folioPut(ctx, folio);
+  }
   const ptl = hugePteLockptr(ctx, mm, size, ptep);
   yield* ctx.call('huge_pte_lock', spinLock(ctx, ptl));
   const now = yield* hugePtepGet(ctx, mm, size, ptep);
-  if (hugePteNone(ctx, size, now)) {
+  const mapped = hugePteNone(ctx, size, now);
+  if (mapped) {
     yield* ctx.call('set_huge_pte_at', setHugePteAt(ctx, mm, size, ptep, folio, vma.flags.shared));
-    // hugetlb_add_file_rmap(): the reference the page-cache lookup took stays with the mapping
-    // (in the step of set_huge_pte_at(), which names the folio).
-    folioMapped(folio);
+    // hugetlb_add_file_rmap(): the reference the lookup took stays with the mapping.
+    folio.mapcount++;
   }
   yield* spinUnlock(ctx, ptl);
   yield* upWrite(ctx, folio.lock);
+  // backout: the entry changed under us; the lookup's reference goes.
+  if (!mapped) yield* folioPut(ctx, folio);
   return 0;
 }
 

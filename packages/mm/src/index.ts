@@ -52,4 +52,4 @@ export { madviseDontneed } from './pt-reclaim.js';
 export { rmapWalkFile } from './rmap.js';
 export { checkUserPage, tlbWarm, userLoad } from './user-access.js';
 export { uffdioCopy } from './userfaultfd.js';
-export { truncatePagecache, unmapMappingRange } from './zap.js';
+export { type PageRange, truncatePagecache, unmapMappingRange } from './zap.js';

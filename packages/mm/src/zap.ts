@@ -209,11 +209,24 @@ function* zapMappingRange(
   yield* upRead(ctx, mapping.iMmapRwsem);
 }
 
-/** unmap_mapping_range(mapping, 0, 0, even_cows = 1) — mm/memory.c: every mapping of the whole file. */
-export function* unmapMappingRange(ctx: Ctx, mapping: AddressSpace): KGen {
+/** File pages [first, first + nr) of a mapping: the range a hole punch covers. */
+export interface PageRange {
+  readonly first: number;
+  readonly nr: number;
+}
+
+/** The whole file (ftruncate(fd, 0)). */
+const WHOLE_FILE: PageRange = { first: 0, nr: Number.MAX_SAFE_INTEGER };
+
+/** unmap_mapping_range(mapping, start, len, even_cows = 1) — mm/memory.c: every mapping of the range (default: the whole file). */
+export function* unmapMappingRange(
+  ctx: Ctx,
+  mapping: AddressSpace,
+  range: PageRange = WHOLE_FILE,
+): KGen {
   yield* ctx.call(
     'unmap_mapping_range',
-    zapMappingRange(ctx, mapping, 0, Number.MAX_SAFE_INTEGER, { singleFolio: null }),
+    zapMappingRange(ctx, mapping, range.first, range.nr, { singleFolio: null }),
   );
 }
 
@@ -225,12 +238,14 @@ function* unmapMappingFolio(ctx: Ctx, folio: Folio): KGen {
 }
 
 /**
- * truncate_inode_pages(mapping, 0) — mm/truncate.c: lock each folio, unmap it
+ * truncate_inode_pages_range() — mm/truncate.c: lock each folio of the range, unmap it
  * if something still maps it, delete it from the page cache, drop its reference.
  */
-function* truncateInodePagesLocked(ctx: Ctx, mapping: AddressSpace): KGen {
+function* truncateInodePagesLocked(ctx: Ctx, mapping: AddressSpace, range: PageRange): KGen {
   yield ctx.step(() => `find_get_entries(${mapping.id})`, mapping.pageCacheObj, 'r');
-  const folios = [...mapping.pageCache.values()].sort((x, y) => x.index - y.index);
+  const folios = [...mapping.pageCache.values()]
+    .filter((f) => f.index < range.first + range.nr && f.index + f.nrPages > range.first)
+    .sort((x, y) => x.index - y.index);
   for (const folio of folios) {
     // find_get_entries(): a reference, then folio_lock() (waits for khugepaged).
     yield ctx.step(
@@ -261,15 +276,20 @@ function* truncateInodePagesLocked(ctx: Ctx, mapping: AddressSpace): KGen {
 /**
  * ftruncate(fd, 0) on a shmem file → truncate_pagecache() — mm/truncate.c:
  * unmap, drop the page cache, unmap again (a fault may have mapped a page
- * between the first unmap and its removal).
+ * between the first unmap and its removal). With a range, a hole punch:
+ * truncate_pagecache_range() — mm/truncate.c, as fallocate(PUNCH_HOLE) does.
  */
-export function* truncatePagecache(ctx: Ctx, mapping: AddressSpace): KGen {
+export function* truncatePagecache(
+  ctx: Ctx,
+  mapping: AddressSpace,
+  range: PageRange = WHOLE_FILE,
+): KGen {
   yield* ctx.call(
-    'truncate_pagecache',
+    range === WHOLE_FILE ? 'truncate_pagecache' : 'truncate_pagecache_range',
     (function* () {
-      yield* unmapMappingRange(ctx, mapping);
-      yield* ctx.call('truncate_inode_pages', truncateInodePagesLocked(ctx, mapping));
-      yield* unmapMappingRange(ctx, mapping);
+      yield* unmapMappingRange(ctx, mapping, range);
+      yield* ctx.call('truncate_inode_pages', truncateInodePagesLocked(ctx, mapping, range));
+      yield* unmapMappingRange(ctx, mapping, range);
     })(),
   );
 }
