@@ -13,6 +13,7 @@ export {
   knownFixes,
   matchKnownFinding,
 } from './findings.js';
+export { mutantCanChange, unreachedResult } from './mutant-reach.js';
 export type { Mutant } from './mutants.js';
 export { CHECK_REQUIRES, mutantCatalogue, mutantNotApplicable } from './mutants.js';
 export { addrSchema, scenarioAddr } from './paths/common.js';

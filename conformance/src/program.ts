@@ -33,6 +33,8 @@ export interface ProgramOptions {
   readonly arch: () => ArchImpl;
   /** mm/core variants (mutants) switched on. */
   readonly variants: readonly string[];
+  /** Collects every variant id the kernel code asks about, in every boot (Kernel `consulted`). */
+  readonly consulted?: Set<string> | undefined;
 }
 
 function* populateEmptyTable(ctx: Ctx, mm: Mm, addr: number): KGen {
@@ -131,7 +133,12 @@ function setUp(k: Kernel, s: ValidScenario): World {
 export function scenarioProgram(s: ValidScenario, opts: ProgramOptions): Program {
   return {
     boot() {
-      const k = new Kernel({ arch: opts.arch(), variants: opts.variants, inject: s.inject ?? [] });
+      const k = new Kernel({
+        arch: opts.arch(),
+        variants: opts.variants,
+        inject: s.inject ?? [],
+        consulted: opts.consulted,
+      });
       const w = setUp(k, s);
       for (const t of s.threads) {
         // A thread that requires what this config lacks (khugepaged without THP) does not run.

@@ -125,6 +125,13 @@ export interface CellResult {
   readonly elapsedMs: number;
   readonly trace?: Trace;
   readonly story?: string;
+  /**
+   * Clean cells: every mm/core variant id the kernel code asked about in any
+   * execution of the search (mutant-reach.ts), sorted.
+   */
+  readonly variantsAsked?: readonly string[];
+  /** A mutant cell not run: the clean search proved the mutant's code unreachable here (mutant-reach.ts). */
+  readonly unreached?: true;
 }
 
 /** Progress of a running cell (every few hundred executions; a deterministic count). */
@@ -212,9 +219,11 @@ export function runCell(o: CellOptions): CellResult {
       elapsedMs: 0,
     };
   const variant = mutant?.layer === 'arch' ? mutant.id : undefined;
+  const asked = mutant ? undefined : new Set<string>();
   const program = scenarioProgram(o.scenario, {
     arch: guardedCreate(o.port, o.config, variant),
     variants: [...(mutant?.layer === 'mm' ? [mutant.id] : []), ...(o.patches ?? [])],
+    consulted: asked,
   });
   const seed = o.seed ?? 1;
   const t0 = performance.now();
@@ -272,7 +281,14 @@ export function runCell(o: CellOptions): CellResult {
     if (complete) proved = Math.max(proved, bound);
   }
   const elapsedMs = performance.now() - t0;
-  const common = { schedules, steps, elapsedMs, phases, ...(truncated ? { truncated } : {}) };
+  const common = {
+    schedules,
+    steps,
+    elapsedMs,
+    phases,
+    ...(truncated ? { truncated } : {}),
+    ...(asked ? { variantsAsked: [...asked].sort() } : {}),
+  };
   if (!failing?.finding) {
     // A truncated schedule anywhere proves nothing about its cell.
     const verdict: CellVerdict =

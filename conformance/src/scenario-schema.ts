@@ -18,6 +18,8 @@ import type { PathRef } from './paths/types.js';
 /** What a config must have for a scenario to apply (reported as n/a with the reason otherwise). */
 export const CAPABILITIES = {
   thp: 'no THP (CONFIG_TRANSPARENT_HUGEPAGE unavailable): khugepaged never retracts',
+  'tables-vanish':
+    'no PTE table goes while mmap_lock is held for read (no THP for khugepaged to retract, no CONFIG_PT_RECLAIM)',
   'hugetlb-pte': 'no hugetlb pages at PTE level',
   'pmd-low-high': 'the pmd is read in one access (no GUP_GET_PXX_LOW_HIGH)',
   'pt-reclaim': 'no CONFIG_PT_RECLAIM',
@@ -32,6 +34,8 @@ export function hasCapability(config: ArchConfig, cap: Capability): boolean {
   switch (cap) {
     case 'thp':
       return config.thp;
+    case 'tables-vanish':
+      return config.thp || config.ptReclaim;
     case 'hugetlb-pte':
       return config.hugetlbPteLevel;
     case 'pmd-low-high':

@@ -20,6 +20,7 @@ import type { ArchConfig, ArchPort } from '@ptlab/core';
 import { describe, it, type TestContext } from 'vitest';
 import { validatePort } from './arch-module.js';
 import { checkKnownFinding, KERNEL_FINDINGS, knownFixes } from './findings.js';
+import { mutantCanChange, unreachedResult } from './mutant-reach.js';
 import { type Mutant, mutantCatalogue, mutantNotApplicable } from './mutants.js';
 import {
   type BudgetStep,
@@ -158,16 +159,20 @@ export function runConformance(o: RunConformanceOptions): void {
         for (const config of where) {
           for (const scenario of loaded.scenarios) {
             if (notApplicable(scenario, config)) continue;
-            const r = runCell({
-              port,
-              config,
-              scenario,
-              mutant: m,
-              patches: knownFixes(config.id),
-              ...mutantCell(m),
-            });
+            const base = cleanCell(config, scenario);
+            // A verified clean search that never reached the mutant's code proves the cell (mutant-reach.ts).
+            const r = mutantCanChange(base, m)
+              ? runCell({
+                  port,
+                  config,
+                  scenario,
+                  mutant: m,
+                  patches: knownFixes(config.id),
+                  ...mutantCell(m),
+                })
+              : unreachedResult(base, m);
             cells.push(r);
-            cleans.push(cleanCell(config, scenario));
+            cleans.push(base);
             const own = r.finding && (m.checks.length === 0 || m.checks.includes(r.finding.check));
             if (m.expect === 'caught' && own && cleans[cleans.length - 1]?.result === 'pass') break;
           }

@@ -16,6 +16,11 @@ export interface KernelOptions {
   readonly arch: ArchImpl;
   /** Historical mm/core variants switched on (mutants), by id. */
   readonly variants?: Iterable<string>;
+  /**
+   * Every variant id has() is asked about goes here, on or off: what code a
+   * search reached that a mutant could change (conformance's mutant reach).
+   */
+  readonly consulted?: Set<string> | undefined;
   /** Fault injection points switched on (e.g. tlb-batch-nomem). */
   readonly inject?: Iterable<string>;
 }
@@ -60,6 +65,7 @@ export class Kernel {
   /** Above every pfn the page allocator can hand out (page-alloc.ts allocatorPfnEnd()), at a 2^30 boundary. */
   private nextFolioPfn: number;
   private readonly variantSet: ReadonlySet<string>;
+  private readonly consulted: Set<string> | undefined;
   private readonly injectSet: ReadonlySet<string>;
   private readonly work: { name: string; fn: (ctx: Ctx) => KGen }[] = [];
   /** Steps executed so far; the scheduler advances it. */
@@ -82,6 +88,7 @@ export class Kernel {
     this.arch = opts.arch;
     this.config = opts.arch.config;
     this.variantSet = new Set(opts.variants ?? []);
+    this.consulted = opts.consulted;
     this.injectSet = new Set(opts.inject ?? []);
     this.mem = new PhysMem(this.config.PAGE_SIZE, this.config.pteSize);
     this.pt = new PageTables(this.config.PAGE_SIZE);
@@ -94,6 +101,7 @@ export class Kernel {
 
   /** Is historical variant `id` (a mutant of mm or core) switched on? */
   has(id: string): boolean {
+    this.consulted?.add(id);
     return this.variantSet.has(id);
   }
 

@@ -13,10 +13,16 @@ export interface MmMutant {
   readonly checks: readonly CheckId[];
   /**
    * Conformance capabilities (scenario `requires` ids, e.g. `pt-reclaim`) a
-   * config needs for the changed code to run at all: elsewhere the mutant is
-   * the mainline kernel, so it is not run there. Absent: every config.
+   * config needs for the changed code to run at all, or for its mistake to
+   * show: elsewhere the mutant is the mainline kernel, or its bug has nothing
+   * to race with, so it is not run there. `thp`: the mistake needs a PTE
+   * table that khugepaged retracts or collapse replaces while mmap_lock is
+   * not held for write; `tables-vanish`: a PTE table that goes while mmap_lock
+   * is held for read, by khugepaged (THP) or CONFIG_PT_RECLAIM. Without them
+   * a PTE table goes only under mmap_lock for write (free_pgtables()) or at
+   * exit. Absent: every config.
    */
-  readonly requires?: readonly ('thp' | 'pt-reclaim' | 'pmd-low-high')[];
+  readonly requires?: readonly ('thp' | 'tables-vanish' | 'pt-reclaim' | 'pmd-low-high')[];
 }
 
 /** Ids the paths test with `ctx.k.has(id)`. */
@@ -64,6 +70,7 @@ export const MM_MUTANTS: readonly MmMutant[] = [
       'retract_page_tables() frees the retracted table with pte_free() at once instead of pte_free_defer(): lockless walkers inside rcu_read_lock() still use it.',
     seed: 'seeds/004: "[PATCH v3 09/13] mm/khugepaged: retract_page_tables() without mmap or vma lock" and "[PATCH v3 08/13] mm/pgtable: add pte_free_defer() for pgtable as page"',
     checks: ['use-after-free'],
+    requires: ['thp'],
   },
   {
     id: PTE_OFFSET_MAP_WITHOUT_RCU,
@@ -71,6 +78,7 @@ export const MM_MUTANTS: readonly MmMutant[] = [
       '__pte_offset_map() without rcu_read_lock() (patch 01/13 absent): a table retracted and freed after a grace period can vanish under a pte_offset_map() user.',
     seed: 'seeds/004: "[PATCH v3 01/13] mm/pgtable: add rcu_read_lock() and rcu_read_unlock()s"',
     checks: ['use-after-free'],
+    requires: ['tables-vanish'],
   },
   {
     id: COLLAPSE_BEFORE_UFFD_FIX,
@@ -79,6 +87,7 @@ export const MM_MUTANTS: readonly MmMutant[] = [
     seed: 'seeds/004: Jann Horn, "Re: [BUG] Re: [PATCH v3 10/13] mm/khugepaged: collapse_pte_mapped_thp() with mmap_read_lock()"; fixed by "[PATCH mm-unstable] mm/khugepaged: fix collapse_pte_mapped_thp() versus uffd" (a98460494b16)',
     // The leaked PTE shows as rss-mismatch once every task is done, or as check_mm()'s report at exit.
     checks: ['bad-rss-counter', 'rss-mismatch'],
+    requires: ['thp'],
   },
   {
     id: COLLAPSE_UFFD_FIX_V2_TRYLOCK,
@@ -86,6 +95,7 @@ export const MM_MUTANTS: readonly MmMutant[] = [
       'The trylock v2 of the uffd fix: spin_trylock(pml) with the ptl held; on failure drop and retake the ptl and, for uffd private, go back to clear the table again. nr_ptes was reset to 0 after step 3, so when the recheck pass aborts the abort path skips flush_tlb_mm(): CPUs keep TLB entries for the PTEs the first pass cleared.',
     seed: 'seeds/004: "[PATCH mm-unstable v2] mm/khugepaged: fix collapse_pte_mapped_thp() versus uffd" and Hugh Dickins\' reply of 2023-08-22 ("resetting it to 0 there would likely skip the abort path\'s flush_tlb_mm(mm)")',
     checks: ['stale-tlb'],
+    requires: ['thp'],
   },
   {
     id: COLLAPSE_PTE_CLEAR,
@@ -93,6 +103,7 @@ export const MM_MUTANTS: readonly MmMutant[] = [
       'collapse_pte_mapped_thp() clears the PTEs with pte_clear() instead of ptep_clear(): with CONFIG_PAGE_TABLE_CHECK the pages stay counted as mapped, and freeing the THP later BUGs.',
     seed: 'seeds/004: "[PATCH v3 10/13 fix2] mm/khugepaged: collapse_pte_mapped_thp() with mmap_read_lock(): fix2" (reported by Qi Zheng)',
     checks: ['page-table-check'],
+    requires: ['thp'],
   },
   {
     id: RETRACT_WITHOUT_MMU_NOTIFIER,
@@ -100,6 +111,7 @@ export const MM_MUTANTS: readonly MmMutant[] = [
       'retract_page_tables() v1: clears the pmd with pmdp_collapse_flush() but without mmu_notifier_invalidate_range_start()/end(), so an IOMMU consuming the CPU page tables keeps walking through its cached pointer to the retracted (and later freed) table.',
     seed: 'seeds/004: Jann Horn on "[PATCH 09/12] mm/khugepaged: retract_page_tables() without mmap or vma lock" ("probably wrong for IOMMUv2 users"); v2 changelog "bring back mmu_notifier calls for PMD, per JannH and Jason"',
     checks: ['secondary-mmu-stale'],
+    requires: ['thp'],
   },
   {
     id: RETRACT_WITHOUT_RECHECK,
@@ -108,6 +120,7 @@ export const MM_MUTANTS: readonly MmMutant[] = [
     seed: 'seeds/004: Jann Horn and Peter Xu on "[PATCH 09/12] mm/khugepaged: retract_page_tables() without mmap or vma lock"; v2 changelog "repeat checks under ptl because UFFD, per PeterX and JannH"',
     // The leaked PTE shows as rss-mismatch once every task is done, or as check_mm()'s report at exit.
     checks: ['bad-rss-counter', 'rss-mismatch'],
+    requires: ['thp'],
   },
   {
     id: PMD_LOCK_NOT_RECHECKED,
@@ -115,6 +128,7 @@ export const MM_MUTANTS: readonly MmMutant[] = [
       '__pte_offset_map_lock() without the pmd_same() recheck after taking the ptl: a caller that mapped a table just before it was retracted takes its lock afterwards and writes a PTE into the detached table.',
     seed: 'seeds/004: "[PATCH v3 13/13] mm/pgtable: notes on pte_offset_map[_lock]()" ("*pmd is rechecked after acquiring the ptlock, and retried internally if it changed: so that a page table can be safely removed or replaced by THP while holding its lock")',
     checks: ['write-to-detached-table'],
+    requires: ['tables-vanish'],
   },
   {
     id: ZAP_RECLAIM_AFTER_RETRY,
@@ -131,6 +145,7 @@ export const MM_MUTANTS: readonly MmMutant[] = [
       'mfill_atomic() as in v6.6..v6.10: after __pte_alloc() it asserts BUG_ON(pmd_none(*dst_pmd)) and BUG_ON(pmd_trans_huge(*dst_pmd)), but since khugepaged retracts shmem page tables without mmap_lock the table can be gone (pmd none) right there: kernel BUG.',
     seed: 'upstream "userfaultfd: don\'t BUG_ON() if khugepaged yanks our page table" (Jann Horn, 4828d207dc51, Aug 2024; Fixes: 1d65b771bc08 "mm/khugepaged: retract_page_tables() without mmap or vma lock"), mm/userfaultfd.c mfill_atomic()',
     checks: ['kernel-bug'],
+    requires: ['tables-vanish'],
   },
   {
     id: COLLAPSE_WITHOUT_LOCKLESS_SYNC,
@@ -146,6 +161,7 @@ export const MM_MUTANTS: readonly MmMutant[] = [
       'handle_pte_fault() as before v6.5: vmf->pte = pte_offset_map(vmf->pmd), read as if it could not fail, and later vmf->ptl = pte_lockptr(mm, vmf->pmd), which re-reads *pmd: once khugepaged may retract the table under mmap_read_lock, the map can fail (NULL dereference) or the lock taken is not the lock of the table mapped.',
     seed: 'upstream "mm/memory: handle_pte_fault() use pte_offset_map_nolock()" (Hugh Dickins, v6.5, "mm: allow pte_offset_map[_lock]() to fail" series); seeds/004 "[PATCH v3 13/13] mm/pgtable: notes on pte_offset_map[_lock]()" (pte_offset_map_nolock() "provides the correct spinlock pointer for the page table that it returns")',
     checks: ['wrong-ptl', 'kernel-bug'],
+    requires: ['tables-vanish'],
   },
   {
     id: HMM_MAP_CANNOT_FAIL,
@@ -153,6 +169,7 @@ export const MM_MUTANTS: readonly MmMutant[] = [
       'hmm_vma_walk_pmd() as before v6.5: after checking the pmd value it calls pte_offset_map(pmdp, addr), which reads *pmd again, and uses the result as if it could not fail; a table retracted in between makes it NULL: NULL pointer dereference.',
     seed: 'upstream "mm/hmm: retry if pte_offset_map() fails" (Hugh Dickins, v6.5, "mm: allow pte_offset_map[_lock]() to fail" series), mm/hmm.c hmm_vma_walk_pmd()',
     checks: ['kernel-bug'],
+    requires: ['tables-vanish'],
   },
   {
     id: UFFD_MAP_CANNOT_FAIL,
@@ -160,6 +177,7 @@ export const MM_MUTANTS: readonly MmMutant[] = [
       "mfill_atomic_install_pte() as before v6.5: dst_pte = pte_offset_map_lock() is used without a NULL check, so when khugepaged retracts the table between mfill_atomic()'s __pte_alloc() and the map, UFFDIO_COPY dereferences NULL (v6.5 returns -EAGAIN, which userspace retries).",
     seed: 'upstream "mm/userfaultfd: allow pte_offset_map_lock() to fail" (Hugh Dickins, v6.5; "[PATCH v2 15/32]" of "mm: allow pte_offset_map[_lock]() to fail", -EAGAIN "which mfill_atomic() already returns to user for a similar race", per Peter Xu), mm/userfaultfd.c',
     checks: ['kernel-bug'],
+    requires: ['tables-vanish'],
   },
   {
     id: ZAP_MAP_CANNOT_FAIL,
@@ -167,6 +185,7 @@ export const MM_MUTANTS: readonly MmMutant[] = [
       'zap_pte_range() as before v6.5: start_pte = pte_offset_map_lock() is used without a NULL check, but exit_mmap() zaps with mmap_lock while retract_page_tables() may remove the table without it (zap_pmd_range() saw the pmd point to a table just before): NULL pointer dereference. v6.5 returns without progress and zap_pmd_range() retries the pmd.',
     seed: 'upstream "mm/memory: allow pte_offset_map[_lock]() to fail" (Hugh Dickins, v6.5; "[PATCH v2 28/32]" of "mm: allow pte_offset_map[_lock]() to fail"), mm/memory.c zap_pte_range(); with "[PATCH v3 09/13] mm/khugepaged: retract_page_tables() without mmap or vma lock"',
     checks: ['kernel-bug'],
+    requires: ['tables-vanish'],
   },
   {
     id: MREMAP_MOVE_PMD_UNCHECKED,

@@ -40,6 +40,10 @@ export interface Unit {
   readonly cells: readonly CellTask[];
   /** Stop the unit after this cell (e.g. the mutant is killed). */
   readonly stopAfter?: (o: CellOutcome) => boolean;
+  /** Units of this run that must finish before this one starts (what `shortcut` reads). */
+  readonly dependsOn?: readonly Unit[];
+  /** A cell's outcome known without running it (a mutant its clean search proved unreachable), or null. */
+  readonly shortcut?: (t: CellTask) => CellOutcome | null;
 }
 
 export interface UnitsRun {
@@ -91,14 +95,35 @@ export async function runUnits(
   process.on('SIGTERM', onTerm);
   const release = handleSignals();
 
+  const index = new Map(units.map((u, i) => [u, i]));
+  /** Units that ended without finishing (interrupted): nothing waits on them forever. */
+  const stoppedEarly = units.map(() => false);
+  // A dependency outside this run (done before a resume, or in another shard) does not hold it up.
+  const ready = (u: Unit): boolean =>
+    (u.dependsOn ?? []).every((d) => {
+      const j = index.get(d);
+      return j === undefined || finished[j] || stoppedEarly[j];
+    });
+  let wake: (() => void) | null = null;
+  const unitEnded = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  /** Next unit to run: -1 when none is left, -2 when the rest wait on running units. */
   const pick = (current: Domain | null): number => {
     let first = -1;
+    let waiting = false;
     for (const [i, u] of units.entries()) {
       if (taken[i]) continue;
+      if (!ready(u)) {
+        waiting = true;
+        continue;
+      }
       if (current && u.domain.key === current.key) return i;
       if (first < 0) first = i;
     }
-    return first;
+    return first < 0 && waiting ? -2 : first;
   };
 
   interface Slot {
@@ -184,16 +209,21 @@ export async function runUnits(
 
   const runUnit = async (slot: Slot, i: number): Promise<void> => {
     const u = units[i] as Unit;
-    for (const t of u.cells) {
+    try {
+      for (const t of u.cells) {
+        if (interrupted) return;
+        const r = u.shortcut?.(t) ?? (await runCell(slot, u, t));
+        if (!r) return;
+        (results[i] as CellOutcome[]).push(r);
+        if (r.error || u.stopAfter?.(r)) break;
+      }
       if (interrupted) return;
-      const r = await runCell(slot, u, t);
-      if (!r) return;
-      (results[i] as CellOutcome[]).push(r);
-      if (r.error || u.stopAfter?.(r)) break;
+      finished[i] = true;
+      onDone(results[i] as CellOutcome[], i);
+    } finally {
+      if (!finished[i]) stoppedEarly[i] = true;
+      unitEnded();
     }
-    if (interrupted) return;
-    finished[i] = true;
-    onDone(results[i] as CellOutcome[], i);
   };
 
   const slotLoop = async (): Promise<void> => {
@@ -202,6 +232,17 @@ export async function runUnits(
       for (;;) {
         if (interrupted) return;
         const i = pick(slot.child?.domain ?? (o.workers === 0 ? BUILTIN_DOMAIN : null));
+        if (i === -2) {
+          // Everything left waits on units other slots are running: wait for one to end.
+          await new Promise<void>((r) => {
+            const prev = wake;
+            wake = () => {
+              prev?.();
+              r();
+            };
+          });
+          continue;
+        }
         if (i < 0) return;
         taken[i] = true;
         await runUnit(slot, i);

@@ -7,6 +7,7 @@ import { finishCoverage, moduleScope, prepareCoverageDir } from '../coverage/ind
 import { type RunIdentity, type RunOptionsIdentity, runIdentity } from '../identity.js';
 import type { CellOutcome } from '../jobs.js';
 import { type JournalTrace, openJournal } from '../journal.js';
+import { withMutantReach } from '../mutant-reach.js';
 import { colourEnabled, colours } from '../output.js';
 import { type ConformancePlan, type PlannedUnit, planConformance } from '../plan.js';
 import { runUnits } from '../pool.js';
@@ -160,8 +161,9 @@ export async function runPlanUnits(
   const views = new Map<string, unknown>();
   const finished = new Set<number>();
   const t0 = performance.now();
+  const reach = withMutantReach(units);
   const run = await runUnits(
-    units,
+    reach.units,
     {
       // Coverage is measured in child processes: --workers 0 runs one.
       workers: o.coverageDir ? Math.max(1, o.workers) : o.workers,
@@ -177,6 +179,7 @@ export async function runPlanUnits(
     },
     (rs, i) => {
       done++;
+      reach.record(rs);
       const u = units[i] as PlannedUnit;
       const { record, traces, views: drawn } = unitRecord(u, rs, o.tracesDir);
       records.set(u.index, record);
@@ -198,6 +201,10 @@ export async function runPlanUnits(
     },
   );
   bar?.stop();
+  if (reach.skipped > 0)
+    err(
+      `mutant reach: ${reach.skipped} mutant cells not searched, each passing by its verified clean search, which never reached the mutant's code`,
+    );
   // Units cut short by a signal: their finished cells still show (the run is marked interrupted).
   for (const [i, rs] of run.results.entries()) {
     const u = units[i] as PlannedUnit;

@@ -1,0 +1,56 @@
+/**
+ * The CLI side of mutant reach (conformance mutant-reach.ts): an mm mutant's
+ * unit on a config waits for that config's clean cells in this run, and a
+ * mutant cell whose verified clean search never reached the mutant's code is
+ * not run again. Outcomes are the same either way (a pass), so reports do not
+ * depend on it; only the time does.
+ */
+import { mutantCanChange, unreachedResult } from '@ptlab/conformance';
+import type { CellOutcome } from './jobs.js';
+import type { PlannedUnit } from './plan.js';
+
+const cellKey = (config: string, scenario: string) => `${config}\u0000${scenario}`;
+
+export interface MutantReach {
+  /** The units to run: mm mutants' units depend on their config's clean units and take shortcuts. */
+  readonly units: readonly PlannedUnit[];
+  /** Feed a finished unit's outcomes (clean ones are kept). */
+  record(rs: readonly CellOutcome[]): void;
+  /** Mutant cells not run so far because their clean search proved them unreachable. */
+  readonly skipped: number;
+}
+
+export function withMutantReach(units: readonly PlannedUnit[]): MutantReach {
+  const clean = new Map<string, CellOutcome>();
+  const cleanUnits = new Map<string, PlannedUnit[]>();
+  for (const u of units)
+    if (u.kind === 'clean') {
+      const l = cleanUnits.get(u.config.id) ?? [];
+      l.push(u);
+      cleanUnits.set(u.config.id, l);
+    }
+  let skipped = 0;
+  const out = units.map((u): PlannedUnit => {
+    const m = u.mutant;
+    if (u.kind !== 'mutant' || !m || m.layer !== 'mm' || m.expect !== 'caught') return u;
+    return {
+      ...u,
+      dependsOn: cleanUnits.get(u.config.id) ?? [],
+      shortcut: (t) => {
+        const c = clean.get(cellKey(t.configId, t.scenario.id));
+        if (!c || mutantCanChange(c, m)) return null;
+        skipped++;
+        return unreachedResult(c, m);
+      },
+    };
+  });
+  return {
+    units: out,
+    record(rs) {
+      for (const r of rs) if (r.mutant === null) clean.set(cellKey(r.arch, r.scenario), r);
+    },
+    get skipped() {
+      return skipped;
+    },
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * What a run says about mutants on a config that cannot show them, and the
+ * mutant cells it does not search again (mutant reach): verdicts are the same
+ * whether or not a cell took the shortcut, whatever the worker count.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type ConformanceReport, untimed } from '../src/report.js';
+import { cli } from './helpers/cli.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'ptlab-reach-'));
+const readReport = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as ConformanceReport;
+
+describe('a correct config without THP, run alone', () => {
+  it('is CONFORMANT: the mm mutants that need a vanishing table are not applicable there', async () => {
+    const r = await cli(
+      'conformance',
+      '--arch',
+      'sparc32',
+      '--workers',
+      '0',
+      '--no-progress',
+      '--traces',
+      join(tmp, 'sparc32'),
+    );
+    expect(r.code, r.text).toBe(0);
+    expect(r.out).toMatch(/0 not killed/);
+    expect(r.out).toMatch(
+      /pte-offset-map-without-rcu +caught +not run: n\/a on every chosen config \(sparc32: no PTE table goes while mmap_lock is held for read/,
+    );
+    expect(r.out).toMatch(/retract-frees-immediately +caught +not run: .*sparc32: no THP/);
+    expect(r.out).toMatch(/\nCONFORMANT/);
+  }, 120_000);
+});
+
+describe('mutant reach', () => {
+  const args = (json: string, workers: string) => [
+    'conformance',
+    '--arch',
+    'x86-64',
+    ...[
+      'retract-vs-fault',
+      'gen-fault-truncate',
+      'retract-vs-uffd-copy',
+      'gen-gup-munmap-smmu',
+    ].flatMap((s) => ['--scenario', s]),
+    '--workers',
+    workers,
+    '--no-progress',
+    '--json',
+    json,
+    '--traces',
+    join(tmp, 'traces'),
+  ];
+
+  it('skips the mutant cells a verified clean search never reached, and says how many', async () => {
+    const a = await cli(...args(join(tmp, 'w0.json'), '0'));
+    const b = await cli(...args(join(tmp, 'w2.json'), '2'));
+    // Four scenarios kill only some mutants: the exit code is the same either way.
+    expect(b.code, b.text).toBe(a.code);
+    const line = /mutant reach: (\d+) mutant cells not searched/;
+    const n = line.exec(a.err)?.[1];
+    expect(Number(n)).toBeGreaterThan(0);
+    // The mutant units wait for their config's clean cells: the same cells are skipped with two workers.
+    expect(line.exec(b.err)?.[1]).toBe(n);
+    const ra = readReport(join(tmp, 'w0.json'));
+    const rb = readReport(join(tmp, 'w2.json'));
+    expect(JSON.stringify(untimed(rb))).toBe(JSON.stringify(untimed(ra)));
+    expect(ra.mutantCounts.killed).toBeGreaterThan(3);
+  }, 120_000);
+
+  it('gives every mutant the verdict a search of all its cells gives', async () => {
+    const c = await cli(...args(join(tmp, 'all.json'), '0'), '--all-mutant-cells');
+    expect(c.err).toMatch(/mutant reach: \d+ mutant cells not searched/);
+    const rc = readReport(join(tmp, 'all.json'));
+    const ra = readReport(join(tmp, 'w0.json'));
+    expect(rc.mutants.map((m) => [m.id, m.verdict])).toEqual(
+      ra.mutants.map((m) => [m.id, m.verdict]),
+    );
+  }, 120_000);
+});
