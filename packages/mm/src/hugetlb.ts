@@ -33,7 +33,6 @@ import {
   ptepGet,
   ptepGetAndClear,
   ptlOfTable,
-  rd,
   type SpinLock,
   setPmdHuge,
   setPteAt,
@@ -142,30 +141,29 @@ function* hugePtepGetAndClear(ctx: Ctx, mm: Mm, size: number, ptep: PtePtr): KGe
 
 /**
  * The hugetlbfs folio of the huge page mapped at `haddr`, with a reference
- * the caller owns: filemap_lock_hugetlb_folio()'s lookup (find, then
- * folio_try_get(), which fails on a folio truncation already freed), or, when
- * the page cache has none, alloc_hugetlb_folio() (may sleep) and
- * hugetlb_add_to_page_cache() (the page cache's reference and the caller's)
- * — mm/hugetlb.c hugetlb_no_page(), mm/filemap.c __filemap_get_folio().
+ * the caller owns: filemap_lock_hugetlb_folio()'s lookup (filemap_get_entry():
+ * load, folio_try_get(), reload; one step, since the reload makes it retry
+ * until the three agree, and a folio in the page cache holds the cache's
+ * reference), or, when the page cache has none, alloc_hugetlb_folio() (may
+ * sleep) and hugetlb_add_to_page_cache() (the cache's reference and the
+ * caller's) — mm/hugetlb.c hugetlb_no_page(), mm/filemap.c.
  */
 function* hugetlbFolioFor(ctx: Ctx, vma: Vma, haddr: number, size: number): KGen<Folio | null> {
   const file = vma.file;
   if (!file) return null;
   const idx = vma.pgoff + Math.floor((haddr - vma.start) / ctx.k.config.PAGE_SIZE);
-  for (;;) {
-    yield ctx.step(
-      () => `filemap_lock_hugetlb_folio(${file.id}, ${idx})`,
-      [file.pageCacheObj, FOLIO_ALLOC],
-    );
-    const found = file.folioAt(idx);
-    if (!found) break;
+  // The reference taken commutes with every other reference count change but the one that ends
+  // at zero, which only follows filemap_remove_folio(), a write of the page cache this step also
+  // writes: the page cache is footprint enough.
+  yield ctx.step(
+    () => `filemap_lock_hugetlb_folio(${file.id}, ${idx})`,
+    [file.pageCacheObj, FOLIO_ALLOC],
+  );
+  const found = file.folioAt(idx);
+  if (found) {
     if (found.index !== idx) return null;
-    // folio_try_get(): the lookup raced with a truncation that dropped the last reference.
-    yield ctx.step(() => `folio_try_get(${found.id})`, found.refsObj);
-    if (found.refcount > 0) {
-      found.refcount++;
-      return found;
-    }
+    found.refcount++;
+    return found;
   }
   ctx.mightSleep('alloc_hugetlb_folio()');
   const pages = size / ctx.k.config.PAGE_SIZE;
@@ -194,13 +192,8 @@ function* hugetlbNoPage(
     folio = yield* hugetlbFolioFor(ctx, vma, haddr, size);
     if (!folio) return 'VM_FAULT_SIGBUS';
     yield* ctx.call('folio_lock', downWrite(ctx, folio.lock));
-    const file = vma.file;
-    yield ctx.step(
-      () => `folio->mapping recheck of ${folio?.id}`,
-      [rd(file?.pageCacheObj ?? folio.refsObj)],
-      'r',
-    );
-    if (file && file.pageCache.get(folio.index) === folio) break;
+    // folio->mapping is only cleared under the folio lock we now hold: read with no step of its own.
+    if (vma.file?.pageCache.get(folio.index) === folio) break;
     yield* upWrite(ctx, folio.lock);
     yield* folioPut(ctx, folio);
   }
