@@ -15,7 +15,7 @@ export {
 } from './findings.js';
 export { mutantCanChange, unreachedResult } from './mutant-reach.js';
 export type { Mutant } from './mutants.js';
-export { CHECK_REQUIRES, mutantCatalogue, mutantNotApplicable } from './mutants.js';
+export { CHECK_REQUIRES, mutantCatalogue, mutantNotApplicable, mutantOrder } from './mutants.js';
 export { addrSchema, scenarioAddr } from './paths/common.js';
 export { PATHS } from './paths/index.js';
 export type { PathDef, PathRef, World } from './paths/types.js';

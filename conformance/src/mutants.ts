@@ -1,6 +1,11 @@
 import type { ArchConfig, ArchPort, CheckId } from '@ptlab/core';
 import { MM_MUTANTS } from '@ptlab/mm';
-import { CAPABILITIES, type Capability, hasCapability } from './scenario-schema.js';
+import {
+  CAPABILITIES,
+  type Capability,
+  hasCapability,
+  type ValidScenario,
+} from './scenario-schema.js';
 
 /** A historical bug (or an alternative design) the suite runs as a mutant. */
 export interface Mutant {
@@ -83,4 +88,14 @@ export function mutantNotApplicable(m: Mutant, config: ArchConfig): string | nul
 /** Whether a mutant applies to a config (mutantNotApplicable() gives the reason when not). */
 export function mutantApplies(m: Mutant, config: ArchConfig): boolean {
   return mutantNotApplicable(m, config) === null;
+}
+
+/**
+ * The order a mutant's scenarios run in (until its first kill): those that
+ * declare one of its checks first, then the rest, each in suite order. Only
+ * the cost changes: a mutant killed by a later scenario is still run there.
+ */
+export function mutantOrder(scenarios: readonly ValidScenario[], m: Mutant): ValidScenario[] {
+  const aims = (s: ValidScenario) => m.checks.some((c) => s.checks.includes(c));
+  return [...scenarios.filter(aims), ...scenarios.filter((s) => !aims(s))];
 }

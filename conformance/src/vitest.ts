@@ -21,7 +21,7 @@ import { describe, it, type TestContext } from 'vitest';
 import { validatePort } from './arch-module.js';
 import { checkKnownFinding, KERNEL_FINDINGS, knownFixes } from './findings.js';
 import { mutantCanChange, unreachedResult } from './mutant-reach.js';
-import { type Mutant, mutantCatalogue, mutantNotApplicable } from './mutants.js';
+import { type Mutant, mutantCatalogue, mutantNotApplicable, mutantOrder } from './mutants.js';
 import {
   type BudgetStep,
   type CellResult,
@@ -157,7 +157,7 @@ export function runConformance(o: RunConformanceOptions): void {
         const cells: CellResult[] = [];
         const cleans: CellResult[] = [];
         for (const config of where) {
-          for (const scenario of loaded.scenarios) {
+          for (const scenario of mutantOrder(loaded.scenarios, m)) {
             if (notApplicable(scenario, config)) continue;
             const base = cleanCell(config, scenario);
             // A verified clean search that never reached the mutant's code proves the cell (mutant-reach.ts).

@@ -13,6 +13,7 @@ import {
   type Mutant,
   mutantApplies,
   mutantCatalogue,
+  mutantOrder,
   type ValidScenario,
 } from '@ptlab/conformance';
 import type { ArchConfig } from '@ptlab/core';
@@ -78,16 +79,6 @@ export function canonical(v: unknown): string {
 }
 
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
-
-/**
- * The order a mutant's scenarios run in (until its first kill): those that
- * declare one of its checks first, then the rest, each in suite order. Only
- * the cost changes: a mutant killed by a later scenario is still run there.
- */
-export function mutantOrder(scenarios: readonly ValidScenario[], m: Mutant): ValidScenario[] {
-  const aims = (s: ValidScenario) => m.checks.some((c) => s.checks.includes(c));
-  return [...scenarios.filter(aims), ...scenarios.filter((s) => !aims(s))];
-}
 
 export function planConformance(
   ports: readonly LoadedPort[],
