@@ -39,13 +39,15 @@ export interface BudgetStep {
 /**
  * The search of a cell expected to pass (a mainline config), in order:
  * prove it (sound DPOR, no bound); failing that within the budget, prove it
- * within 3 then 2 preemptions; then sample beyond any bound (PCT and random
- * walks). A counterexample ends the search. Exhaustive steps weaker than a
- * proof already obtained are skipped.
+ * within 2 preemptions; then sample beyond any bound (PCT and random walks).
+ * A counterexample ends the search. Exhaustive steps weaker than a proof
+ * already obtained are skipped. (A search within 3 preemptions, 10,000
+ * executions, came between the two until no cell of the default run had
+ * completed it: every cell the unbounded search could not prove, it could not
+ * either, at a third of those cells' time.)
  */
 export const CLEAN_BUDGET: readonly BudgetStep[] = [
   { strategy: 'exhaustive', schedules: 20_000 },
-  { strategy: 'exhaustive', schedules: 10_000, preemptionBound: 3 },
   { strategy: 'exhaustive', schedules: 10_000, preemptionBound: 2 },
   { strategy: 'pct', schedules: 300 },
   { strategy: 'random', schedules: 300 },
