@@ -77,6 +77,8 @@ export interface MutantAccount {
   readonly otherFailures: readonly (MutantKill & { readonly why: string })[];
   /** Cells that ran (not n/a). */
   readonly cells: number;
+  /** A correct variant's cells by verdict kind: how deep its pass was searched. */
+  readonly verdicts?: VerdictCounts;
   /** Configs of the run where it does not apply, with the reason. */
   readonly notApplicable: readonly { readonly config: string; readonly reason: string }[];
   /** Cells that could not run: they prove nothing either way. */
@@ -147,6 +149,7 @@ export function accountMutant(
     kills,
     otherFailures,
     cells: ran.length,
+    ...(m.expect === 'pass' && ran.length ? { verdicts: countVerdicts(ran) } : {}),
     notApplicable,
     errors,
   };
@@ -213,8 +216,20 @@ export function mutantVerdictText(m: MutantAccount): string {
       const e = m.errors[0];
       return `NOT KILLED by ${m.checks.join(' or ') || 'any check'} (${m.cells} cells ran${e ? `; ${m.errors.length} could not run: ${e.message}` : ''}${other})${na}`;
     }
-    case 'passes':
-      return `passes all ${m.cells} cells, as it should${na}`;
+    case 'passes': {
+      const v = m.verdicts;
+      const how = v
+        ? ` (${[
+            [v.verified, 'verified'],
+            [v['verified-bounded'], 'verified within a bound'],
+            [v.sampled, 'sampled'],
+          ]
+            .filter(([n]) => n)
+            .map(([n, w]) => `${n} ${w}`)
+            .join(', ')})`
+        : '';
+      return `passes all ${m.cells} cells${how}, as it should${na}`;
+    }
     case 'wrongly-fails': {
       const k = m.kills[0] ?? o;
       return `WRONGLY FAILS in ${m.kills.length + m.otherFailures.length} cells, first ${k?.arch} x ${k?.scenario} (${k?.check})`;

@@ -51,9 +51,8 @@ export interface RunConformanceOptions {
   /** The plan of the clean cells (default CLEAN_BUDGET, as `ptlab conformance`). */
   readonly budget?: readonly BudgetStep[];
   /**
-   * The plan of the mutant cells (default MUTANT_BUDGET for bugs, CLEAN_BUDGET for correct
-   * variants; with `budget: QUICK_BUDGET`, QUICK_MUTANT_BUDGET for bugs and QUICK_BUDGET for
-   * correct variants).
+   * The plan of the mutant and variant cells (default MUTANT_BUDGET; with `budget:
+   * QUICK_BUDGET`, QUICK_MUTANT_BUDGET).
    */
   readonly mutantBudget?: readonly BudgetStep[];
   /** Per-test timeout in ms (default 120 s; mutant tests get 4x). */
@@ -73,13 +72,11 @@ export function runConformance(o: RunConformanceOptions): void {
   const configs = port.configs.filter((c) => !o.configs || o.configs.includes(c.id));
   const timeout = o.timeout ?? 120_000;
   const cell = { seed: o.seed ?? 1, ...(o.budget ? { budget: o.budget } : {}) };
-  // With the quick plan for clean cells, variants get quick plans too: a correct variant the
-  // clean cells' plan, a bug QUICK_MUTANT_BUDGET (the main job runs the default ones).
+  // With the quick plan for clean cells, mutants and variants get QUICK_MUTANT_BUDGET (the main
+  // job runs the default ones).
   const quick = o.budget === QUICK_BUDGET;
-  const mutantCell = (m: Mutant) => {
-    const budget =
-      o.mutantBudget ??
-      (quick ? (m.expect === 'caught' ? QUICK_MUTANT_BUDGET : o.budget) : undefined);
+  const mutantCell = (_m: Mutant) => {
+    const budget = o.mutantBudget ?? (quick ? QUICK_MUTANT_BUDGET : undefined);
     return { seed: o.seed ?? 1, ...(budget ? { budget } : {}) };
   };
   const which =

@@ -55,6 +55,9 @@ const kill = z.strictObject({
   trace: z.string().optional(),
 });
 
+const counts = <T extends string>(keys: readonly T[]) =>
+  z.strictObject(Object.fromEntries(keys.map((k) => [k, int])) as Record<T, typeof int>);
+
 /** MutantAccount of @ptlab/conformance (summary.ts). */
 export const MutantSchema = z.strictObject({
   id: z.string(),
@@ -68,6 +71,9 @@ export const MutantSchema = z.strictObject({
     .describe('kills that count: a declared check on a cell whose clean run passes'),
   otherFailures: z.array(kill.extend({ why: z.string() })),
   cells: int.describe('cells that ran (not n/a)'),
+  verdicts: counts(VerdictSchema.options)
+    .optional()
+    .describe("a correct variant's cells by verdict kind (how deep its pass was searched)"),
   notApplicable: z.array(z.strictObject({ config: z.string(), reason: z.string() })),
   errors: z.array(z.strictObject({ arch: z.string(), scenario: z.string(), message: z.string() })),
 });
@@ -100,9 +106,6 @@ export const CoverageSchema = z.looseObject({
     .optional(),
   gaps: z.array(z.looseObject({ id: z.string(), reason: z.string() })).optional(),
 });
-
-const counts = <T extends string>(keys: readonly T[]) =>
-  z.strictObject(Object.fromEntries(keys.map((k) => [k, int])) as Record<T, typeof int>);
 
 /** What the CLI builds: the schema's type, read-only all the way down (the runner's data is). */
 type DeepReadonly<T> = T extends (infer E)[]
