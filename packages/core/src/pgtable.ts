@@ -228,8 +228,15 @@ export function* pmdpGetLocklessSync(ctx: Ctx): KGen {
 }
 
 /** ptep_get() / ptep_get_lockless(): read one PTE through a mapped pointer. */
-export function* ptepGet(ctx: Ctx, ptep: PtePtr, what = 'read pte'): KGen<number> {
-  yield ctx.step(what, entryReadFootprint(ctx, ptep), 'r');
+export function* ptepGet(
+  ctx: Ctx,
+  ptep: PtePtr,
+  what = 'read pte',
+  /** What a check made right after the read also reads (in the same step). */
+  also?: () => FootprintEntry[],
+): KGen<number> {
+  if (also) yield ctx.stepDynamic(what, () => [...entryReadFootprint(ctx, ptep), ...also()], 'r');
+  else yield ctx.step(what, entryReadFootprint(ctx, ptep), 'r');
   return readEntryWord(ctx, ptep, what, 'pte');
 }
 

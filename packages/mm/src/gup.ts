@@ -10,6 +10,7 @@ import {
   type PmdVal,
   pmdOffset,
   pmdpGetLockless,
+  pmdSize,
   pteOffsetMap,
   pteOffsetMapLock,
   ptepGet,
@@ -18,6 +19,15 @@ import {
   upRead,
 } from '@ptlab/core';
 import { folioPut, tryGrabFolio } from './folio.js';
+import { checkUserPage, checkUserPageFootprint } from './user-access.js';
+
+/**
+ * The end-state oracle of a pin: the page gup pinned must be the page the
+ * mapping held at that address when the pin was confirmed (the pmd and pte
+ * rechecks, or the entry read under the ptl), i.e. a page the address mapped
+ * at some point during the call (`wrong-page`, user-access.ts checkUserPage()).
+ */
+const PINNED = 'pin of';
 
 /**
  * gup_fast() → gup_pgd_range() → gup_pmd_range() → gup_pte_range() —
@@ -48,9 +58,12 @@ function* slowPath(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
   if (a.pmdPresent(pmd.raw) && !a.pmdNone(pmd.raw) && !a.pmdTransHuge(pmd.raw)) {
     const m = yield* ctx.call('follow_page_pte', pteOffsetMapLock(ctx, mm, pmdp, addr));
     if (m) {
-      const pte = yield* ptepGet(ctx, m.pte, 'ptep_get()');
+      const pte = yield* ptepGet(ctx, m.pte, 'ptep_get()', () =>
+        checkUserPageFootprint(ctx, mm, addr),
+      );
       let folio: Folio | undefined;
       if (a.ptePresent(pte) && !a.pteNone(pte)) {
+        checkUserPage(ctx, mm, addr, a.ptePfn(pte), PINNED);
         const f = ctx.k.folioOf(a.ptePfn(pte));
         if (f && (yield* tryGrabFolio(ctx, f))) folio = f;
       }
@@ -76,7 +89,7 @@ function* walk(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
   } else if (a.pmdTransHuge(pmd.raw)) {
     pinned = yield* ctx.call(
       'gup_huge_pmd',
-      grab(ctx, mm, a.ptePfn(pmd.raw), pmd.raw, () => pmdpGetLockless(ctx, pmdp)),
+      grab(ctx, mm, addr, a.ptePfn(pmd.raw), pmd.raw, () => pmdpGetLockless(ctx, pmdp)),
     );
   } else {
     pinned = yield* ctx.call('gup_pte_range', ptes(ctx, mm, addr, pmd, pmdp));
@@ -95,20 +108,25 @@ function* ptes(ctx: Ctx, mm: Mm, addr: number, pmd: PmdVal, pmdp: PmdPtr): KGen<
     const folio = ctx.k.folioOf(a.ptePfn(pte));
     if (folio && (yield* tryGrabFolio(ctx, folio))) {
       const pmdNow = yield* pmdpGetLockless(ctx, pmdp);
-      const pteNow = yield* ptepGet(ctx, ptep, 'recheck pte');
+      const pteNow = yield* ptepGet(ctx, ptep, 'recheck pte', () =>
+        checkUserPageFootprint(ctx, mm, addr),
+      );
       // Pinned only if neither pmd nor pte changed; the short-lived pin is dropped either way.
-      if (pmdNow.raw === pmd.raw && pteNow === pte) pinned = 1;
+      if (pmdNow.raw === pmd.raw && pteNow === pte) {
+        pinned = 1;
+        checkUserPage(ctx, mm, addr, a.ptePfn(pte), PINNED);
+      }
       yield* folioPut(ctx, folio);
     }
   }
   yield* pteUnmap(ctx, ptep);
-  void mm;
   return pinned;
 }
 
 function* grab(
   ctx: Ctx,
-  _mm: Mm,
+  mm: Mm,
+  addr: number,
   pfn: number,
   raw: number,
   reread: () => KGen<{ raw: number }>,
@@ -116,6 +134,18 @@ function* grab(
   const folio = ctx.k.folioOf(pfn);
   if (!folio || !(yield* tryGrabFolio(ctx, folio))) return 0;
   const now = yield* reread();
+  let pinned = 0;
+  if (now.raw === raw) {
+    // The page of addr within the huge page, checked against the mapping in a step of its own.
+    const page = pfn + Math.floor((addr % pmdSize(ctx)) / ctx.k.config.PAGE_SIZE);
+    yield ctx.stepDynamic(
+      'gup_huge_pmd: the page pinned',
+      () => checkUserPageFootprint(ctx, mm, addr),
+      'r',
+    );
+    checkUserPage(ctx, mm, addr, page, PINNED);
+    pinned = 1;
+  }
   yield* folioPut(ctx, folio);
-  return now.raw === raw ? 1 : 0;
+  return pinned;
 }
