@@ -104,6 +104,21 @@ describe('ptlab conformance --coverage', () => {
     const mm = sum.perPackage['@ptlab/mm'];
     expect(mm.branches.hit).toBeGreaterThan(0);
     expect(mm.branches.hit).toBeLessThan(mm.branches.found);
+    // Block counts, not call counts: of `if (!c.thp) return 'SCAN_VMA_CHECK';` in collapse(), the
+    // early return is not taken (arm 0) and the implicit else is (arm 1). With only the
+    // function's call count (what V8 keeps once the debugger is enabled) both arms read wrong.
+    const src = readFileSync(join(__dirname, '../../../packages/mm/src/collapse.ts'), 'utf8');
+    const line =
+      src.split('\n').findIndex((l) => l.includes("if (!c.thp) return 'SCAN_VMA_CHECK';")) + 1;
+    expect(line).toBeGreaterThan(0);
+    const section =
+      lcov.split('end_of_record').find((x) => /SF:.*packages\/mm\/src\/collapse\.ts/.test(x)) ?? '';
+    const arms = [...section.matchAll(new RegExp(`^BRDA:${line},\\d+,(\\d+),(\\d+|-)$`, 'gm'))].map(
+      (m) => [Number(m[1]), m[2] === '-' ? 0 : Number(m[2])],
+    );
+    expect(arms).toHaveLength(2);
+    expect(arms[0]).toEqual([0, 0]);
+    expect(arms[1]?.[1]).toBeGreaterThan(0);
     const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
     expect(report.coverage).toEqual(sum);
     expect(out.join('\n')).toMatch(/@ptlab\/mm: unreached branches/);

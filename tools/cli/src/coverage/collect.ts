@@ -1,16 +1,16 @@
 /**
  * The child-process side of `ptlab conformance --coverage`: node starts V8's
  * precise (block) coverage at start-up because the parent sets
- * NODE_V8_COVERAGE, and writes the counts when the process exits. Before it
- * does (the child exits when its IPC channel closes), the child writes the
- * exact code V8 ran for each script that may be kernel-model code (tsx's
- * transform of a .ts file, or a dist bundle), read through the inspector,
- * with its source map's URL, so the parent can map every block back to the
- * TypeScript it came from.
+ * NODE_V8_COVERAGE. When the child is done (its IPC channel closes) it writes
+ * the counts and stops coverage, then writes the exact code V8 ran for each
+ * script that may be kernel-model code (tsx's transform of a .ts file, or a
+ * dist bundle), read through the inspector, with its source map's URL, so the
+ * parent can map every block back to the TypeScript it came from.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
+import { stopCoverage, takeCoverage } from 'node:v8';
 
 /** Where the parent wants this child's coverage (set with NODE_V8_COVERAGE); absent: no coverage. */
 export const COVERAGE_ENV = 'PTLAB_COVERAGE_DIR';
@@ -46,6 +46,10 @@ function post<T>(s: Session, method: string, params?: object): Promise<T> {
 export async function writeChildCoverage(): Promise<void> {
   const dir = process.env[COVERAGE_ENV];
   if (!dir) return;
+  // Write the counts now, and stop: enabling the debugger below drops V8's block counters
+  // (every function would come out with its call count only, no branch reached but by name).
+  takeCoverage();
+  stopCoverage();
   const s = new Session();
   s.connect();
   try {
