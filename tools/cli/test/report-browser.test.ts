@@ -205,7 +205,8 @@ describe.skipIf(!haveChromium)('the HTML report in chromium', () => {
     expect(await o.page.$$eval('#swimlane .access:not(.bad)', (e) => e.length)).toBeGreaterThan(0);
     // The racing events are named: what set the bug up and what hit it.
     const racing = await o.page.$eval('#racing', (e) => e.textContent ?? '');
-    expect(racing).toMatch(/set up by.*step \d+.*free .*hit by.*step \d+.*spin_lock/);
+    expect(racing).toMatch(/set up by.*step \d+.*free .*hit by.*step \d+/);
+    expect(/hit by.*step (\d+)/.exec(racing)?.[1]).toBe(String(trace.finding.step));
     expect(o.errors).toEqual([]);
     await o.page.close();
   });

@@ -16,7 +16,7 @@ import { writeHtmlReport } from '../report/write.js';
 import { type BuiltReport, buildReport, cellRecord, type UnitRecord } from '../report.js';
 import { renderReport, reportJunit } from '../report-render.js';
 import { firstIssue, ReportSchema } from '../report-schema.js';
-import { type ShardSpec, shardName, shardUnits } from '../shard.js';
+import { type ShardSpec, shardName, shardUnits, unitCosts } from '../shard.js';
 
 export interface ConformanceOptions {
   readonly archs: readonly string[];
@@ -139,11 +139,16 @@ export interface PlanRun {
  * finishes (in completion order), e.g. to journal it.
  */
 export async function runPlanUnits(
-  units: readonly PlannedUnit[],
+  planUnits: readonly PlannedUnit[],
   o: RunOptions,
   err: (s: string) => void,
   onRecord: (r: UnitRecord, traces: readonly JournalTrace[]) => void = () => {},
 ): Promise<PlanRun> {
+  // Longest expected unit first (shard-costs.ts), so a run does not end with one worker busy on
+  // the biggest unit; reports are in plan order whatever order units run in.
+  const costs = unitCosts(planUnits);
+  const cost = (u: PlannedUnit) => costs.get(u.index)?.cost ?? 0;
+  const units = [...planUnits].sort((a, b) => cost(b) - cost(a) || a.index - b.index);
   const bar =
     o.progress && process.stderr.isTTY && units.length > 0
       ? new (await import('cli-progress')).default.SingleBar({
