@@ -14,8 +14,8 @@ const cellKey = (config: string, scenario: string) => `${config}\u0000${scenario
 export interface MutantReach {
   /** The units to run: mm mutants' units depend on their config's clean units and take shortcuts. */
   readonly units: readonly PlannedUnit[];
-  /** Feed a finished unit's outcomes (clean ones are kept). */
-  record(rs: readonly CellOutcome[]): void;
+  /** Feed a finished unit's outcomes (a clean unit's are kept). */
+  record(u: PlannedUnit, rs: readonly CellOutcome[]): void;
   /** Mutant cells not run so far because their clean search proved them unreachable. */
   readonly skipped: number;
 }
@@ -46,7 +46,10 @@ export function withMutantReach(units: readonly PlannedUnit[]): MutantReach {
   });
   return {
     units: out,
-    record(rs) {
+    record(u, rs) {
+      // Only clean units: a known finding's unit runs the same scenario without the fixes
+      // the clean cells (and mutant cells) have, so its result proves nothing about them.
+      if (u.kind !== 'clean') return;
       for (const r of rs) if (r.mutant === null) clean.set(cellKey(r.arch, r.scenario), r);
     },
     get skipped() {

@@ -6,7 +6,12 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadScenarios } from '@ptlab/conformance';
 import { describe, expect, it } from 'vitest';
+import type { CellOutcome } from '../src/jobs.js';
+import { withMutantReach } from '../src/mutant-reach.js';
+import { planConformance } from '../src/plan.js';
+import { builtinPorts } from '../src/registry.js';
 import { type ConformanceReport, untimed } from '../src/report.js';
 import { cli } from './helpers/cli.js';
 
@@ -80,4 +85,47 @@ describe('mutant reach', () => {
       ra.mutants.map((m) => [m.id, m.verdict]),
     );
   }, 120_000);
+});
+
+describe('withMutantReach', () => {
+  const plan = planConformance(builtinPorts(), loadScenarios().scenarios, {
+    archs: ['ppc64-hash-64k'],
+    seed: 1,
+    mutants: true,
+    allMutantCells: false,
+  });
+  const reach = withMutantReach(plan.units);
+  const sid = 'deferred-fragment-freed-at-exit';
+  const clean = plan.units.find((u) => u.kind === 'clean' && u.scenario?.id === sid);
+  const finding = plan.units.find((u) => u.kind === 'finding' && u.finding?.scenario === sid);
+  const unit = reach.units.find(
+    (u) => u.kind === 'mutant' && u.mutant?.id === 'zap-map-cannot-fail',
+  );
+  const cell = unit?.cells.find((c) => c.scenario.id === sid);
+  const pass: CellOutcome = {
+    arch: 'ppc64-hash-64k',
+    scenario: sid,
+    mutant: null,
+    result: 'pass',
+    verdict: 'verified',
+    schedules: 4,
+    steps: 40,
+    elapsedMs: 1,
+    variantsAsked: [],
+  };
+
+  it("a mutant's unit waits for its config's clean units, and only a clean unit's verdict proves its cells", () => {
+    if (!clean || !finding || !unit || !cell)
+      throw new Error('plan without the units the test needs');
+    expect(unit.dependsOn).toContain(clean);
+    expect(unit.dependsOn).not.toContain(finding);
+    expect(unit.shortcut?.(cell)).toBeNull(); // nothing known yet
+    reach.record(clean, [pass]);
+    expect(unit.shortcut?.(cell)).toMatchObject({ result: 'pass', unreached: true });
+    // The known finding runs the scenario without the clean cells' fixes: its failure changes nothing.
+    reach.record(finding, [{ ...pass, result: 'fail', verdict: 'fail' }]);
+    expect(unit.shortcut?.(cell)).toMatchObject({ result: 'pass', unreached: true });
+    reach.record(clean, [{ ...pass, variantsAsked: ['zap-map-cannot-fail'] }]);
+    expect(unit.shortcut?.(cell)).toBeNull();
+  });
 });

@@ -184,8 +184,8 @@ export async function runPlanUnits(
     },
     (rs, i) => {
       done++;
-      reach.record(rs);
       const u = units[i] as PlannedUnit;
+      reach.record(u, rs);
       const { record, traces, views: drawn } = unitRecord(u, rs, o.tracesDir);
       records.set(u.index, record);
       for (const [path, v] of drawn) views.set(path, v);
