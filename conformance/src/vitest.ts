@@ -21,7 +21,7 @@ import { describe, it, type TestContext } from 'vitest';
 import { validatePort } from './arch-module.js';
 import { checkKnownFinding, KERNEL_FINDINGS, knownFixes } from './findings.js';
 import { mutantCanChange, unreachedResult } from './mutant-reach.js';
-import { type Mutant, mutantCatalogue, mutantNotApplicable, mutantOrder } from './mutants.js';
+import { mutantCatalogue, mutantNotApplicable, mutantOrder } from './mutants.js';
 import {
   type BudgetStep,
   type CellResult,
@@ -75,10 +75,8 @@ export function runConformance(o: RunConformanceOptions): void {
   // With the quick plan for clean cells, mutants and variants get QUICK_MUTANT_BUDGET (the main
   // job runs the default ones).
   const quick = o.budget === QUICK_BUDGET;
-  const mutantCell = (_m: Mutant) => {
-    const budget = o.mutantBudget ?? (quick ? QUICK_MUTANT_BUDGET : undefined);
-    return { seed: o.seed ?? 1, ...(budget ? { budget } : {}) };
-  };
+  const mutantBudget = o.mutantBudget ?? (quick ? QUICK_MUTANT_BUDGET : undefined);
+  const mutantCell = { seed: o.seed ?? 1, ...(mutantBudget ? { budget: mutantBudget } : {}) };
   const which =
     o.variants === false
       ? 'none'
@@ -165,7 +163,7 @@ export function runConformance(o: RunConformanceOptions): void {
                   scenario,
                   mutant: m,
                   patches: knownFixes(config.id),
-                  ...mutantCell(m),
+                  ...mutantCell,
                 })
               : unreachedResult(base, m);
             cells.push(r);
