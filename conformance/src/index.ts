@@ -40,6 +40,7 @@ export {
   QUICK_BUDGET,
   QUICK_MUTANT_BUDGET,
   runCell,
+  VARIANT_BUDGET,
 } from './runner.js';
 export type {
   Capability,

@@ -56,10 +56,8 @@ export const CLEAN_BUDGET: readonly BudgetStep[] = [
 /**
  * The search of a cell with a mutant switched on: iterative context bounding
  * first (0, 1, 2 preemptions: small counterexamples, found early), then no
- * bound, then sampling. A correct variant (`expect: 'pass'`) is searched the
- * same way: it shows the checks do not fire on a correct alternative, which
- * the clean cells' full plan already proves for the mainline design; its
- * account says what kind of verdict each of its cells got.
+ * bound, then sampling. A correct variant (`expect: 'pass'`) gets the same
+ * searches in another order (VARIANT_BUDGET).
  */
 export const MUTANT_BUDGET: readonly BudgetStep[] = [
   // Sized from the default run: every kill of the catalogue came within 340
@@ -69,6 +67,27 @@ export const MUTANT_BUDGET: readonly BudgetStep[] = [
   { strategy: 'exhaustive', schedules: 1_000, preemptionBound: 1 },
   { strategy: 'exhaustive', schedules: 2_000, preemptionBound: 2 },
   { strategy: 'exhaustive', schedules: 2_000 },
+  { strategy: 'pct', schedules: 100 },
+  { strategy: 'random', schedules: 100 },
+];
+
+/**
+ * The search of a correct variant's cell (`expect: 'pass'`): MUTANT_BUDGET's
+ * searches, strongest first. It shows the checks do not fire on a correct
+ * alternative (the clean cells' full plan proves the mainline design). No
+ * counterexample is expected, so finding a small one early is worth nothing,
+ * while a completed search makes every weaker one redundant (runCell skips
+ * them): a cell the unbounded search proves runs nothing else, one proved
+ * within 2 preemptions skips the 0- and 1-preemption searches. On a correct
+ * variant every cell gets the verdict kind MUTANT_BUDGET gives it (the
+ * strongest of the same four searches that completes); only the executions
+ * spent on weaker ones go.
+ */
+export const VARIANT_BUDGET: readonly BudgetStep[] = [
+  { strategy: 'exhaustive', schedules: 2_000 },
+  { strategy: 'exhaustive', schedules: 2_000, preemptionBound: 2 },
+  { strategy: 'exhaustive', schedules: 1_000, preemptionBound: 1 },
+  { strategy: 'exhaustive', schedules: 300, preemptionBound: 0 },
   { strategy: 'pct', schedules: 100 },
   { strategy: 'random', schedules: 100 },
 ];
@@ -162,7 +181,7 @@ export interface CellOptions {
   readonly scenario: Scenario;
   readonly mutant?: Mutant | null;
   readonly seed?: number;
-  /** The search plan (default: CLEAN_BUDGET, or MUTANT_BUDGET with a mutant or variant on). */
+  /** The search plan (default: CLEAN_BUDGET; MUTANT_BUDGET with a mutant on, VARIANT_BUDGET with a correct variant). */
   readonly budget?: readonly BudgetStep[];
   /** Recorded in traces so `ptlab replay` can load the arch again. */
   readonly archModule?: string;
@@ -240,7 +259,9 @@ export function runCell(o: CellOptions): CellResult {
   let proved = -1;
   const phases: PhaseResult[] = [];
   const wanted = o.scenario.exhaustiveSchedules;
-  const plan = o.budget ?? (mutant ? MUTANT_BUDGET : CLEAN_BUDGET);
+  const plan =
+    o.budget ??
+    (mutant ? (mutant.expect === 'pass' ? VARIANT_BUDGET : MUTANT_BUDGET) : CLEAN_BUDGET);
   const budget =
     wanted === undefined
       ? plan
