@@ -21,6 +21,8 @@ import { BUILTIN_DOMAIN, moduleDomain } from './child/process.js';
 import { unknownId } from './output.js';
 import type { Unit } from './pool.js';
 import { type LoadedPort, portOrigin } from './registry.js';
+import { type CostTable, median } from './shard.js';
+import { SHARD_COSTS } from './shard-costs.js';
 
 export interface PlanOptions {
   /** Only these config ids (empty: every config of every port). */
@@ -80,6 +82,32 @@ export function canonical(v: unknown): string {
 
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
+/**
+ * A clean cell's expected cost, as mutantOrder() wants it: its steps in the
+ * measured default run (the cost table), else the median of the scenario's
+ * measured cells on other configs, else of every measured clean cell. A
+ * committed table, not this run's results, so the order is the same in
+ * every shard and resumed run.
+ */
+export function cleanCellCost(
+  table: CostTable = SHARD_COSTS,
+): (configId: string, scenarioId: string) => number {
+  const byScenario = new Map<string, number[]>();
+  const all: number[] = [];
+  for (const [key, cost] of Object.entries(table.costs)) {
+    const [kind, , scenarioId] = JSON.parse(key) as [string, string, string];
+    if (kind !== 'clean') continue;
+    all.push(cost);
+    byScenario.set(scenarioId, [...(byScenario.get(scenarioId) ?? []), cost]);
+  }
+  const anyCell = median(all) ?? 0;
+  const scenarioMedian = new Map([...byScenario].map(([s, xs]) => [s, median(xs) ?? anyCell]));
+  return (configId, scenarioId) =>
+    table.costs[unitKey('clean', configId, scenarioId)] ??
+    scenarioMedian.get(scenarioId) ??
+    anyCell;
+}
+
 export function planConformance(
   ports: readonly LoadedPort[],
   scenarios: readonly ValidScenario[],
@@ -97,6 +125,7 @@ export function planConformance(
   for (const a of o.archs) if (!known.includes(a)) throw unknownId('arch config', a, known);
   const configs = o.archs.length ? all.filter((x) => o.archs.includes(x.config.id)) : all;
   const catalogue = o.mutants ? mutantCatalogue(ports.map((p) => p.port)) : [];
+  const costOf = cleanCellCost();
 
   const domainOf = (p: LoadedPort) =>
     'module' in p.ref ? moduleDomain(p.ref.module) : BUILTIN_DOMAIN;
@@ -140,7 +169,7 @@ export function planConformance(
         config,
         mutant: m,
         domain: domainOf(p),
-        cells: mutantOrder(scenarios, m).map((scenario) => ({
+        cells: mutantOrder(scenarios, m, (s) => costOf(config.id, s.id)).map((scenario) => ({
           configId: config.id,
           scenario,
           mutant: m,

@@ -41,7 +41,8 @@ export interface CostTable {
   readonly costs: Readonly<Record<string, number>>;
 }
 
-const median = (xs: readonly number[]): number | undefined => {
+/** The median of `xs` (undefined when empty). */
+export const median = (xs: readonly number[]): number | undefined => {
   if (!xs.length) return undefined;
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadScenarios, notApplicable } from '@ptlab/conformance';
 import { describe, expect, it } from 'vitest';
-import { planConformance } from '../src/plan.js';
+import { cleanCellCost, planConformance } from '../src/plan.js';
 import { builtinPorts } from '../src/registry.js';
 import { type ConformanceReport, untimed } from '../src/report.js';
 import { assignShards, type CostTable, parseShard, unitCosts } from '../src/shard.js';
@@ -102,6 +102,58 @@ const SUBSET = [
 ];
 const untimedText = (s: string) => s.replace(/ cells in [\d.]+ s/, ' cells in - s');
 const untimedXml = (s: string) => s.replace(/ time="[\d.]+"/g, '');
+
+describe("a mutant unit's cells", () => {
+  const { scenarios } = loadScenarios();
+  const ids = scenarios.map((s) => s.id);
+  const [a, b, c] = ids as [string, string, string];
+  const table: CostTable = {
+    measured: 'test',
+    unit: 'test',
+    costs: {
+      [JSON.stringify(['clean', 'x86-64', a])]: 900,
+      [JSON.stringify(['clean', 'x86-64', b])]: 5,
+      [JSON.stringify(['clean', 'arm64-4k', c])]: 40,
+      [JSON.stringify(['clean', 'sparc64', c])]: 60,
+      [JSON.stringify(['mutant', 'retract-without-recheck', 'x86-64'])]: 1,
+    },
+  };
+
+  it('costs a clean cell by the table, else by the median of its scenario, else of every clean cell', () => {
+    const cost = cleanCellCost(table);
+    expect(cost('x86-64', a)).toBe(900);
+    expect(cost('x86-64', b)).toBe(5);
+    expect(cost('x86-64', c)).toBe(50);
+    // No cell of this scenario measured: the median of the four clean cells (mutant units do not count).
+    expect(cost('x86-64', 'not-measured')).toBe(50);
+  });
+
+  it('come cheapest first within those that declare its checks, then within the rest', () => {
+    const plan = planConformance(builtinPorts(), scenarios, {
+      archs: ['x86-64'],
+      seed: 1,
+      mutants: true,
+      allMutantCells: false,
+    });
+    const cost = cleanCellCost();
+    for (const u of plan.units.filter((x) => x.kind === 'mutant')) {
+      const m = u.mutant as NonNullable<typeof u.mutant>;
+      const order = u.cells.map((x) => x.scenario);
+      const aims = order.map((s) => m.checks.some((k) => s.checks.includes(k)));
+      // Every scenario once; those that declare one of its checks come first.
+      expect(new Set(order.map((s) => s.id)).size).toBe(scenarios.length);
+      expect(aims.indexOf(false) < 0 || !aims.slice(aims.indexOf(false)).includes(true)).toBe(true);
+      for (let i = 1; i < order.length; i++) {
+        if (aims[i] !== aims[i - 1]) continue;
+        const [p, q] = [order[i - 1], order[i]] as [(typeof order)[0], (typeof order)[0]];
+        const d = cost('x86-64', q.id) - cost('x86-64', p.id);
+        expect(d >= 0, `${m.id}: ${p.id} before ${q.id}`).toBe(true);
+        // Equal costs keep suite order.
+        if (d === 0) expect(ids.indexOf(q.id)).toBeGreaterThan(ids.indexOf(p.id));
+      }
+    }
+  });
+});
 
 describe('ptlab merge', () => {
   it('gives exactly the report of the unsharded run, and refuses shards that do not fit together', async () => {
