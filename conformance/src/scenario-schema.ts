@@ -25,6 +25,10 @@ export const CAPABILITIES = {
   'pt-reclaim': 'no CONFIG_PT_RECLAIM',
   'split-ptlocks': 'no split PTE ptlocks (ptl == mm->page_table_lock)',
   'shared-table-pages': 'one PTE table per page: no sibling tables to defer together',
+  'many-tables-per-page':
+    'fewer than 16 PTE tables per page: scenarios with fewer tables free whole table pages',
+  'table-page-freeable':
+    'more than 16 PTE tables per page: no scenario frees every table of a page while a walker is inside one (the page goes only when all its tables have, or at exit, which no walker races)',
   'page-table-check': 'no CONFIG_PAGE_TABLE_CHECK',
 } as const;
 export type Capability = keyof typeof CAPABILITIES;
@@ -46,6 +50,11 @@ export function hasCapability(config: ArchConfig, cap: Capability): boolean {
       return config.splitPtePtlocks;
     case 'shared-table-pages':
       return config.tablesPerPage > 1;
+    // retract-whole-table-page frees 16 tables: every table of a page where a page holds at most 16.
+    case 'many-tables-per-page':
+      return config.tablesPerPage >= 16;
+    case 'table-page-freeable':
+      return config.tablesPerPage <= 16;
     case 'page-table-check':
       return config.pageTableCheck === true;
   }

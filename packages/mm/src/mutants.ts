@@ -20,9 +20,17 @@ export interface MmMutant {
    * not held for write; `tables-vanish`: a PTE table that goes while mmap_lock
    * is held for read, by khugepaged (THP) or CONFIG_PT_RECLAIM. Without them
    * a PTE table goes only under mmap_lock for write (free_pgtables()) or at
-   * exit. Absent: every config.
+   * exit. `table-page-freeable`: the suite can free every table of a page
+   * while a walker is inside one (at most 16 tables per page). Absent: every
+   * config.
    */
-  readonly requires?: readonly ('thp' | 'tables-vanish' | 'pt-reclaim' | 'pmd-low-high')[];
+  readonly requires?: readonly (
+    | 'thp'
+    | 'tables-vanish'
+    | 'pt-reclaim'
+    | 'pmd-low-high'
+    | 'table-page-freeable'
+  )[];
 }
 
 /** Ids the paths test with `ctx.k.has(id)`. */
@@ -78,7 +86,8 @@ export const MM_MUTANTS: readonly MmMutant[] = [
       '__pte_offset_map() without rcu_read_lock() (patch 01/13 absent): a table retracted and freed after a grace period can vanish under a pte_offset_map() user.',
     seed: 'seeds/004: "[PATCH v3 01/13] mm/pgtable: add rcu_read_lock() and rcu_read_unlock()s"',
     checks: ['use-after-free'],
-    requires: ['tables-vanish'],
+    // Where a page holds 256 tables (powerpc 64K radix) none is freed under a walker before exit.
+    requires: ['tables-vanish', 'table-page-freeable'],
   },
   {
     id: COLLAPSE_BEFORE_UFFD_FIX,

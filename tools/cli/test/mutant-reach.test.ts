@@ -6,7 +6,14 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadScenarios } from '@ptlab/conformance';
+import {
+  knownFixes,
+  loadScenarios,
+  mutantCatalogue,
+  mutantNotApplicable,
+  runCell,
+  scenarioById,
+} from '@ptlab/conformance';
 import { describe, expect, it } from 'vitest';
 import type { CellOutcome } from '../src/jobs.js';
 import { withMutantReach } from '../src/mutant-reach.js';
@@ -38,6 +45,38 @@ describe('a correct config without THP, run alone', () => {
     expect(r.out).toMatch(/retract-frees-immediately +caught +not run: .*sparc32: no THP/);
     expect(r.out).toMatch(/\nCONFORMANT/);
   }, 120_000);
+});
+
+describe('a walker without rcu_read_lock() on powerpc 64K', () => {
+  const ports = builtinPorts();
+  const ppc = ports.find((p) => p.port.arch === 'powerpc')?.port;
+  const m = mutantCatalogue(ports.map((p) => p.port)).find(
+    (x) => x.id === 'pte-offset-map-without-rcu',
+  );
+  const scenario = scenarioById(loadScenarios(), 'retract-whole-table-page');
+  const config = (id: string) => {
+    const c = ppc?.configs.find((x) => x.id === id);
+    if (!ppc || !c || !m) throw new Error(`${id}: setup missing`);
+    return { port: ppc, config: c, mutant: m };
+  };
+
+  it('is killed on ppc64-hash-64k when all 16 tables of a page go under it, which the mainline survives', () => {
+    const { port, config: c, mutant } = config('ppc64-hash-64k');
+    const r = runCell({ port, config: c, scenario, mutant, patches: knownFixes(c.id) });
+    expect(r.result).toBe('fail');
+    expect(r.finding?.check).toBe('use-after-free');
+    expect(runCell({ port, config: c, scenario, patches: knownFixes(c.id) }).verdict).toBe(
+      'verified',
+    );
+  }, 120_000);
+
+  it('is not applicable on ppc64-radix-64k (256 tables per page), saying it is a limit of the suite', () => {
+    const { config: c, mutant } = config('ppc64-radix-64k');
+    expect(mutantNotApplicable(mutant, c)).toMatch(
+      /more than 16 PTE tables per page: no scenario frees/,
+    );
+    expect(mutantNotApplicable(mutant, config('ppc64-hash-64k').config)).toBeNull();
+  });
 });
 
 describe('mutant reach', () => {
