@@ -32,6 +32,7 @@ export type {
 } from './runner.js';
 export {
   CLEAN_BUDGET,
+  cellKey,
   guardedCreate,
   hasCapability,
   MUTANT_BUDGET,

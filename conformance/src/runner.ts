@@ -227,6 +227,10 @@ function phaseName(b: BudgetStep): string {
     : b.strategy;
 }
 
+/** Names a cell of a run by config and scenario (clean cells of a run are unique by it). */
+export const cellKey = (configId: string, scenarioId: string): string =>
+  `${configId}\u0000${scenarioId}`;
+
 /** Run one scenario on one config (optionally with one mutant) under its budget. */
 export function runCell(o: CellOptions): CellResult {
   const mutant = o.mutant ?? null;

@@ -5,7 +5,7 @@
  */
 import type { ArchConfig, CheckId } from '@ptlab/core';
 import { type Mutant, mutantNotApplicable } from './mutants.js';
-import type { CellVerdict } from './runner.js';
+import { type CellVerdict, cellKey } from './runner.js';
 
 /** What the summary reads of a cell result (CellResult and the CLI's outcomes both fit). */
 export interface SummaryCell {
@@ -89,8 +89,6 @@ export interface MutantAccount {
   }[];
 }
 
-const key = (arch: string, scenario: string): string => `${arch}\u0000${scenario}`;
-
 /**
  * Account for one mutant from its cells and the clean cells of the same run.
  * `configs` are the configs the run chose.
@@ -101,7 +99,7 @@ export function accountMutant(
   mutantCells: readonly SummaryCell[],
   cleanCells: readonly SummaryCell[],
 ): MutantAccount {
-  const clean = new Map(cleanCells.map((c) => [key(c.arch, c.scenario), c]));
+  const clean = new Map(cleanCells.map((c) => [cellKey(c.arch, c.scenario), c]));
   const notApplicable = configs.flatMap((config) => {
     const reason = mutantNotApplicable(m, config);
     return reason ? [{ config: config.id, reason }] : [];
@@ -117,7 +115,7 @@ export function accountMutant(
       check: c.finding.check,
       ...(c.tracePath ? { trace: c.tracePath } : {}),
     };
-    const base = clean.get(key(c.arch, c.scenario));
+    const base = clean.get(cellKey(c.arch, c.scenario));
     if (m.checks.length > 0 && !m.checks.includes(c.finding.check))
       otherFailures.push({
         ...k,

@@ -25,6 +25,7 @@ import { mutantCatalogue, mutantNotApplicable, mutantOrder } from './mutants.js'
 import {
   type BudgetStep,
   type CellResult,
+  cellKey,
   notApplicable,
   QUICK_BUDGET,
   QUICK_MUTANT_BUDGET,
@@ -86,7 +87,7 @@ export function runConformance(o: RunConformanceOptions): void {
   // Clean results are shared by the cell tests and the mutant accounting (tests run in order).
   const clean = new Map<string, CellResult>();
   const cleanCell = (config: ArchConfig, scenario: ValidScenario): CellResult => {
-    const key = `${config.id}\u0000${scenario.id}`;
+    const key = cellKey(config.id, scenario.id);
     let r = clean.get(key);
     if (!r) {
       r = runCell({ port, config, scenario, patches: knownFixes(config.id), ...cell });

@@ -5,11 +5,9 @@
  * not run again. Outcomes are the same either way (a pass), so reports do not
  * depend on it; only the time does.
  */
-import { mutantCanChange, unreachedResult } from '@ptlab/conformance';
+import { cellKey, mutantCanChange, unreachedResult } from '@ptlab/conformance';
 import type { CellOutcome } from './jobs.js';
 import type { PlannedUnit } from './plan.js';
-
-const cellKey = (config: string, scenario: string) => `${config}\u0000${scenario}`;
 
 export interface MutantReach {
   /** The units to run: mm mutants' units depend on their config's clean units and take shortcuts. */
