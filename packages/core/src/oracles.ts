@@ -19,7 +19,7 @@ import { bug } from './checks.js';
 import type { Ctx } from './context.js';
 import { pageObj, rd } from './deps.js';
 import { MM_ANONPAGES, type Mm, mmCounterFile, RSS_NAMES } from './mm.js';
-import type { TableRef } from './pgtable-registry.js';
+import type { PageTable, TableRef } from './pgtable-registry.js';
 
 /**
  * zap_pte_range() is done with entries [from, to) of `table` (ptl held):
@@ -85,25 +85,35 @@ function countMapped(ctx: Ctx, mm: Mm, PMD_SIZE: number, a: Ctx['k']['arch']): n
   const pmdTable = mm.pmdTable;
   if (!pmdTable) return out;
   const t = ctx.k.pt.deref(ctx, pmdTable, 'rss check');
-  const c = ctx.k.config;
+  const mem = ctx.k.mem;
+  // Read the words in place (a table lies within one page): most slots are none, and are
+  // skipped before anything else is looked up for them.
+  const w = mem.words(t.pa);
+  /** Live PTE tables by the pmd slot linking them (the first in address-book order, as find() gave). */
+  let linked: Map<string, PageTable> | null = null;
   for (let slot = 0; slot < t.entries; slot++) {
+    const raw = w.values ? (w.values[w.start + slot] as number) : w.fill;
+    if (a.pmdNone(raw)) continue;
     const vma = mm.vmas.find(
       (v) => !v.detached && v.start <= slot * PMD_SIZE && slot * PMD_SIZE < v.end,
     );
     if (vma?.flags.hugetlb) continue;
-    const raw = ctx.k.mem.value(t.pa + slot * c.pteSize);
-    if (a.pmdNone(raw)) continue;
     if (a.pmdTransHuge(raw)) {
       const f = ctx.k.folioOf(a.ptePfn(raw));
       if (f) out[mmCounterFile(f)] = (out[mmCounterFile(f)] ?? 0) + f.nrPages;
       continue;
     }
-    const pte = ctx.k.pt
-      .live()
-      .find((x) => x.kind === 'pte' && x.linkedFrom === `${t.label}[${slot}]`);
+    if (!linked) {
+      linked = new Map();
+      for (const x of ctx.k.pt.live())
+        if (x.kind === 'pte' && x.linkedFrom !== null && !linked.has(x.linkedFrom))
+          linked.set(x.linkedFrom, x);
+    }
+    const pte = linked.get(`${t.label}[${slot}]`);
     if (!pte) continue;
+    const pw = mem.words(pte.pa);
     for (let i = 0; i < pte.entries; i++) {
-      const v = ctx.k.mem.value(pte.pa + i * c.pteSize);
+      const v = pw.values ? (pw.values[pw.start + i] as number) : pw.fill;
       if (a.pteNone(v) || !a.ptePresent(v)) continue;
       const f = ctx.k.folioOf(a.ptePfn(v));
       if (!f) continue;
