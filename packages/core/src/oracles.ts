@@ -91,9 +91,15 @@ function countMapped(ctx: Ctx, mm: Mm, PMD_SIZE: number, a: Ctx['k']['arch']): n
   const w = mem.words(t.pa);
   /** Live PTE tables by the pmd slot linking them (the first in address-book order, as find() gave). */
   let linked: Map<string, PageTable> | null = null;
+  // pmd_none() is a function of the value: a run of equal empty slots asks it once.
+  let none = Number.NaN;
   for (let slot = 0; slot < t.entries; slot++) {
     const raw = w.values ? (w.values[w.start + slot] as number) : w.fill;
-    if (a.pmdNone(raw)) continue;
+    if (raw === none) continue;
+    if (a.pmdNone(raw)) {
+      none = raw;
+      continue;
+    }
     const vma = mm.vmas.find(
       (v) => !v.detached && v.start <= slot * PMD_SIZE && slot * PMD_SIZE < v.end,
     );
