@@ -29,9 +29,15 @@ import type { PageTable, TableRef } from './pgtable-registry.js';
 export function checkZappedEmpty(ctx: Ctx, table: TableRef, from: number, to: number): void {
   const a = ctx.k.arch;
   const t = ctx.k.pt.deref(ctx, table, 'zap');
+  // The table's words in place (it lies within one page); a run of equal absent entries is
+  // judged once (pte_none()/pte_present() are functions of the value).
+  const w = ctx.k.mem.words(t.pa);
+  let absent = Number.NaN;
   for (let i = from; i < to; i++) {
-    const v = ctx.k.mem.value(t.pa + i * ctx.k.config.pteSize);
-    if (!a.pteNone(v) && a.ptePresent(v))
+    const v = w.values ? (w.values[w.start + i] ?? 0) : w.fill;
+    if (v === absent) continue;
+    if (a.pteNone(v) || !a.ptePresent(v)) absent = v;
+    else
       bug(
         'zapped-range-mapped',
         `${ctx.cpu.name} ${ctx.fn}: the zap of ${t.label}[${from}..${to - 1}] is done (ptl held), but ${t.label}[${i}] still maps pfn ${a.ptePfn(v)}: the range must map nothing after the zap`,
@@ -91,7 +97,8 @@ function countMapped(ctx: Ctx, mm: Mm, PMD_SIZE: number, a: Ctx['k']['arch']): n
   const w = mem.words(t.pa);
   /** Live PTE tables by the pmd slot linking them (the first in address-book order, as find() gave). */
   let linked: Map<string, PageTable> | null = null;
-  // pmd_none() is a function of the value: a run of equal empty slots asks it once.
+  // pmd_none() is a function of the value: a run of equal empty slots asks it once (and
+  // pte_none()/pte_present() below, for a run of equal absent entries).
   let none = Number.NaN;
   for (let slot = 0; slot < t.entries; slot++) {
     const raw = w.values ? (w.values[w.start + slot] as number) : w.fill;
@@ -118,9 +125,14 @@ function countMapped(ctx: Ctx, mm: Mm, PMD_SIZE: number, a: Ctx['k']['arch']): n
     const pte = linked.get(`${t.label}[${slot}]`);
     if (!pte) continue;
     const pw = mem.words(pte.pa);
+    let absent = Number.NaN;
     for (let i = 0; i < pte.entries; i++) {
       const v = pw.values ? (pw.values[pw.start + i] as number) : pw.fill;
-      if (a.pteNone(v) || !a.ptePresent(v)) continue;
+      if (v === absent) continue;
+      if (a.pteNone(v) || !a.ptePresent(v)) {
+        absent = v;
+        continue;
+      }
       const f = ctx.k.folioOf(a.ptePfn(v));
       if (!f) continue;
       const k = f.mapping ? mmCounterFile(f) : MM_ANONPAGES;

@@ -194,9 +194,15 @@ const writes = (e: number): boolean => e % 2 === 1;
 
 /** Two packed footprints conflict: a common object, written by at least one. */
 export function conflicts(a: readonly number[], b: readonly number[]): boolean {
-  for (const x of a) {
-    const ox = objOf(x);
-    for (const y of b) if (objOf(y) === ox && (writes(x) || writes(y))) return true;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as number;
+    // x's object, as a read (even); y is the same object iff y - base is 0 (read) or 1 (write).
+    const base = x - (x % 2);
+    const wx = x !== base;
+    for (let j = 0; j < b.length; j++) {
+      const d = (b[j] as number) - base;
+      if (d === 1 || (d === 0 && wx)) return true;
+    }
   }
   return false;
 }
