@@ -379,10 +379,12 @@ export function* pteOffsetMapNolock(
 
 /*
  * The bodies run under ctx.call() are named generator functions, never
- * `(function* () {...})()` closures: V8 gives each generator closure it runs
- * a map of its own in old space that points back to the closure, so the
- * closure's context, and through `ctx` the whole kernel, survives every
- * young-generation GC and is copied to old space: a kernel per execution.
+ * `(function* () {...})()` closures. Measured on Node 20: once V8 has run a
+ * generator closure, old space keeps it reachable until the next full GC
+ * (the generator objects' map, made for that closure, points back to it), so
+ * its context, and through `ctx` the whole kernel, survives every young GC
+ * and is copied to old space: a kernel per execution (`node
+ * --trace-gc-nvp` shows it as `promoted=`).
  */
 function* pteOffsetMapNolockBody(
   ctx: Ctx,
