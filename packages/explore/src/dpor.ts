@@ -77,6 +77,8 @@ interface TreeNode {
   /** Footprints of the steps explored from here, by thread (for the sleep sets of later branches). */
   readonly doneFp: (readonly number[] | undefined)[];
   readonly sleep: readonly Sleeper[];
+  /** The threads of `sleep`, as bits (it never changes). */
+  readonly asleep: number;
   /** The thread the current branch takes. */
   chosen: number;
   /** Preemptions before this state, and the thread that took the previous step (-1: none). */
@@ -311,9 +313,7 @@ export class ExhaustiveSearch {
   }
 
   private sleepMask(n: TreeNode): number {
-    let m = 0;
-    for (const s of n.sleep) m |= bit(s.tid);
-    return m;
+    return n.asleep;
   }
 
   /**
@@ -420,15 +420,17 @@ export class ExhaustiveSearch {
       let node = this.stack[depth];
       if (!node) {
         const parent = this.stack[depth - 1];
+        // Sleep sets assume that an order they skip is explored in an equivalent form, which
+        // under a preemption bound may lie outside the bound: bounded search runs without them.
+        const sleep = this.por && this.bound === undefined ? childSleep : NO_SLEEPERS;
         node = {
           enabled,
           backtrack: 0,
           conservative: 0,
           done: 0,
           doneFp: [],
-          // Sleep sets assume that an order they skip is explored in an equivalent form, which
-          // under a preemption bound may lie outside the bound: bounded search runs without them.
-          sleep: this.por && this.bound === undefined ? childSleep : [],
+          sleep,
+          asleep: sleepBits(sleep),
           chosen: -1,
           preemptions: parent ? parent.preemptions + this.cost(parent, parent.chosen) : 0,
           prev: parent ? parent.chosen : -1,
@@ -853,6 +855,12 @@ function updateHistory(
       if (k === h.nReads) h.nReads++;
     }
   }
+}
+
+function sleepBits(sleep: readonly Sleeper[]): number {
+  let m = 0;
+  for (const s of sleep) m |= bit(s.tid);
+  return m;
 }
 
 /** Whether `x` is among the first `n` entries of `a`. */
