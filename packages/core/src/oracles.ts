@@ -125,6 +125,8 @@ function countMapped(ctx: Ctx, mm: Mm, PMD_SIZE: number, a: Ctx['k']['arch']): n
     const pte = linked.get(`${t.label}[${slot}]`);
     if (!pte) continue;
     const pw = mem.words(pte.pa);
+    // A table still holding its fill value throughout maps nothing when that value is absent.
+    if (!pw.values && (a.pteNone(pw.fill) || !a.ptePresent(pw.fill))) continue;
     let absent = Number.NaN;
     for (let i = 0; i < pte.entries; i++) {
       const v = pw.values ? (pw.values[pw.start + i] as number) : pw.fill;
