@@ -21,7 +21,9 @@ export class Ctx {
 
   /** The innermost kernel function running. */
   get fn(): string {
-    return this.frames[this.frames.length - 1] ?? '(task)';
+    // No frames[-1] on an empty chain (search runs keep none): a negative index is a slow lookup.
+    const f = this.frames;
+    return f.length > 0 ? (f[f.length - 1] as string) : '(task)';
   }
 
   /** The whole call chain, outermost first. */

@@ -47,6 +47,19 @@ export function recordNextKernels(on: boolean): void {
   recordingNext = on;
 }
 
+/**
+ * worker_thread() — kernel/workqueue.c: runs queued work items in order. A
+ * named generator function: V8 keeps the context of a generator closure it
+ * has run alive across young GCs, and with it the whole kernel (pgtable.ts).
+ */
+function* kworker(ctx: Ctx, work: { name: string; fn: (ctx: Ctx) => KGen }[]): KGen {
+  for (;;) {
+    yield ctx.step('run queued work', WORKQUEUE, 'w', () => work.length > 0);
+    const w = work.shift();
+    if (w) yield* ctx.call(w.name, w.fn(ctx));
+  }
+}
+
 export class Kernel {
   readonly arch: ArchImpl;
   readonly config: ArchConfig;
@@ -138,17 +151,7 @@ export class Kernel {
   startDaemons(): void {
     this.spawn('rcu', rcuDaemon, { daemon: true });
     const work = this.work;
-    this.spawn(
-      'kworker',
-      function* (ctx) {
-        for (;;) {
-          yield ctx.step('run queued work', WORKQUEUE, 'w', () => work.length > 0);
-          const w = work.shift();
-          if (w) yield* ctx.call(w.name, w.fn(ctx));
-        }
-      },
-      { daemon: true },
-    );
+    this.spawn('kworker', (ctx) => kworker(ctx, work), { daemon: true });
   }
 
   /** schedule_work(): run `fn` later in process context (a kworker). */

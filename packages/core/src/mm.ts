@@ -61,6 +61,12 @@ export class Folio {
   }
   /** 2^order (a field: folioOf() asks for it at every page-table step). */
   readonly nrPages: number;
+  /**
+   * page_table_check's per-page counters (page-table-check.ts owns them; null
+   * until first counted). A field rather than a module WeakMap: it is asked at
+   * every entry set and clear.
+   */
+  pageTableCheck: object | null = null;
 }
 
 /** struct address_space: i_mmap tree and page cache (include/linux/fs.h). */

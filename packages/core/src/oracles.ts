@@ -19,7 +19,7 @@ import { bug } from './checks.js';
 import type { Ctx } from './context.js';
 import { pageObj, rd } from './deps.js';
 import { MM_ANONPAGES, type Mm, mmCounterFile, RSS_NAMES } from './mm.js';
-import type { TableRef } from './pgtable-registry.js';
+import type { PageTable, TableRef } from './pgtable-registry.js';
 
 /**
  * zap_pte_range() is done with entries [from, to) of `table` (ptl held):
@@ -29,9 +29,15 @@ import type { TableRef } from './pgtable-registry.js';
 export function checkZappedEmpty(ctx: Ctx, table: TableRef, from: number, to: number): void {
   const a = ctx.k.arch;
   const t = ctx.k.pt.deref(ctx, table, 'zap');
+  // The table's words in place (it lies within one page); a run of equal absent entries is
+  // judged once (pte_none()/pte_present() are functions of the value).
+  const w = ctx.k.mem.words(t.pa);
+  let absent = Number.NaN;
   for (let i = from; i < to; i++) {
-    const v = ctx.k.mem.value(t.pa + i * ctx.k.config.pteSize);
-    if (!a.pteNone(v) && a.ptePresent(v))
+    const v = w.values ? (w.values[w.start + i] ?? 0) : w.fill;
+    if (v === absent) continue;
+    if (a.pteNone(v) || !a.ptePresent(v)) absent = v;
+    else
       bug(
         'zapped-range-mapped',
         `${ctx.cpu.name} ${ctx.fn}: the zap of ${t.label}[${from}..${to - 1}] is done (ptl held), but ${t.label}[${i}] still maps pfn ${a.ptePfn(v)}: the range must map nothing after the zap`,
@@ -85,26 +91,50 @@ function countMapped(ctx: Ctx, mm: Mm, PMD_SIZE: number, a: Ctx['k']['arch']): n
   const pmdTable = mm.pmdTable;
   if (!pmdTable) return out;
   const t = ctx.k.pt.deref(ctx, pmdTable, 'rss check');
-  const c = ctx.k.config;
+  const mem = ctx.k.mem;
+  // Read the words in place (a table lies within one page): most slots are none, and are
+  // skipped before anything else is looked up for them.
+  const w = mem.words(t.pa);
+  /** Live PTE tables by the pmd slot linking them (the first in address-book order, as find() gave). */
+  let linked: Map<string, PageTable> | null = null;
+  // pmd_none() is a function of the value: a run of equal empty slots asks it once (and
+  // pte_none()/pte_present() below, for a run of equal absent entries).
+  let none = Number.NaN;
   for (let slot = 0; slot < t.entries; slot++) {
+    const raw = w.values ? (w.values[w.start + slot] as number) : w.fill;
+    if (raw === none) continue;
+    if (a.pmdNone(raw)) {
+      none = raw;
+      continue;
+    }
     const vma = mm.vmas.find(
       (v) => !v.detached && v.start <= slot * PMD_SIZE && slot * PMD_SIZE < v.end,
     );
     if (vma?.flags.hugetlb) continue;
-    const raw = ctx.k.mem.value(t.pa + slot * c.pteSize);
-    if (a.pmdNone(raw)) continue;
     if (a.pmdTransHuge(raw)) {
       const f = ctx.k.folioOf(a.ptePfn(raw));
       if (f) out[mmCounterFile(f)] = (out[mmCounterFile(f)] ?? 0) + f.nrPages;
       continue;
     }
-    const pte = ctx.k.pt
-      .live()
-      .find((x) => x.kind === 'pte' && x.linkedFrom === `${t.label}[${slot}]`);
+    if (!linked) {
+      linked = new Map();
+      for (const x of ctx.k.pt.live())
+        if (x.kind === 'pte' && x.linkedFrom !== null && !linked.has(x.linkedFrom))
+          linked.set(x.linkedFrom, x);
+    }
+    const pte = linked.get(`${t.label}[${slot}]`);
     if (!pte) continue;
+    const pw = mem.words(pte.pa);
+    // A table still holding its fill value throughout maps nothing when that value is absent.
+    if (!pw.values && (a.pteNone(pw.fill) || !a.ptePresent(pw.fill))) continue;
+    let absent = Number.NaN;
     for (let i = 0; i < pte.entries; i++) {
-      const v = ctx.k.mem.value(pte.pa + i * c.pteSize);
-      if (a.pteNone(v) || !a.ptePresent(v)) continue;
+      const v = pw.values ? (pw.values[pw.start + i] as number) : pw.fill;
+      if (v === absent) continue;
+      if (a.pteNone(v) || !a.ptePresent(v)) {
+        absent = v;
+        continue;
+      }
       const f = ctx.k.folioOf(a.ptePfn(v));
       if (!f) continue;
       const k = f.mapping ? mmCounterFile(f) : MM_ANONPAGES;

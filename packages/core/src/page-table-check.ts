@@ -34,7 +34,12 @@ interface FolioCounters {
   readonly rawClear: (LazyEvent | undefined)[];
 }
 
-const state = new WeakMap<Folio, FolioCounters>();
+/** The counters of a folio's pages, if any were counted (kept in Folio.pageTableCheck). */
+const state = {
+  get(f: Folio): FolioCounters | undefined {
+    return (f.pageTableCheck as FolioCounters | null) ?? undefined;
+  },
+};
 
 function countersOf(f: Folio): FolioCounters {
   let c = state.get(f);
@@ -45,7 +50,7 @@ function countersOf(f: Folio): FolioCounters {
       lastSet: [],
       rawClear: [],
     };
-    state.set(f, c);
+    f.pageTableCheck = c;
   }
   return c;
 }

@@ -225,19 +225,26 @@ export function* synchronizeRcu(ctx: Ctx): KGen {
     );
   }
   ctx.mightSleep('synchronize_rcu()');
-  let done = false;
+  // struct rcu_synchronize's completion, on this CPU's stack.
+  const rs = { done: false };
   const stack = ctx.cpu.stackObj;
   yield* callRcu(
     ctx,
     stackRcuHead(ctx.cpu, `rcu_synchronize of ${ctx.cpu.name}`),
     'wakeme_after_rcu',
-    function* (c) {
-      yield c.step('complete(&rs->completion)', stack);
-      done = true;
-    },
+    (c) => wakemeAfterRcu(c, rs, stack),
   );
   // Only wakeme_after_rcu() can end the wait (Step.wait): ordered after it, never tried before.
-  yield ctx.step('wait for grace period', [], 'r', () => done, rd(stack));
+  yield ctx.step('wait for grace period', [], 'r', () => rs.done, rd(stack));
+}
+
+/**
+ * wakeme_after_rcu() — kernel/rcu/update.c. A named generator function, not a
+ * closure: V8 keeps a generator closure's context alive across young GCs (pgtable.ts).
+ */
+function* wakemeAfterRcu(c: Ctx, rs: { done: boolean }, stack: number): KGen {
+  yield c.step('complete(&rs->completion)', stack);
+  rs.done = true;
 }
 
 /** rcu_barrier() — kernel/rcu/tree.c: waits until every queued callback has run. */

@@ -21,25 +21,25 @@ function dropRange(cpu: Cpu, mm: Mm, start: number, end: number): void {
  * paravirt hypercalls), nobody is interrupted.
  */
 export function* flushTlbRange(ctx: Ctx, mm: Mm, start: number, end: number): KGen {
-  yield* ctx.call(
-    'flush_tlb_range',
-    (function* () {
-      if (ctx.k.config.tlbFlushIpi) {
-        // The local flush runs in the IPI step too (smp_call_function_many() with the local CPU).
-        yield* smpCallFunction(
-          ctx,
-          [...mm.cpumask],
-          'flush_tlb_func',
-          (c) => dropRange(c, mm, start, end),
-          true,
-        );
-      } else {
-        const fp: FootprintEntry[] = ctx.k.cpus.map((c) => c.tlbObj);
-        yield ctx.step('broadcast TLB invalidate', fp);
-        for (const c of ctx.k.cpus) dropRange(c, mm, start, end);
-      }
-    })(),
-  );
+  yield* ctx.call('flush_tlb_range', flushTlbRangeBody(ctx, mm, start, end));
+}
+
+// Named generator functions, not `(function* () {...})()` closures (pgtable.ts says why).
+function* flushTlbRangeBody(ctx: Ctx, mm: Mm, start: number, end: number): KGen {
+  if (ctx.k.config.tlbFlushIpi) {
+    // The local flush runs in the IPI step too (smp_call_function_many() with the local CPU).
+    yield* smpCallFunction(
+      ctx,
+      [...mm.cpumask],
+      'flush_tlb_func',
+      (c) => dropRange(c, mm, start, end),
+      true,
+    );
+  } else {
+    const fp: FootprintEntry[] = ctx.k.cpus.map((c) => c.tlbObj);
+    yield ctx.step('broadcast TLB invalidate', fp);
+    for (const c of ctx.k.cpus) dropRange(c, mm, start, end);
+  }
 }
 
 /** flush_tlb_mm() */
@@ -99,24 +99,34 @@ export function* tlbRemoveTable(ctx: Ctx, tlb: MmuGather, pa: number): KGen {
  * its rcu_head is the first field of the batch page.
  */
 export function* tlbFinishMmu(ctx: Ctx, tlb: MmuGather): KGen {
-  yield* ctx.call(
-    'tlb_finish_mmu',
-    (function* () {
-      yield* flushTlbRange(ctx, tlb.mm, 0, Number.MAX_SAFE_INTEGER);
-      const arch = ctx.k.arch;
-      const batchPage = tlb.batch;
-      if (batchPage) {
-        const batch = tlb.tables.splice(0);
-        tlb.batch = null;
-        const pa = batchPage.pfn * ctx.k.config.PAGE_SIZE;
-        const head = memRcuHead(pa, `rcu_head of mmu_table_batch at pfn ${batchPage.pfn}`);
-        yield* callRcu(ctx, head, 'tlb_remove_table_rcu', function* (c) {
-          for (const t of batch) yield* c.call('__tlb_remove_table', arch.tlbRemoveTableFree(c, t));
-          yield* freePage(c, batchPage.pfn);
-        });
-      }
-      for (const pa of tlb.pages.splice(0))
-        yield* ctx.call('__tlb_remove_table', arch.tlbRemoveTableFree(ctx, pa));
-    })(),
-  );
+  yield* ctx.call('tlb_finish_mmu', tlbFinishMmuBody(ctx, tlb));
+}
+
+function* tlbFinishMmuBody(ctx: Ctx, tlb: MmuGather): KGen {
+  yield* flushTlbRange(ctx, tlb.mm, 0, Number.MAX_SAFE_INTEGER);
+  const arch = ctx.k.arch;
+  const batchPage = tlb.batch;
+  if (batchPage) {
+    const batch = tlb.tables.splice(0);
+    tlb.batch = null;
+    const pa = batchPage.pfn * ctx.k.config.PAGE_SIZE;
+    const head = memRcuHead(pa, `rcu_head of mmu_table_batch at pfn ${batchPage.pfn}`);
+    const pfn = batchPage.pfn;
+    yield* callRcu(ctx, head, 'tlb_remove_table_rcu', (c) =>
+      tlbRemoveTableRcu(c, arch, batch, pfn),
+    );
+  }
+  for (const pa of tlb.pages.splice(0))
+    yield* ctx.call('__tlb_remove_table', arch.tlbRemoveTableFree(ctx, pa));
+}
+
+/** tlb_remove_table_rcu() — mm/mmu_gather.c: free the batch's tables, then the batch page. */
+function* tlbRemoveTableRcu(
+  c: Ctx,
+  arch: Ctx['k']['arch'],
+  batch: readonly number[],
+  batchPfn: number,
+): KGen {
+  for (const t of batch) yield* c.call('__tlb_remove_table', arch.tlbRemoveTableFree(c, t));
+  yield* freePage(c, batchPfn);
 }

@@ -77,6 +77,8 @@ interface TreeNode {
   /** Footprints of the steps explored from here, by thread (for the sleep sets of later branches). */
   readonly doneFp: (readonly number[] | undefined)[];
   readonly sleep: readonly Sleeper[];
+  /** The threads of `sleep`, as bits (it never changes). */
+  readonly asleep: number;
   /** The thread the current branch takes. */
   chosen: number;
   /** Preemptions before this state, and the thread that took the previous step (-1: none). */
@@ -194,19 +196,35 @@ const writes = (e: number): boolean => e % 2 === 1;
 
 /** Two packed footprints conflict: a common object, written by at least one. */
 export function conflicts(a: readonly number[], b: readonly number[]): boolean {
-  for (const x of a) {
-    const ox = objOf(x);
-    for (const y of b) if (objOf(y) === ox && (writes(x) || writes(y))) return true;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as number;
+    // x's object, as a read (even); y is the same object iff y - base is 0 (read) or 1 (write).
+    const base = x - (x % 2);
+    const wx = x !== base;
+    for (let j = 0; j < b.length; j++) {
+      const d = (b[j] as number) - base;
+      if (d === 1 || (d === 0 && wx)) return true;
+    }
   }
   return false;
 }
 
-/** Per-object access history within one execution. */
+/**
+ * Per-object access history within one execution. Kept across executions
+ * (the same objects recur) and reset on first use in each: `gen` says which
+ * execution its contents belong to.
+ */
 interface ObjHistory {
+  gen: number;
   lastWrite: number;
-  /** Reads since the last write: the latest per thread. */
-  reads: number[];
+  /** Reads since the last write, the latest per thread: the first `nReads` entries. */
+  readonly reads: number[];
+  nReads: number;
 }
+
+/** A footprint with nothing in it (a step with no Step.wait), shared: footprints are never changed. */
+const NO_OBJECTS: readonly number[] = Object.freeze([]);
+const NO_SLEEPERS: readonly Sleeper[] = Object.freeze([]);
 
 export class ExhaustiveSearch {
   private readonly program: Program;
@@ -223,6 +241,11 @@ export class ExhaustiveSearch {
   /** Vector clock width: the tasks of the program (fixed at the first execution). */
   private width = 0;
   private zero = new Int32Array(0);
+  /** Access histories by object (see ObjHistory), and the current execution's number. */
+  private readonly hist = new Map<number, ObjHistory>();
+  private gen = 0;
+  /** candidates()' result: its first entries (it returns how many). */
+  private readonly cands: number[] = [];
 
   constructor(program: Program, o: ExhaustiveOptions) {
     this.program = program;
@@ -290,9 +313,7 @@ export class ExhaustiveSearch {
   }
 
   private sleepMask(n: TreeNode): number {
-    let m = 0;
-    for (const s of n.sleep) m |= bit(s.tid);
-    return m;
+    return n.asleep;
   }
 
   /**
@@ -341,14 +362,15 @@ export class ExhaustiveSearch {
     const prevEvents = this.prevEvents;
     const events: Event[] = [];
     this.prevEvents = events;
-    const hist = new Map<number, ObjHistory>();
+    const hist = this.hist;
+    this.gen++;
     const lastEvent: number[] = [];
     const threadClock: (Int32Array | undefined)[] = [];
     /** Blocked threads: the footprint of the step they wait at, and whether to record a phantom. */
     const blockedFp: (number[] | null)[] = [];
     const phantomDue: boolean[] = [];
     let depth = 0;
-    let childSleep: Sleeper[] = [];
+    let childSleep: readonly Sleeper[] = NO_SLEEPERS;
     let sleepBlocked = false;
     let truncated = false;
 
@@ -398,15 +420,17 @@ export class ExhaustiveSearch {
       let node = this.stack[depth];
       if (!node) {
         const parent = this.stack[depth - 1];
+        // Sleep sets assume that an order they skip is explored in an equivalent form, which
+        // under a preemption bound may lie outside the bound: bounded search runs without them.
+        const sleep = this.por && this.bound === undefined ? childSleep : NO_SLEEPERS;
         node = {
           enabled,
           backtrack: 0,
           conservative: 0,
           done: 0,
           doneFp: [],
-          // Sleep sets assume that an order they skip is explored in an equivalent form, which
-          // under a preemption bound may lie outside the bound: bounded search runs without them.
-          sleep: this.por && this.bound === undefined ? childSleep : [],
+          sleep,
+          asleep: sleepBits(sleep),
           chosen: -1,
           preemptions: parent ? parent.preemptions + this.cost(parent, parent.chosen) : 0,
           prev: parent ? parent.chosen : -1,
@@ -452,7 +476,7 @@ export class ExhaustiveSearch {
       if (prevEvent && prevEvent.tid === node.chosen) {
         events.push(prevEvent);
         lastEvent[prevEvent.tid] = depth;
-        updateHistory(prevEvent.tid, prevEvent.fp, depth, events, hist);
+        updateHistory(prevEvent.tid, prevEvent.fp, depth, events, hist, this.gen);
         for (let q = 0; q < this.nThreads; q++) {
           const bf = blockedFp[q];
           if (bf && conflicts(bf, prevEvent.fp)) phantomDue[q] = true;
@@ -463,21 +487,35 @@ export class ExhaustiveSearch {
         continue;
       }
       const fp: number[] = [];
-      const wait: number[] = [];
-      pendingFootprint(t.pending as NonNullable<Task['pending']>, fp);
+      const pending = t.pending as NonNullable<Task['pending']>;
+      pendingFootprint(pending, fp);
       node.doneFp[node.chosen] = fp;
       if (this.por) {
         // The sleep set of the next state: sleepers and earlier branches independent of this step.
-        const next: Sleeper[] = [];
-        for (const s of node.sleep) if (!conflicts(s.fp, fp)) next.push(s);
+        let next: Sleeper[] | null = null;
+        let inNext = 0;
+        for (const s of node.sleep)
+          if (!conflicts(s.fp, fp)) {
+            if (!next) next = [];
+            next.push(s);
+            inNext |= bit(s.tid);
+          }
         for (let u = 0; u < this.nThreads; u++) {
           if (u === node.chosen || (node.done & bit(u)) === 0) continue;
           const ufp = node.doneFp[u];
-          if (ufp && !conflicts(ufp, fp) && !next.some((s) => s.tid === u))
+          if (ufp && !conflicts(ufp, fp) && !(inNext & bit(u))) {
+            if (!next) next = [];
             next.push({ tid: u, fp: ufp });
+            inNext |= bit(u);
+          }
         }
-        childSleep = next;
-        pendingWait(t.pending as NonNullable<Task['pending']>, wait);
+        childSleep = next ?? NO_SLEEPERS;
+        let wait = NO_OBJECTS;
+        if (pending.wait !== undefined) {
+          const w: number[] = [];
+          pendingWait(pending, w);
+          wait = w;
+        }
         this.recordEvent(node.chosen, fp, wait, events, hist, lastEvent, threadClock, run, depth);
         for (let q = 0; q < this.nThreads; q++) {
           const bf = blockedFp[q];
@@ -531,48 +569,56 @@ export class ExhaustiveSearch {
     }
     // The clock before this event's own joins (events' clocks are never changed once pushed).
     const C = prev ?? this.zero;
-    const cands = this.candidates(fp, tid, events, hist);
-    for (const i of cands) join(clock, (events[i] as Event).clock);
+    const nc = this.candidates(fp, tid, events, hist);
+    const cands = this.cands;
+    for (let c = 0; c < nc; c++) join(clock, (events[cands[c] as number] as Event).clock);
     // What it waited on: after the writes that let it run, but no race with them (Step.wait).
     for (const w of wait) {
       const h = hist.get(objOf(w));
-      if (h && h.lastWrite >= 0) join(clock, (events[h.lastWrite] as Event).clock);
+      if (h && h.gen === this.gen && h.lastWrite >= 0)
+        join(clock, (events[h.lastWrite] as Event).clock);
     }
     clock[tid] = (clock[tid] ?? 0) + 1;
     events.push({ tid, fp, wait, clock });
     lastEvent[tid] = j;
-    for (const i of cands) {
+    for (let c = 0; c < nc; c++) {
+      const i = cands[c] as number;
       const ei = events[i] as Event;
       if (this.enabledBy(i, tid, prevIdx)) continue;
-      if (this.raceWith(i, ei, cands, events, C))
+      if (this.raceWith(i, ei, cands, nc, events, C))
         this.addBacktrack(i, clock, tid, fp, wait, events, j);
     }
-    updateHistory(tid, fp, j, events, hist);
+    updateHistory(tid, fp, j, events, hist, this.gen);
   }
 
-  /** Earlier events of other threads whose accesses conflict with `fp` (hb-maximal per object). */
+  /**
+   * Earlier events of other threads whose accesses conflict with `fp`
+   * (hb-maximal per object), in order of discovery: into `this.cands`,
+   * returning how many.
+   */
   private candidates(
     fp: readonly number[],
     tid: number,
     events: readonly Event[],
     hist: Map<number, ObjHistory>,
-  ): number[] {
-    const out: number[] = [];
+  ): number {
+    const out = this.cands;
+    let n = 0;
     for (const e of fp) {
       const h = hist.get(objOf(e));
-      if (!h) continue;
-      if (writes(e) && h.reads.length) {
-        for (const r of h.reads)
-          if ((events[r] as Event).tid !== tid && !out.includes(r)) out.push(r);
+      if (!h || h.gen !== this.gen) continue;
+      if (writes(e) && h.nReads > 0) {
+        // Reads since the last write are all ordered after it; the write is not a direct race.
+        for (let k = 0; k < h.nReads; k++) {
+          const r = h.reads[k] as number;
+          if ((events[r] as Event).tid !== tid && !inFirst(out, n, r)) out[n++] = r;
+        }
       } else if (writes(e) || h.lastWrite >= 0) {
         const w = h.lastWrite;
-        if (w >= 0 && (events[w] as Event).tid !== tid && !out.includes(w)) out.push(w);
-      }
-      if (writes(e) && h.reads.length && h.lastWrite >= 0) {
-        // Reads since the last write are all ordered after it; the write is not a direct race.
+        if (w >= 0 && (events[w] as Event).tid !== tid && !inFirst(out, n, w)) out[n++] = w;
       }
     }
-    return out;
+    return n;
   }
 
   /**
@@ -598,12 +644,14 @@ export class ExhaustiveSearch {
     i: number,
     ei: Event,
     cands: readonly number[],
+    nc: number,
     events: readonly Event[],
     C: Int32Array,
   ): boolean {
     const own = ei.clock[ei.tid] as number;
     if ((C[ei.tid] ?? 0) >= own) return false;
-    for (const k of cands) {
+    for (let c = 0; c < nc; c++) {
+      const k = cands[c] as number;
       if (k === i) continue;
       if (((events[k] as Event).clock[ei.tid] ?? 0) >= own) return false;
     }
@@ -755,15 +803,17 @@ export class ExhaustiveSearch {
       blockedFp[q] = fp;
       phantomDue[q] = false;
       if (replaying) continue;
-      const cands = this.candidates(fp, q, events, hist);
-      if (!cands.length) continue;
+      const nc = this.candidates(fp, q, events, hist);
+      if (nc === 0) continue;
+      const cands = this.cands;
       const prevIdx = lastEvent[q];
       const C = prevIdx !== undefined ? (events[prevIdx] as Event).clock : this.zero;
       const phantomClock = C.slice();
-      for (const i of cands) join(phantomClock, (events[i] as Event).clock);
-      for (const i of cands) {
+      for (let c = 0; c < nc; c++) join(phantomClock, (events[cands[c] as number] as Event).clock);
+      for (let c = 0; c < nc; c++) {
+        const i = cands[c] as number;
         const ei = events[i] as Event;
-        if (this.raceWith(i, ei, cands, events, C))
+        if (this.raceWith(i, ei, cands, nc, events, C))
           this.addBacktrack(i, phantomClock, q, fp, wait, events, depth);
       }
     }
@@ -782,23 +832,41 @@ function updateHistory(
   j: number,
   events: readonly Event[],
   hist: Map<number, ObjHistory>,
+  gen: number,
 ): void {
   for (const e of fp) {
     const o = objOf(e);
     let h = hist.get(o);
     if (!h) {
-      h = { lastWrite: -1, reads: [] };
+      h = { gen, lastWrite: -1, reads: [], nReads: 0 };
       hist.set(o, h);
+    } else if (h.gen !== gen) {
+      h.gen = gen;
+      h.lastWrite = -1;
+      h.nReads = 0;
     }
     if (writes(e)) {
       h.lastWrite = j;
-      h.reads = [];
+      h.nReads = 0;
     } else {
-      const k = h.reads.findIndex((r) => (events[r] as Event).tid === tid);
-      if (k >= 0) h.reads[k] = j;
-      else h.reads.push(j);
+      let k = 0;
+      while (k < h.nReads && (events[h.reads[k] as number] as Event).tid !== tid) k++;
+      h.reads[k] = j;
+      if (k === h.nReads) h.nReads++;
     }
   }
+}
+
+function sleepBits(sleep: readonly Sleeper[]): number {
+  let m = 0;
+  for (const s of sleep) m |= bit(s.tid);
+  return m;
+}
+
+/** Whether `x` is among the first `n` entries of `a`. */
+function inFirst(a: readonly number[], n: number, x: number): boolean {
+  for (let c = 0; c < n; c++) if (a[c] === x) return true;
+  return false;
 }
 
 function join(into: Int32Array, from: Int32Array): void {

@@ -156,14 +156,24 @@ export class Run {
     return this.k.allTasks;
   }
 
-  /** Tasks that can take a step now, by index (a shared array: copy it to keep it). */
+  /**
+   * Tasks that can take a step now, by index (a shared array: copy it to keep it).
+   * Computed once per state: settle() and the scheduler both ask between two steps.
+   */
   runnable(): Task[] {
     const out = this.scratch;
+    if (this.over) {
+      out.length = 0;
+      return out;
+    }
+    if (this.runnableAt === this.steps) return out;
     out.length = 0;
-    if (this.over) return out;
     for (const t of this.k.allTasks) if (t.runnable) out.push(t);
+    this.runnableAt = this.steps;
     return out;
   }
+  /** The step count `scratch` was computed at (-1: stale). */
+  private runnableAt = -1;
 
   /** When nothing can run: end the run (leak check, or deadlock). Returns true if the run is over. */
   settle(): boolean {
