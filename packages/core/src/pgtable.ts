@@ -161,8 +161,15 @@ export function readEntryWord(ctx: Ctx, p: EntryPtr, what: string, expect: 'pte'
 }
 
 /** pmdp_get() / READ_ONCE(*pmd) */
-export function* pmdpGet(ctx: Ctx, pmdp: PmdPtr): KGen<PmdVal> {
-  yield ctx.step('read pmd', entryReadFootprint(ctx, pmdp), 'r');
+export function* pmdpGet(
+  ctx: Ctx,
+  pmdp: PmdPtr,
+  /** What a check made right after the read also reads (in the same step), as ptepGet()'s. */
+  also?: () => FootprintEntry[],
+): KGen<PmdVal> {
+  if (also)
+    yield ctx.stepDynamic('read pmd', () => [...entryReadFootprint(ctx, pmdp), ...also()], 'r');
+  else yield ctx.step('read pmd', entryReadFootprint(ctx, pmdp), 'r');
   return pmdValOf(ctx, readEntryWord(ctx, pmdp, 'read pmd', 'pmd'));
 }
 

@@ -9,6 +9,7 @@ import {
   type PmdPtr,
   type PmdVal,
   pmdOffset,
+  pmdpGet,
   pmdpGetLockless,
   pmdSize,
   pteOffsetMap,
@@ -87,10 +88,7 @@ function* walk(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
   if (!a.pmdPresent(pmd.raw) || a.pmdNone(pmd.raw)) {
     // nothing mapped: the slow path would fault it in
   } else if (a.pmdTransHuge(pmd.raw)) {
-    pinned = yield* ctx.call(
-      'gup_huge_pmd',
-      grab(ctx, mm, addr, a.ptePfn(pmd.raw), pmd.raw, () => pmdpGetLockless(ctx, pmdp)),
-    );
+    pinned = yield* ctx.call('gup_huge_pmd', grab(ctx, mm, addr, pmdp, pmd.raw));
   } else {
     pinned = yield* ctx.call('gup_pte_range', ptes(ctx, mm, addr, pmd, pmdp));
   }
@@ -123,26 +121,22 @@ function* ptes(ctx: Ctx, mm: Mm, addr: number, pmd: PmdVal, pmdp: PmdPtr): KGen<
   return pinned;
 }
 
-function* grab(
-  ctx: Ctx,
-  mm: Mm,
-  addr: number,
-  pfn: number,
-  raw: number,
-  reread: () => KGen<{ raw: number }>,
-): KGen<number> {
+/**
+ * gup_huge_pmd() — mm/gup.c (v6.6): grab the folio, then `pmd_val(orig) !=
+ * pmd_val(*pmdp)` (one plain read) drops it again if the pmd changed. That
+ * re-read confirms the pin, so the pinned page is checked against the mapping
+ * in the same step: a truncate that unmaps and drops the page right after is
+ * no wrong page (the pin keeps its own reference).
+ */
+function* grab(ctx: Ctx, mm: Mm, addr: number, pmdp: PmdPtr, raw: number): KGen<number> {
+  const pfn = ctx.k.arch.ptePfn(raw);
   const folio = ctx.k.folioOf(pfn);
   if (!folio || !(yield* tryGrabFolio(ctx, folio))) return 0;
-  const now = yield* reread();
+  const now = yield* pmdpGet(ctx, pmdp, () => checkUserPageFootprint(ctx, mm, addr));
   let pinned = 0;
   if (now.raw === raw) {
-    // The page of addr within the huge page, checked against the mapping in a step of its own.
+    // The page of addr within the huge page.
     const page = pfn + Math.floor((addr % pmdSize(ctx)) / ctx.k.config.PAGE_SIZE);
-    yield ctx.stepDynamic(
-      'gup_huge_pmd: the page pinned',
-      () => checkUserPageFootprint(ctx, mm, addr),
-      'r',
-    );
     checkUserPage(ctx, mm, addr, page, PINNED);
     pinned = 1;
   }

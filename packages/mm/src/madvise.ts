@@ -11,7 +11,16 @@
  * whose page cache holds small folios is refused with a ModelError), anon
  * collapse (hpage_collapse_scan_pmd()), the mmgrab()/lru_add_drain_all().
  */
-import { type Ctx, downRead, type KGen, type Mm, ModelError, pmdSize, upRead } from '@ptlab/core';
+import {
+  type AddressSpace,
+  type Ctx,
+  downRead,
+  type KGen,
+  type Mm,
+  ModelError,
+  pmdSize,
+  upRead,
+} from '@ptlab/core';
 import { collapsePteMappedThp } from './collapse.js';
 import type { ScanResult } from './khugepaged.js';
 
@@ -22,12 +31,10 @@ const ENOMEM = 12;
  * hpage_collapse_scan_file() — mm/khugepaged.c, reduced to what decides the
  * result here: an existing PMD-order folio at the aligned index ("Maybe
  * PMD-mapped"), or an extent with no page at all (collapse_file() then finds
- * it truncated).
+ * it truncated). Like the kernel's, it is given the file (get_file() of
+ * vma->vm_file before mmap_lock was dropped), not the vma.
  */
-function* scanFile(ctx: Ctx, mm: Mm, addr: number, index: number): KGen<ScanResult> {
-  const vma = mm.vmaAt(addr);
-  const mapping = vma?.file;
-  if (!mapping) return 'SCAN_VMA_CHECK';
+function* scanFile(ctx: Ctx, mapping: AddressSpace, index: number): KGen<ScanResult> {
   yield ctx.step(() => `xas_for_each(${mapping.id}, ${index})`, mapping.pageCacheObj, 'r');
   const n = ctx.k.config.PTRS_PER_PTE;
   const folio = mapping.folioAt(index);
@@ -70,10 +77,11 @@ export function* madviseCollapse(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
         yield* upRead(ctx, mm.mmapLock);
         return -EINVAL; // thp_vma_allowable_order() failed
       }
+      const file = vma.file;
       const index = vma.pgoff + Math.floor((haddr - vma.start) / ctx.k.config.PAGE_SIZE);
       // File VMA: drop mmap_lock for the page-cache scan.
       yield* upRead(ctx, mm.mmapLock);
-      let result = yield* ctx.call('hpage_collapse_scan_file', scanFile(ctx, mm, haddr, index));
+      let result = yield* ctx.call('hpage_collapse_scan_file', scanFile(ctx, file, index));
       if (result === 'SCAN_PTE_MAPPED_HUGEPAGE') {
         yield* downRead(ctx, mm.mmapLock);
         result = yield* collapsePteMappedThp(ctx, mm, haddr, true);
@@ -100,9 +108,10 @@ export function* khugepagedCollapsePteMapped(ctx: Ctx, mm: Mm, addr: number): KG
       const PMD_SIZE = pmdSize(ctx);
       const haddr = addr - (addr % PMD_SIZE);
       const vma = mm.vmaAt(haddr);
-      if (!ctx.k.config.thp || !vma?.file) return 'SCAN_VMA_CHECK';
+      const file = vma?.file;
+      if (!ctx.k.config.thp || !vma || !file) return 'SCAN_VMA_CHECK';
       const index = vma.pgoff + Math.floor((haddr - vma.start) / ctx.k.config.PAGE_SIZE);
-      let result = yield* ctx.call('hpage_collapse_scan_file', scanFile(ctx, mm, haddr, index));
+      let result = yield* ctx.call('hpage_collapse_scan_file', scanFile(ctx, file, index));
       if (result !== 'SCAN_PTE_MAPPED_HUGEPAGE') return result;
       yield* downRead(ctx, mm.mmapLock);
       if (mm.users !== 0) result = yield* collapsePteMappedThp(ctx, mm, haddr, false);

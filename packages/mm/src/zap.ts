@@ -230,10 +230,12 @@ export function* unmapMappingRange(
   );
 }
 
-/** unmap_mapping_folio() — mm/memory.c: the mappings of one folio only. */
-function* unmapMappingFolio(ctx: Ctx, folio: Folio): KGen {
-  const mapping = folio.mapping;
-  if (!mapping) return;
+/**
+ * unmap_mapping_folio() — mm/memory.c: the mappings of one folio only. The
+ * kernel reads folio->mapping; its caller here has just checked, with the
+ * folio locked, that the folio is still in `mapping`.
+ */
+function* unmapMappingFolio(ctx: Ctx, mapping: AddressSpace, folio: Folio): KGen {
   yield* zapMappingRange(ctx, mapping, folio.index, folio.nrPages, { singleFolio: folio });
 }
 
@@ -263,7 +265,8 @@ function* truncateInodePagesLocked(ctx: Ctx, mapping: AddressSpace, range: PageR
     );
     if (mapping.pageCache.get(folio.index) === folio) {
       // truncate_inode_folio() → truncate_cleanup_folio()
-      if (folio.mapcount > 0) yield* ctx.call('unmap_mapping_folio', unmapMappingFolio(ctx, folio));
+      if (folio.mapcount > 0)
+        yield* ctx.call('unmap_mapping_folio', unmapMappingFolio(ctx, mapping, folio));
       yield ctx.step(() => `filemap_remove_folio(${folio.id})`, mapping.pageCacheObj);
       mapping.pageCache.delete(folio.index);
       yield* folioPut(ctx, folio); // the page cache's reference

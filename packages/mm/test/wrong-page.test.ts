@@ -4,9 +4,16 @@
  * intact" of the khugepaged selftest madvise_retracted_page_tables.
  */
 
-import { runToEnd, tlbLookup } from '@ptlab/core';
+import { pmdOffset, runToEnd, tlbLookup } from '@ptlab/core';
 import { describe, expect, it } from 'vitest';
-import { gupFast, userLoad } from '../src/index.js';
+import {
+  doSetPmd,
+  gupFast,
+  handleUserFault,
+  madviseDontneed,
+  truncatePagecache,
+  userLoad,
+} from '../src/index.js';
 import { mapFilePage, PAGE, PMD, run, world } from './helpers.js';
 
 describe('check wrong-page', () => {
@@ -59,5 +66,44 @@ describe('check wrong-page at a GUP pin (the oracle on what gup_fast() returns)'
     const t = k.spawn('gup', (ctx) => gupFast(ctx, mm, PMD + 4 * PAGE), { mm });
     expect(run(k).finding).toBeNull();
     expect(t.result).toBe(1);
+  });
+});
+
+describe('check wrong-page at a GUP pin through a huge pmd (gup_huge_pmd())', () => {
+  it('fires: the huge pmd maps a THP of another file', () => {
+    const { k, mm, vma } = world({ table: false });
+    const other = k.createFolio('other THP', Math.log2(PMD / PAGE), k.createFile('other', true), 0);
+    runToEnd(doSetPmd(k.boot, vma, PMD, pmdOffset(k.boot, mm, PMD), other));
+    k.spawn('gup', (ctx) => gupFast(ctx, mm, PMD + 3 * PAGE), { mm });
+    const f = run(k).finding;
+    expect(f?.check).toBe('wrong-page');
+    expect(f?.message).toMatch(
+      /cpu0 gup_huge_pmd: pin of 0x\w+ of A reached pfn \d+ \(other THP\), but shm holds pfn \d+ \(THP\) at index 3/,
+    );
+  });
+
+  it('stays silent: the pin confirmed by pmd_val(*pmdp), the page unmapped and truncated right after', () => {
+    // As a scenario's race found it: the fault maps the THP whole after truncate's first
+    // unmap; gup_fast pins it and rechecks the pmd; MADV_DONTNEED zaps the huge pmd (its
+    // flush waits for gup's irqs) and truncate drops the THP from the page cache, all before
+    // gup_fast's next step. The pin was right when the recheck confirmed it.
+    const { k, mm, file, thp } = world({ table: false });
+    const g = k.spawn('gup', (ctx) => gupFast(ctx, mm, PMD + 3 * PAGE), { mm });
+    k.spawn('fault', (ctx) => handleUserFault(ctx, mm, PMD, false), { mm });
+    k.spawn('dontneed', (ctx) => madviseDontneed(ctx, mm, PMD), { mm });
+    k.spawn('truncate', (ctx) => truncatePagecache(ctx, file));
+    const r = run(k, [
+      ['truncate', /find_get_entries/],
+      ['fault', '*'],
+      ['gup', /try_grab_folio/],
+      ['gup', /read pmd/], // the recheck, pmd_val(*pmdp)
+      ['gup', /folio_put/],
+      ['dontneed', '*'],
+      ['truncate', '*'],
+    ]);
+    expect(r.finding).toBeNull();
+    expect(g.result).toBe(1);
+    expect(file.folioAt(3)).toBeUndefined();
+    expect(thp.refcount).toBe(0);
   });
 });
