@@ -1,7 +1,7 @@
-import { ModelError, type SecondaryMmu } from '@ptlab/core';
+import { type Ctx, type KGen, ModelError, type SecondaryMmu } from '@ptlab/core';
 import { iommuDmaRead } from '@ptlab/mm';
 import { z } from 'zod';
-import { addrListSchema, mmOf, scenarioAddr } from './common.js';
+import { addrListSchema, mmOf, type ScenarioAddr, scenarioAddr } from './common.js';
 import type { World } from './types.js';
 import { definePath } from './types.js';
 
@@ -19,9 +19,11 @@ export const iommuDma = definePath({
     'IOMMU SVA translation; iommu_sva_handle_iopf() → handle_mm_fault() — drivers/iommu/iommu-sva.c',
   args: z.strictObject({ mm: z.string(), addrs: addrListSchema.min(1) }),
   refs: (a) => [{ kind: 'secondary-mmu', field: 'mm', mm: a.mm }],
-  run: (w, a) =>
-    function* (ctx) {
-      const smmu = smmuOf(w, a.mm);
-      for (const addr of a.addrs) yield* iommuDmaRead(ctx, smmu, scenarioAddr(w, addr));
-    },
+  run: (w, a) => (ctx) => iommuDmaTask(ctx, w, a.mm, a.addrs),
 });
+
+/** The thread's body: one DMA read per address, in turn. */
+function* iommuDmaTask(ctx: Ctx, w: World, mm: string, addrs: readonly ScenarioAddr[]): KGen {
+  const smmu = smmuOf(w, mm);
+  for (const addr of addrs) yield* iommuDmaRead(ctx, smmu, scenarioAddr(w, addr));
+}

@@ -1,7 +1,8 @@
+import type { Ctx, KGen } from '@ptlab/core';
 import { uffdioCopy as copy } from '@ptlab/mm';
 import { z } from 'zod';
-import { addrListSchema, mmOf, scenarioAddr } from './common.js';
-import { definePath } from './types.js';
+import { addrListSchema, mmOf, type ScenarioAddr, scenarioAddr } from './common.js';
+import { definePath, type World } from './types.js';
 
 export const uffdioCopy = definePath({
   description:
@@ -10,9 +11,11 @@ export const uffdioCopy = definePath({
   args: z.strictObject({ mm: z.string(), addrs: addrListSchema.min(1) }),
   refs: (a) => [{ kind: 'mm', field: 'mm', mm: a.mm }],
   mmOf: (a) => a.mm,
-  run: (w, a) =>
-    function* (ctx) {
-      const mm = mmOf(w, a.mm);
-      for (const addr of a.addrs) yield* copy(ctx, mm, scenarioAddr(w, addr));
-    },
+  run: (w, a) => (ctx) => uffdioCopyTask(ctx, w, a.mm, a.addrs),
 });
+
+/** The thread's body: one UFFDIO_COPY per address, in turn. */
+function* uffdioCopyTask(ctx: Ctx, w: World, mmId: string, addrs: readonly ScenarioAddr[]): KGen {
+  const mm = mmOf(w, mmId);
+  for (const addr of addrs) yield* copy(ctx, mm, scenarioAddr(w, addr));
+}

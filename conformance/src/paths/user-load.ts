@@ -1,8 +1,8 @@
-import { ModelError } from '@ptlab/core';
+import { type Ctx, type KGen, ModelError } from '@ptlab/core';
 import { userLoad as load, tlbWarm } from '@ptlab/mm';
 import { z } from 'zod';
-import { addrListSchema, mmOf, scenarioAddr } from './common.js';
-import { definePath } from './types.js';
+import { addrListSchema, mmOf, type ScenarioAddr, scenarioAddr } from './common.js';
+import { definePath, type World } from './types.js';
 
 export const userLoad = definePath({
   description:
@@ -19,16 +19,21 @@ export const userLoad = definePath({
     ...a.warm.map((addr, i) => ({ kind: 'mapped' as const, field: `warm.${i}`, mm: a.mm, addr })),
   ],
   mmOf: (a) => a.mm,
-  run: (w, a) =>
-    function* (ctx) {
-      const mm = mmOf(w, a.mm);
-      // Before this task's first step: set-up, like the scenario's page tables.
-      for (const addr of a.warm)
-        if (!tlbWarm(ctx, mm, scenarioAddr(w, addr)))
-          throw new ModelError(
-            'conformance',
-            `user_load warm: nothing maps ${JSON.stringify(addr)}`,
-          );
-      for (const addr of a.addrs) yield* load(ctx, mm, scenarioAddr(w, addr));
-    },
+  run: (w, a) => (ctx) => userLoadTask(ctx, w, a.mm, a.addrs, a.warm),
 });
+
+/** The thread's body: warm its TLB, then one load per address, in turn. */
+function* userLoadTask(
+  ctx: Ctx,
+  w: World,
+  mmId: string,
+  addrs: readonly ScenarioAddr[],
+  warm: readonly ScenarioAddr[],
+): KGen {
+  const mm = mmOf(w, mmId);
+  // Before this task's first step: set-up, like the scenario's page tables.
+  for (const addr of warm)
+    if (!tlbWarm(ctx, mm, scenarioAddr(w, addr)))
+      throw new ModelError('conformance', `user_load warm: nothing maps ${JSON.stringify(addr)}`);
+  for (const addr of addrs) yield* load(ctx, mm, scenarioAddr(w, addr));
+}

@@ -8,6 +8,7 @@ import {
   type Ctx,
   type KGen,
   type Mm,
+  type PmdPtr,
   type PtePtr,
   pmdOffset,
   pmdpGet,
@@ -132,14 +133,14 @@ function* hugePteAllocUnbalanced(
 ): KGen<PtePtr | null> {
   if (size !== contPteSize(ctx)) return yield* arm64HugePteAlloc(ctx, mm, addr, size);
   const pmdp = pmdOffset(ctx, mm, addr);
-  return yield* ctx.call(
-    'pte_alloc_map',
-    (function* () {
-      const pmd = yield* pmdpGet(ctx, pmdp);
-      if (ctx.k.arch.pmdNone(pmd.raw) && (yield* pteAlloc(ctx, mm, pmdp)) !== 0) return null;
-      return yield* pteOffsetMap(ctx, pmdp, addr);
-    })(),
-  );
+  return yield* ctx.call('pte_alloc_map', pteAllocMap(ctx, mm, pmdp, addr));
+}
+
+/** pte_alloc_map() — include/linux/mm.h: pte_alloc(), then pte_offset_map(). */
+function* pteAllocMap(ctx: Ctx, mm: Mm, pmdp: PmdPtr, addr: number): KGen<PtePtr | null> {
+  const pmd = yield* pmdpGet(ctx, pmdp);
+  if (ctx.k.arch.pmdNone(pmd.raw) && (yield* pteAlloc(ctx, mm, pmdp)) !== 0) return null;
+  return yield* pteOffsetMap(ctx, pmdp, addr);
 }
 
 export const ARM_VARIANT_POLICIES: Readonly<Record<ArmVariantId, ArmPolicy>> = {

@@ -575,16 +575,9 @@ export class S390FragmentArch extends S390Arch {
     else this.listDelInit(ctx, c, page, table);
     yield* spinUnlock(ctx, c.lock);
     const encoded = table + (0x01 << bit);
-    const self = this;
-    yield* callRcu(ctx, pageRcuHead(page), 'pte_free_half', function* (rc) {
-      yield rc.step(
-        () => `container_of(head, struct page, rcu_head) (pfn ${pfn})`,
-        pageObj(pfn),
-        'r',
-      );
-      rc.k.pages.meta(rc, pfn, 'pte_free_half()').lru.read('pt_rcu_head');
-      yield* rc.call('__tlb_remove_table', self.tlbRemoveTableFree(rc, encoded));
-    });
+    yield* callRcu(ctx, pageRcuHead(page), 'pte_free_half', (rc) =>
+      pteFreeHalf(rc, this, pfn, encoded),
+    );
   }
 
   // --- the ArchImpl entry points ---
@@ -615,6 +608,16 @@ export class S390FragmentArch extends S390Arch {
   override *pteFreeTlb(ctx: Ctx, tlb: MmuGather, pa: number): KGen {
     yield* ctx.call('page_table_free_rcu', this.pageTableFreeRcu(ctx, tlb, pa));
   }
+}
+
+/**
+ * The RCU callback of pte_free_defer() in the pending design (deferPending()):
+ * __tlb_remove_table() of the half encoded in `encoded`, with its pfn's page.
+ */
+function* pteFreeHalf(rc: Ctx, arch: S390FragmentArch, pfn: number, encoded: number): KGen {
+  yield rc.step(() => `container_of(head, struct page, rcu_head) (pfn ${pfn})`, pageObj(pfn), 'r');
+  rc.k.pages.meta(rc, pfn, 'pte_free_half()').lru.read('pt_rcu_head');
+  yield* rc.call('__tlb_remove_table', arch.tlbRemoveTableFree(rc, encoded));
 }
 
 /**
@@ -674,12 +677,7 @@ export class S390FullPageArch extends S390Arch {
 
   /** pte_free_tlb() → page_table_free_rcu() — arch/s390/mm/pgalloc.c (v6.7+): tlb_remove_ptdesc(). */
   override *pteFreeTlb(ctx: Ctx, tlb: MmuGather, pa: number): KGen {
-    yield* ctx.call(
-      'page_table_free_rcu',
-      (function* () {
-        yield* tlbRemoveTable(ctx, tlb, pa);
-      })(),
-    );
+    yield* ctx.call('page_table_free_rcu', tlbRemoveTable(ctx, tlb, pa));
   }
 
   /** __tlb_remove_table() — arch/s390/mm/pgalloc.c (v6.7+): a PTE table page: pagetable_pte_dtor_free(). */

@@ -84,31 +84,31 @@ function aliasesOf(ctx: Ctx, vma: Vma, addr: number): { vma: Vma; addr: number }
  * installed: the pte may be none) nor the cache maintenance.
  */
 export function* coherencyWalk(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
-  return yield* ctx.call(
-    'update_mmu_cache',
-    (function* () {
-      yield* downRead(ctx, mm.mmapLock);
-      const vma = mm.vmaAt(addr);
-      let aliases = 0;
-      if (vma) {
-        const own = yield* pteOffsetMapLock(ctx, mm, pmdOffset(ctx, mm, addr), addr);
-        // No table (retracted under us): the fault would return and be retried.
-        if (own) {
-          const hook = ctx.k.arch.adjustPte;
-          for (const alias of aliasesOf(ctx, vma, addr)) {
-            const present = hook
-              ? yield* ctx.call('adjust_pte', hook.call(ctx.k.arch, ctx, alias.vma, alias.addr))
-              : yield* ctx.call(
-                  'pte_offset_map_nolock_user',
-                  ptlOfMappedTableUser(ctx, alias.vma, alias.addr, own.ptl),
-                );
-            if (present) aliases++;
-          }
-          yield* pteUnmapUnlock(ctx, own.pte, own.ptl);
-        }
+  return yield* ctx.call('update_mmu_cache', coherencyWalkBody(ctx, mm, addr));
+}
+
+/** The body of coherencyWalk(). */
+function* coherencyWalkBody(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
+  yield* downRead(ctx, mm.mmapLock);
+  const vma = mm.vmaAt(addr);
+  let aliases = 0;
+  if (vma) {
+    const own = yield* pteOffsetMapLock(ctx, mm, pmdOffset(ctx, mm, addr), addr);
+    // No table (retracted under us): the fault would return and be retried.
+    if (own) {
+      const hook = ctx.k.arch.adjustPte;
+      for (const alias of aliasesOf(ctx, vma, addr)) {
+        const present = hook
+          ? yield* ctx.call('adjust_pte', hook.call(ctx.k.arch, ctx, alias.vma, alias.addr))
+          : yield* ctx.call(
+              'pte_offset_map_nolock_user',
+              ptlOfMappedTableUser(ctx, alias.vma, alias.addr, own.ptl),
+            );
+        if (present) aliases++;
       }
-      yield* upRead(ctx, mm.mmapLock);
-      return aliases;
-    })(),
-  );
+      yield* pteUnmapUnlock(ctx, own.pte, own.ptl);
+    }
+  }
+  yield* upRead(ctx, mm.mmapLock);
+  return aliases;
 }

@@ -24,15 +24,15 @@ const EINVAL = -22;
  * page-table allocation. Returns 0, -ENOMEM or -EINVAL.
  */
 export function* applyToPageRange(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
-  return yield* ctx.call(
-    'apply_to_page_range',
-    (function* () {
-      yield* downRead(ctx, mm.mmapLock);
-      const r = yield* ctx.call('apply_to_pmd_range', applyToPmd(ctx, mm, addr));
-      yield* upRead(ctx, mm.mmapLock);
-      return r;
-    })(),
-  );
+  return yield* ctx.call('apply_to_page_range', applyToPageRangeBody(ctx, mm, addr));
+}
+
+/** The body of applyToPageRange(). */
+function* applyToPageRangeBody(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
+  yield* downRead(ctx, mm.mmapLock);
+  const r = yield* ctx.call('apply_to_pmd_range', applyToPmd(ctx, mm, addr));
+  yield* upRead(ctx, mm.mmapLock);
+  return r;
 }
 
 /** apply_to_pmd_range() + apply_to_pte_range() — mm/memory.c */

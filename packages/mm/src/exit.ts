@@ -131,48 +131,45 @@ function* freePgtables(ctx: Ctx, mm: Mm): KGen {
 
 /** exit_mmap() — mm/mmap.c, then mmput()'s mmdrop(). */
 export function* exitMmap(ctx: Ctx, mm: Mm): KGen {
-  yield* ctx.call(
-    'exit_mmap',
-    (function* () {
-      yield ctx.step(() => `mm_users-- of ${mm.id}`, mm.countersObj);
-      mm.users--;
-      yield* downWrite(ctx, mm.mmapLock);
-      // unmap_single_vma(): hugetlb vmas are unmapped by __unmap_hugepage_range().
-      for (const vma of mm.vmas)
-        yield* ctx.call(
-          'unmap_vmas',
-          vma.flags.hugetlb ? unmapHugepageRange(ctx, vma) : zapVma(ctx, vma),
-        );
-      // The vmas leave the mm (vma_iter_clear / remove_vma under mmap_write_lock).
-      yield ctx.step(
-        () => `detach the vmas of ${mm.id}`,
-        [mm.vmasObj, ...mm.vmas.map((v) => v.obj)],
-      );
-      for (const vma of mm.vmas) vma.detached = true;
-      for (const vma of mm.vmas) {
-        const f = vma.file;
-        if (f) yield* ctx.call('unlink_file_vma', unlinkFileVma(ctx, f, vma));
-      }
-      yield* ctx.call('free_pgtables', freePgtables(ctx, mm));
-      yield* upWrite(ctx, mm.mmapLock);
-    })(),
-  );
+  yield* ctx.call('exit_mmap', exitMmapBody(ctx, mm));
   yield* mmdrop(ctx, mm);
+}
+
+/** The body of exitMmap(). */
+function* exitMmapBody(ctx: Ctx, mm: Mm): KGen {
+  yield ctx.step(() => `mm_users-- of ${mm.id}`, mm.countersObj);
+  mm.users--;
+  yield* downWrite(ctx, mm.mmapLock);
+  // unmap_single_vma(): hugetlb vmas are unmapped by __unmap_hugepage_range().
+  for (const vma of mm.vmas)
+    yield* ctx.call(
+      'unmap_vmas',
+      vma.flags.hugetlb ? unmapHugepageRange(ctx, vma) : zapVma(ctx, vma),
+    );
+  // The vmas leave the mm (vma_iter_clear / remove_vma under mmap_write_lock).
+  yield ctx.step(() => `detach the vmas of ${mm.id}`, [mm.vmasObj, ...mm.vmas.map((v) => v.obj)]);
+  for (const vma of mm.vmas) vma.detached = true;
+  for (const vma of mm.vmas) {
+    const f = vma.file;
+    if (f) yield* ctx.call('unlink_file_vma', unlinkFileVma(ctx, f, vma));
+  }
+  yield* ctx.call('free_pgtables', freePgtables(ctx, mm));
+  yield* upWrite(ctx, mm.mmapLock);
 }
 
 /** truncate_inode_pages() — mm/truncate.c: drop the page cache's references (after every mapping is gone). */
 export function* truncateInodePages(ctx: Ctx, mapping: AddressSpace): KGen {
-  yield* ctx.call(
-    'truncate_inode_pages',
-    (function* () {
-      yield ctx.step(() => `find_get_entries(${mapping.id})`, mapping.pageCacheObj, 'r');
-      for (const [index, folio] of [...mapping.pageCache]) {
-        yield ctx.step(() => `filemap_remove_folio(${folio.id})`, mapping.pageCacheObj);
-        mapping.pageCache.delete(index);
-        yield* folioPut(ctx, folio);
-      }
-    })(),
-  );
+  yield* ctx.call('truncate_inode_pages', truncateInodePagesBody(ctx, mapping));
+}
+
+/** The body of truncateInodePages(). */
+function* truncateInodePagesBody(ctx: Ctx, mapping: AddressSpace): KGen {
+  yield ctx.step(() => `find_get_entries(${mapping.id})`, mapping.pageCacheObj, 'r');
+  for (const [index, folio] of [...mapping.pageCache]) {
+    yield ctx.step(() => `filemap_remove_folio(${folio.id})`, mapping.pageCacheObj);
+    mapping.pageCache.delete(index);
+    yield* folioPut(ctx, folio);
+  }
 }
 
 /** Scenario teardown: every mm exits, every file is truncated, every RCU callback has run. */

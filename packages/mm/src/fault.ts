@@ -55,28 +55,27 @@ const MAX_RETRIES = 4;
  * Returns whether the address ended up mapped.
  */
 export function* handleUserFault(ctx: Ctx, mm: Mm, addr: number, write: boolean): KGen<boolean> {
-  return yield* ctx.call(
-    'do_user_addr_fault',
-    (function* () {
-      for (let i = 0; i < MAX_RETRIES; i++) {
-        yield* downRead(ctx, mm.mmapLock);
-        const vma = mm.vmaAt(addr);
-        let r: VmFault = 'VM_FAULT_SIGBUS';
-        // The arch's fault handler may look at the page tables itself first (sparc64 get_user_insn()).
-        const archHook = ctx.k.arch.beforeHandleMmFault;
-        if (vma && archHook) yield* archHook.call(ctx.k.arch, ctx, vma, addr, write);
-        // handle_mm_fault(): hugetlb vmas go to hugetlb_fault().
-        if (vma?.flags.hugetlb)
-          r = yield* ctx.call('handle_mm_fault', hugetlbFault(ctx, vma, addr));
-        else if (vma) r = yield* ctx.call('handle_mm_fault', handlePteFault(ctx, vma, addr, write));
-        yield* upRead(ctx, mm.mmapLock);
-        if (r === 0) return true;
-        if (r === 'VM_FAULT_SIGBUS' || r === 'VM_FAULT_OOM') return false;
-        ctx.k.note(() => `fault returned ${r}: retry`);
-      }
-      return false;
-    })(),
-  );
+  return yield* ctx.call('do_user_addr_fault', handleUserFaultBody(ctx, mm, addr, write));
+}
+
+/** The body of handleUserFault(). */
+function* handleUserFaultBody(ctx: Ctx, mm: Mm, addr: number, write: boolean): KGen<boolean> {
+  for (let i = 0; i < MAX_RETRIES; i++) {
+    yield* downRead(ctx, mm.mmapLock);
+    const vma = mm.vmaAt(addr);
+    let r: VmFault = 'VM_FAULT_SIGBUS';
+    // The arch's fault handler may look at the page tables itself first (sparc64 get_user_insn()).
+    const archHook = ctx.k.arch.beforeHandleMmFault;
+    if (vma && archHook) yield* archHook.call(ctx.k.arch, ctx, vma, addr, write);
+    // handle_mm_fault(): hugetlb vmas go to hugetlb_fault().
+    if (vma?.flags.hugetlb) r = yield* ctx.call('handle_mm_fault', hugetlbFault(ctx, vma, addr));
+    else if (vma) r = yield* ctx.call('handle_mm_fault', handlePteFault(ctx, vma, addr, write));
+    yield* upRead(ctx, mm.mmapLock);
+    if (r === 0) return true;
+    if (r === 'VM_FAULT_SIGBUS' || r === 'VM_FAULT_OOM') return false;
+    ctx.k.note(() => `fault returned ${r}: retry`);
+  }
+  return false;
 }
 
 /**

@@ -81,13 +81,13 @@ function* hmmVmaWalkPmd(ctx: Ctx, mm: Mm, addr: number, npages: number): KGen<nu
  * caller's mmap_read_lock() (Documentation/mm/hmm.rst). Returns the pfns.
  */
 export function* hmmRangeFault(ctx: Ctx, mm: Mm, addr: number, npages = 2): KGen<number[]> {
-  return yield* ctx.call(
-    'hmm_range_fault',
-    (function* () {
-      yield* downRead(ctx, mm.mmapLock);
-      const pfns = yield* ctx.call('hmm_vma_walk_pmd', hmmVmaWalkPmd(ctx, mm, addr, npages));
-      yield* upRead(ctx, mm.mmapLock);
-      return pfns;
-    })(),
-  );
+  return yield* ctx.call('hmm_range_fault', hmmRangeFaultBody(ctx, mm, addr, npages));
+}
+
+/** hmmRangeFault()'s body: the walk under mmap_read_lock(). */
+function* hmmRangeFaultBody(ctx: Ctx, mm: Mm, addr: number, npages: number): KGen<number[]> {
+  yield* downRead(ctx, mm.mmapLock);
+  const pfns = yield* ctx.call('hmm_vma_walk_pmd', hmmVmaWalkPmd(ctx, mm, addr, npages));
+  yield* upRead(ctx, mm.mmapLock);
+  return pfns;
 }

@@ -219,21 +219,21 @@ function* hugetlbNoPage(
  * Called with mmap_lock held for read.
  */
 export function* hugetlbFault(ctx: Ctx, vma: Vma, addr: number): KGen<VmFault> {
-  return yield* ctx.call(
-    'hugetlb_fault',
-    (function* (): KGen<VmFault> {
-      const mm = vma.mm;
-      const size = hugePageSize(ctx);
-      const haddr = addr - (addr % size);
-      const ptep = yield* ctx.call('huge_pte_alloc', ctx.k.arch.hugePteAlloc(ctx, mm, haddr, size));
-      if (!ptep) return 'VM_FAULT_OOM';
-      const entry = yield* hugePtepGet(ctx, mm, size, ptep);
-      if (hugePteNone(ctx, size, entry))
-        return yield* ctx.call('hugetlb_no_page', hugetlbNoPage(ctx, vma, haddr, size, ptep));
-      // Present already: a read fault has nothing more to do (young/dirty updates not modelled).
-      return 0;
-    })(),
-  );
+  return yield* ctx.call('hugetlb_fault', hugetlbFaultBody(ctx, vma, addr));
+}
+
+/** The body of hugetlbFault(). */
+function* hugetlbFaultBody(ctx: Ctx, vma: Vma, addr: number): KGen<VmFault> {
+  const mm = vma.mm;
+  const size = hugePageSize(ctx);
+  const haddr = addr - (addr % size);
+  const ptep = yield* ctx.call('huge_pte_alloc', ctx.k.arch.hugePteAlloc(ctx, mm, haddr, size));
+  if (!ptep) return 'VM_FAULT_OOM';
+  const entry = yield* hugePtepGet(ctx, mm, size, ptep);
+  if (hugePteNone(ctx, size, entry))
+    return yield* ctx.call('hugetlb_no_page', hugetlbNoPage(ctx, vma, haddr, size, ptep));
+  // Present already: a read fault has nothing more to do (young/dirty updates not modelled).
+  return 0;
 }
 
 /**
@@ -242,31 +242,31 @@ export function* hugetlbFault(ctx: Ctx, vma: Vma, addr: number): KGen<VmFault> {
  * then the entry under huge_pte_lock(), grabbing the page if present.
  */
 export function* hugetlbFollowPageMask(ctx: Ctx, vma: Vma, addr: number): KGen<Folio | null> {
-  return yield* ctx.call(
-    'hugetlb_follow_page_mask',
-    (function* (): KGen<Folio | null> {
-      const mm = vma.mm;
-      const a = ctx.k.arch;
-      const size = hugePageSize(ctx);
-      const haddr = addr - (addr % size);
-      const ptep = yield* ctx.call(
-        'hugetlb_walk',
-        ctx.call('huge_pte_offset', a.hugePteOffset(ctx, mm, haddr, size)),
-      );
-      if (!ptep) return null;
-      const ptl = hugePteLockptr(ctx, mm, size, ptep);
-      yield* ctx.call('huge_pte_lock', spinLock(ctx, ptl));
-      const entry = yield* hugePtepGet(ctx, mm, size, ptep);
-      let got: Folio | null = null;
-      if (hugePtePresent(ctx, size, entry)) {
-        const folio = ctx.k.folioOf(a.ptePfn(entry));
-        // try_grab_folio() cannot fail here: the ptl is held and the entry is present.
-        if (folio && (yield* tryGrabFolio(ctx, folio))) got = folio;
-      }
-      yield* spinUnlock(ctx, ptl);
-      return got;
-    })(),
+  return yield* ctx.call('hugetlb_follow_page_mask', hugetlbFollowPageMaskBody(ctx, vma, addr));
+}
+
+/** The body of hugetlbFollowPageMask(). */
+function* hugetlbFollowPageMaskBody(ctx: Ctx, vma: Vma, addr: number): KGen<Folio | null> {
+  const mm = vma.mm;
+  const a = ctx.k.arch;
+  const size = hugePageSize(ctx);
+  const haddr = addr - (addr % size);
+  const ptep = yield* ctx.call(
+    'hugetlb_walk',
+    ctx.call('huge_pte_offset', a.hugePteOffset(ctx, mm, haddr, size)),
   );
+  if (!ptep) return null;
+  const ptl = hugePteLockptr(ctx, mm, size, ptep);
+  yield* ctx.call('huge_pte_lock', spinLock(ctx, ptl));
+  const entry = yield* hugePtepGet(ctx, mm, size, ptep);
+  let got: Folio | null = null;
+  if (hugePtePresent(ctx, size, entry)) {
+    const folio = ctx.k.folioOf(a.ptePfn(entry));
+    // try_grab_folio() cannot fail here: the ptl is held and the entry is present.
+    if (folio && (yield* tryGrabFolio(ctx, folio))) got = folio;
+  }
+  yield* spinUnlock(ctx, ptl);
+  return got;
 }
 
 /**
@@ -278,29 +278,29 @@ export function* hugetlbFollowPageMask(ctx: Ctx, vma: Vma, addr: number): KGen<F
  * of pages got (0 or 1).
  */
 export function* hugetlbGetUserPages(ctx: Ctx, mm: Mm, addr: number, fault: boolean): KGen<number> {
-  return yield* ctx.call(
-    'get_user_pages',
-    (function* (): KGen<number> {
-      yield* downRead(ctx, mm.mmapLock);
-      const vma = mm.vmaAt(addr);
-      let got = 0;
-      if (vma?.flags.hugetlb) {
-        for (let i = 0; i < MAX_RETRIES; i++) {
-          const folio = yield* ctx.call('follow_page_mask', hugetlbFollowPageMask(ctx, vma, addr));
-          if (folio) {
-            got = 1;
-            yield* folioPut(ctx, folio);
-            break;
-          }
-          if (!fault) break;
-          const r = yield* ctx.call('faultin_page', hugetlbFault(ctx, vma, addr));
-          if (r !== 0) break;
-        }
+  return yield* ctx.call('get_user_pages', hugetlbGetUserPagesBody(ctx, mm, addr, fault));
+}
+
+/** The body of hugetlbGetUserPages(). */
+function* hugetlbGetUserPagesBody(ctx: Ctx, mm: Mm, addr: number, fault: boolean): KGen<number> {
+  yield* downRead(ctx, mm.mmapLock);
+  const vma = mm.vmaAt(addr);
+  let got = 0;
+  if (vma?.flags.hugetlb) {
+    for (let i = 0; i < MAX_RETRIES; i++) {
+      const folio = yield* ctx.call('follow_page_mask', hugetlbFollowPageMask(ctx, vma, addr));
+      if (folio) {
+        got = 1;
+        yield* folioPut(ctx, folio);
+        break;
       }
-      yield* upRead(ctx, mm.mmapLock);
-      return got;
-    })(),
-  );
+      if (!fault) break;
+      const r = yield* ctx.call('faultin_page', hugetlbFault(ctx, vma, addr));
+      if (r !== 0) break;
+    }
+  }
+  yield* upRead(ctx, mm.mmapLock);
+  return got;
 }
 
 /**
@@ -319,45 +319,45 @@ export function* unmapHugepageRange(
   start: number = vma.start,
   end: number = vma.end,
 ): KGen {
-  yield* ctx.call(
-    '__unmap_hugepage_range',
-    (function* () {
-      const mm = vma.mm;
-      const a = ctx.k.arch;
-      const size = hugePageSize(ctx);
-      const PMD_SIZE = pmdSize(ctx);
-      const PAGE_SIZE = ctx.k.config.PAGE_SIZE;
-      for (let base = start - (start % PMD_SIZE); base < end; base += PMD_SIZE) {
-        const candidates: PtePtr[] = [];
-        if (pmdLevel(ctx, size)) {
-          const pmdp = pmdOffset(ctx, mm, base);
-          const pmd = yield* pmdpGet(ctx, pmdp);
-          if (a.pmdTransHuge(pmd.raw)) candidates.push(pmdp);
-        } else {
-          const first = yield* a.hugePteOffset(ctx, mm, base, size);
-          if (!first) continue;
-          const lo = Math.max(start, base);
-          const hi = Math.min(end, base + PMD_SIZE);
-          for (let addr = lo - (lo % size); addr < hi; addr += size)
-            candidates.push({
-              table: first.table,
-              index: Math.floor(addr / PAGE_SIZE) % ctx.k.config.PTRS_PER_PTE,
-            });
-        }
-        for (const ptep of candidates) {
-          const ptl = hugePteLockptr(ctx, mm, size, ptep);
-          yield* ctx.call('huge_pte_lock', spinLock(ctx, ptl));
-          // huge_ptep_get() under the lock: an empty slot is skipped (nothing to clear).
-          const cur = yield* hugePtepGet(ctx, mm, size, ptep);
-          if (hugePtePresent(ctx, size, cur)) {
-            const old = yield* hugePtepGetAndClear(ctx, mm, size, ptep);
-            // In the clearing step, which names the folio it maps.
-            const folio = hugePtePresent(ctx, size, old) ? ctx.k.folioOf(a.ptePfn(old)) : undefined;
-            if (folio) folioUnmapped(folio);
-          }
-          yield* spinUnlock(ctx, ptl);
-        }
+  yield* ctx.call('__unmap_hugepage_range', unmapHugepageRangeBody(ctx, vma, start, end));
+}
+
+/** The body of unmapHugepageRange(). */
+function* unmapHugepageRangeBody(ctx: Ctx, vma: Vma, start: number, end: number): KGen {
+  const mm = vma.mm;
+  const a = ctx.k.arch;
+  const size = hugePageSize(ctx);
+  const PMD_SIZE = pmdSize(ctx);
+  const PAGE_SIZE = ctx.k.config.PAGE_SIZE;
+  for (let base = start - (start % PMD_SIZE); base < end; base += PMD_SIZE) {
+    const candidates: PtePtr[] = [];
+    if (pmdLevel(ctx, size)) {
+      const pmdp = pmdOffset(ctx, mm, base);
+      const pmd = yield* pmdpGet(ctx, pmdp);
+      if (a.pmdTransHuge(pmd.raw)) candidates.push(pmdp);
+    } else {
+      const first = yield* a.hugePteOffset(ctx, mm, base, size);
+      if (!first) continue;
+      const lo = Math.max(start, base);
+      const hi = Math.min(end, base + PMD_SIZE);
+      for (let addr = lo - (lo % size); addr < hi; addr += size)
+        candidates.push({
+          table: first.table,
+          index: Math.floor(addr / PAGE_SIZE) % ctx.k.config.PTRS_PER_PTE,
+        });
+    }
+    for (const ptep of candidates) {
+      const ptl = hugePteLockptr(ctx, mm, size, ptep);
+      yield* ctx.call('huge_pte_lock', spinLock(ctx, ptl));
+      // huge_ptep_get() under the lock: an empty slot is skipped (nothing to clear).
+      const cur = yield* hugePtepGet(ctx, mm, size, ptep);
+      if (hugePtePresent(ctx, size, cur)) {
+        const old = yield* hugePtepGetAndClear(ctx, mm, size, ptep);
+        // In the clearing step, which names the folio it maps.
+        const folio = hugePtePresent(ctx, size, old) ? ctx.k.folioOf(a.ptePfn(old)) : undefined;
+        if (folio) folioUnmapped(folio);
       }
-    })(),
-  );
+      yield* spinUnlock(ctx, ptl);
+    }
+  }
 }

@@ -14,24 +14,21 @@ const MAX_PAGE_REQUESTS = 4;
 
 /** One DMA read at `addr` through `smmu`; returns the pfn reached, or null (the device gets an error). */
 export function* iommuDmaRead(ctx: Ctx, smmu: SecondaryMmu, addr: number): KGen<number | null> {
-  return yield* ctx.call(
-    'device DMA',
-    (function* () {
-      for (let requests = 0; ; requests++) {
-        const pfn = yield* secondaryMmuTranslate(ctx, smmu, addr, () =>
-          checkUserPageFootprint(ctx, smmu.mm, addr),
-        );
-        if (pfn !== null) {
-          checkUserPage(ctx, smmu.mm, addr, pfn, `${smmu.name} DMA from`);
-          return pfn;
-        }
-        if (requests === MAX_PAGE_REQUESTS) return null;
-        const ok = yield* ctx.call(
-          'iommu_sva_handle_iopf',
-          handleUserFault(ctx, smmu.mm, addr, false),
-        );
-        if (!ok) return null;
-      }
-    })(),
-  );
+  return yield* ctx.call('device DMA', iommuDmaReadBody(ctx, smmu, addr));
+}
+
+/** The body of iommuDmaRead(). */
+function* iommuDmaReadBody(ctx: Ctx, smmu: SecondaryMmu, addr: number): KGen<number | null> {
+  for (let requests = 0; ; requests++) {
+    const pfn = yield* secondaryMmuTranslate(ctx, smmu, addr, () =>
+      checkUserPageFootprint(ctx, smmu.mm, addr),
+    );
+    if (pfn !== null) {
+      checkUserPage(ctx, smmu.mm, addr, pfn, `${smmu.name} DMA from`);
+      return pfn;
+    }
+    if (requests === MAX_PAGE_REQUESTS) return null;
+    const ok = yield* ctx.call('iommu_sva_handle_iopf', handleUserFault(ctx, smmu.mm, addr, false));
+    if (!ok) return null;
+  }
 }

@@ -163,11 +163,11 @@ function* retract(ctx: Ctx, mapping: AddressSpace, pgoff: number): KGen {
  * then unlock the folio.
  */
 export function* collapseFileTail(ctx: Ctx, mapping: AddressSpace, folio: Folio): KGen {
-  yield* ctx.call(
-    'collapse_file',
-    (function* () {
-      yield* retractPageTables(ctx, mapping, folio.index);
-      yield* upWrite(ctx, folio.lock);
-    })(),
-  );
+  yield* ctx.call('collapse_file', collapseFileTailBody(ctx, mapping, folio));
+}
+
+/** The body of collapseFileTail(). */
+function* collapseFileTailBody(ctx: Ctx, mapping: AddressSpace, folio: Folio): KGen {
+  yield* retractPageTables(ctx, mapping, folio.index);
+  yield* upWrite(ctx, folio.lock);
 }

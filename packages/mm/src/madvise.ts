@@ -62,35 +62,35 @@ function collapseErrno(_r: ScanResult): number {
  * mm/khugepaged.c. Returns 0 when the range ends up PMD-mapped, else -errno.
  */
 export function* madviseCollapse(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
-  return yield* ctx.call(
-    'madvise_collapse',
-    (function* () {
-      const PMD_SIZE = pmdSize(ctx);
-      const haddr = addr - (addr % PMD_SIZE);
-      yield* downRead(ctx, mm.mmapLock); // madvise_lock(): MADV_COLLAPSE takes it for read
-      const vma = mm.vmaAt(haddr);
-      if (!vma) {
-        yield* upRead(ctx, mm.mmapLock);
-        return -ENOMEM;
-      }
-      if (!ctx.k.config.thp || !vma.file || haddr + PMD_SIZE > vma.end) {
-        yield* upRead(ctx, mm.mmapLock);
-        return -EINVAL; // thp_vma_allowable_order() failed
-      }
-      const file = vma.file;
-      const index = vma.pgoff + Math.floor((haddr - vma.start) / ctx.k.config.PAGE_SIZE);
-      // File VMA: drop mmap_lock for the page-cache scan.
-      yield* upRead(ctx, mm.mmapLock);
-      let result = yield* ctx.call('hpage_collapse_scan_file', scanFile(ctx, file, index));
-      if (result === 'SCAN_PTE_MAPPED_HUGEPAGE') {
-        yield* downRead(ctx, mm.mmapLock);
-        result = yield* collapsePteMappedThp(ctx, mm, haddr, true);
-        yield* upRead(ctx, mm.mmapLock);
-      }
-      ctx.k.note(() => `madvise_collapse: ${result}`);
-      return result === 'SCAN_SUCCEED' || result === 'SCAN_PMD_MAPPED' ? 0 : collapseErrno(result);
-    })(),
-  );
+  return yield* ctx.call('madvise_collapse', madviseCollapseBody(ctx, mm, addr));
+}
+
+/** The body of madviseCollapse(). */
+function* madviseCollapseBody(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
+  const PMD_SIZE = pmdSize(ctx);
+  const haddr = addr - (addr % PMD_SIZE);
+  yield* downRead(ctx, mm.mmapLock); // madvise_lock(): MADV_COLLAPSE takes it for read
+  const vma = mm.vmaAt(haddr);
+  if (!vma) {
+    yield* upRead(ctx, mm.mmapLock);
+    return -ENOMEM;
+  }
+  if (!ctx.k.config.thp || !vma.file || haddr + PMD_SIZE > vma.end) {
+    yield* upRead(ctx, mm.mmapLock);
+    return -EINVAL; // thp_vma_allowable_order() failed
+  }
+  const file = vma.file;
+  const index = vma.pgoff + Math.floor((haddr - vma.start) / ctx.k.config.PAGE_SIZE);
+  // File VMA: drop mmap_lock for the page-cache scan.
+  yield* upRead(ctx, mm.mmapLock);
+  let result = yield* ctx.call('hpage_collapse_scan_file', scanFile(ctx, file, index));
+  if (result === 'SCAN_PTE_MAPPED_HUGEPAGE') {
+    yield* downRead(ctx, mm.mmapLock);
+    result = yield* collapsePteMappedThp(ctx, mm, haddr, true);
+    yield* upRead(ctx, mm.mmapLock);
+  }
+  ctx.k.note(() => `madvise_collapse: ${result}`);
+  return result === 'SCAN_SUCCEED' || result === 'SCAN_PMD_MAPPED' ? 0 : collapseErrno(result);
 }
 
 /**
@@ -102,21 +102,21 @@ export function* madviseCollapse(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
  * table go, and the next fault maps the THP by a huge pmd.
  */
 export function* khugepagedCollapsePteMapped(ctx: Ctx, mm: Mm, addr: number): KGen<ScanResult> {
-  return yield* ctx.call(
-    'khugepaged_scan_mm_slot',
-    (function* () {
-      const PMD_SIZE = pmdSize(ctx);
-      const haddr = addr - (addr % PMD_SIZE);
-      const vma = mm.vmaAt(haddr);
-      const file = vma?.file;
-      if (!ctx.k.config.thp || !vma || !file) return 'SCAN_VMA_CHECK';
-      const index = vma.pgoff + Math.floor((haddr - vma.start) / ctx.k.config.PAGE_SIZE);
-      let result = yield* ctx.call('hpage_collapse_scan_file', scanFile(ctx, file, index));
-      if (result !== 'SCAN_PTE_MAPPED_HUGEPAGE') return result;
-      yield* downRead(ctx, mm.mmapLock);
-      if (mm.users !== 0) result = yield* collapsePteMappedThp(ctx, mm, haddr, false);
-      yield* upRead(ctx, mm.mmapLock);
-      return result;
-    })(),
-  );
+  return yield* ctx.call('khugepaged_scan_mm_slot', khugepagedCollapsePteMappedBody(ctx, mm, addr));
+}
+
+/** The body of khugepagedCollapsePteMapped(). */
+function* khugepagedCollapsePteMappedBody(ctx: Ctx, mm: Mm, addr: number): KGen<ScanResult> {
+  const PMD_SIZE = pmdSize(ctx);
+  const haddr = addr - (addr % PMD_SIZE);
+  const vma = mm.vmaAt(haddr);
+  const file = vma?.file;
+  if (!ctx.k.config.thp || !vma || !file) return 'SCAN_VMA_CHECK';
+  const index = vma.pgoff + Math.floor((haddr - vma.start) / ctx.k.config.PAGE_SIZE);
+  let result = yield* ctx.call('hpage_collapse_scan_file', scanFile(ctx, file, index));
+  if (result !== 'SCAN_PTE_MAPPED_HUGEPAGE') return result;
+  yield* downRead(ctx, mm.mmapLock);
+  if (mm.users !== 0) result = yield* collapsePteMappedThp(ctx, mm, haddr, false);
+  yield* upRead(ctx, mm.mmapLock);
+  return result;
 }

@@ -135,32 +135,32 @@ function* unmapOld(ctx: Ctx, oldVma: Vma): KGen {
  * — mm/mremap.c, under mmap_write_lock(). 0 or -EINVAL.
  */
 export function* mremapMovePmd(ctx: Ctx, mm: Mm, oldAddr: number, newAddr: number): KGen<number> {
-  return yield* ctx.call(
-    'mremap',
-    (function* () {
-      const PMD_SIZE = pmdSize(ctx);
-      if (oldAddr % PMD_SIZE || newAddr % PMD_SIZE) return -EINVAL;
-      yield* downWrite(ctx, mm.mmapLock);
-      const vma = mm.vmaAt(oldAddr);
-      if (!vma || vma.start !== oldAddr || vma.end !== oldAddr + PMD_SIZE || mm.vmaAt(newAddr)) {
-        yield* upWrite(ctx, mm.mmapLock);
-        return -EINVAL;
-      }
-      // copy_vma() → vma_link(): the new vma is in i_mmap before any table moves.
-      const nv = new Vma(mm, newAddr, newAddr + PMD_SIZE, vma.flags, vma.file, vma.pgoff);
-      nv.anonVma = vma.anonVma;
-      yield ctx.step(() => `copy_vma(): link the new vma of ${mm.id}`, [mm.vmasObj, nv.obj]);
-      mm.vmas.push(nv);
-      const f = vma.file;
-      if (f) {
-        yield* downWrite(ctx, f.iMmapRwsem);
-        f.iMmap.push(nv);
-        yield* upWrite(ctx, f.iMmapRwsem);
-      }
-      yield* ctx.call('move_page_tables', movePageTables(ctx, vma, oldAddr, newAddr));
-      yield* ctx.call('do_vmi_munmap', unmapOld(ctx, vma));
-      yield* upWrite(ctx, mm.mmapLock);
-      return 0;
-    })(),
-  );
+  return yield* ctx.call('mremap', mremapMovePmdBody(ctx, mm, oldAddr, newAddr));
+}
+
+/** The body of mremapMovePmd(). */
+function* mremapMovePmdBody(ctx: Ctx, mm: Mm, oldAddr: number, newAddr: number): KGen<number> {
+  const PMD_SIZE = pmdSize(ctx);
+  if (oldAddr % PMD_SIZE || newAddr % PMD_SIZE) return -EINVAL;
+  yield* downWrite(ctx, mm.mmapLock);
+  const vma = mm.vmaAt(oldAddr);
+  if (!vma || vma.start !== oldAddr || vma.end !== oldAddr + PMD_SIZE || mm.vmaAt(newAddr)) {
+    yield* upWrite(ctx, mm.mmapLock);
+    return -EINVAL;
+  }
+  // copy_vma() → vma_link(): the new vma is in i_mmap before any table moves.
+  const nv = new Vma(mm, newAddr, newAddr + PMD_SIZE, vma.flags, vma.file, vma.pgoff);
+  nv.anonVma = vma.anonVma;
+  yield ctx.step(() => `copy_vma(): link the new vma of ${mm.id}`, [mm.vmasObj, nv.obj]);
+  mm.vmas.push(nv);
+  const f = vma.file;
+  if (f) {
+    yield* downWrite(ctx, f.iMmapRwsem);
+    f.iMmap.push(nv);
+    yield* upWrite(ctx, f.iMmapRwsem);
+  }
+  yield* ctx.call('move_page_tables', movePageTables(ctx, vma, oldAddr, newAddr));
+  yield* ctx.call('do_vmi_munmap', unmapOld(ctx, vma));
+  yield* upWrite(ctx, mm.mmapLock);
+  return 0;
 }

@@ -3,6 +3,7 @@ import {
   downWrite,
   type KGen,
   type Mm,
+  type MmuGather,
   mmDecNrPtes,
   pmdClearUnlocked,
   pmdOffset,
@@ -12,6 +13,7 @@ import {
   tlbFinishMmu,
   tlbGatherMmu,
   upWrite,
+  type Vma,
 } from '@ptlab/core';
 import { unlinkFileVma, zapVma } from './exit.js';
 import { unmapHugepageRange } from './hugetlb.js';
@@ -34,58 +36,55 @@ import { unmapBegin, unmapEnd } from './user-access.js';
  * share a pmd slot), so floor and ceiling never keep a table.
  */
 export function* munmapVma(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
-  return yield* ctx.call(
-    'munmap',
-    (function* () {
-      yield* downWrite(ctx, mm.mmapLock);
-      yield ctx.step(() => `vma_find(${mm.id}, 0x${addr.toString(16)})`, rd(mm.vmasObj), 'r');
-      const vma = mm.vmas.find((v) => !v.detached && v.start <= addr && addr < v.end);
-      if (!vma) {
-        yield* upWrite(ctx, mm.mmapLock);
-        return 0; // munmap() of an unmapped range succeeds
-      }
-      // vms_gather_munmap_vmas() / vma_iter_clear(): the vma leaves the mm.
-      yield ctx.step(
-        () => `detach vma 0x${vma.start.toString(16)} of ${mm.id}`,
-        [mm.vmasObj, vma.obj],
-      );
-      mm.vmas.splice(mm.vmas.indexOf(vma), 1);
-      vma.detached = true;
-      unmapBegin(mm, vma);
-      // unmap_region(): unmap_vmas() (inside an MMU_NOTIFY_UNMAP invalidate range, so a
-      // secondary MMU drops what it cached), then free_pgtables().
-      yield* mmuNotifierInvalidateRangeStart(ctx, mm, vma.start, vma.end);
-      yield* ctx.call(
-        'unmap_vmas',
-        vma.flags.hugetlb ? unmapHugepageRange(ctx, vma) : zapVma(ctx, vma),
-      );
-      yield* mmuNotifierInvalidateRangeEnd(ctx, mm, vma.start, vma.end);
-      const f = vma.file;
-      if (f) yield* ctx.call('unlink_file_vma', unlinkFileVma(ctx, f, vma));
-      const tlb = tlbGatherMmu(mm, false);
-      const a = ctx.k.arch;
-      const PMD_SIZE = pmdSize(ctx);
-      yield* ctx.call(
-        'free_pgd_range',
-        (function* () {
-          for (let base = vma.start; base < vma.end; base += PMD_SIZE) {
-            // free_pmd_range(): pmd_none_or_clear_bad() skips an empty slot; free_pte_range():
-            // pmd_pgtable(*pmd), pmd_clear(), pte_free_tlb(), mm_dec_nr_ptes().
-            const pmdp = pmdOffset(ctx, mm, base);
-            if (a.pmdNone((yield* pmdpGet(ctx, pmdp)).raw)) continue;
-            const old = yield* pmdClearUnlocked(ctx, pmdp);
-            if (!old.table) continue;
-            mmDecNrPtes(ctx, mm);
-            yield* ctx.call('pte_free_tlb', a.pteFreeTlb(ctx, tlb, old.table.pa));
-          }
-        })(),
-      );
-      yield* tlbFinishMmu(ctx, tlb);
-      // The tables are gone: an access to the range walks to nothing (no step of its own:
-      // nothing can reach a page of the range through the page tables any more).
-      unmapEnd(mm, vma);
-      yield* upWrite(ctx, mm.mmapLock);
-      return 0;
-    })(),
+  return yield* ctx.call('munmap', munmapVmaBody(ctx, mm, addr));
+}
+
+/** The body of munmapVma(). */
+function* munmapVmaBody(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
+  yield* downWrite(ctx, mm.mmapLock);
+  yield ctx.step(() => `vma_find(${mm.id}, 0x${addr.toString(16)})`, rd(mm.vmasObj), 'r');
+  const vma = mm.vmas.find((v) => !v.detached && v.start <= addr && addr < v.end);
+  if (!vma) {
+    yield* upWrite(ctx, mm.mmapLock);
+    return 0; // munmap() of an unmapped range succeeds
+  }
+  // vms_gather_munmap_vmas() / vma_iter_clear(): the vma leaves the mm.
+  yield ctx.step(() => `detach vma 0x${vma.start.toString(16)} of ${mm.id}`, [mm.vmasObj, vma.obj]);
+  mm.vmas.splice(mm.vmas.indexOf(vma), 1);
+  vma.detached = true;
+  unmapBegin(mm, vma);
+  // unmap_region(): unmap_vmas() (inside an MMU_NOTIFY_UNMAP invalidate range, so a
+  // secondary MMU drops what it cached), then free_pgtables().
+  yield* mmuNotifierInvalidateRangeStart(ctx, mm, vma.start, vma.end);
+  yield* ctx.call(
+    'unmap_vmas',
+    vma.flags.hugetlb ? unmapHugepageRange(ctx, vma) : zapVma(ctx, vma),
   );
+  yield* mmuNotifierInvalidateRangeEnd(ctx, mm, vma.start, vma.end);
+  const f = vma.file;
+  if (f) yield* ctx.call('unlink_file_vma', unlinkFileVma(ctx, f, vma));
+  const tlb = tlbGatherMmu(mm, false);
+  yield* ctx.call('free_pgd_range', freePgdRangeOfVma(ctx, mm, vma, tlb));
+  yield* tlbFinishMmu(ctx, tlb);
+  // The tables are gone: an access to the range walks to nothing (no step of its own:
+  // nothing can reach a page of the range through the page tables any more).
+  unmapEnd(mm, vma);
+  yield* upWrite(ctx, mm.mmapLock);
+  return 0;
+}
+
+/** free_pgd_range() over the vma's PMD slots — mm/memory.c: free_pmd_range() → free_pte_range(). */
+function* freePgdRangeOfVma(ctx: Ctx, mm: Mm, vma: Vma, tlb: MmuGather): KGen {
+  const a = ctx.k.arch;
+  const PMD_SIZE = pmdSize(ctx);
+  for (let base = vma.start; base < vma.end; base += PMD_SIZE) {
+    // free_pmd_range(): pmd_none_or_clear_bad() skips an empty slot; free_pte_range():
+    // pmd_pgtable(*pmd), pmd_clear(), pte_free_tlb(), mm_dec_nr_ptes().
+    const pmdp = pmdOffset(ctx, mm, base);
+    if (a.pmdNone((yield* pmdpGet(ctx, pmdp)).raw)) continue;
+    const old = yield* pmdClearUnlocked(ctx, pmdp);
+    if (!old.table) continue;
+    mmDecNrPtes(ctx, mm);
+    yield* ctx.call('pte_free_tlb', a.pteFreeTlb(ctx, tlb, old.table.pa));
+  }
 }

@@ -292,31 +292,28 @@ function* zapPmdRange(
  * mmu_notifier_invalidate_range_end(), tlb_finish_mmu(). 0 or -ENOMEM.
  */
 export function* madviseDontneed(ctx: Ctx, mm: Mm, start: number): KGen<number> {
-  return yield* ctx.call(
-    'madvise_dontneed_single_vma',
-    (function* () {
-      yield* downRead(ctx, mm.mmapLock);
-      const vma = mm.vmaAt(start);
-      if (!vma) {
-        yield* upRead(ctx, mm.mmapLock);
-        return -ENOMEM;
-      }
-      const end = Math.min(vma.end, start + pmdSize(ctx));
-      yield* ctx.call(
-        'zap_page_range_single',
-        (function* () {
-          const tlb = tlbGatherMmu(mm, false);
-          yield* mmuNotifierInvalidateRangeStart(ctx, mm, start, end);
-          yield* ctx.call(
-            'zap_pmd_range',
-            zapPmdRange(ctx, tlb, vma, start, end, { reclaimPt: true }),
-          );
-          yield* mmuNotifierInvalidateRangeEnd(ctx, mm, start, end);
-          yield* tlbFinishMmu(ctx, tlb);
-        })(),
-      );
-      yield* upRead(ctx, mm.mmapLock);
-      return 0;
-    })(),
-  );
+  return yield* ctx.call('madvise_dontneed_single_vma', madviseDontneedBody(ctx, mm, start));
+}
+
+/** The body of madviseDontneed(). */
+function* madviseDontneedBody(ctx: Ctx, mm: Mm, start: number): KGen<number> {
+  yield* downRead(ctx, mm.mmapLock);
+  const vma = mm.vmaAt(start);
+  if (!vma) {
+    yield* upRead(ctx, mm.mmapLock);
+    return -ENOMEM;
+  }
+  const end = Math.min(vma.end, start + pmdSize(ctx));
+  yield* ctx.call('zap_page_range_single', zapPageRangeSingle(ctx, mm, vma, start, end));
+  yield* upRead(ctx, mm.mmapLock);
+  return 0;
+}
+
+/** zap_page_range_single() — mm/memory.c (v6.14), with details.reclaim_pt. */
+function* zapPageRangeSingle(ctx: Ctx, mm: Mm, vma: Vma, start: number, end: number): KGen {
+  const tlb = tlbGatherMmu(mm, false);
+  yield* mmuNotifierInvalidateRangeStart(ctx, mm, start, end);
+  yield* ctx.call('zap_pmd_range', zapPmdRange(ctx, tlb, vma, start, end, { reclaimPt: true }));
+  yield* mmuNotifierInvalidateRangeEnd(ctx, mm, start, end);
+  yield* tlbFinishMmu(ctx, tlb);
 }

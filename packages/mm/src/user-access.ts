@@ -101,42 +101,42 @@ export function checkUserPage(ctx: Ctx, mm: Mm, addr: number, pfn: number, how: 
  * in fault.ts.
  */
 export function* userLoad(ctx: Ctx, mm: Mm, addr: number): KGen<number | null> {
-  return yield* ctx.call(
-    'user load',
-    (function* () {
-      const how = 'load from';
-      for (let faults = 0; ; faults++) {
-        if (tlbLookup(ctx, mm, addr)) {
-          // Reads this CPU's TLB (flushes write it), the table the entry came from and who
-          // cleared it (the stale-TLB check), and what the page must be.
-          yield ctx.stepDynamic(
-            () => `TLB hit 0x${addr.toString(16)}`,
-            () => {
-              const hit = tlbLookup(ctx, mm, addr);
-              const fp = hit ? tlbUseFootprint(ctx, hit.entry) : [rd(ctx.cpu.tlbObj)];
-              fp.push(...checkUserPageFootprint(ctx, mm, addr));
-              return fp;
-            },
-            'r',
-          );
+  return yield* ctx.call('user load', userLoadBody(ctx, mm, addr));
+}
+
+/** The body of userLoad(). */
+function* userLoadBody(ctx: Ctx, mm: Mm, addr: number): KGen<number | null> {
+  const how = 'load from';
+  for (let faults = 0; ; faults++) {
+    if (tlbLookup(ctx, mm, addr)) {
+      // Reads this CPU's TLB (flushes write it), the table the entry came from and who
+      // cleared it (the stale-TLB check), and what the page must be.
+      yield ctx.stepDynamic(
+        () => `TLB hit 0x${addr.toString(16)}`,
+        () => {
           const hit = tlbLookup(ctx, mm, addr);
-          if (hit) {
-            tlbUse(ctx, hit.entry);
-            checkUserPage(ctx, mm, addr, hit.pfn, how);
-            return hit.pfn;
-          }
-        }
-        const tr = yield* hwWalk(ctx, mm, addr, () => checkUserPageFootprint(ctx, mm, addr));
-        if (tr) {
-          tlbFill(ctx, mm, addr, tr);
-          checkUserPage(ctx, mm, addr, tr.pfn, how);
-          return tr.pfn;
-        }
-        if (faults === MAX_FAULTS) return null;
-        if (!(yield* handleUserFault(ctx, mm, addr, false))) return null;
+          const fp = hit ? tlbUseFootprint(ctx, hit.entry) : [rd(ctx.cpu.tlbObj)];
+          fp.push(...checkUserPageFootprint(ctx, mm, addr));
+          return fp;
+        },
+        'r',
+      );
+      const hit = tlbLookup(ctx, mm, addr);
+      if (hit) {
+        tlbUse(ctx, hit.entry);
+        checkUserPage(ctx, mm, addr, hit.pfn, how);
+        return hit.pfn;
       }
-    })(),
-  );
+    }
+    const tr = yield* hwWalk(ctx, mm, addr, () => checkUserPageFootprint(ctx, mm, addr));
+    if (tr) {
+      tlbFill(ctx, mm, addr, tr);
+      checkUserPage(ctx, mm, addr, tr.pfn, how);
+      return tr.pfn;
+    }
+    if (faults === MAX_FAULTS) return null;
+    if (!(yield* handleUserFault(ctx, mm, addr, false))) return null;
+  }
 }
 
 /**

@@ -49,17 +49,17 @@ const MAX_RETRIES = 4;
  * returns 0 or -errno; like a well-behaved monitor, retries on -EAGAIN.
  */
 export function* uffdioCopy(ctx: Ctx, mm: Mm, dst: number): KGen<number> {
-  return yield* ctx.call(
-    'userfaultfd_copy',
-    (function* () {
-      let r = -EAGAIN;
-      for (let i = 0; i < MAX_RETRIES && r === -EAGAIN; i++) {
-        if (i) ctx.k.note('UFFDIO_COPY returned -EAGAIN: userspace retries');
-        r = yield* ctx.call('mfill_atomic', mfillAtomic(ctx, mm, dst));
-      }
-      return r;
-    })(),
-  );
+  return yield* ctx.call('userfaultfd_copy', uffdioCopyBody(ctx, mm, dst));
+}
+
+/** The body of uffdioCopy(). */
+function* uffdioCopyBody(ctx: Ctx, mm: Mm, dst: number): KGen<number> {
+  let r = -EAGAIN;
+  for (let i = 0; i < MAX_RETRIES && r === -EAGAIN; i++) {
+    if (i) ctx.k.note('UFFDIO_COPY returned -EAGAIN: userspace retries');
+    r = yield* ctx.call('mfill_atomic', mfillAtomic(ctx, mm, dst));
+  }
+  return r;
 }
 
 /** find_dst_vma() — mm/userfaultfd.c: the vma must contain dst and be registered with a userfaultfd. */

@@ -289,10 +289,13 @@ export function* truncatePagecache(
 ): KGen {
   yield* ctx.call(
     range === WHOLE_FILE ? 'truncate_pagecache' : 'truncate_pagecache_range',
-    (function* () {
-      yield* unmapMappingRange(ctx, mapping, range);
-      yield* ctx.call('truncate_inode_pages', truncateInodePagesLocked(ctx, mapping, range));
-      yield* unmapMappingRange(ctx, mapping, range);
-    })(),
+    truncatePagecacheBody(ctx, mapping, range),
   );
+}
+
+/** The body of truncatePagecache(). */
+function* truncatePagecacheBody(ctx: Ctx, mapping: AddressSpace, range: PageRange): KGen {
+  yield* unmapMappingRange(ctx, mapping, range);
+  yield* ctx.call('truncate_inode_pages', truncateInodePagesLocked(ctx, mapping, range));
+  yield* unmapMappingRange(ctx, mapping, range);
 }
