@@ -166,7 +166,7 @@ export const scenarioSchema = z.strictObject({
   title: text,
   /** What the scenario models, for the report. */
   description: text,
-  /** The seed message it comes from. */
+  /** The seed message it comes from, or the kernel source it rests on (file and function, at a release: "(v6.6)"). */
   seed: text,
   checks: z.array(z.enum(checkIds)).min(1).max(checkIds.length),
   requires: z.array(z.enum(capabilityIds)).max(capabilityIds.length).default([]),
