@@ -26,6 +26,12 @@ export interface CoverageFigures {
     string,
     { branches: { found: number; hit: number }; functions: { found: number; hit: number } }
   >;
+  /** mm + arch-*, raw and over the branches correct code can take (absent in old summaries). */
+  readonly target?: {
+    readonly branches: { found: number; hit: number };
+    readonly correctCode: { found: number; hit: number };
+    readonly unreachedByKind: Record<string, number>;
+  };
 }
 
 /** The coverage summary a --coverage run wrote, or null when there is none. */
@@ -55,6 +61,15 @@ export function suiteFigureLines(
   for (const [p, c] of Object.entries(cov.perPackage).sort())
     out.push(
       `  ${p.padEnd(22)} branches ${`${c.branches.hit}/${c.branches.found}`.padStart(9)} ${pct(c.branches.hit, c.branches.found).padStart(5)}%   functions ${`${c.functions.hit}/${c.functions.found}`.padStart(9)} ${pct(c.functions.hit, c.functions.found).padStart(5)}%`,
+    );
+  const t = cov.target;
+  if (t)
+    out.push(
+      `  mm + arch-*: ${t.branches.hit}/${t.branches.found} (${pct(t.branches.hit, t.branches.found)}%); of the branches correct code can take ${t.correctCode.hit}/${t.correctCode.found} (${pct(t.correctCode.hit, t.correctCode.found)}%; target 95%); unreached by kind: ${Object.entries(
+        t.unreachedByKind,
+      )
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', ')}`,
     );
   return out;
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkAllowList, entryFor, loadAllowList } from '../src/coverage/allow.js';
+import { targetFigures } from '../src/coverage/index.js';
 import type { UnreachedBranch } from '../src/coverage/report.js';
 import { packageOf } from '../src/coverage/scope.js';
 import { runCli } from '../src/main.js';
@@ -63,12 +64,61 @@ describe('coverage allow-list', () => {
   it('refuses a malformed list, naming the field; a missing one is empty', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ptlab-allow-'));
     const p = join(dir, 'a.json');
-    writeFileSync(
-      p,
-      JSON.stringify({ branches: [{ file: 'x', code: '', type: 'if', arm: 0, reason: 'short' }] }),
-    );
+    const e = {
+      file: 'x',
+      code: '',
+      type: 'if',
+      arm: 0,
+      kind: 'unmodelled',
+      reason: 'long enough reason',
+    };
+    writeFileSync(p, JSON.stringify({ branches: [{ ...e, reason: 'short' }] }));
     expect(() => loadAllowList(p)).toThrow(/branches\.0\.reason/);
+    writeFileSync(p, JSON.stringify({ branches: [e, { ...e, kind: 'debug-only' }] }));
+    expect(() => loadAllowList(p)).toThrow(/branches\.1\.kind/);
+    const { kind: _, ...noKind } = e;
+    writeFileSync(p, JSON.stringify({ branches: [noKind] }));
+    expect(() => loadAllowList(p)).toThrow(/branches\.0\.kind/);
+    writeFileSync(p, JSON.stringify({ branches: [e] }));
+    expect(loadAllowList(p)).toHaveLength(1);
     expect(loadAllowList(join(dir, 'none.json'))).toEqual([]);
+  });
+
+  it('counts against the target only the unmodelled arms: the others no correct run can take', () => {
+    const mk = (
+      arm: number,
+      kind: 'unmodelled' | 'broken-code' | 'foreign-input' | 'model-artefact',
+    ) => ({
+      ...entryFor(b({ arm })),
+      kind,
+      reason: 'a reason long enough',
+    });
+    const allow = [
+      mk(0, 'unmodelled'),
+      mk(1, 'broken-code'),
+      mk(2, 'foreign-input'),
+      mk(3, 'model-artefact'),
+      mk(9, 'broken-code'),
+    ];
+    // Arm 9 is reached (not in `unreached`): a stale entry, which excludes nothing.
+    const check = checkAllowList(
+      [0, 1, 2, 3, 4].map((arm) => b({ arm })),
+      allow,
+    );
+    expect(check.byKind).toEqual({
+      unmodelled: 1,
+      'broken-code': 1,
+      'foreign-input': 1,
+      'model-artefact': 1,
+    });
+    expect(check.stale).toHaveLength(1);
+    const t = targetFigures(20, 15, check);
+    expect(t.branches).toEqual({ found: 20, hit: 15 });
+    // 5 unreached: 3 excluded, the unmodelled one and the gap (arm 4) count.
+    expect(t.correctCode).toEqual({ found: 17, hit: 15 });
+    expect(t.gaps).toBe(1);
+    // A placeholder entry for a gap counts against the target until someone says otherwise.
+    expect(entryFor(b()).kind).toBe('unmodelled');
   });
 });
 
@@ -104,6 +154,9 @@ describe('ptlab conformance --coverage', () => {
     const mm = sum.perPackage['@ptlab/mm'];
     expect(mm.branches.hit).toBeGreaterThan(0);
     expect(mm.branches.hit).toBeLessThan(mm.branches.found);
+    // The target figures: the correct-code denominator leaves out the allowed arms no correct run takes.
+    expect(sum.target.branches.found).toBeGreaterThan(sum.target.correctCode.found);
+    expect(sum.target.correctCode.hit).toBe(sum.target.branches.hit);
     // Block counts, not call counts: of `if (!c.thp) return 'SCAN_VMA_CHECK';` in collapse(), the
     // early return is not taken (arm 0) and the implicit else is (arm 1). With only the
     // function's call count (what V8 keeps once the debugger is enabled) both arms read wrong.

@@ -13,11 +13,32 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { UnreachedBranch } from './report.js';
 
+/**
+ * Why a branch is unreached, in four kinds. Only `unmodelled` is a branch
+ * correct code could take, so it alone counts against the target; the other
+ * three are arms no default run of correct kernel code can reach, whatever
+ * scenarios it has.
+ */
+export const ALLOW_KINDS = {
+  /** Correct code could take it: the model or the scenarios lack what it needs. */
+  unmodelled: 'correct code could take it; the model or the scenarios lack what it needs',
+  /** A check's firing arm, a mutant's own code, or a state the modelled invariants exclude. */
+  'broken-code':
+    'taken only when some code is wrong: a check firing, a mutant on, a state correct code never makes',
+  /** A guard refusing a port, scenario, config or call the suite does not ship; a test helper. */
+  'foreign-input': 'taken only by input the suite does not ship (a user config, an unsupported call)',
+  /** Not a kernel branch: a TypeScript fallback or a bound the model adds. */
+  'model-artefact': 'not a kernel branch: a TypeScript fallback or a bound only the model has',
+} as const;
+export type AllowKind = keyof typeof ALLOW_KINDS;
+const KIND_IDS = Object.keys(ALLOW_KINDS) as [AllowKind, ...AllowKind[]];
+
 const entry = z.strictObject({
   file: z.string().min(1),
   code: z.string(),
   type: z.string().min(1),
   arm: z.number().int().min(0),
+  kind: z.enum(KIND_IDS),
   /** Why no scenario reaches it: dead code, debug-only, a guard the model never trips, ... */
   reason: z.string().min(10),
   /** The line when the entry was written (for the reader; not matched). */
@@ -52,6 +73,8 @@ export interface AllowCheck {
   /** Listed but not (or no longer) unreached. */
   readonly stale: readonly AllowEntry[];
   readonly allowed: number;
+  /** Allowed branches by kind (only entries that matched an unreached branch). */
+  readonly byKind: Readonly<Record<AllowKind, number>>;
 }
 
 /**
@@ -65,15 +88,16 @@ export function checkAllowList(
   const pool = new Map<string, AllowEntry[]>();
   for (const e of allow) pool.set(keyOf(e), [...(pool.get(keyOf(e)) ?? []), e]);
   const gaps: UnreachedBranch[] = [];
+  const byKind = Object.fromEntries(KIND_IDS.map((k) => [k, 0])) as Record<AllowKind, number>;
   let allowed = 0;
   for (const b of unreached) {
-    const left = pool.get(keyOf(b));
-    if (left?.length) {
-      left.pop();
+    const e = pool.get(keyOf(b))?.pop();
+    if (e) {
       allowed++;
+      byKind[e.kind]++;
     } else gaps.push(b);
   }
-  return { gaps, stale: [...pool.values()].flat(), allowed };
+  return { gaps, stale: [...pool.values()].flat(), allowed, byKind };
 }
 
 /** An allow-list entry for `b` with a placeholder reason (what `--coverage` prints for a gap). */
@@ -83,5 +107,6 @@ export const entryFor = (b: UnreachedBranch): AllowEntry => ({
   code: b.code,
   type: b.type,
   arm: b.arm,
+  kind: 'unmodelled',
   reason: 'TODO: why no scenario reaches this',
 });
