@@ -21,8 +21,11 @@ import { BUILTIN_DOMAIN, moduleDomain } from './child/process.js';
 import { unknownId } from './output.js';
 import type { Unit } from './pool.js';
 import { type LoadedPort, portOrigin } from './registry.js';
-import { type CostTable, median } from './shard.js';
-import { SHARD_COSTS } from './shard-costs.js';
+import { cleanCellCost } from './shard.js';
+import { type UnitKind, unitKey } from './unit-key.js';
+
+export { cleanCellCost } from './shard.js';
+export { type UnitKind, unitKey } from './unit-key.js';
 
 export interface PlanOptions {
   /** Only these config ids (empty: every config of every port). */
@@ -37,8 +40,6 @@ export interface PlanOptions {
    */
   readonly html?: string | boolean | undefined;
 }
-
-export type UnitKind = 'clean' | 'mutant' | 'finding';
 
 export interface PlannedUnit extends Unit {
   /** Position in the plan: the order of the report, whatever order units finish in. */
@@ -65,9 +66,6 @@ export interface ConformancePlan {
   readonly digest: string;
 }
 
-export const unitKey = (kind: UnitKind, a: string, b: string): string =>
-  JSON.stringify([kind, a, b]);
-
 /** Canonical JSON (sorted keys), so a digest does not depend on key order. */
 export function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
@@ -81,32 +79,6 @@ export function canonical(v: unknown): string {
 }
 
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
-
-/**
- * A clean cell's expected cost, as mutantOrder() wants it: its steps in the
- * measured default run (the cost table), else the median of the scenario's
- * measured cells on other configs, else of every measured clean cell. A
- * committed table, not this run's results, so the order is the same in
- * every shard and resumed run.
- */
-export function cleanCellCost(
-  table: CostTable = SHARD_COSTS,
-): (configId: string, scenarioId: string) => number {
-  const byScenario = new Map<string, number[]>();
-  const all: number[] = [];
-  for (const [key, cost] of Object.entries(table.costs)) {
-    const [kind, , scenarioId] = JSON.parse(key) as [string, string, string];
-    if (kind !== 'clean') continue;
-    all.push(cost);
-    byScenario.set(scenarioId, [...(byScenario.get(scenarioId) ?? []), cost]);
-  }
-  const anyCell = median(all) ?? 0;
-  const scenarioMedian = new Map([...byScenario].map(([s, xs]) => [s, median(xs) ?? anyCell]));
-  return (configId, scenarioId) =>
-    table.costs[unitKey('clean', configId, scenarioId)] ??
-    scenarioMedian.get(scenarioId) ??
-    anyCell;
-}
 
 export function planConformance(
   ports: readonly LoadedPort[],

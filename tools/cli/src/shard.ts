@@ -11,6 +11,7 @@ import { notApplicable } from '@ptlab/conformance';
 import { UsageError } from '@ptlab/core';
 import type { PlannedUnit } from './plan.js';
 import { SHARD_COSTS } from './shard-costs.js';
+import { unitKey } from './unit-key.js';
 
 export interface ShardSpec {
   /** 1-based. */
@@ -53,10 +54,38 @@ export const median = (xs: readonly number[]): number | undefined => {
 const DEFAULT_COST = 1;
 
 /**
+ * A clean cell's expected cost: its steps in the measured default run (the
+ * cost table), else the median of the scenario's measured cells on other
+ * configs, else of every measured clean cell. Cells measured at 0 (not
+ * applicable there) are no evidence of what the scenario costs where it
+ * applies, so the medians leave them out. A committed table, not this run's
+ * results: the mutant order (plan.ts) and the shards get the same estimate in
+ * every shard and resumed run.
+ */
+export function cleanCellCost(
+  table: CostTable = SHARD_COSTS,
+): (configId: string, scenarioId: string) => number {
+  const byScenario = new Map<string, number[]>();
+  const all: number[] = [];
+  for (const [key, cost] of Object.entries(table.costs)) {
+    const [kind, , scenarioId] = JSON.parse(key) as [string, string, string];
+    if (kind !== 'clean' || cost === 0) continue;
+    all.push(cost);
+    byScenario.set(scenarioId, [...(byScenario.get(scenarioId) ?? []), cost]);
+  }
+  const anyCell = median(all) ?? DEFAULT_COST;
+  const scenarioMedian = new Map([...byScenario].map(([s, xs]) => [s, median(xs) ?? anyCell]));
+  return (configId, scenarioId) =>
+    table.costs[unitKey('clean', configId, scenarioId)] ??
+    scenarioMedian.get(scenarioId) ??
+    anyCell;
+}
+
+/**
  * Each unit's expected cost: the table's, or else an estimate from units like
- * it (the median of the same scenario's clean cells, or the same mutant's
- * units, then of all clean cells or all mutant units). A clean cell that is
- * not applicable costs nothing.
+ * it (a clean cell: cleanCellCost(); a mutant unit: the median of the same
+ * mutant's units, then of all mutant units). A clean cell that is not
+ * applicable costs nothing.
  */
 export function unitCosts(
   units: readonly PlannedUnit[],
@@ -65,10 +94,8 @@ export function unitCosts(
   const known = (u: PlannedUnit) => table.costs[u.key];
   const byKind = (kind: PlannedUnit['kind'], same: (u: PlannedUnit) => boolean) =>
     units.filter((u) => u.kind === kind && same(u)).flatMap((u) => known(u) ?? []);
-  const allClean = median(byKind('clean', () => true));
   const allMutant = median(byKind('mutant', () => true));
-  const cleanLike = (scenarioId: string) =>
-    median(byKind('clean', (v) => v.scenario?.id === scenarioId)) ?? allClean ?? DEFAULT_COST;
+  const clean = cleanCellCost(table);
   const out = new Map<number, { cost: number; from: 'table' | 'estimate' }>();
   for (const u of units) {
     const k = known(u);
@@ -82,9 +109,9 @@ export function unitCosts(
       cost =
         median(byKind('mutant', (v) => v.mutant?.id === u.mutant?.id)) ??
         allMutant ??
-        (allClean ?? DEFAULT_COST) * u.cells.length;
+        clean(u.config.id, '') * u.cells.length;
     } else if (cell && notApplicable(cell.scenario, u.config)) cost = 0;
-    else cost = cleanLike(cell?.scenario.id ?? '');
+    else cost = clean(u.config.id, cell?.scenario.id ?? '');
     out.set(u.index, { cost, from: 'estimate' });
   }
   return out;

@@ -115,6 +115,8 @@ describe("a mutant unit's cells", () => {
       [JSON.stringify(['clean', 'x86-64', b])]: 5,
       [JSON.stringify(['clean', 'arm64-4k', c])]: 40,
       [JSON.stringify(['clean', 'sparc64', c])]: 60,
+      // Not applicable there: measured at 0, which says nothing of the cell where it applies.
+      [JSON.stringify(['clean', 'sparc32', c])]: 0,
       [JSON.stringify(['mutant', 'retract-without-recheck', 'x86-64'])]: 1,
     },
   };
@@ -124,7 +126,9 @@ describe("a mutant unit's cells", () => {
     expect(cost('x86-64', a)).toBe(900);
     expect(cost('x86-64', b)).toBe(5);
     expect(cost('x86-64', c)).toBe(50);
-    // No cell of this scenario measured: the median of the four clean cells (mutant units do not count).
+    expect(cost('sparc32', c)).toBe(0);
+    // No cell of this scenario measured: the median of the four applicable clean cells (mutant
+    // units and cells measured at 0 do not count).
     expect(cost('x86-64', 'not-measured')).toBe(50);
   });
 
