@@ -15,6 +15,7 @@ export {
   PowerpcPgalloc,
   PTE_FRAG_KEY,
   pteFragGet,
+  ptFragRefcountObj,
 } from './powerpc-pgalloc.js';
 export {
   assertPteLocked,

@@ -20,6 +20,7 @@
 import {
   type ArchConfig,
   allocPage,
+  auxObj,
   bug,
   type Ctx,
   callRcu,
@@ -32,6 +33,7 @@ import {
   PG,
   pageObj,
   pageRcuHead,
+  rd,
   SpinLock,
   spinLock,
   spinUnlock,
@@ -53,6 +55,15 @@ export const INJECT_PTE_ALLOC_NOMEM = 'pte-alloc-nomem';
  * `ctx.k.has()` it composes with any other variant or mutant.
  */
 export const POWERPC_FRAG_DESTROY_CLEAR_ACTIVE = 'powerpc-frag-destroy-clear-active';
+
+/**
+ * The dependency object of ptdesc->pt_frag_refcount of `pfn`: an atomic of
+ * its own, so a reference dropped on one fragment does not conflict with
+ * reads of another fragment's entries (which read the page object). Steps
+ * that also change the page (its flags, its tables' lives) write the page
+ * object as well.
+ */
+export const ptFragRefcountObj = (pfn: number): number => auxObj(0x20000000 + pfn);
 
 /** mm->context.pte_frag, kept in the model's Mm.context under this key. */
 export const PTE_FRAG_KEY = 'pte_frag';
@@ -146,7 +157,10 @@ export class PowerpcPgalloc extends GenericArch {
 
   /** atomic_add_return(delta, &ptdesc->pt_frag_refcount) (atomic_sub_return with delta < 0). */
   *atomicAddReturn(ctx: Ctx, page: PageMeta, delta: number, what: string): KGen<number> {
-    yield ctx.step(() => `${what} (pt_frag_refcount of pfn ${page.pfn})`, pageObj(page.pfn));
+    yield ctx.step(
+      () => `${what} (pt_frag_refcount of pfn ${page.pfn})`,
+      [pageObj(page.pfn), ptFragRefcountObj(page.pfn)],
+    );
     this.pageOf(ctx, page.pfn * this.config.PAGE_SIZE, what);
     const v = this.fragRefcount(page) + delta;
     this.setFragRefcount(ctx, page, v);
@@ -202,7 +216,11 @@ export class PowerpcPgalloc extends GenericArch {
     if (this.PTE_FRAG_NR !== 1) {
       yield* spinLock(ctx, mm.pageTableLock);
       // pte_frag_set() and atomic_set(pt_frag_refcount): the mm's cache and the page's refcount.
-      yield ctx.step('pte_frag_get(&mm->context)', [pteFragObj(mm), page.obj]);
+      yield ctx.step('pte_frag_get(&mm->context)', [
+        pteFragObj(mm),
+        page.obj,
+        ptFragRefcountObj(page.pfn),
+      ]);
       if (pteFragGet(mm) === null) {
         this.setFragRefcount(ctx, page, this.PTE_FRAG_NR);
         mm.context[PTE_FRAG_KEY] = ret + this.PTE_FRAG_SIZE;
@@ -258,7 +276,21 @@ export class PowerpcPgalloc extends GenericArch {
    */
   *pteFragmentFree(ctx: Ctx, pa: number, kernel: boolean, table: number | null = pa): KGen {
     const pfn = Math.floor(pa / this.config.PAGE_SIZE);
-    yield ctx.step(() => `atomic_dec_and_test(pt_frag_refcount of pfn ${pfn})`, pageObj(pfn));
+    // The page object is written only when this drop changes more than the count: a table's
+    // life ends here (it was not deferred) or the page's last reference goes (flags, free).
+    // Otherwise (pte_free_defer()'s drop of a fragment among others) the step reads the page
+    // (it must be alive) and writes the atomic alone.
+    yield ctx.stepDynamic(
+      () => `atomic_dec_and_test(pt_frag_refcount of pfn ${pfn})`,
+      () => {
+        const t = table === null ? undefined : ctx.k.pt.get(table);
+        const p = ctx.k.pages.raw(pfn);
+        const countOnly = t?.state === 'deferred' && p.allocated && this.fragRefcount(p) > 1;
+        return countOnly
+          ? [rd(pageObj(pfn)), ptFragRefcountObj(pfn)]
+          : [pageObj(pfn), ptFragRefcountObj(pfn)];
+      },
+    );
     const page = this.pageOf(ctx, pa, 'pte_fragment_free()');
     // PageReserved (bootmem) tables are not modelled.
     const refs = this.fragRefcount(page);

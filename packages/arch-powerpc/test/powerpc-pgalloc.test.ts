@@ -1,4 +1,14 @@
-import { PG, ptlOfTable, Tag, tlbFinishMmu, tlbGatherMmu } from '@ptlab/core';
+import {
+  type KGen,
+  PG,
+  packFootprint,
+  pageObj,
+  ptlOfTable,
+  stepLabel,
+  Tag,
+  tlbFinishMmu,
+  tlbGatherMmu,
+} from '@ptlab/core';
 import { describe, expect, it } from 'vitest';
 import {
   POWERPC_FRAG_DESTROY_CLEAR_ACTIVE,
@@ -7,6 +17,7 @@ import {
   PPC64_RADIX_4K,
   PPC64_RADIX_64K,
   pteFragGet,
+  ptFragRefcountObj,
 } from '../src/index.js';
 import { allocated, boot, finding, pageOf, rcuDriver, refs, run } from './helpers.js';
 
@@ -297,5 +308,46 @@ describe('mmu_gather: __pte_free_tlb() → tlb_remove_table() → __tlb_remove_t
     expect(allocated(b, pa)).toBe(true);
     gp();
     expect(allocated(b, pa)).toBe(false);
+  });
+});
+
+describe('pt_frag_refcount: what a reference drop conflicts with (deps.ts)', () => {
+  /** Run `gen` to its end, collecting the footprint of each step labelled like `label`. */
+  function footprints(gen: KGen<unknown>, label: RegExp): { obj: number; write: boolean }[][] {
+    const out: { obj: number; write: boolean }[][] = [];
+    for (let r = gen.next(); !r.done; r = gen.next()) {
+      const s = r.value;
+      if (!label.test(stepLabel(s))) continue;
+      const packed: number[] = [];
+      packFootprint(s.fp ? s.fp() : s.obj, s.access === 'w', packed);
+      out.push(packed.map((e) => ({ obj: Math.floor(e / 2), write: e % 2 === 1 })));
+    }
+    return out;
+  }
+  const drop = /atomic_dec_and_test\(pt_frag_refcount/;
+
+  it("pte_free_defer()'s drop among live siblings writes the counter and only reads the page", () => {
+    const b = boot(PPC64_HASH_64K);
+    const a0 = run(b.a.pteAllocOne(b.ctx, b.mm)) as number;
+    run(b.a.pteAllocOne(b.ctx, b.mm));
+    const pfn = Math.floor(a0 / 65536);
+    const [fp] = footprints(b.a.pteFreeDefer(b.ctx, b.mm, a0), drop);
+    expect(fp).toContainEqual({ obj: ptFragRefcountObj(pfn), write: true });
+    expect(fp).toContainEqual({ obj: pageObj(pfn), write: false });
+    expect(fp).not.toContainEqual({ obj: pageObj(pfn), write: true });
+  });
+
+  it('a drop that ends a live table, or the last reference, writes the page too', () => {
+    const b = boot(PPC64_HASH_64K);
+    const pas = Array.from({ length: 16 }, () => run(b.a.pteAllocOne(b.ctx, b.mm)) as number);
+    const pfn = Math.floor((pas[0] as number) / 65536);
+    // pte_free(): the table's life ends with the drop.
+    const [free] = footprints(b.a.pteFree(b.ctx, b.mm, pas[0] as number), drop);
+    expect(free).toContainEqual({ obj: pageObj(pfn), write: true });
+    for (const pa of pas.slice(1, 15)) run(b.a.pteFreeDefer(b.ctx, b.mm, pa));
+    // The page's last reference: TestClearPageActive and the free come with it.
+    const [last] = footprints(b.a.pteFreeDefer(b.ctx, b.mm, pas[15] as number), drop);
+    expect(last).toContainEqual({ obj: pageObj(pfn), write: true });
+    expect(last).toContainEqual({ obj: ptFragRefcountObj(pfn), write: true });
   });
 });

@@ -41,7 +41,7 @@ const collect = (v: string, prev: string[]): string[] => [...prev, v];
 const scenariosFrom = (dirs: readonly string[]): ScenarioLoad =>
   loadScenarios(dirs.length ? dirs : SUITE_SCENARIO_DIRS);
 
-const DEFAULT_TIMEOUT_MS = 120_000;
+const DEFAULT_TIMEOUT_MS = 300_000;
 const DEFAULT_MEMORY_MB = 2048;
 
 /** The options every command that runs arch code has: where it comes from, and its limits. */
