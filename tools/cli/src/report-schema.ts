@@ -105,6 +105,18 @@ export const CoverageSchema = z.looseObject({
     .array(z.looseObject({ arch: z.string(), scenario: z.string(), reached: int, total: int }))
     .optional(),
   gaps: z.array(z.looseObject({ id: z.string(), reason: z.string() })).optional(),
+  perPackage: z
+    .record(z.string(), z.looseObject({ branches: z.looseObject({ found: int, hit: int }) }))
+    .optional()
+    .describe('branches per package (coverage-summary.json)'),
+  target: z
+    .looseObject({
+      branches: z.looseObject({ found: int, hit: int }),
+      correctCode: z.looseObject({ found: int, hit: int }),
+      unreachedByKind: z.record(z.string(), int),
+    })
+    .optional()
+    .describe('mm + arch-*: all branches, and those correct code can take (docs/coverage.md)'),
 });
 
 /** What the CLI builds: the schema's type, read-only all the way down (the runner's data is). */

@@ -117,6 +117,31 @@ export interface IndexInput {
   readonly mutantText: ReadonlyMap<string, string>;
 }
 
+const pctOf = (c: { found: number; hit: number }): string =>
+  c.found ? ((100 * c.hit) / c.found).toFixed(1) : '100.0';
+
+/** The mm + arch-* figures and the per-package table of a --coverage run's summary. */
+function coverageTarget(cov: NonNullable<IndexInput['report']['coverage']>): string {
+  const t = cov.target;
+  const head = t
+    ? `<p>mm and arch-*: ${t.branches.hit} of ${t.branches.found} branches reached (${pctOf(t.branches)}%); of the ${t.correctCode.found} that correct code can take, ${t.correctCode.hit} (${pctOf(t.correctCode)}%; the target is 95%). Unreached, by kind: ${Object.entries(
+        t.unreachedByKind,
+      )
+        .map(([k, n]) => `${n} ${esc(k)}`)
+        .join(', ')} (docs/coverage.md).</p>`
+    : '';
+  const pkgs = Object.entries(cov.perPackage ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const table = pkgs.length
+    ? `<table class="grid"><tr><th>package</th><th>branches reached</th><th>%</th></tr>${pkgs
+        .map(
+          ([p, c]) =>
+            `<tr><td class="mono">${esc(p)}</td><td>${c.branches.hit} / ${c.branches.found}</td><td>${pctOf(c.branches)}</td></tr>`,
+        )
+        .join('')}</table>`
+    : '';
+  return head + table;
+}
+
 /** The conformance run: the matrix with verdict kinds and coverage, the mutants, the known kernel findings. */
 export function indexPage(i: IndexInput): string {
   const r = i.report;
@@ -144,7 +169,7 @@ export function indexPage(i: IndexInput): string {
     )
     .join('');
   const coverage = cov
-    ? `<section id="coverage"><h2>Coverage of the kernel model</h2><p>${cov.reached !== undefined && cov.total !== undefined ? `${cov.reached} of ${cov.total} branches reached` : 'coverage summary present'}${cov.cells ? '; per cell under each verdict above' : ''}.</p>${
+    ? `<section id="coverage"><h2>Coverage of the kernel model</h2><p>${cov.reached !== undefined && cov.total !== undefined ? `${cov.reached} of ${cov.total} branches reached` : 'coverage summary present'}${cov.cells ? '; per cell under each verdict above' : ''}.</p>${coverageTarget(cov)}${
         cov.gaps?.length
           ? `<table class="grid"><tr><th>not reached</th><th>why</th></tr>${cov.gaps.map((g) => `<tr><td class="mono">${esc(g.id)}</td><td>${esc(g.reason)}</td></tr>`).join('')}</table>`
           : ''
