@@ -241,8 +241,8 @@ function* zapHugePmd(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen<boolean> {
     yield* spinUnlock(ctx, pml);
     return false;
   }
-  const old = yield* pmdpGetAndClear(ctx, mm, pmdp);
-  const folio = a.pmdTransHuge(old.raw) ? ctx.k.folioOf(a.ptePfn(old.raw)) : undefined;
+  const old = yield* pmdpGetAndClear(ctx, mm, pmdp); // pmdp_huge_get_and_clear_full(): huge, as rechecked
+  const folio = ctx.k.folioOf(a.ptePfn(old.raw));
   if (folio) {
     folioUnmapped(folio);
     addMmCounter(mm, mmCounterFile(folio), -folio.nrPages);
