@@ -4,6 +4,7 @@ import {
   type Ctx,
   GenericArch,
   type KGen,
+  type PmdPtr,
   type PtePtr,
   type Vma,
 } from '@ptlab/core';
@@ -14,7 +15,7 @@ import {
   R4K64_ENCODING,
   XPA_ENCODING,
 } from './mips-pgtable.js';
-import { updateMmuCache } from './mips-tlb.js';
+import { updateMmuCache, updateMmuCachePmd } from './mips-tlb.js';
 import { MIPS_UPDATE_TLB_UNBALANCED, MIPS_VARIANTS } from './mips-variants.js';
 
 /**
@@ -83,6 +84,11 @@ export class MipsArch extends GenericArch {
   /** update_mmu_cache() → __update_tlb() — arch/mips/mm/tlb-r4k.c */
   *updateMmuCache(ctx: Ctx, vma: Vma, addr: number, ptep: PtePtr): KGen {
     yield* updateMmuCache(ctx, vma, addr, ptep, this.variant !== MIPS_UPDATE_TLB_UNBALANCED);
+  }
+
+  /** update_mmu_cache_pmd() → __update_tlb() — arch/mips/include/asm/pgtable.h, arch/mips/mm/tlb-r4k.c */
+  *updateMmuCachePmd(ctx: Ctx, vma: Vma, addr: number, pmdp: PmdPtr): KGen {
+    yield* updateMmuCachePmd(ctx, vma, addr, pmdp, this.variant !== MIPS_UPDATE_TLB_UNBALANCED);
   }
 }
 

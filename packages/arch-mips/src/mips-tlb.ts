@@ -18,6 +18,7 @@ import {
   type KGen,
   localIrqRestore,
   localIrqSave,
+  type PmdPtr,
   type PtePtr,
   pmdOffset,
   pmdpGet,
@@ -71,6 +72,22 @@ export function* updateTlb(ctx: Ctx, vma: Vma, address: number, balanced: boolea
     if (balanced) yield* pteUnmap(ctx, ptep);
   }
   yield* localIrqRestore(ctx);
+}
+
+/**
+ * update_mmu_cache_pmd() — arch/mips/include/asm/pgtable.h (v6.6): pte =
+ * *(pte_t *)pmdp; __update_tlb(vma, address, pte). do_set_pmd() calls it with
+ * the pmd lock held, so __update_tlb() meets the huge pmd it just set.
+ */
+export function* updateMmuCachePmd(
+  ctx: Ctx,
+  vma: Vma,
+  address: number,
+  pmdp: PmdPtr,
+  balanced: boolean,
+): KGen {
+  yield* pmdpGet(ctx, pmdp); // pte = *(pte_t *)pmdp
+  yield* ctx.call('__update_tlb', updateTlb(ctx, vma, address, balanced));
 }
 
 /** update_mmu_cache_range() — arch/mips/include/asm/pgtable.h: pte = *ptep; __update_tlb(vma, address, pte). */

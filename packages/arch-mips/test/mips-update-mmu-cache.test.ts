@@ -95,6 +95,22 @@ describe('mips update_mmu_cache() → __update_tlb()', () => {
     expect(ctx.cpu.rcuNesting).toBe(0);
   });
 
+  it("mips64: update_mmu_cache_pmd() (do_set_pmd()'s, under the pmd lock) loads the huge pmd whole", () => {
+    const { k, mm, ctx, vma, PMD_SIZE } = setup(MIPS64.id);
+    const pmdp = pmdOffset(ctx, mm, PMD_SIZE);
+    const pml = runToEnd(pmdLock(ctx, mm, pmdp));
+    runToEnd(setPmdHuge(ctx, mm, pmdp, 2 ** 31));
+    const hook = k.arch.updateMmuCachePmd;
+    if (!hook) throw new Error('mips has update_mmu_cache_pmd()');
+    runToEnd(hook.call(k.arch, ctx, vma, PMD_SIZE, pmdp));
+    runToEnd(spinUnlock(ctx, pml));
+    // One huge entry for the whole PMD: any page of it translates.
+    expect(tlbLookup(ctx, mm, PMD_SIZE)?.pfn).toBe(2 ** 31);
+    expect(tlbLookup(ctx, mm, PMD_SIZE + 300 * 4096)?.pfn).toBe(2 ** 31 + 300);
+    expect(ctx.cpu.rcuNesting).toBe(0);
+    expect(ctx.cpu.irqOff).toBe(0);
+  });
+
   it('a pte_offset_map() failure inside it (no table) would be a NULL dereference', () => {
     const { mm, ctx, vma, PMD_SIZE } = setup(MIPS64.id);
     let fired: BugFound | null = null;

@@ -93,7 +93,7 @@ export const GENERIC_CONFIG: ArchConfig = {
  * - **hugetlb** is PMD-level (ARCH_WANT_GENERAL_HUGETLB) unless a size is in
  *   `hugetlbPteSizes`, which then goes through pte_alloc_huge() /
  *   pte_offset_huge().
- * - No optional hook (pmdpCollapseFlush, updateMmuCache, adjustPte,
+ * - No optional hook (pmdpCollapseFlush, updateMmuCache, updateMmuCachePmd, adjustPte,
  *   assertPteLocked, the pmdp_get_lockless_*() overrides,
  *   beforeHandleMmFault): the generic code runs instead.
  *

@@ -281,6 +281,13 @@ export interface ArchImpl extends EntryEncoding {
    */
   updateMmuCache?(ctx: Ctx, vma: Vma, addr: number, ptep: PtePtr): KGen;
   /**
+   * update_mmu_cache_pmd() (mips): runs after do_set_pmd() installs a huge
+   * pmd, with that pmd. Absent: the generic no-op.
+   *
+   * Context: process context, the pmd lock held: must not sleep.
+   */
+  updateMmuCachePmd?(ctx: Ctx, vma: Vma, addr: number, pmdp: PmdPtr): KGen;
+  /**
    * adjust_pte() (arm VIVT cache coherency); returns whether it adjusted.
    *
    * Context: process context, from update_mmu_cache() after a shared write

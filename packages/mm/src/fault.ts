@@ -219,7 +219,10 @@ function* finishFault(
   return 0;
 }
 
-/** do_set_pmd() — mm/memory.c: map a PMD-sized folio with a huge pmd if the pmd is still none. */
+/**
+ * do_set_pmd() — mm/memory.c (v6.6): map a PMD-sized folio with a huge pmd if
+ * the pmd is still none under pmd_lock(), then update_mmu_cache_pmd().
+ */
 export function* doSetPmd(
   ctx: Ctx,
   vma: Vma,
@@ -242,6 +245,10 @@ export function* doSetPmd(
   yield* setPmdHuge(ctx, mm, pmdp, folio.pfn);
   folioMapped(folio);
   addMmCounter(mm, mmCounterFile(folio), folio.nrPages);
+  // update_mmu_cache_pmd(vma, haddr, vmf->pmd), still under the pmd lock (a no-op on most arches).
+  const a = ctx.k.arch;
+  const hook = a.updateMmuCachePmd;
+  if (hook) yield* ctx.call('update_mmu_cache_pmd', hook.call(a, ctx, vma, haddr, pmdp));
   yield* spinUnlock(ctx, pml);
   return 0;
 }

@@ -95,28 +95,56 @@ function* madviseCollapseBody(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
 
 /**
  * khugepaged_scan_mm_slot() on a file vma whose extent already has a
- * PMD-sized folio — mm/khugepaged.c (v6.6): hpage_collapse_scan_file() says
- * SCAN_PTE_MAPPED_HUGEPAGE, so khugepaged retakes mmap_read_lock(), checks the
- * mm is not exiting (hpage_collapse_test_exit()), and calls
- * collapse_pte_mapped_thp(mm, addr, install_pmd = false): the PTEs and the
- * table go, and the next fault maps the THP by a huge pmd.
+ * PMD-sized folio — mm/khugepaged.c (v6.6): under mmap_read_lock() (a
+ * mmap_read_trylock() in the kernel, see below) it checks the mm is not
+ * exiting (hpage_collapse_test_exit()), finds the vma and its file
+ * (get_file()), drops the lock for hpage_collapse_scan_file(); that says
+ * SCAN_PTE_MAPPED_HUGEPAGE, so khugepaged retakes mmap_read_lock(), checks
+ * hpage_collapse_test_exit() again, and calls collapse_pte_mapped_thp(mm,
+ * addr, install_pmd = false): the PTEs and the table go, and the next fault
+ * maps the THP by a huge pmd.
+ *
+ * Simplified: the first mmap_read_trylock() is a mmap_read_lock(). A failed
+ * trylock only moves khugepaged on to the next mm, and the model does not
+ * model that; waiting for the writer stands for the later scan that finds
+ * the lock free. Either way the vma lookup is ordered after the writer's
+ * munmap or mremap.
  */
 export function* khugepagedCollapsePteMapped(ctx: Ctx, mm: Mm, addr: number): KGen<ScanResult> {
   return yield* ctx.call('khugepaged_scan_mm_slot', khugepagedCollapsePteMappedBody(ctx, mm, addr));
+}
+
+/** hpage_collapse_test_exit() — mm/khugepaged.c: atomic_read(&mm->mm_users) == 0. */
+function* hpageCollapseTestExit(ctx: Ctx, mm: Mm): KGen<boolean> {
+  yield ctx.step(() => `hpage_collapse_test_exit(${mm.id})`, mm.countersObj, 'r');
+  return mm.users === 0;
 }
 
 /** The body of khugepagedCollapsePteMapped(). */
 function* khugepagedCollapsePteMappedBody(ctx: Ctx, mm: Mm, addr: number): KGen<ScanResult> {
   const PMD_SIZE = pmdSize(ctx);
   const haddr = addr - (addr % PMD_SIZE);
+  yield* downRead(ctx, mm.mmapLock); // mmap_read_trylock(mm)
+  // goto breakouterloop: the result stays khugepaged_do_scan()'s initial SCAN_FAIL.
+  if (yield* hpageCollapseTestExit(ctx, mm)) {
+    yield* upRead(ctx, mm.mmapLock);
+    return 'SCAN_FAIL';
+  }
+  // for_each_vma(vmi, vma), thp_vma_allowable_order(); the vma is stable under mmap_lock.
   const vma = mm.vmaAt(haddr);
   const file = vma?.file;
-  if (!ctx.k.config.thp || !vma || !file) return 'SCAN_VMA_CHECK';
+  if (!ctx.k.config.thp || !vma || !file) {
+    yield* upRead(ctx, mm.mmapLock);
+    return 'SCAN_VMA_CHECK';
+  }
   const index = vma.pgoff + Math.floor((haddr - vma.start) / ctx.k.config.PAGE_SIZE);
+  // get_file(vma->vm_file); linear_page_index(); mmap_read_unlock() for the page-cache scan.
+  yield* upRead(ctx, mm.mmapLock);
   let result = yield* ctx.call('hpage_collapse_scan_file', scanFile(ctx, file, index));
   if (result !== 'SCAN_PTE_MAPPED_HUGEPAGE') return result;
   yield* downRead(ctx, mm.mmapLock);
-  if (mm.users !== 0) result = yield* collapsePteMappedThp(ctx, mm, haddr, false);
+  if (!(yield* hpageCollapseTestExit(ctx, mm)))
+    result = yield* collapsePteMappedThp(ctx, mm, haddr, false);
   yield* upRead(ctx, mm.mmapLock);
   return result;
 }

@@ -226,6 +226,31 @@ function* zapPteRange(
   return end;
 }
 
+/**
+ * zap_huge_pmd() — mm/huge_memory.c (v6.14): __pmd_trans_huge_lock() takes
+ * pmd_lock() and rechecks is_swap_pmd() || pmd_trans_huge() || pmd_devmap()
+ * under it; if the pmd changed since zap_pmd_range()'s lockless read (another
+ * zap took the huge pmd, and a fault may have put a PTE table there since), it
+ * unlocks and returns 0, and zap_pmd_range() falls through to the pmd_none() /
+ * zap_pte_range() arms. Else pmdp_huge_get_and_clear_full(), rmap and rss.
+ */
+function* zapHugePmd(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen<boolean> {
+  const a = ctx.k.arch;
+  const pml = yield* pmdLock(ctx, mm, pmdp);
+  if (!a.pmdTransHuge((yield* pmdpGet(ctx, pmdp)).raw)) {
+    yield* spinUnlock(ctx, pml);
+    return false;
+  }
+  const old = yield* pmdpGetAndClear(ctx, mm, pmdp); // pmdp_huge_get_and_clear_full(): huge, as rechecked
+  const folio = ctx.k.folioOf(a.ptePfn(old.raw));
+  if (folio) {
+    folioUnmapped(folio);
+    addMmCounter(mm, mmCounterFile(folio), -folio.nrPages);
+  }
+  yield* spinUnlock(ctx, pml);
+  return true;
+}
+
 /** Bound on zap_pmd_range()'s "retry this pmd" loop (addr != next → pmd--). */
 const MAX_PMD_RETRIES = 8;
 
@@ -257,16 +282,9 @@ function* zapPmdRange(
             'mm/pt-reclaim',
             'zap_pmd_range(): splitting a huge pmd for a partial zap is not modelled',
           );
-        // zap_huge_pmd() — mm/huge_memory.c
-        const pml = yield* pmdLock(ctx, mm, pmdp);
-        const old = yield* pmdpGetAndClear(ctx, mm, pmdp);
-        const folio = a.pmdTransHuge(old.raw) ? ctx.k.folioOf(a.ptePfn(old.raw)) : undefined;
-        if (folio) {
-          folioUnmapped(folio);
-          addMmCounter(mm, mmCounterFile(folio), -folio.nrPages);
-        }
-        yield* spinUnlock(ctx, pml);
-        done = true;
+        // zap_huge_pmd() returned 0 (no longer huge under pmd_lock): fall through to the
+        // pmd_none() / zap_pte_range() arms with a fresh read, as the retry does.
+        done = yield* ctx.call('zap_huge_pmd', zapHugePmd(ctx, mm, pmdp));
       } else if (a.pmdNone(pmdval.raw)) {
         done = true;
       } else {

@@ -5,9 +5,13 @@
  * pte under pmd lock and ptl — and freed through the mmu_gather.
  */
 import {
+  type Ctx,
+  type Folio,
   GenericArch,
   Kernel,
+  type KGen,
   MM_SHMEMPAGES,
+  type Mm,
   pmdLockptr,
   pmdOffset,
   pmdpGet,
@@ -17,8 +21,8 @@ import {
   Vma,
 } from '@ptlab/core';
 import { describe, expect, it } from 'vitest';
-import { madviseDontneed } from '../src/index.js';
-import { CONFIG, mapFilePage, PMD, populate, run } from './helpers.js';
+import { madviseCollapse, madviseDontneed } from '../src/index.js';
+import { CONFIG, world as helperWorld, mapFilePage, PMD, populate, run } from './helpers.js';
 
 const RECLAIM = { ...CONFIG, id: 'mm-test-pt-reclaim', ptReclaim: true, rcuTableFree: true };
 
@@ -114,3 +118,41 @@ describe('madvise(MADV_DONTNEED) with PT_RECLAIM', () => {
     expect(runToEnd(pmdpGet(k.boot, pmdOffset(k.boot, mm, PMD))).table).toEqual(table);
   });
 });
+
+describe('madvise(MADV_DONTNEED) of a huge pmd (zap_huge_pmd)', () => {
+  it('rechecks the pmd under pmd_lock: one that became a PTE table meanwhile is zapped, not cleared', () => {
+    const w = helperWorld({ table: false });
+    const { k, mm, vma, thp } = w;
+    k.spawn('collapse', (ctx) => madviseCollapse(ctx, mm, PMD), { mm });
+    expect(run(k, [], { teardown: false }).finding).toBeNull();
+    const pmdp = pmdOffset(k.boot, mm, PMD);
+    expect(k.arch.pmdTransHuge(runToEnd(pmdpGet(k.boot, pmdp)).raw)).toBe(true);
+    // dontneed reads the pmd as huge; before it takes pmd_lock another MADV_DONTNEED zaps the
+    // huge pmd and a fault maps one page by a new PTE table.
+    k.spawn('dontneed', (ctx) => madviseDontneed(ctx, mm, PMD), { mm });
+    k.spawn('other', (ctx) => zapThenMapPte(ctx, mm, vma, thp), { mm });
+    const r = run(
+      k,
+      [
+        ['dontneed', /^spin_lock\(pmd ptl/],
+        ['other', '*'],
+        ['dontneed', '*'],
+      ],
+      { teardown: false },
+    );
+    expect(r.finding).toBeNull();
+    const whats = r.steps.filter((s) => s.task === 'dontneed').map((s) => s.what);
+    expect(whats.some((w) => w.startsWith('zap_pte_range('))).toBe(true);
+    expect(mm.rss[MM_SHMEMPAGES]).toBe(0);
+    expect(thp.mapcount).toBe(0);
+    // The table is still linked (no PT_RECLAIM here) and empty; exit frees it.
+    expect(runToEnd(pmdpGet(k.boot, pmdp)).table).not.toBeNull();
+    expect(run(k).finding).toBeNull();
+  });
+});
+
+function* zapThenMapPte(ctx: Ctx, mm: Mm, vma: Vma, thp: Folio): KGen {
+  yield* madviseDontneed(ctx, mm, PMD);
+  yield* populate(ctx, mm, PMD);
+  yield* mapFilePage(ctx, vma, 3, thp);
+}
