@@ -63,7 +63,7 @@ function* mapFilePages(ctx: Ctx, vma: Vma, ptes: readonly number[]): KGen {
     // A page-cache page is mapped writable only in a shared mapping.
     const pte = a.mkPte(folio.pfn + (index - folio.index), { write: vma.flags.shared });
     yield* setPteAt(ctx, vma.mm, m.pte, pte);
-    folioMapped(folio);
+    folioMapped(ctx, folio);
     addMmCounter(vma.mm, mmCounterFile(folio), 1);
     yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
   }

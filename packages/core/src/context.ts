@@ -1,6 +1,7 @@
 import { BugFound, bug, type LazyEvent } from './checks.js';
 import type { Cpu } from './cpu.js';
-import { CpuSub, cpuObj, type Footprint } from './deps.js';
+import { CpuSub, cpuObj, type Footprint, packFootprint } from './deps.js';
+import { footprintAuditOn } from './footprint-audit.js';
 import type { Kernel } from './kernel.js';
 import { type Access, type KGen, type Step, stepLabel } from './step.js';
 
@@ -13,6 +14,9 @@ export class Ctx {
   readonly k: Kernel;
   readonly cpu: Cpu;
   private readonly frames: string[] = [];
+  /** Footprint audit (footprint-audit.ts): the packed footprint of the step whose effect runs, or null. */
+  effectFootprint: readonly number[] | null = null;
+  effectLabel = '';
 
   constructor(k: Kernel, cpu: Cpu) {
     this.k = k;
@@ -167,6 +171,15 @@ export class Task {
       this.done = true;
       if (!this.daemon) this.checkExitContext();
       return;
+    }
+    if (footprintAuditOn()) {
+      const p = this.pending;
+      if (p) {
+        const out: number[] = [];
+        packFootprint(p.fp ? p.fp() : p.obj, p.access === 'w', out);
+        this.ctx.effectFootprint = out;
+        this.ctx.effectLabel = stepLabel(p);
+      } else this.ctx.effectFootprint = null;
     }
     let r: IteratorResult<Step, unknown>;
     try {

@@ -36,6 +36,7 @@ export {
   TraceError,
   UsageError,
 } from './errors.js';
+export { assertEffectWrites, footprintAuditOn, setFootprintAudit } from './footprint-audit.js';
 export { pteAllocHuge, pteOffsetHuge } from './hugetlb.js';
 export { hwWalk } from './hw-walk.js';
 export { localIrqRestore, localIrqSave, smpCallFunction, tlbRemoveTableSyncOne } from './irq.js';

@@ -16,6 +16,7 @@
 import {
   type AddressSpace,
   addMmCounter,
+  assertEffectWrites,
   bug,
   type Ctx,
   downWrite,
@@ -81,6 +82,7 @@ export function* filemapLockFolio(
     );
     const folio = mapping.folioAt(index);
     if (!folio) return null;
+    assertEffectWrites(ctx, folio.refsObj, 'folio_try_get()');
     folio.refcount++; // folio_try_get(): the page cache holds a reference, so this cannot fail
     yield* downWrite(ctx, folio.lock);
     yield ctx.step(() => `recheck ${folio.id} still in ${mapping.id}`, mapping.pageCacheObj, 'r');
@@ -265,6 +267,7 @@ function* clearPtes(ctx: Ctx, s: Collapse): KGen<ScanResult | null> {
     const ptep = { table, index: i };
     if (ctx.k.has(COLLAPSE_PTE_CLEAR)) yield* ctx.call('pte_clear', pteClear(ctx, s.mm, ptep));
     else yield* ctx.call('ptep_clear', ptepGetAndClear(ctx, s.mm, ptep));
+    assertEffectWrites(ctx, s.folio.refsObj, 'folio_remove_rmap_pte()');
     s.folio.mapcount--; // folio_remove_rmap_pte()
     s.nrPtes++;
   }
@@ -279,6 +282,7 @@ function* step3(ctx: Ctx, s: Collapse): KGen {
       () => `folio_ref_sub(${s.folio.id}, ${n}); add_mm_counter(${s.mm.id}, -${n})`,
       [s.folio.refsObj, s.mm.countersObj],
     );
+    assertEffectWrites(ctx, s.folio.refsObj, 'folio_ref_sub()');
     s.folio.refcount -= n; // folio_ref_sub()
     addMmCounter(s.mm, mmCounterFile(s.folio), -n);
   }

@@ -46,12 +46,13 @@ export function* zapVma(ctx: Ctx, vma: Vma): KGen {
     if (a.pmdTransHuge(pmdval.raw)) {
       const pml = yield* pmdLock(ctx, mm, pmdp);
       const old = yield* pmdpGetAndClear(ctx, mm, pmdp);
-      yield* spinUnlock(ctx, pml);
+      // zap_huge_pmd(): the rmap and rss go under the pmd lock, in the clearing step's effect.
       const folio = ctx.k.folioOf(a.ptePfn(old.raw));
       if (folio) {
-        folioUnmapped(folio);
+        folioUnmapped(ctx, folio);
         addMmCounter(mm, mmCounterFile(folio), -folio.nrPages);
       }
+      yield* spinUnlock(ctx, pml);
       continue;
     }
     const m = yield* pteOffsetMapLock(ctx, mm, pmdp, base);
@@ -72,7 +73,7 @@ export function* zapVma(ctx: Ctx, vma: Vma): KGen {
       if (a.pteNone(old) || !a.ptePresent(old)) continue;
       const folio = ctx.k.folioOf(a.ptePfn(old));
       if (folio) {
-        folioUnmapped(folio);
+        folioUnmapped(ctx, folio);
         addMmCounter(mm, folio.mapping ? mmCounterFile(folio) : 1, -1);
       }
     }

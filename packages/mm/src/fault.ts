@@ -210,7 +210,7 @@ function* finishFault(
   if (a.pteNone(pte)) {
     const page = folio.pfn + (pgoff - folio.index);
     yield* setPteAt(ctx, mm, m.pte, a.mkPte(page, { write: vma.flags.shared }));
-    folioMapped(folio);
+    folioMapped(ctx, folio);
     addMmCounter(mm, mmCounterFile(folio), 1);
     const hook = a.updateMmuCache;
     if (hook) yield* ctx.call('update_mmu_cache', hook.call(a, ctx, vma, addr, m.pte));
@@ -243,7 +243,7 @@ export function* doSetPmd(
     return 'VM_FAULT_FALLBACK';
   }
   yield* setPmdHuge(ctx, mm, pmdp, folio.pfn);
-  folioMapped(folio);
+  folioMapped(ctx, folio);
   addMmCounter(mm, mmCounterFile(folio), folio.nrPages);
   // update_mmu_cache_pmd(vma, haddr, vmf->pmd), still under the pmd lock (a no-op on most arches).
   const a = ctx.k.arch;

@@ -1,4 +1,11 @@
-import { bug, type Ctx, type Folio, type KGen, pageTableCheckZero } from '@ptlab/core';
+import {
+  assertEffectWrites,
+  bug,
+  type Ctx,
+  type Folio,
+  type KGen,
+  pageTableCheckZero,
+} from '@ptlab/core';
 
 /** try_grab_folio() / folio_try_get() — mm/gup.c: fails on a folio whose refcount already hit zero. */
 export function* tryGrabFolio(ctx: Ctx, folio: Folio): KGen<boolean> {
@@ -22,14 +29,20 @@ export function* folioPut(ctx: Ctx, folio: Folio, nr = 1): KGen {
     pageTableCheckZero(ctx, folio.pfn, folio.nrPages, `free of ${folio.id}`);
 }
 
-/** folio_get() + folio_add_file_rmap_pte()/pmd(): account one new mapping. */
-export function folioMapped(folio: Folio): void {
+/**
+ * folio_get() + folio_add_file_rmap_pte()/pmd(): account one new mapping. No
+ * step of its own: it runs in the effect of the step that installed the entry,
+ * whose footprint names the folio (the audit checks that).
+ */
+export function folioMapped(ctx: Ctx, folio: Folio): void {
+  assertEffectWrites(ctx, folio.refsObj, `folioMapped(${folio.id})`);
   folio.refcount++;
   folio.mapcount++;
 }
 
-/** folio_remove_rmap_*() + the reference the mapping held. */
-export function folioUnmapped(folio: Folio): void {
+/** folio_remove_rmap_*() + the reference the mapping held: in the effect of the step that cleared the entry. */
+export function folioUnmapped(ctx: Ctx, folio: Folio): void {
+  assertEffectWrites(ctx, folio.refsObj, `folioUnmapped(${folio.id})`);
   folio.mapcount--;
   folio.refcount--;
 }

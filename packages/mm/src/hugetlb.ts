@@ -16,6 +16,7 @@
  * hugetlb rss (hugetlb_count_add()).
  */
 import {
+  assertEffectWrites,
   type Ctx,
   downRead,
   downWrite,
@@ -152,16 +153,18 @@ function* hugetlbFolioFor(ctx: Ctx, vma: Vma, haddr: number, size: number): KGen
   const file = vma.file;
   if (!file) return null;
   const idx = vma.pgoff + Math.floor((haddr - vma.start) / ctx.k.config.PAGE_SIZE);
-  // The reference taken commutes with every other reference count change but the one that ends
-  // at zero, which only follows filemap_remove_folio(), a write of the page cache this step also
-  // writes: the page cache is footprint enough.
-  yield ctx.step(
+  // The reference it takes is a write of the folio found (footprint audit).
+  yield ctx.stepDynamic(
     () => `filemap_lock_hugetlb_folio(${file.id}, ${idx})`,
-    [file.pageCacheObj, FOLIO_ALLOC],
+    () => {
+      const f = file.folioAt(idx);
+      return f ? [file.pageCacheObj, FOLIO_ALLOC, f.refsObj] : [file.pageCacheObj, FOLIO_ALLOC];
+    },
   );
   const found = file.folioAt(idx);
   if (found) {
     if (found.index !== idx) return null;
+    assertEffectWrites(ctx, found.refsObj, 'filemap_lock_hugetlb_folio()');
     found.refcount++;
     return found;
   }
@@ -204,6 +207,7 @@ function* hugetlbNoPage(
   if (mapped) {
     yield* ctx.call('set_huge_pte_at', setHugePteAt(ctx, mm, size, ptep, folio, vma.flags.shared));
     // hugetlb_add_file_rmap(): the reference the lookup took stays with the mapping.
+    assertEffectWrites(ctx, folio.refsObj, 'hugetlb_add_file_rmap()');
     folio.mapcount++;
   }
   yield* spinUnlock(ctx, ptl);
@@ -355,7 +359,7 @@ function* unmapHugepageRangeBody(ctx: Ctx, vma: Vma, start: number, end: number)
         const old = yield* hugePtepGetAndClear(ctx, mm, size, ptep);
         // In the clearing step, which names the folio it maps.
         const folio = hugePtePresent(ctx, size, old) ? ctx.k.folioOf(a.ptePfn(old)) : undefined;
-        if (folio) folioUnmapped(folio);
+        if (folio) folioUnmapped(ctx, folio);
       }
       yield* spinUnlock(ctx, ptl);
     }

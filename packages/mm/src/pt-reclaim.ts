@@ -199,7 +199,7 @@ function* zapPteRange(
       if (a.pteNone(old) || !a.ptePresent(old)) continue;
       const folio = ctx.k.folioOf(a.ptePfn(old));
       if (folio) {
-        folioUnmapped(folio);
+        folioUnmapped(ctx, folio);
         // mm_counter(folio): an anonymous page (UFFDIO_COPY into a private vma) is MM_ANONPAGES.
         addMmCounter(mm, folio.mapping ? mmCounterFile(folio) : MM_ANONPAGES, -1);
       }
@@ -244,7 +244,7 @@ function* zapHugePmd(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen<boolean> {
   const old = yield* pmdpGetAndClear(ctx, mm, pmdp); // pmdp_huge_get_and_clear_full(): huge, as rechecked
   const folio = ctx.k.folioOf(a.ptePfn(old.raw));
   if (folio) {
-    folioUnmapped(folio);
+    folioUnmapped(ctx, folio);
     addMmCounter(mm, mmCounterFile(folio), -folio.nrPages);
   }
   yield* spinUnlock(ctx, pml);

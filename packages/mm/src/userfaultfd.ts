@@ -10,6 +10,7 @@
  */
 import {
   addMmCounter,
+  assertEffectWrites,
   bug,
   type Ctx,
   downRead,
@@ -198,6 +199,10 @@ function* mfillAtomicInstallPte(
     yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
     return -EEXIST;
   }
+  yield* setPteAt(ctx, mm, m.pte, pte);
+  // The kernel takes the rmap and rss just before set_pte_at(), under the same ptl: the model
+  // does it in set_pte_at()'s effect, whose footprint names the folio (no other CPU can tell).
+  assertEffectWrites(ctx, folio.refsObj, 'mfill_atomic_install_pte(): rmap');
   if (pageInCache) {
     // page_add_file_rmap(), and the mapping's reference.
     folio.mapcount++;
@@ -206,7 +211,6 @@ function* mfillAtomicInstallPte(
     folio.mapcount++; // page_add_new_anon_rmap(): the new page's reference becomes the mapping's
   }
   addMmCounter(mm, pageInCache ? mmCounterFile(folio) : MM_ANONPAGES, 1); // inc_mm_counter(mm_counter())
-  yield* setPteAt(ctx, mm, m.pte, pte);
   const hook = a.updateMmuCache;
   if (hook) yield* ctx.call('update_mmu_cache', hook.call(a, ctx, vma, dst, m.pte));
   yield* pteUnmapUnlock(ctx, m.pte, m.ptl);

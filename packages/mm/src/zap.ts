@@ -17,6 +17,7 @@
 import {
   type AddressSpace,
   addMmCounter,
+  assertEffectWrites,
   type Ctx,
   checkZappedEmpty,
   downRead,
@@ -84,6 +85,7 @@ function* zapPteRange(
     if (details.singleFolio && folio !== details.singleFolio) continue; // should_zap_folio()
     yield* ptepGetAndClear(ctx, mm, { table: m.pte.table, index }); // ptep_get_and_clear_full()
     if (!folio) continue;
+    assertEffectWrites(ctx, folio.refsObj, 'folio_remove_rmap_pte()');
     folio.mapcount--; // folio_remove_rmap_pte()
     addMmCounter(mm, folio.mapping ? mmCounterFile(folio) : MM_ANONPAGES, -1);
     batch.push(folio); // __tlb_remove_page(): the reference goes after the flush
@@ -110,6 +112,7 @@ function* zapHugePmd(ctx: Ctx, vma: Vma, pmdp: PmdPtr, batch: PageBatch): KGen<b
   const old = yield* pmdpGetAndClear(ctx, mm, pmdp); // pmdp_huge_get_and_clear_full()
   const folio = ctx.k.folioOf(a.ptePfn(old.raw));
   if (folio) {
+    assertEffectWrites(ctx, folio.refsObj, 'folio_remove_rmap_pmd()');
     folio.mapcount--; // folio_remove_rmap_pmd()
     addMmCounter(mm, mmCounterFile(folio), -folio.nrPages);
     batch.push(folio);
@@ -255,6 +258,7 @@ function* truncateInodePagesLocked(ctx: Ctx, mapping: AddressSpace, range: PageR
       [rd(mapping.pageCacheObj), folio.refsObj],
     );
     if (mapping.pageCache.get(folio.index) !== folio) continue;
+    assertEffectWrites(ctx, folio.refsObj, 'find_get_entries()');
     folio.refcount++;
     yield* downWrite(ctx, folio.lock);
     // folio->mapping == mapping, folio_mapped(): rechecked with the folio locked.

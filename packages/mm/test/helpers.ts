@@ -104,7 +104,7 @@ export function* mapFilePage(ctx: Ctx, vma: Vma, p: number, folio: Folio): KGen 
   if (!m) throw new Error('setup: no PTE table');
   const pte = ctx.k.arch.mkPte(folio.pfn + (index - folio.index), { write: vma.flags.shared });
   yield* setPteAt(ctx, vma.mm, m.pte, pte);
-  folioMapped(folio);
+  folioMapped(ctx, folio);
   addMmCounter(vma.mm, mmCounterFile(folio), 1);
   yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
 }
