@@ -1,6 +1,7 @@
 import { bug, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
 import { type ObjId, pageObj } from './deps.js';
+import { assertEffectWrites } from './footprint-audit.js';
 import type { Mm } from './mm.js';
 
 /** A pointer to a page table as a CPU holds it: the address and the table's generation when it was read. */
@@ -64,6 +65,12 @@ export class PageTables {
         prev.deferredAt ? [prev.deferredAt] : [],
       );
     }
+    const pfnOf = Math.floor(pa / ctx.k.config.PAGE_SIZE);
+    assertEffectWrites(
+      ctx,
+      pageObj(pfnOf),
+      `a ${kind} table constructed at pa 0x${pa.toString(16)}`,
+    );
     const gen = ++this.gens;
     const t: PageTable = {
       pa,
@@ -132,6 +139,7 @@ export class PageTables {
   deferred(ctx: Ctx, pa: number): void {
     const t = this.byPa.get(pa);
     if (!t) return;
+    assertEffectWrites(ctx, pageObj(t.pfn), `pte_free_defer(${t.label})`);
     t.state = 'deferred';
     t.deferredAt = ctx.here(() => `pte_free_defer(${t.label})`);
   }
@@ -140,6 +148,7 @@ export class PageTables {
   released(ctx: Ctx, pa: number): void {
     const t = this.byPa.get(pa);
     if (!t) return;
+    assertEffectWrites(ctx, pageObj(t.pfn), `the release of ${t.label}`);
     if (t.state === 'free') {
       bug(
         'double-free',
