@@ -3,6 +3,7 @@ import {
   CHECKS,
   type CheckId,
   hasInvisible,
+  INJECT_PTE_ALLOC_NOMEM,
   INJECT_TLB_BATCH_NOMEM,
   LIMITS,
   type Limits,
@@ -187,11 +188,13 @@ export const scenarioSchema = z.strictObject({
    * `inject`), e.g. `tlb-batch-nomem`: tlb_remove_table() finds no batch page
    * and frees each table with tlb_remove_table_one(); `zap-need-resched`:
    * need_resched() is true once in zap_pte_range(), after one PTE was zapped,
-   * so it drops the ptl and retries the rest of the range.
+   * so it drops the ptl and retries the rest of the range; `pte-alloc-nomem`:
+   * every PTE table a thread allocates fails (pte_alloc_one() returns NULL,
+   * __pte_alloc() -ENOMEM); the set-up's tables are still allocated.
    */
   inject: z
-    .array(z.enum([INJECT_TLB_BATCH_NOMEM, INJECT_ZAP_NEED_RESCHED]))
-    .max(2)
+    .array(z.enum([INJECT_TLB_BATCH_NOMEM, INJECT_ZAP_NEED_RESCHED, INJECT_PTE_ALLOC_NOMEM]))
+    .max(3)
     .optional(),
   /**
    * Schedules for the exhaustive step of the suite's default budget, where
