@@ -75,6 +75,11 @@ function* madviseCollapseBody(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
     yield* upRead(ctx, mm.mmapLock);
     return -ENOMEM;
   }
+  if (ctx.k.config.thp && !vma.file)
+    throw new ModelError(
+      'mm/khugepaged',
+      'MADV_COLLAPSE of an anonymous vma (hpage_collapse_scan_pmd(), collapse_huge_page()) is not modelled',
+    );
   if (!ctx.k.config.thp || !vma.file || haddr + PMD_SIZE > vma.end) {
     yield* upRead(ctx, mm.mmapLock);
     return -EINVAL; // thp_vma_allowable_order() failed
@@ -111,6 +116,11 @@ function* khugepagedCollapsePteMappedBody(ctx: Ctx, mm: Mm, addr: number): KGen<
   const haddr = addr - (addr % PMD_SIZE);
   const vma = mm.vmaAt(haddr);
   const file = vma?.file;
+  if (ctx.k.config.thp && vma && !file)
+    throw new ModelError(
+      'mm/khugepaged',
+      'khugepaged on an anonymous vma (hpage_collapse_scan_pmd(), collapse_huge_page()) is not modelled',
+    );
   if (!ctx.k.config.thp || !vma || !file) return 'SCAN_VMA_CHECK';
   const index = vma.pgoff + Math.floor((haddr - vma.start) / ctx.k.config.PAGE_SIZE);
   let result = yield* ctx.call('hpage_collapse_scan_file', scanFile(ctx, file, index));
