@@ -6,6 +6,7 @@ import {
   Kernel,
   type KGen,
   lockHeldBy,
+  MM_ANONPAGES,
   type Mm,
   mmCounterFile,
   mmIncNrPtes,
@@ -48,11 +49,30 @@ function* populateEmptyTable(ctx: Ctx, mm: Mm, addr: number): KGen {
   yield* spinUnlock(ctx, pml);
 }
 
+/**
+ * The PTEs an anonymous vma starts with: each maps a page of its own, as a
+ * write fault's do_anonymous_page() would have (MM_ANONPAGES, its only
+ * reference the mapping's).
+ */
+function* mapAnonPages(ctx: Ctx, vma: Vma, ptes: readonly number[]): KGen {
+  const a = ctx.k.arch;
+  for (const p of ptes) {
+    const addr = vma.start + p * ctx.k.config.PAGE_SIZE;
+    const folio = ctx.k.createFolio(`anon#${ctx.k.folios.length}@${vma.mm.id}`, 0, null, 0);
+    const m = yield* pteOffsetMapLock(ctx, vma.mm, pmdOffset(ctx, vma.mm, addr), addr);
+    if (!m) throw new Error('setup: no PTE table');
+    yield* setPteAt(ctx, vma.mm, m.pte, a.mkPte(folio.pfn, { write: true }));
+    folio.mapcount++;
+    addMmCounter(vma.mm, MM_ANONPAGES, 1);
+    yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
+  }
+}
+
 /** The PTEs a scenario pre-populates: each maps the file page at its offset, as a fault would have. */
 function* mapFilePages(ctx: Ctx, vma: Vma, ptes: readonly number[]): KGen {
   const a = ctx.k.arch;
   const file = vma.file;
-  if (!file) throw new Error('setup: ptes need a file vma');
+  if (!file) return yield* mapAnonPages(ctx, vma, ptes);
   for (const p of ptes) {
     const addr = vma.start + p * ctx.k.config.PAGE_SIZE;
     const index = vma.pgoff + p;
@@ -100,7 +120,7 @@ function setUp(k: Kernel, s: ValidScenario): World {
     const mm = k.createMm(m.id);
     mms.set(m.id, mm);
     for (const v of m.vmas) {
-      const file = files.get(v.file) ?? null;
+      const file = v.file === undefined ? null : (files.get(v.file) ?? null);
       const start = v.pmd * PMD_SIZE;
       const flags = {
         shared: v.shared,
@@ -116,7 +136,8 @@ function setUp(k: Kernel, s: ValidScenario): World {
         file,
         v.pgoffPmds * k.config.PTRS_PER_PTE,
       );
-      vma.anonVma = v.anonVma;
+      // An anonymous vma's pages were written, so it has its anon_vma (anon_vma_prepare()).
+      vma.anonVma = v.anonVma || (file === null && v.ptes.length > 0);
       mm.vmas.push(vma);
       file?.iMmap.push(vma);
       if (v.pteTable)

@@ -3,6 +3,7 @@ import {
   CHECKS,
   type CheckId,
   hasInvisible,
+  INJECT_PTE_ALLOC_NOMEM,
   INJECT_TLB_BATCH_NOMEM,
   LIMITS,
   type Limits,
@@ -97,7 +98,11 @@ export function isReservedTaskName(name: string): boolean {
 }
 
 const vma = z.strictObject({
-  file: name,
+  /**
+   * The file it maps; none: a private anonymous vma (MAP_PRIVATE |
+   * MAP_ANONYMOUS), whose `ptes` are anonymous pages.
+   */
+  file: name.optional(),
   /** First pmd slot covered. */
   pmd: pmdSlotSchema,
   /** Number of PMD-sized extents. */
@@ -128,7 +133,9 @@ const vma = z.strictObject({
    * Present PTEs in that table, by page index within the first pmd: each maps
    * the file's page at that offset (a PTE-mapped THP, or small folios), as a
    * fault would have (counted in rss, the folio's mapcount and, where
-   * configured, page_table_check). Needs `pteTable`.
+   * configured, page_table_check); in an anonymous vma, a page of its own, as
+   * a write fault would have (MM_ANONPAGES, and the vma gets its anon_vma).
+   * Needs `pteTable`.
    */
   ptes: capped(pteIndexSchema, 'ptesPerVma', 'ptes per vma').default([]),
 });
@@ -187,11 +194,13 @@ export const scenarioSchema = z.strictObject({
    * `inject`), e.g. `tlb-batch-nomem`: tlb_remove_table() finds no batch page
    * and frees each table with tlb_remove_table_one(); `zap-need-resched`:
    * need_resched() is true once in zap_pte_range(), after one PTE was zapped,
-   * so it drops the ptl and retries the rest of the range.
+   * so it drops the ptl and retries the rest of the range; `pte-alloc-nomem`:
+   * every PTE table a thread allocates fails (pte_alloc_one() returns NULL,
+   * __pte_alloc() -ENOMEM); the set-up's tables are still allocated.
    */
   inject: z
-    .array(z.enum([INJECT_TLB_BATCH_NOMEM, INJECT_ZAP_NEED_RESCHED]))
-    .max(2)
+    .array(z.enum([INJECT_TLB_BATCH_NOMEM, INJECT_ZAP_NEED_RESCHED, INJECT_PTE_ALLOC_NOMEM]))
+    .max(3)
     .optional(),
   /**
    * Schedules for the exhaustive step of the suite's default budget, where
@@ -359,12 +368,22 @@ function crossCheck(s: Scenario): ThreadSpec[] {
   for (const [mi, m] of s.mms.entries()) {
     for (const [vi, v] of m.vmas.entries()) {
       const at = `mms.${mi}.vmas.${vi}`;
-      const f = fileById.get(v.file)?.f;
-      if (!f)
+      const f = v.file === undefined ? null : fileById.get(v.file)?.f;
+      if (f === undefined)
         refuse(
           `${at}.file`,
           `unknown file "${v.file}" (files: ${s.files.map((x) => x.id).join(', ') || 'none'})`,
         );
+      if (f === null) {
+        // An anonymous vma: private, no file offset, no hugetlbfs.
+        if (v.shared)
+          refuse(
+            `${at}.shared`,
+            'a shared anonymous mapping is shmem (shmem_zero_setup()): name a shmem file instead',
+          );
+        if (v.hugetlb) refuse(`${at}.hugetlb`, 'a hugetlb vma maps a hugetlbfs file');
+        if (v.pgoffPmds !== 0) refuse(`${at}.pgoffPmds`, 'an anonymous vma has no file offset');
+      }
       const other = m.vmas.findIndex(
         (w, wi) => wi < vi && w.pmd < v.pmd + v.pmds && v.pmd < w.pmd + w.pmds,
       );
@@ -385,6 +404,7 @@ function crossCheck(s: Scenario): ThreadSpec[] {
       const dup = firstDuplicate(v.ptes, String);
       if (dup) refuse(`${at}.ptes.${dup[1]}`, `pte ${v.ptes[dup[1]]} is listed twice`);
       for (const [pi, p] of v.ptes.entries()) {
+        if (!f) continue; // an anonymous page of its own
         const inThp = f.thp?.pmdIndex === v.pgoffPmds;
         if (!inThp && !f.small.some((x) => x.pmd === v.pgoffPmds && x.pte === p))
           refuse(

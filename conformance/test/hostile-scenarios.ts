@@ -186,7 +186,7 @@ export const INVALID_EDITS: readonly InvalidEdit[] = [
     name: 'ptes in a hugetlb vma',
     edit: (s) => {
       const v = s.mms[0]?.vmas[0];
-      if (!v) return false;
+      if (!v || v.file === undefined) return false; // an anonymous vma is refused hugetlb first
       Object.assign(v, { ptes: [1], pteTable: true, hugetlb: true });
       return true;
     },
@@ -243,6 +243,23 @@ export const INVALID_EDITS: readonly InvalidEdit[] = [
     },
     expect: /files\.\d+\.small\.0: a small folio inside the THP extent/,
   },
+  ...(
+    [
+      ['shared', true, /mms\.\d+\.vmas\.\d+\.shared: a shared anonymous mapping is shmem/],
+      ['hugetlb', true, /mms\.\d+\.vmas\.\d+\.hugetlb: a hugetlb vma maps a hugetlbfs file/],
+      ['pgoffPmds', 1, /mms\.\d+\.vmas\.\d+\.pgoffPmds: an anonymous vma has no file offset/],
+    ] as const
+  ).map(([field, value, expect]) => ({
+    name: `an anonymous vma with ${field}`,
+    edit: (s: Raw) => {
+      const v = (s.mms as Raw[]).flatMap((m) => m.vmas as Raw[]).find((x) => x.file === undefined);
+      if (!v) return false;
+      v[field] = value;
+      if (field === 'hugetlb') v.ptes = [];
+      return true;
+    },
+    expect,
+  })),
   {
     name: 'a vma of an unknown file',
     edit: (s) => {
@@ -606,8 +623,10 @@ export function brokenRule(s: ValidScenario): string | null {
     if (m.vmas.length > LIMITS.vmasPerMm) return 'vma count';
     const slots = new Set<number>();
     for (const v of m.vmas) {
-      const f = files.get(v.file);
-      if (!f) return 'vma of unknown file';
+      const f = v.file === undefined ? null : files.get(v.file);
+      if (f === undefined) return 'vma of unknown file';
+      if (!f && (v.shared || v.hugetlb || v.pgoffPmds !== 0))
+        return 'anonymous vma that is shared, hugetlb or has a file offset';
       if (v.pmd >= LIMITS.addrPmdSlots || v.pmds > LIMITS.vmaPmds) return 'vma range';
       if (v.pgoffPmds + v.pmds > LIMITS.fileExtents) return 'vma pgoff';
       for (let p = v.pmd; p < v.pmd + v.pmds; p++) {
@@ -617,6 +636,7 @@ export function brokenRule(s: ValidScenario): string | null {
       if (!unique(v.ptes.map(String))) return 'duplicate pte';
       if (v.ptes.length && (!v.pteTable || v.hugetlb)) return 'ptes without a plain pte table';
       for (const p of v.ptes) {
+        if (!f) continue; // an anonymous page of its own
         const thp = f.thp?.pmdIndex === v.pgoffPmds;
         if (thp && f.thp?.lockedBy) return 'pte maps a locked THP';
         if (!thp && !f.small.some((x) => x.pmd === v.pgoffPmds && x.pte === p))

@@ -33,6 +33,7 @@ import {
   PG,
   pageObj,
   pageRcuHead,
+  pteTablePageAllocFails,
   rd,
   SpinLock,
   spinLock,
@@ -42,8 +43,8 @@ import {
 } from '@ptlab/core';
 import { type PowerpcConsts, powerpcConsts } from './powerpc-configs.js';
 
-/** Fault injection name: pagetable_alloc() in __alloc_for_ptecache() fails (OOM). */
-export const INJECT_PTE_ALLOC_NOMEM = 'pte-alloc-nomem';
+/** Fault injection name (core's): pagetable_alloc() in __alloc_for_ptecache() fails (OOM). */
+export { INJECT_PTE_ALLOC_NOMEM } from '@ptlab/core';
 
 /**
  * The upstream fix of the pte_frag_destroy() PG_active finding
@@ -203,10 +204,7 @@ export class PowerpcPgalloc extends GenericArch {
    * the cache (pt_frag_refcount = PTE_FRAG_NR) and its first fragment is returned.
    */
   *allocForPtecache(ctx: Ctx, mm: Mm, kernel: boolean): KGen<number | null> {
-    if (ctx.k.injected(INJECT_PTE_ALLOC_NOMEM)) {
-      yield ctx.step('pagetable_alloc() fails (injected)', ctx.k.pages.allocFootprint(ctx));
-      return null;
-    }
+    if (pteTablePageAllocFails(ctx)) return null;
     const page = yield* allocPage(ctx, kernel ? 'kernel pte fragments' : 'pte fragments');
     // v6.6: only user tables get pagetable_pte_ctor() (kernel tables have no ptlock).
     if (!kernel) this.pagetablePteCtorPage(page);

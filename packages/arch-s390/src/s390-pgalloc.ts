@@ -33,6 +33,7 @@ import {
   PG,
   pageObj,
   pageRcuHead,
+  pteTablePageAllocFails,
   SpinLock,
   spinLock,
   spinUnlock,
@@ -274,6 +275,7 @@ export class S390FragmentArch extends S390Arch {
       if (table !== null) return table;
     }
     // Allocate a fresh page: pagetable_alloc(GFP_KERNEL, 0) + pagetable_pte_ctor().
+    if (pteTablePageAllocFails(ctx)) return null;
     const page = yield* allocPage(ctx, kernel ? 'kernel pte table' : 'pte table');
     pagetablePteCtor(page);
     const base = page.pfn * this.pageSize;
@@ -628,6 +630,7 @@ function* pteFreeHalf(rc: Ctx, arch: S390FragmentArch, pfn: number, encoded: num
 export class S390FullPageArch extends S390Arch {
   /** page_table_alloc() — arch/s390/mm/pgalloc.c (v6.7+) */
   *pageTableAlloc(ctx: Ctx, mm: Mm, kernel: boolean): KGen<number | null> {
+    if (pteTablePageAllocFails(ctx)) return null;
     const page = yield* allocPage(ctx, kernel ? 'kernel pte table' : 'pte table');
     pagetablePteCtor(page);
     // pt_list is used by gmap only.

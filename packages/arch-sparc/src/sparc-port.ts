@@ -10,6 +10,7 @@ import {
   type MmuGather,
   type PtePtr,
   pageRcuHead,
+  pteTablePageAllocFails,
   Tag,
   tlbRemoveTable,
   type Vma,
@@ -98,6 +99,7 @@ export class Sparc64Arch extends GenericArch {
   // --- PTE tables (arch/sparc/mm/init_64.c, include/asm/pgalloc_64.h) ---
   /** pte_alloc_one() → __pte_alloc_one() — init_64.c: pagetable_alloc(GFP_KERNEL | __GFP_ZERO, 0), pagetable_pte_ctor(), ptdesc_address(). */
   override *pteAllocOne(ctx: Ctx, mm: Mm): KGen<number | null> {
+    if (pteTablePageAllocFails(ctx)) return null;
     const page = yield* allocPage(ctx, 'pte table');
     return this.pagetablePteCtor(
       ctx,
@@ -267,6 +269,8 @@ export class Sparc32Arch extends GenericArch {
 
   // --- PTE tables (arch/sparc/mm/srmmu.c, include/asm/pgalloc_32.h) ---
   override *pteAllocOne(ctx: Ctx, mm: Mm): KGen<number | null> {
+    // srmmu_get_nocache() finding the nocache pool full: pte_alloc_one_kernel(), then pte_alloc_one(), NULL.
+    if (pteTablePageAllocFails(ctx)) return null;
     return yield* ctx.call(
       'pte_alloc_one',
       srmmuPteAllocOne(ctx, this.pool, mm, this.config.PTRS_PER_PTE),

@@ -2,6 +2,7 @@ export type { X86Config, X86TlbRemoveTable } from './x86-configs.js';
 export {
   X86_32_PAE,
   X86_64,
+  X86_64_NR2,
   X86_64_PARAVIRT,
   X86_64_PT_RECLAIM,
   X86_CONFIGS,

@@ -125,8 +125,23 @@ export const X86_32_PAE: X86Config = {
   tlbRemoveTable: 'page',
 };
 
+/**
+ * x86-64 SMP built with NR_CPUS=2 (v6.6 mm/Kconfig: SPLIT_PTE_PTLOCKS depends
+ * on NR_CPUS >= 4): no split PTE or PMD ptlocks, so every ptl is
+ * mm->page_table_lock, the pmd lock too; THP, native IPI TLB flushes.
+ */
+export const X86_64_NR2: ArchConfig = {
+  ...X86_64,
+  id: 'x86-64-nr2',
+  description:
+    'x86-64 SMP with NR_CPUS=2: no split PTE/PMD ptlocks (SPLIT_PTE_PTLOCKS needs NR_CPUS >= 4), so the ptl is mm->page_table_lock, also the pmd lock; THP, IPI TLB flushes',
+  splitPtePtlocks: false,
+  splitPmdPtlocks: false,
+};
+
 export const X86_CONFIGS: readonly ArchConfig[] = [
   X86_64,
+  X86_64_NR2,
   X86_64_PARAVIRT,
   X86_64_PT_RECLAIM,
   X86_32_PAE,

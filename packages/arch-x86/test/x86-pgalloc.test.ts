@@ -20,6 +20,7 @@ import { describe, expect, it } from 'vitest';
 import {
   X86_32_PAE,
   X86_64,
+  X86_64_NR2,
   X86_64_PARAVIRT,
   X86_64_PT_RECLAIM,
   X86_SEMI_RCU_RECLAIM,
@@ -113,11 +114,19 @@ describe('configs', () => {
   it('ids, and x86-64 as it was', () => {
     expect(x86.configs.map((c) => c.id)).toEqual([
       'x86-64',
+      'x86-64-nr2',
       'x86-64-paravirt',
       'x86-64-pt-reclaim',
       'x86-32-pae',
     ]);
     expect(X86_64).toMatchObject({ rcuTableFree: false, tlbFlushIpi: true, pmdLowHigh: false });
+    expect(X86_64_NR2).toMatchObject({
+      ...X86_64,
+      id: 'x86-64-nr2',
+      description: X86_64_NR2.description,
+      splitPtePtlocks: false,
+      splitPmdPtlocks: false,
+    });
     expect(X86_64_PARAVIRT).toMatchObject({
       rcuTableFree: true,
       tlbFlushIpi: false,

@@ -20,6 +20,24 @@ import { callRcu, pageRcuHead } from './rcu.js';
 import type { KGen } from './step.js';
 import { type MmuGather, tlbRemoveTable } from './tlb.js';
 
+/**
+ * Fault injection name: pagetable_alloc() of a PTE table fails, so
+ * pte_alloc_one() returns NULL and __pte_alloc() -ENOMEM. It applies to every
+ * task, not to the boot context (a scenario's set-up builds its tables before
+ * the run).
+ */
+export const INJECT_PTE_ALLOC_NOMEM = 'pte-alloc-nomem';
+
+/**
+ * Whether the page for a new PTE table cannot be allocated here: alloc_pages()
+ * in pagetable_alloc() — include/linux/mm.h — returning NULL, as injected by
+ * `pte-alloc-nomem`. Ports call it where their pte_alloc_one() takes a fresh
+ * page. A failed allocation changes nothing another task can see: no step.
+ */
+export function pteTablePageAllocFails(ctx: Ctx): boolean {
+  return ctx !== ctx.k.boot && ctx.k.injected(INJECT_PTE_ALLOC_NOMEM);
+}
+
 /** x86 _PAGE_* bits (arch/x86/include/asm/pgtable_types.h) used by the default encoding. */
 export const X86_PAGE = {
   PRESENT: 0x1,
@@ -229,6 +247,7 @@ export class GenericArch implements ArchImpl {
 
   /** pte_alloc_one() → __pte_alloc_one() — include/asm-generic/pgalloc.h: a fresh page per table. */
   *pteAllocOne(ctx: Ctx, mm: Mm): KGen<number | null> {
+    if (pteTablePageAllocFails(ctx)) return null;
     const page = yield* allocPage(ctx, 'pte table');
     return this.pagetablePteCtor(
       ctx,

@@ -1,4 +1,11 @@
-export { GENERIC_CONFIG, GenericArch, useEncoding, X86_PAGE } from './arch-generic.js';
+export {
+  GENERIC_CONFIG,
+  GenericArch,
+  INJECT_PTE_ALLOC_NOMEM,
+  pteTablePageAllocFails,
+  useEncoding,
+  X86_PAGE,
+} from './arch-generic.js';
 export type { ArchConfig, ArchImpl, ArchPort, ArchVariant, EntryEncoding } from './arch-port.js';
 export type { CheckId, Finding, LazyEvent, RelatedEvent } from './checks.js';
 export { BugFound, bug, CHECKS, eventWhat, materialise } from './checks.js';

@@ -6,10 +6,15 @@ import { describe, expect, it } from 'vitest';
 import {
   allocPage,
   freePage,
+  INJECT_PTE_ALLOC_NOMEM,
   type IndexMember,
   type LruMember,
   PG,
   POISON,
+  pmdOffset,
+  pmdpGet,
+  pteAlloc,
+  pteTablePageAllocFails,
   runToEnd,
   Tag,
   UnionSlot,
@@ -134,5 +139,34 @@ describe('struct page unions', () => {
     s.clear();
     expect(s.holder).toBeNull();
     expect(catchBug(() => s.read('pt_mm'))).toBeNull();
+  });
+});
+
+describe('pte-alloc-nomem (fault injection)', () => {
+  it('fails pte_alloc_one() in a task, so __pte_alloc() is -ENOMEM and nothing is allocated', () => {
+    const k = newKernel({}, { inject: [INJECT_PTE_ALLOC_NOMEM] });
+    const mm = k.createMm('A');
+    const task = k.spawn('fault', function* () {}, { mm });
+    const pages = k.pages.allocatedCount;
+    expect(pteTablePageAllocFails(task.ctx)).toBe(true);
+    expect(runToEnd(k.arch.pteAllocOne(task.ctx, mm))).toBeNull();
+    const pmdp = pmdOffset(task.ctx, mm, 0);
+    expect(runToEnd(pteAlloc(task.ctx, mm, pmdp))).toBe(-12);
+    expect(runToEnd(pmdpGet(task.ctx, pmdp)).table).toBeNull();
+    expect(k.pages.allocatedCount).toBe(pages);
+    expect(mm.pgtablesBytes).toBe(0);
+  });
+
+  it('leaves the boot context (a scenario set-up) and a kernel without it alone', () => {
+    const k = newKernel({}, { inject: [INJECT_PTE_ALLOC_NOMEM] });
+    const mm = k.createMm('A');
+    expect(pteTablePageAllocFails(k.boot)).toBe(false);
+    expect(runToEnd(pteAlloc(k.boot, mm, pmdOffset(k.boot, mm, 0)))).toBe(0);
+    const plain = newKernel();
+    const other = plain.createMm('B');
+    const task = plain.spawn('fault', function* () {}, { mm: other });
+    expect(pteTablePageAllocFails(task.ctx)).toBe(false);
+    expect(runToEnd(pteAlloc(task.ctx, other, pmdOffset(task.ctx, other, 0)))).toBe(0);
+    expect(other.pgtablesBytes).toBeGreaterThan(0);
   });
 });

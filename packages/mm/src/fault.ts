@@ -4,9 +4,12 @@ import {
   type Ctx,
   downRead,
   downWrite,
+  FOLIO_ALLOC,
   type Folio,
   type KGen,
+  MM_ANONPAGES,
   type Mm,
+  ModelError,
   mmCounterFile,
   type PmdPtr,
   type PtePtr,
@@ -33,7 +36,7 @@ import {
   upWrite,
   type Vma,
 } from '@ptlab/core';
-import { folioMapped } from './folio.js';
+import { folioMapped, folioPut } from './folio.js';
 import { hugetlbFault } from './hugetlb.js';
 import { FAULT_PTE_LOCKPTR } from './mutants.js';
 
@@ -111,7 +114,61 @@ function* handlePteFault(ctx: Ctx, vma: Vma, addr: number, write: boolean): KGen
       return 0; // present already: nothing to do for a read
     }
   }
+  // do_pte_missing(): vma_is_anonymous() → do_anonymous_page(), else do_fault().
+  if (!vma.file)
+    return yield* ctx.call('do_anonymous_page', doAnonymousPage(ctx, vma, addr, pmdp, write));
   return yield* ctx.call('do_fault', doReadFault(ctx, vma, addr, pmdp, write));
+}
+
+/**
+ * do_anonymous_page() — mm/memory.c (v6.6), for a write fault on a private
+ * anonymous vma: pte_alloc(), anon_vma_prepare(), a zeroed folio, then under
+ * the ptl the pte must still be none (else the folio goes back, and the fault
+ * returns 0 to be retried); inc_mm_counter(MM_ANONPAGES),
+ * folio_add_new_anon_rmap(), set_pte_at(), update_mmu_cache(). Not modelled:
+ * a read fault, which maps the zero page (pte_mkspecial()), and the
+ * userfaultfd_missing() hand-off (as for file faults). A shared anonymous
+ * vma is shmem (the scenario schema refuses one without a file).
+ */
+function* doAnonymousPage(
+  ctx: Ctx,
+  vma: Vma,
+  addr: number,
+  pmdp: PmdPtr,
+  write: boolean,
+): KGen<VmFault> {
+  if (!write)
+    throw new ModelError(
+      'mm/memory',
+      'a read fault on an anonymous vma maps the zero page (do_anonymous_page(): pte_mkspecial()), which is not modelled',
+    );
+  const mm = vma.mm;
+  const a = ctx.k.arch;
+  if (a.pmdNone((yield* pmdpGet(ctx, pmdp)).raw) && (yield* pteAlloc(ctx, mm, pmdp)) !== 0)
+    return 'VM_FAULT_OOM';
+  // anon_vma_prepare(): what retract_page_tables() checks, before and under the ptl.
+  yield ctx.step(() => `vma->anon_vma = anon_vma of ${mm.id}`, vma.obj);
+  vma.anonVma = true;
+  yield ctx.step('vma_alloc_zeroed_movable_folio()', FOLIO_ALLOC);
+  const folio = ctx.k.createFolio(`anon#${ctx.k.folios.length}@${mm.id}`, 0, null, 0);
+  const m = yield* pteOffsetMapLock(ctx, mm, pmdp, addr);
+  if (!m) {
+    yield* folioPut(ctx, folio); // release
+    return 0;
+  }
+  if (!a.pteNone(yield* ptepGet(ctx, m.pte))) {
+    // vmf_pte_changed(): update_mmu_tlb() (no-op here), release.
+    yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
+    yield* folioPut(ctx, folio);
+    return 0;
+  }
+  addMmCounter(mm, MM_ANONPAGES, 1);
+  folio.mapcount++; // folio_add_new_anon_rmap(): the new folio's reference becomes the mapping's
+  yield* setPteAt(ctx, mm, m.pte, a.mkPte(folio.pfn, { write: true }));
+  const hook = a.updateMmuCache;
+  if (hook) yield* ctx.call('update_mmu_cache', hook.call(a, ctx, vma, addr, m.pte));
+  yield* pteUnmapUnlock(ctx, m.pte, m.ptl);
+  return 0;
 }
 
 /**

@@ -75,6 +75,11 @@ function* madviseCollapseBody(ctx: Ctx, mm: Mm, addr: number): KGen<number> {
     yield* upRead(ctx, mm.mmapLock);
     return -ENOMEM;
   }
+  if (ctx.k.config.thp && !vma.file)
+    throw new ModelError(
+      'mm/khugepaged',
+      'MADV_COLLAPSE of an anonymous vma (hpage_collapse_scan_pmd(), collapse_huge_page()) is not modelled',
+    );
   if (!ctx.k.config.thp || !vma.file || haddr + PMD_SIZE > vma.end) {
     yield* upRead(ctx, mm.mmapLock);
     return -EINVAL; // thp_vma_allowable_order() failed
@@ -133,6 +138,11 @@ function* khugepagedCollapsePteMappedBody(ctx: Ctx, mm: Mm, addr: number): KGen<
   // for_each_vma(vmi, vma), thp_vma_allowable_order(); the vma is stable under mmap_lock.
   const vma = mm.vmaAt(haddr);
   const file = vma?.file;
+  if (ctx.k.config.thp && vma && !file)
+    throw new ModelError(
+      'mm/khugepaged',
+      'khugepaged on an anonymous vma (hpage_collapse_scan_pmd(), collapse_huge_page()) is not modelled',
+    );
   if (!ctx.k.config.thp || !vma || !file) {
     yield* upRead(ctx, mm.mmapLock);
     return 'SCAN_VMA_CHECK';
