@@ -79,6 +79,8 @@ export function configProblem(c: ArchConfig): string | null {
   }
   if (c.pageTableCheck !== undefined && typeof c.pageTableCheck !== 'boolean')
     return `pageTableCheck must be true, false or absent, got ${describe(c.pageTableCheck)}`;
+  if (c.hugetlbPmdLevel !== undefined && typeof c.hugetlbPmdLevel !== 'boolean')
+    return `hugetlbPmdLevel must be true, false or absent, got ${describe(c.hugetlbPmdLevel)}`;
   if (c.gupFast !== undefined && typeof c.gupFast !== 'boolean')
     return `gupFast must be true, false or absent, got ${describe(c.gupFast)}`;
   for (const k of ['arch', 'description', 'kernel'] as const)

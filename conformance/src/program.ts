@@ -89,6 +89,16 @@ function* mapFilePages(ctx: Ctx, vma: Vma, ptes: readonly number[]): KGen {
   }
 }
 
+/**
+ * The bytes of a scenario's `hugetlbPage` on this kernel's config: PMD_SIZE, or
+ * the arch's first PTE-level size. The runner runs the scenario only where the
+ * config has the capability the schema made it require (`hugetlb-pmd`,
+ * `hugetlb-pte`); run anyway elsewhere, `pte` falls back as an unsized vma does.
+ */
+function hugetlbPageSize(k: Kernel, page: 'pte' | 'pmd'): number | undefined {
+  return page === 'pmd' ? pmdSize(k.boot) : k.arch.hugetlbPteSizes[0];
+}
+
 /** Build the initial address space a scenario describes, on a fresh kernel (no scheduling: boot context). */
 function setUp(k: Kernel, s: ValidScenario): World {
   const ctx = k.boot;
@@ -122,11 +132,14 @@ function setUp(k: Kernel, s: ValidScenario): World {
     for (const v of m.vmas) {
       const file = v.file === undefined ? null : (files.get(v.file) ?? null);
       const start = v.pmd * PMD_SIZE;
+      const hugetlbSize = v.hugetlbPage ? hugetlbPageSize(k, v.hugetlbPage) : undefined;
       const flags = {
         shared: v.shared,
         uffdMissing: v.uffd.includes('missing'),
         uffdWp: v.uffd.includes('wp'),
         ...(v.hugetlb ? { hugetlb: true } : {}),
+        // huge_page_size(hstate_vma()): the hstate the scenario names, checked against the config's.
+        ...(hugetlbSize !== undefined ? { hugetlbSize } : {}),
       };
       const vma = new Vma(
         mm,

@@ -22,6 +22,7 @@ export const CAPABILITIES = {
   'tables-vanish':
     'no PTE table goes while mmap_lock is held for read (no THP for khugepaged to retract, no CONFIG_PT_RECLAIM)',
   'hugetlb-pte': 'no hugetlb pages at PTE level',
+  'hugetlb-pmd': 'no PMD-sized hugetlb pages (huge pmds of a hugetlbfs mapping)',
   'pmd-low-high': 'the pmd is read in one access (no GUP_GET_PXX_LOW_HIGH)',
   'pt-reclaim': 'no CONFIG_PT_RECLAIM',
   'split-ptlocks': 'no split PTE ptlocks (ptl == mm->page_table_lock)',
@@ -43,6 +44,8 @@ export function hasCapability(config: ArchConfig, cap: Capability): boolean {
       return config.thp || config.ptReclaim;
     case 'hugetlb-pte':
       return config.hugetlbPteLevel;
+    case 'hugetlb-pmd':
+      return config.hugetlbPmdLevel === true;
     case 'pmd-low-high':
       return config.pmdLowHigh;
     case 'pt-reclaim':
@@ -129,6 +132,12 @@ const vma = z.strictObject({
    * hugetlb_fault() (packages/mm/src/hugetlb.ts).
    */
   hugetlb: z.boolean().default(false),
+  /**
+   * With `hugetlb`: the hstate's page size, `pte` (the arch's first PTE-level
+   * size: needs the `hugetlb-pte` capability) or `pmd` (PMD_SIZE, one huge pmd
+   * per page: needs `hugetlb-pmd`, and no `pteTable`). Absent: as `hugetlb` says.
+   */
+  hugetlbPage: z.enum(['pte', 'pmd']).optional(),
   /**
    * Present PTEs in that table, by page index within the first pmd: each maps
    * the file's page at that offset (a PTE-mapped THP, or small folios), as a
@@ -417,6 +426,17 @@ function crossCheck(s: Scenario): ThreadSpec[] {
             `maps the THP of "${f.id}", which "${f.thp.lockedBy}" holds locked: a THP being collapsed is not mapped yet`,
           );
       }
+      if (v.hugetlbPage && !v.hugetlb) refuse(`${at}.hugetlbPage`, 'hugetlbPage needs hugetlb');
+      if (v.hugetlbPage && !s.requires.includes(`hugetlb-${v.hugetlbPage}`))
+        refuse(
+          `${at}.hugetlbPage`,
+          `"${v.hugetlbPage}" hugetlb pages need "hugetlb-${v.hugetlbPage}" in the scenario's requires`,
+        );
+      if (v.hugetlbPage === 'pmd' && v.pteTable)
+        refuse(
+          `${at}.pteTable`,
+          'a PMD-sized hugetlb page is mapped by the pmd itself: no PTE table under it (set "pteTable": false)',
+        );
     }
   }
   const sizes = capViolation(s);

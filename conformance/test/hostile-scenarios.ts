@@ -193,6 +193,39 @@ export const INVALID_EDITS: readonly InvalidEdit[] = [
     expect: /mms\.0\.vmas\.0\.ptes: a hugetlb vma/,
   },
   {
+    name: 'hugetlbPage without hugetlb',
+    edit: (s) => {
+      const v = s.mms[0]?.vmas[0];
+      if (!v) return false;
+      Object.assign(v, { ptes: [], hugetlb: false, hugetlbPage: 'pte' });
+      s.requires = ['hugetlb-pte'];
+      return true;
+    },
+    expect: /mms\.0\.vmas\.0\.hugetlbPage: hugetlbPage needs hugetlb/,
+  },
+  {
+    name: 'hugetlbPage without its capability',
+    edit: (s) => {
+      const v = s.mms[0]?.vmas[0];
+      if (!v) return false;
+      Object.assign(v, { ptes: [], tables: 1, hugetlb: true, hugetlbPage: 'pmd', pteTable: false });
+      s.requires = [];
+      return true;
+    },
+    expect: /mms\.0\.vmas\.0\.hugetlbPage: "pmd" hugetlb pages need "hugetlb-pmd"/,
+  },
+  {
+    name: 'a pte table under a PMD-sized hugetlb page',
+    edit: (s) => {
+      const v = s.mms[0]?.vmas[0];
+      if (!v) return false;
+      Object.assign(v, { ptes: [], hugetlb: true, hugetlbPage: 'pmd', pteTable: true });
+      s.requires = ['hugetlb-pmd'];
+      return true;
+    },
+    expect: /mms\.0\.vmas\.0\.pteTable: a PMD-sized hugetlb page is mapped by the pmd itself/,
+  },
+  {
     name: 'a pte of a page the file does not have',
     edit: (s) => {
       const v = s.mms[0]?.vmas[0];
@@ -635,6 +668,11 @@ export function brokenRule(s: ValidScenario): string | null {
       }
       if (!unique(v.ptes.map(String))) return 'duplicate pte';
       if (v.ptes.length && (!v.pteTable || v.hugetlb)) return 'ptes without a plain pte table';
+      if (v.hugetlbPage && !v.hugetlb) return 'hugetlbPage without hugetlb';
+      if (v.hugetlbPage && !s.requires.includes(`hugetlb-${v.hugetlbPage}`))
+        return 'hugetlbPage without its capability';
+      if (v.hugetlbPage === 'pmd' && v.pteTable)
+        return 'a pte table under a PMD-sized hugetlb page';
       for (const p of v.ptes) {
         if (!f) continue; // an anonymous page of its own
         const thp = f.thp?.pmdIndex === v.pgoffPmds;

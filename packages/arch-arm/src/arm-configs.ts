@@ -76,6 +76,8 @@ export const ARM_LPAE: ArmConfig = {
   splitPmdPtlocks: false,
   thp: true,
   hugetlbPteLevel: false,
+  // ARCH_SUPPORTS_HUGETLBFS if ARM_LPAE, ARCH_WANT_GENERAL_HUGETLB: HPAGE_SHIFT = PMD_SHIFT (2M, arch/arm/include/asm/pgtable-3level.h).
+  hugetlbPmdLevel: true,
   rcuTableFree: true,
   tlbFlushIpi: false,
   pmdLowHigh: false,
@@ -109,6 +111,8 @@ export const ARM64_4K: ArmConfig = {
   splitPmdPtlocks: true,
   thp: true,
   hugetlbPteLevel: true,
+  // PMD_SIZE (2M) hugetlb pages: huge_pte_alloc() returns the pmd (arch/arm64/mm/hugetlbpage.c).
+  hugetlbPmdLevel: true,
   rcuTableFree: true,
   tlbFlushIpi: false,
   pmdLowHigh: false,

@@ -27,6 +27,8 @@ export const MIPS64: ArchConfig = {
   splitPmdPtlocks: false,
   thp: true,
   hugetlbPteLevel: false,
+  // HPAGE_SHIFT = PAGE_SHIFT + PAGE_SHIFT - 3 = PMD_SHIFT (2M): arch/mips/mm/hugetlbpage.c huge_pte_alloc() returns pmd_alloc().
+  hugetlbPmdLevel: true,
   rcuTableFree: false,
   tlbFlushIpi: true,
   pmdLowHigh: false,

@@ -35,6 +35,8 @@ export const PPC64_HASH_64K: ArchConfig = {
   splitPmdPtlocks: true,
   thp: true,
   hugetlbPteLevel: false,
+  // 16M (pshift == PMD_SHIFT) hugetlb pages are leaf pmds: arch/powerpc/mm/hugetlbpage.c huge_pte_alloc() returns the pmd.
+  hugetlbPmdLevel: true,
   rcuTableFree: true,
   tlbFlushIpi: false,
   pmdLowHigh: false,
@@ -57,6 +59,8 @@ export const PPC64_RADIX_64K: ArchConfig = {
   splitPmdPtlocks: true,
   thp: true,
   hugetlbPteLevel: false,
+  // 2M (pshift == PMD_SHIFT) hugetlb pages are leaf pmds: arch/powerpc/mm/hugetlbpage.c huge_pte_alloc() returns the pmd.
+  hugetlbPmdLevel: true,
   rcuTableFree: true,
   tlbFlushIpi: false,
   pmdLowHigh: false,
@@ -79,6 +83,8 @@ export const PPC64_RADIX_4K: ArchConfig = {
   splitPmdPtlocks: true,
   thp: true,
   hugetlbPteLevel: false,
+  // 2M (pshift == PMD_SHIFT) hugetlb pages are leaf pmds: arch/powerpc/mm/hugetlbpage.c huge_pte_alloc() returns the pmd.
+  hugetlbPmdLevel: true,
   rcuTableFree: true,
   tlbFlushIpi: false,
   pmdLowHigh: false,

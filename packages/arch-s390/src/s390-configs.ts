@@ -22,6 +22,8 @@ const S390_COMMON = {
   splitPmdPtlocks: true,
   thp: true,
   hugetlbPteLevel: false,
+  // 1M hugetlb pages are large segment entries (arch/s390/mm/hugetlbpage.c huge_pte_alloc(): sz == PMD_SIZE → pmd_alloc()).
+  hugetlbPmdLevel: true,
   rcuTableFree: true,
   tlbFlushIpi: false,
   pmdLowHigh: false,

@@ -26,6 +26,8 @@ export const SPARC64: ArchConfig = {
   splitPmdPtlocks: false,
   thp: true,
   hugetlbPteLevel: true,
+  // HPAGE_SHIFT 23 = PMD_SHIFT (8M): huge_pte_alloc() returns the pmd for sz >= PMD_SIZE (arch/sparc/mm/hugetlbpage.c).
+  hugetlbPmdLevel: true,
   rcuTableFree: true,
   tlbFlushIpi: false,
   pmdLowHigh: false,

@@ -21,6 +21,8 @@ export const X86_64: ArchConfig = {
   splitPmdPtlocks: true,
   thp: true,
   hugetlbPteLevel: false,
+  // ARCH_WANT_GENERAL_HUGETLB: 2M hugetlb pages are huge pmds (arch/x86/Kconfig).
+  hugetlbPmdLevel: true,
   rcuTableFree: false,
   tlbFlushIpi: true,
   pmdLowHigh: false,
@@ -116,6 +118,8 @@ export const X86_32_PAE: X86Config = {
   splitPmdPtlocks: true,
   thp: true,
   hugetlbPteLevel: false,
+  // PAE: HPAGE_SHIFT = PMD_SHIFT (21), 2M hugetlb pages are huge pmds (arch/x86/include/asm/page_types.h).
+  hugetlbPmdLevel: true,
   rcuTableFree: true,
   tlbFlushIpi: true,
   pmdLowHigh: true,

@@ -62,6 +62,11 @@ export interface ArchConfig {
   /** hugetlb pages mapped at PTE level (pte_alloc_huge/pte_offset_huge users). */
   readonly hugetlbPteLevel: boolean;
   /**
+   * hugetlb pages of PMD_SIZE, mapped by one huge pmd (huge_pte_alloc()
+   * returns the pmd): CONFIG_HUGETLB_PAGE with a PMD-sized hstate. Absent: none.
+   */
+  readonly hugetlbPmdLevel?: boolean;
+  /**
    * CONFIG_MMU_GATHER_RCU_TABLE_FREE: tables of a torn-down range are freed
    * from an RCU callback (tlb_remove_table_rcu(), softirq), so
    * ArchImpl.tlbRemoveTableFree runs there; without it they are freed after the

@@ -87,7 +87,12 @@ export {
   RSS_NAMES,
   Vma,
 } from './mm.js';
-export { checkRssMatchesMappings, checkZappedEmpty, rssCheckFootprint } from './oracles.js';
+export {
+  checkRssMatchesMappings,
+  checkZappedEmpty,
+  checkZappedHugePmd,
+  rssCheckFootprint,
+} from './oracles.js';
 export type { IndexMember, LruMember } from './page.js';
 export { PageMeta, PG, UnionSlot } from './page.js';
 export { allocPage, freePage, PageAllocator, POISON } from './page-alloc.js';

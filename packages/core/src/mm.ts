@@ -106,6 +106,11 @@ export interface VmaFlags {
   uffdWp: boolean;
   /** VM_HUGETLB: a hugetlbfs mapping (is_vm_hugetlb_page()). */
   hugetlb?: boolean;
+  /**
+   * huge_page_size(hstate_vma(vma)) of a hugetlb vma, in bytes (the hstate of
+   * its hugetlbfs mount). Absent: the arch's first PTE-level size, or PMD_SIZE.
+   */
+  hugetlbSize?: number;
 }
 
 /** struct vm_area_struct */

@@ -45,6 +45,23 @@ export function checkZappedEmpty(ctx: Ctx, table: TableRef, from: number, to: nu
   }
 }
 
+/**
+ * __unmap_hugepage_range() is done with the PMD-sized hugetlb page whose entry
+ * is `table`[index], a pmd (huge ptl held): it may no longer map anything.
+ * Call it right after the unmap's last step on the entry, before any yield.
+ */
+export function checkZappedHugePmd(ctx: Ctx, table: TableRef, index: number): void {
+  const a = ctx.k.arch;
+  const t = ctx.k.pt.deref(ctx, table, 'zap');
+  const w = ctx.k.mem.words(t.pa);
+  const v = w.values ? (w.values[w.start + index] ?? 0) : w.fill;
+  if (!a.pmdNone(v) && a.pmdPresent(v))
+    bug(
+      'zapped-range-mapped',
+      `${ctx.cpu.name} ${ctx.fn}: the unmap of the huge page at ${t.label}[${index}] is done (huge ptl held), but the pmd still maps pfn ${a.ptePfn(v)}: the range must map nothing after the zap`,
+    );
+}
+
 /** What an rss check at a quiescent point reads: every mm's counters, pmd table and linked PTE tables. */
 export function rssCheckFootprint(ctx: Ctx): ReturnType<typeof rd>[] {
   const out = [];

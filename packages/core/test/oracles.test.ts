@@ -9,10 +9,18 @@ import {
   addMmCounter,
   checkRssMatchesMappings,
   checkZappedEmpty,
+  checkZappedHugePmd,
   type Kernel,
   MM_SHMEMPAGES,
   type Mm,
+  pmdLockptr,
+  pmdOffset,
+  pmdpGetAndClear,
   rssCheckFootprint,
+  runToEnd,
+  setPmdHuge,
+  spinLock,
+  spinUnlock,
 } from '../src/index.js';
 import { catchBug, mapPage, newKernel, pmdAddr, populate, TEST_CONFIG } from './helpers.js';
 
@@ -46,6 +54,40 @@ describe('check zapped-range-mapped', () => {
     if (!table) throw new Error('no table');
     expect(catchBug(() => checkZappedEmpty(k.boot, table, 4, 16))).toBeNull();
     expect(catchBug(() => checkZappedEmpty(k.boot, table, 0, 3))).toBeNull();
+  });
+});
+
+describe('check zapped-range-mapped on a PMD-sized hugetlb page', () => {
+  /** mm A whose pmd 1 maps a 512-page folio with a huge pmd (set_pmd_at() under pmd_lock). */
+  function hugeWorld() {
+    const k = newKernel();
+    const mm = k.createMm('A');
+    const file = k.createFile('huge', false);
+    const folio = k.createFolio('huge@0', 9, file, 0);
+    const ctx = k.boot;
+    const pmdp = pmdOffset(ctx, mm, pmdAddr(1));
+    const ptl = pmdLockptr(ctx, mm, pmdp);
+    runToEnd(spinLock(ctx, ptl));
+    runToEnd(setPmdHuge(ctx, mm, pmdp, folio.pfn));
+    runToEnd(spinUnlock(ctx, ptl));
+    return { k, mm, pmdp, ptl };
+  }
+
+  it('fires when the pmd still maps the huge page', () => {
+    const { k, pmdp } = hugeWorld();
+    const b = catchBug(() => checkZappedHugePmd(k.boot, pmdp.table, pmdp.index));
+    expect(b?.check).toBe('zapped-range-mapped');
+    expect(b?.message).toMatch(/the pmd still maps pfn/);
+  });
+
+  it('stays silent once the pmd is cleared, and on a pmd that never mapped anything', () => {
+    const { k, mm, pmdp, ptl } = hugeWorld();
+    const ctx = k.boot;
+    expect(catchBug(() => checkZappedHugePmd(ctx, pmdp.table, pmdp.index + 1))).toBeNull();
+    runToEnd(spinLock(ctx, ptl));
+    runToEnd(pmdpGetAndClear(ctx, mm, pmdp));
+    runToEnd(spinUnlock(ctx, ptl));
+    expect(catchBug(() => checkZappedHugePmd(ctx, pmdp.table, pmdp.index))).toBeNull();
   });
 });
 

@@ -5,19 +5,26 @@
  * CONT_PTE, powerpc 8xx 16K/512K), the arch's huge_pte_alloc() and
  * huge_pte_offset() go through pte_alloc_huge()/pte_offset_huge(), which take
  * no rcu_read_lock(): "[PATCH v2 ../23] <arch>/hugetlb: pte_alloc_huge()
- * pte_offset_huge()" in seeds/004. hugetlb page tables are never retracted by
+ * pte_offset_huge()" in seeds/004. A PMD-sized hstate (VmaFlags.hugetlbSize
+ * = PMD_SIZE) is one huge pmd per page: huge_pte_alloc()/huge_pte_offset()
+ * return the pmd, huge_pte_lockptr() is pmd_lockptr(), and gup_fast meets it
+ * as pmd_huge() (gup_huge_pmd()). hugetlb page tables are never retracted by
  * khugepaged; they are freed by free_pgtables() under mmap_lock held for write,
  * which every path here excludes by holding mmap_lock for read.
  *
  * Not modelled: the hugetlb_fault_mutex (the page-cache lookup, and the
  * allocation and insertion of a new huge folio when it is absent, are one
- * atomic step instead), the hugetlb vma lock (it guards PMD sharing, which
- * PTE-level sizes never do), reservations, anonymous/private hugetlb (COW),
+ * atomic step instead), the hugetlb vma lock and PMD sharing
+ * (huge_pmd_share()/huge_pmd_unshare(): only a shared mapping covering a whole
+ * PUD-aligned PUD_SIZE range shares, and the model folds the levels above the
+ * pmd), reservations, anonymous/private hugetlb (COW),
  * hugetlb rss (hugetlb_count_add()).
  */
 import {
   assertEffectWrites,
   type Ctx,
+  checkZappedEmpty,
+  checkZappedHugePmd,
   downRead,
   downWrite,
   FOLIO_ALLOC,
@@ -27,7 +34,6 @@ import {
   type PmdPtr,
   type PtePtr,
   pmdLockptr,
-  pmdOffset,
   pmdpGet,
   pmdpGetAndClear,
   pmdSize,
@@ -50,12 +56,13 @@ import { folioPut, folioUnmapped, tryGrabFolio } from './folio.js';
 const MAX_RETRIES = 4;
 
 /**
- * huge_page_size(hstate_vma(vma)) — include/linux/hugetlb.h. The model gives
- * every hugetlbfs mapping one hstate: the arch's first PTE-level hugetlb size
+ * huge_page_size(hstate_vma(vma)) — include/linux/hugetlb.h: the size the vma
+ * declares (VmaFlags.hugetlbSize, its hugetlbfs mount's hstate); without one,
+ * or without a vma, the arch's first PTE-level hugetlb size
  * (ArchImpl.hugetlbPteSizes[0]), or PMD_SIZE where it has none.
  */
-export function hugePageSize(ctx: Ctx): number {
-  return ctx.k.arch.hugetlbPteSizes[0] ?? pmdSize(ctx);
+export function hugePageSize(ctx: Ctx, vma?: Vma): number {
+  return vma?.flags.hugetlbSize ?? ctx.k.arch.hugetlbPteSizes[0] ?? pmdSize(ctx);
 }
 
 /** Is the hstate mapped by a pmd (PMD_SIZE and up) rather than by PTEs? */
@@ -229,7 +236,7 @@ export function* hugetlbFault(ctx: Ctx, vma: Vma, addr: number): KGen<VmFault> {
 /** The body of hugetlbFault(). */
 function* hugetlbFaultBody(ctx: Ctx, vma: Vma, addr: number): KGen<VmFault> {
   const mm = vma.mm;
-  const size = hugePageSize(ctx);
+  const size = hugePageSize(ctx, vma);
   const haddr = addr - (addr % size);
   const ptep = yield* ctx.call('huge_pte_alloc', ctx.k.arch.hugePteAlloc(ctx, mm, haddr, size));
   if (!ptep) return 'VM_FAULT_OOM';
@@ -253,7 +260,7 @@ export function* hugetlbFollowPageMask(ctx: Ctx, vma: Vma, addr: number): KGen<F
 function* hugetlbFollowPageMaskBody(ctx: Ctx, vma: Vma, addr: number): KGen<Folio | null> {
   const mm = vma.mm;
   const a = ctx.k.arch;
-  const size = hugePageSize(ctx);
+  const size = hugePageSize(ctx, vma);
   const haddr = addr - (addr % size);
   const ptep = yield* ctx.call(
     'hugetlb_walk',
@@ -330,15 +337,16 @@ export function* unmapHugepageRange(
 function* unmapHugepageRangeBody(ctx: Ctx, vma: Vma, start: number, end: number): KGen {
   const mm = vma.mm;
   const a = ctx.k.arch;
-  const size = hugePageSize(ctx);
+  const size = hugePageSize(ctx, vma);
   const PMD_SIZE = pmdSize(ctx);
   const PAGE_SIZE = ctx.k.config.PAGE_SIZE;
   for (let base = start - (start % PMD_SIZE); base < end; base += PMD_SIZE) {
     const candidates: PtePtr[] = [];
     if (pmdLevel(ctx, size)) {
-      const pmdp = pmdOffset(ctx, mm, base);
-      const pmd = yield* pmdpGet(ctx, pmdp);
-      if (a.pmdTransHuge(pmd.raw)) candidates.push(pmdp);
+      // hugetlb_walk() = huge_pte_offset(): the pmd itself (NULL: no huge page can be there);
+      // whether it maps anything is read under huge_pte_lock() below.
+      const pmdp = yield* a.hugePteOffset(ctx, mm, base, size);
+      if (pmdp) candidates.push(pmdp);
     } else {
       const first = yield* a.hugePteOffset(ctx, mm, base, size);
       if (!first) continue;
@@ -361,6 +369,9 @@ function* unmapHugepageRangeBody(ctx: Ctx, vma: Vma, start: number, end: number)
         const folio = hugePtePresent(ctx, size, old) ? ctx.k.folioOf(a.ptePfn(old)) : undefined;
         if (folio) folioUnmapped(ctx, folio);
       }
+      // The end-state oracle, in the continuation of the last step on the entry: unmapped.
+      if (pmdLevel(ctx, size)) checkZappedHugePmd(ctx, ptep.table, ptep.index);
+      else checkZappedEmpty(ctx, ptep.table, ptep.index, ptep.index + size / PAGE_SIZE);
       yield* spinUnlock(ctx, ptl);
     }
   }

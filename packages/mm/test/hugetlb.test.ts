@@ -27,7 +27,7 @@ class PteLevelHugetlb extends GenericArch {
   override readonly hugetlbPteSizes: readonly number[] = [SZ_64K];
 }
 
-function setup(pteLevel: boolean) {
+function setup(pteLevel: boolean, hugetlbSize?: number) {
   const config: ArchConfig = { ...CONFIG, hugetlbPteLevel: pteLevel };
   const k = new Kernel({
     arch: pteLevel ? new PteLevelHugetlb(config) : new GenericArch(config),
@@ -38,7 +38,13 @@ function setup(pteLevel: boolean) {
     mm,
     PMD,
     2 * PMD,
-    { shared: true, uffdMissing: false, uffdWp: false, hugetlb: true },
+    {
+      shared: true,
+      uffdMissing: false,
+      uffdWp: false,
+      hugetlb: true,
+      ...(hugetlbSize ? { hugetlbSize } : {}),
+    },
     file,
     0,
   );
@@ -139,5 +145,23 @@ describe('hugetlb at PMD level', () => {
     expect(file.folioAt(0)?.nrPages).toBe(512);
     expect(run(k).finding).toBeNull();
     expect(file.folioAt(0)).toBeUndefined();
+  });
+
+  it('a vma whose hstate is PMD_SIZE maps a huge pmd even where the arch has a PTE-level size', () => {
+    const { k, mm, file, vma } = setup(true, PMD);
+    expect(hugePageSize(k.boot, vma)).toBe(PMD);
+    expect(hugePageSize(k.boot)).toBe(SZ_64K);
+    const t = k.spawn('gup', gup(mm, PMD + 7 * PAGE, true), { mm });
+    expect(run(k, [], { teardown: false }).finding).toBeNull();
+    expect(t.result).toBe(1);
+    const pmd = runToEnd(pmdpGet(k.boot, pmdOffset(k.boot, mm, PMD)));
+    expect(k.arch.pmdTransHuge(pmd.raw)).toBe(true);
+    expect(pmd.table).toBeNull();
+    const folio = file.folioAt(0);
+    expect(folio?.nrPages).toBe(512);
+    // The page cache's reference and the mapping's; exit unmaps the pmd (no table to free).
+    expect(folio?.refcount).toBe(2);
+    expect(run(k).finding).toBeNull();
+    expect(folio?.refcount).toBe(0);
   });
 });
