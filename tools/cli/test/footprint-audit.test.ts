@@ -13,6 +13,7 @@ import { BUILTIN_PORTS } from '../src/registry.js';
 const CONFIGS = [
   'x86-64',
   'x86-64-pt-reclaim',
+  'x86-64-nr2',
   'x86-32-pae',
   'arm64-4k',
   'arm-classic',
