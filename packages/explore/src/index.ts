@@ -33,6 +33,26 @@ export type {
 export { Prng, scheduleSeed } from './prng.js';
 export type { NotReproduced, ReplayResult, Reproduced } from './replay.js';
 export { replaySchedule, replayTrace } from './replay.js';
+export type {
+  PrefixAdditions,
+  RunTasks,
+  RunTasksSync,
+  SplitOptions,
+  SplitResult,
+  SubtreeHooks,
+  SubtreeOptions,
+  SubtreeResult,
+  SubtreeTask,
+} from './split.js';
+export {
+  exploreSubtree,
+  inProcessRunner,
+  MAX_ROUND_TASKS,
+  SMALL_TASK_EXECUTIONS,
+  splitSearch,
+  splitSearchSync,
+  TASK_EXECUTIONS,
+} from './split.js';
 export type { StoryOptions } from './story.js';
 export { renderStory } from './story.js';
 export { guidedChooser, pctChooser, randomChooser } from './strategies.js';
