@@ -2,8 +2,14 @@ export type { ExhaustiveOptions, ExhaustiveResult } from './dpor.js';
 export { conflicts, ExhaustiveSearch } from './dpor.js';
 export type { Choice, Chooser, ExecOptions, Execution, Program, StepRecord } from './execution.js';
 export { execute, labelOf, pendingFootprint, Run } from './execution.js';
-export type { ExploreOptions, ExploreResult, StrategyName, VerdictKind } from './explore.js';
-export { explore, STRATEGIES, VERDICT_KINDS } from './explore.js';
+export type {
+  ExploreOptions,
+  ExploreResult,
+  SplitFigures,
+  StrategyName,
+  VerdictKind,
+} from './explore.js';
+export { explore, exploreSplit, STRATEGIES, VERDICT_KINDS } from './explore.js';
 export type { Citation, SeedMessage } from './links.js';
 export {
   citations,

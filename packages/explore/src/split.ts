@@ -334,24 +334,25 @@ function* rounds(
         touched.add(a);
       }
       // Its frontier: states of the driver's tree; the top's branch is a task of its own.
-      if (r.frontier) {
+      const fr = r.frontier;
+      if (fr) {
         let parent = p.at;
         let via = p.branch;
         const depth0 = p.at ? p.at.depth + 1 : 0;
-        r.frontier.nodes.forEach((node, i) => {
+        fr.nodes.forEach((node, i) => {
           const d: DNode = {
             node,
             parent,
             via,
             depth: depth0 + i,
-            events: r.frontier?.events ?? [],
+            events: fr.events,
             key: parent ? [...parent.key, parent.rank[via] as number] : [],
             rank: [],
             view: [],
             nextRank: 0,
           };
           const h = handOut(d, node.chosen);
-          if (i === r.frontier!.nodes.length - 1) pending.push(h);
+          if (i === fr.nodes.length - 1) pending.push(h);
           touched.add(d);
           parent = d;
           via = node.chosen;

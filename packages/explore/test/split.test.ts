@@ -3,6 +3,8 @@ import { testObj } from '@ptlab/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   ExhaustiveSearch,
+  explore,
+  exploreSplit,
   inProcessRunner,
   type Program,
   type RunTasks,
@@ -231,5 +233,48 @@ describe('split search: the counterexample is the first in DFS order among the r
     // Every run gives the same counterexample.
     const again = splitSearchSync(program, o, inProcessRunner(program, o));
     expect(again.failing?.picks).toEqual(r.failing?.picks);
+  });
+});
+
+describe('exploreSplit: the verdicts of explore(), from the split search', () => {
+  const async = (program: Program, o: { preemptionBound?: number; maxSteps: number }): RunTasks => {
+    const run = inProcessRunner(program, o);
+    return async (tasks) => run(tasks);
+  };
+  const opts = { strategy: 'exhaustive', schedules: 100_000, seed: 1, maxSteps: 2000 } as const;
+
+  it('verifies a clean program as the sequential search does, with its own figures', async () => {
+    const program = retractRace({ noise: 1 });
+    for (const bound of [undefined, 2]) {
+      const seq = explore(program, { ...opts, preemptionBound: bound });
+      const par = await exploreSplit(
+        program,
+        { ...opts, preemptionBound: bound },
+        async(program, { preemptionBound: bound, maxSteps: 2000 }),
+      );
+      expect(par.verdict).toBe(seq.verdict);
+      expect(par.bound).toBe(seq.bound);
+      expect(par.split.tasks).toBeGreaterThanOrEqual(1);
+      expect(par.schedules).toBeGreaterThanOrEqual(seq.schedules);
+    }
+  });
+
+  it('finds and minimises a counterexample, the same one every time', async () => {
+    const program = retractRace({ buggy: true, noise: 2 });
+    const o = { ...opts, preemptionBound: 2 };
+    const seq = explore(program, o);
+    const a = await exploreSplit(program, o, async(program, { preemptionBound: 2, maxSteps: 2000 }));
+    const b = await exploreSplit(program, o, async(program, { preemptionBound: 2, maxSteps: 2000 }));
+    expect(a.verdict).toBe('fail');
+    expect(a.finding?.check).toBe(seq.finding?.check);
+    expect(JSON.stringify(b.schedule)).toBe(JSON.stringify(a.schedule));
+    expect(a.preemptions).toBe(seq.preemptions);
+  });
+
+  it('refuses a strategy that is not the exhaustive search', async () => {
+    const program = retractRace();
+    await expect(
+      exploreSplit(program, { ...opts, strategy: 'random' }, async(program, { maxSteps: 2000 })),
+    ).rejects.toThrow(/not random/);
   });
 });
