@@ -263,8 +263,16 @@ describe('exploreSplit: the verdicts of explore(), from the split search', () =>
     const program = retractRace({ buggy: true, noise: 2 });
     const o = { ...opts, preemptionBound: 2 };
     const seq = explore(program, o);
-    const a = await exploreSplit(program, o, async(program, { preemptionBound: 2, maxSteps: 2000 }));
-    const b = await exploreSplit(program, o, async(program, { preemptionBound: 2, maxSteps: 2000 }));
+    const a = await exploreSplit(
+      program,
+      o,
+      async(program, { preemptionBound: 2, maxSteps: 2000 }),
+    );
+    const b = await exploreSplit(
+      program,
+      o,
+      async(program, { preemptionBound: 2, maxSteps: 2000 }),
+    );
     expect(a.verdict).toBe('fail');
     expect(a.finding?.check).toBe(seq.finding?.check);
     expect(JSON.stringify(b.schedule)).toBe(JSON.stringify(a.schedule));
