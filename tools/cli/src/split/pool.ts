@@ -34,9 +34,35 @@ export class SplitPool {
   /** Set when a worker failed: every later round fails with it. */
   private failure: Error | null = null;
 
+  private readonly started: Promise<void>;
+
   constructor(data: SplitWorkerData, n: number) {
     const { file, execArgv } = workerCommand();
-    for (let i = 0; i < n; i++) this.workers.push(new Worker(file, { workerData: data, execArgv }));
+    const ready: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) {
+      const w = new Worker(file, { workerData: data, execArgv });
+      this.workers.push(w);
+      ready.push(
+        new Promise((resolve, reject) => {
+          const onMessage = (m: FromWorker) => {
+            if (!('ready' in m)) return;
+            w.off('message', onMessage);
+            w.off('error', reject);
+            resolve();
+          };
+          w.on('message', onMessage);
+          w.on('error', reject);
+        }),
+      );
+    }
+    this.started = Promise.all(ready).then(() => {});
+    // A worker failing to start fails the first round too; this keeps it from being unhandled.
+    this.started.catch(() => {});
+  }
+
+  /** Every worker has built the program (the bench times the search apart from start-up). */
+  ready(): Promise<void> {
+    return this.started;
   }
 
   /** Run one round's tasks on the workers; results in task order. */
@@ -72,6 +98,7 @@ export class SplitPool {
       };
       for (const w of this.workers) {
         const onMessage = (m: FromWorker) => {
+          if ('ready' in m) return;
           if (!m.ok) {
             finish(new Error(`split search worker: ${m.message}`));
             return;

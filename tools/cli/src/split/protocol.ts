@@ -17,5 +17,7 @@ export interface ToWorker {
 }
 
 export type FromWorker =
+  /** Sent once, when the program is built: the worker is ready for tasks. */
+  | { readonly ready: true }
   | { readonly id: number; readonly ok: true; readonly result: SubtreeResult }
   | { readonly id: number; readonly ok: false; readonly message: string };

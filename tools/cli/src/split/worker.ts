@@ -15,6 +15,8 @@ const job = workerData as SplitWorkerData;
 const { port, config } = configOf(BUILTIN_PORTS, job.configId);
 const program = programOf(port, config, job.scenario, job.mutant, job.patches);
 
+port0.postMessage({ ready: true } satisfies FromWorker);
+
 port0.on('message', (m: ToWorker) => {
   let reply: FromWorker;
   try {
