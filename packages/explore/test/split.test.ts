@@ -237,7 +237,10 @@ describe('split search: the counterexample is the first in DFS order among the r
 });
 
 describe('exploreSplit: the verdicts of explore(), from the split search', () => {
-  const async = (program: Program, o: { preemptionBound?: number; maxSteps: number }): RunTasks => {
+  const async = (
+    program: Program,
+    o: { preemptionBound?: number | undefined; maxSteps: number },
+  ): RunTasks => {
     const run = inProcessRunner(program, o);
     return async (tasks) => run(tasks);
   };
