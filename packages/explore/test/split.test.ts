@@ -80,6 +80,30 @@ describe('split search: sound against the sequential search (random programs)', 
     }, 120_000);
   }
 
+  it('the same on the larger programs (6+ executions), cut into tasks of 1, 2 and 3 executions', () => {
+    let big = 0;
+    let seq = 0;
+    let par = 0;
+    for (let seed = 1; seed <= 1500; seed++) {
+      const p = generate(seed);
+      for (const bound of [undefined, 2]) {
+        const a = sequential(programOf(p), bound);
+        if (a.res.executions < 6) continue;
+        big++;
+        for (const te of [1, 2, 3]) {
+          const b = split(programOf(p), bound, te);
+          expect([...b.states].sort(), `seed ${seed}, bound ${bound}, ${te}: ${p.text}`).toEqual(
+            [...a.states].sort(),
+          );
+          seq += a.res.executions;
+          par += b.res.executions;
+        }
+      }
+    }
+    console.log(`${big} larger programs: ${seq} executions sequential, ${par} split`);
+    expect(big).toBeGreaterThan(200);
+  }, 300_000);
+
   it('with one round big enough for the whole tree, is the sequential search exactly', () => {
     for (const seed of [3, 17, 44]) {
       for (const bound of [undefined, 1]) {
