@@ -1,5 +1,7 @@
 import { join } from 'node:path';
+import { loadScenarios, scenarioById } from '@ptlab/conformance';
 import { describe, expect, it } from 'vitest';
+import { SplitPool } from '../src/split/pool.js';
 import { cli } from './helpers/cli.js';
 import { valid } from './helpers/schemas.js';
 
@@ -103,6 +105,39 @@ describe('ptlab check --split', () => {
       const r = await cli('check', ...cell, ...exhaustive, '--split', n);
       expect(r.code).toBe(2);
       expect(r.err).toMatch(msg);
+    }
+  }, 60_000);
+});
+
+describe('the split search worker pool', () => {
+  const scenario = scenarioById(loadScenarios(), 'retract-vs-lockless-walkers');
+  const root = { key: [], nodes: [], events: [], budget: 2 };
+  const data = (configId: string) => ({
+    configId,
+    scenario,
+    mutant: null,
+    patches: [],
+    options: { preemptionBound: 0, maxSteps: 5000 },
+  });
+
+  it('fails the round with the worker’s own error, never hangs', async () => {
+    const pool = new SplitPool(data('vax-780'), 1);
+    try {
+      await expect(pool.ready()).rejects.toThrow(/config vax-780 is not declared/);
+      await expect(pool.run([root])).rejects.toThrow(/config vax-780 is not declared/);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('runs tasks on a config it can build', async () => {
+    const pool = new SplitPool(data('x86-64'), 2);
+    try {
+      await pool.ready();
+      const [r] = await pool.run([root]);
+      expect(r?.executions).toBe(2);
+    } finally {
+      await pool.close();
     }
   }, 60_000);
 });

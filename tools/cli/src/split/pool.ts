@@ -33,6 +33,7 @@ export class SplitPool {
   private readonly workers: Worker[] = [];
   /** Set when a worker failed: every later round fails with it. */
   private failure: Error | null = null;
+  private closing = false;
 
   private readonly started: Promise<void>;
 
@@ -42,6 +43,13 @@ export class SplitPool {
     for (let i = 0; i < n; i++) {
       const w = new Worker(file, { workerData: data, execArgv });
       this.workers.push(w);
+      // Between rounds too: a worker that fails or exits fails the next round (never a hang).
+      w.on('error', (e: Error) => {
+        this.failure ??= new Error(`split search worker failed: ${e.message}`);
+      });
+      w.on('exit', (code: number) => {
+        if (!this.closing) this.failure ??= new Error(`split search worker exited (code ${code})`);
+      });
       ready.push(
         new Promise((resolve, reject) => {
           const onMessage = (m: FromWorker) => {
@@ -52,6 +60,7 @@ export class SplitPool {
           };
           w.on('message', onMessage);
           w.on('error', reject);
+          w.once('exit', (code) => reject(new Error(`split search worker exited (code ${code})`)));
         }),
       );
     }
@@ -124,6 +133,7 @@ export class SplitPool {
     });
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
