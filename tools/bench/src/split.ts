@@ -7,6 +7,7 @@
  * loads ptlab and builds the program) is timed apart.
  */
 import { loadavg } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { BUILTIN_PORTS, configOf, programOf, SplitPool } from '@ptlab/cli';
 import { loadScenarios, scenarioById } from '@ptlab/conformance';
 import { ExhaustiveSearch, splitSearch } from '@ptlab/explore';
@@ -36,6 +37,15 @@ export interface SplitRow {
   };
   /** Sequential wall time / split wall time (start-up not counted). */
   readonly speedup: number;
+  /**
+   * The speed-up the rounds allow on 2 idle cores, from executions alone:
+   * sequential executions over the executions on the critical path (each
+   * round: the busier worker's, the tasks given in order to the first free
+   * worker). Deterministic: it does not depend on the machine.
+   */
+  readonly ideal: number;
+  /** What the machine offered meanwhile: 2 busy threads' throughput over 1's (2: two idle cores). */
+  readonly capacity: number;
   /** Split executions / sequential executions. */
   readonly overhead: number;
   /** The 1-minute load average when the cell started (2 cores: above 2, someone else was running). */
@@ -66,7 +76,21 @@ export async function measureSplit(maxExecutions: number): Promise<SplitRow[]> {
     try {
       await pool.ready();
       const startupMs = performance.now() - t0;
-      const par = await timedAsync(() => splitSearch(program, o, pool.run));
+      let critical = 0;
+      const run = pool.run;
+      const par = await timedAsync(() =>
+        splitSearch(program, o, async (tasks) => {
+          const res = await run(tasks);
+          const load = new Array<number>(WORKERS).fill(0);
+          for (const r of res) {
+            const i = load.indexOf(Math.min(...load));
+            load[i] = (load[i] ?? 0) + r.executions;
+          }
+          critical += Math.max(...load);
+          return res;
+        }),
+      );
+      const capacity = await parallelCapacity();
       rows.push({
         cell: `${c.config} x ${c.scenario} (${c.bound === undefined ? 'unbounded' : `bound ${c.bound}`})`,
         sequential: { executions: seq.value.executions, wallMs: seq.wallMs },
@@ -78,6 +102,8 @@ export async function measureSplit(maxExecutions: number): Promise<SplitRow[]> {
           startupMs,
         },
         speedup: seq.wallMs / par.wallMs,
+        ideal: seq.value.executions / critical,
+        capacity,
         overhead: par.value.executions / seq.value.executions,
         load,
       });
@@ -86,4 +112,25 @@ export async function measureSplit(maxExecutions: number): Promise<SplitRow[]> {
     }
   }
   return rows;
+}
+
+/** Wall time of `n` threads each counting to a fixed number, in ms. */
+async function busy(n: number): Promise<number> {
+  const code =
+    'let x = 0; for (let i = 0; i < 3e8; i++) x += i % 7; require("node:worker_threads").parentPort.postMessage(x);';
+  const t = performance.now();
+  await Promise.all(
+    Array.from(
+      { length: n },
+      () => new Promise((resolve) => new Worker(code, { eval: true }).once('message', resolve)),
+    ),
+  );
+  return performance.now() - t;
+}
+
+/** 2 busy threads' throughput over 1's, now: how much of a second core the machine has free. */
+async function parallelCapacity(): Promise<number> {
+  const one = await busy(1);
+  const two = await busy(WORKERS);
+  return (WORKERS * one) / two;
 }
