@@ -27,10 +27,16 @@ const WORKERS = 2;
 
 export interface SplitRow {
   readonly cell: string;
-  readonly sequential: { readonly executions: number; readonly wallMs: number };
+  readonly sequential: {
+    readonly executions: number;
+    readonly wallMs: number;
+    readonly cpuMs: number;
+  };
   readonly split: {
     readonly executions: number;
     readonly wallMs: number;
+    /** CPU time of this process, workers included (getrusage counts every thread). */
+    readonly cpuMs: number;
     readonly rounds: number;
     readonly tasks: number;
     readonly startupMs: number;
@@ -46,6 +52,12 @@ export interface SplitRow {
   readonly ideal: number;
   /** What the machine offered meanwhile: 2 busy threads' throughput over 1's (2: two idle cores). */
   readonly capacity: number;
+  /**
+   * An estimate for 2 idle cores: `ideal` scaled by the split search's CPU
+   * overhead (sequential CPU time / split CPU time, serialisation and the
+   * workers' cold start included). Less exposed to other load than `speedup`.
+   */
+  readonly estimated: number;
   /** Split executions / sequential executions. */
   readonly overhead: number;
   /** The 1-minute load average when the cell started (2 cores: above 2, someone else was running). */
@@ -93,16 +105,18 @@ export async function measureSplit(maxExecutions: number): Promise<SplitRow[]> {
       const capacity = await parallelCapacity();
       rows.push({
         cell: `${c.config} x ${c.scenario} (${c.bound === undefined ? 'unbounded' : `bound ${c.bound}`})`,
-        sequential: { executions: seq.value.executions, wallMs: seq.wallMs },
+        sequential: { executions: seq.value.executions, wallMs: seq.wallMs, cpuMs: seq.cpuMs },
         split: {
           executions: par.value.executions,
           wallMs: par.wallMs,
+          cpuMs: par.cpuMs,
           rounds: par.value.rounds,
           tasks: par.value.tasks,
           startupMs,
         },
         speedup: seq.wallMs / par.wallMs,
         ideal: seq.value.executions / critical,
+        estimated: ((seq.value.executions / critical) * seq.cpuMs) / par.cpuMs,
         capacity,
         overhead: par.value.executions / seq.value.executions,
         load,
