@@ -1,7 +1,7 @@
 /**
  * The split search (issue 12, "big cells use both cores"): wall time of one
- * big cell's exhaustive search, sequential in this process against split
- * across 2 worker threads (the pool `ptlab check --split 2` uses), and the
+ * big cell's exhaustive search, sequential in one fresh worker thread against
+ * split across 2 (the pool `ptlab check --split 2` uses), and the
  * split search's extra executions. Wall time is the figure here: the
  * workers' CPU time is not this process's. Worker start-up (each worker
  * loads ptlab and builds the program) is timed apart.
@@ -10,8 +10,8 @@ import { loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BUILTIN_PORTS, configOf, programOf, SplitPool } from '@ptlab/cli';
 import { loadScenarios, scenarioById } from '@ptlab/conformance';
-import { ExhaustiveSearch, splitSearch } from '@ptlab/explore';
-import { timed, timedAsync } from './measure.js';
+import { type SubtreeResult, splitSearch } from '@ptlab/explore';
+import { timedAsync } from './measure.js';
 
 export const SPLIT_CELLS: readonly {
   readonly config: string;
@@ -73,18 +73,30 @@ export async function measureSplit(maxExecutions: number): Promise<SplitRow[]> {
     const scenario = scenarioById(scenarios, c.scenario);
     const program = programOf(port, config, scenario, null, []);
     const o = { preemptionBound: c.bound, maxSteps: MAX_STEPS, maxExecutions };
-    const seq = timed(() => new ExhaustiveSearch(program, o).run());
+    const data = {
+      configId: c.config,
+      scenario,
+      mutant: null,
+      patches: [],
+      options: { preemptionBound: c.bound, maxSteps: MAX_STEPS },
+    };
+    // Sequential: the whole tree as one task in a fresh worker thread, so both sides start
+    // with a cold JIT, as a fresh `ptlab check` does (one task with the whole budget is
+    // the sequential search exactly: split.test.ts).
+    const one = new SplitPool(data, 1);
+    let seqRun: Awaited<ReturnType<typeof timedAsync<readonly SubtreeResult[]>>>;
+    try {
+      await one.ready();
+      seqRun = await timedAsync(() =>
+        one.run([{ key: [], nodes: [], events: [], budget: maxExecutions }]),
+      );
+    } finally {
+      await one.close();
+    }
+    const whole = seqRun.value[0] as SubtreeResult;
+    const seq = { value: whole, wallMs: seqRun.wallMs, cpuMs: seqRun.cpuMs };
     const t0 = performance.now();
-    const pool = new SplitPool(
-      {
-        configId: c.config,
-        scenario,
-        mutant: null,
-        patches: [],
-        options: { preemptionBound: c.bound, maxSteps: MAX_STEPS },
-      },
-      WORKERS,
-    );
+    const pool = new SplitPool(data, WORKERS);
     try {
       await pool.ready();
       const startupMs = performance.now() - t0;
