@@ -173,7 +173,7 @@ const split = section({
     `split: one cell's exhaustive search, sequential vs split across 2 worker threads (wall time; worker start-up apart):`,
     ...rows.map(
       (r) =>
-        `  ${r.cell}: sequential ${(r.sequential.wallMs / 1000).toFixed(1)} s wall, ${(r.sequential.cpuMs / 1000).toFixed(1)} s CPU (${r.sequential.executions} executions); split ${(r.split.wallMs / 1000).toFixed(1)} s wall, ${(r.split.cpuMs / 1000).toFixed(1)} s CPU (${r.split.executions} executions, ${r.split.rounds} rounds, ${r.split.tasks} tasks; start-up ${(r.split.startupMs / 1000).toFixed(1)} s apart): measured ${r.speedup.toFixed(2)}x faster while the machine offered ${r.capacity.toFixed(2)}x (load ${r.load.toFixed(1)}); the rounds allow ${r.ideal.toFixed(2)}x, ${r.estimated.toFixed(2)}x estimated on 2 idle cores with the CPU overhead; ${r.overhead.toFixed(3)}x the executions`,
+        `  ${r.cell}: sequential ${(r.sequential.wallMs / 1000).toFixed(1)} s wall, ${(r.sequential.cpuMs / 1000).toFixed(1)} s CPU (${r.sequential.executions} executions); split ${(r.split.wallMs / 1000).toFixed(1)} s wall, ${(r.split.cpuMs / 1000).toFixed(1)} s CPU (${(r.split.oneWorkerCpuMs / 1000).toFixed(1)} s CPU on 1 worker; ${r.split.executions} executions, ${r.split.rounds} rounds, ${r.split.tasks} tasks; start-up ${(r.split.startupMs / 1000).toFixed(1)} s apart): measured ${r.speedup.toFixed(2)}x faster while the machine offered ${r.capacity.toFixed(2)}x (load ${r.load.toFixed(1)}); the rounds allow ${r.ideal.toFixed(2)}x, ${r.estimated.toFixed(2)}x estimated on 2 idle cores with the CPU overhead; ${r.overhead.toFixed(3)}x the executions`,
     ),
   ],
   headline: (rows): Record<string, Figure> => ({
@@ -189,7 +189,7 @@ const split = section({
     },
     splitMinEstimatedSpeedup: {
       value: Math.min(...rows.map((r) => r.estimated)),
-      unit: 'the rounds’ speed-up times sequential / split CPU time, 2 idle cores (estimate)',
+      unit: 'the rounds’ speed-up times sequential / split CPU time on 1 worker, 2 idle cores (estimate)',
       better: 'higher',
     },
     splitMaxOverhead: {

@@ -8,9 +8,15 @@
  */
 import { loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { BUILTIN_PORTS, configOf, programOf, SplitPool } from '@ptlab/cli';
+import { BUILTIN_PORTS, configOf, programOf, SplitPool, type SplitWorkerData } from '@ptlab/cli';
 import { loadScenarios, scenarioById } from '@ptlab/conformance';
-import { type SubtreeResult, splitSearch } from '@ptlab/explore';
+import {
+  type Program,
+  type SplitOptions,
+  type SplitResult,
+  type SubtreeResult,
+  splitSearch,
+} from '@ptlab/explore';
 import { timedAsync } from './measure.js';
 
 export const SPLIT_CELLS: readonly {
@@ -37,6 +43,8 @@ export interface SplitRow {
     readonly wallMs: number;
     /** CPU time of this process, workers included (getrusage counts every thread). */
     readonly cpuMs: number;
+    /** The same split search on 1 worker: the algorithm's own CPU cost, without 2 threads contending. */
+    readonly oneWorkerCpuMs: number;
     readonly rounds: number;
     readonly tasks: number;
     readonly startupMs: number;
@@ -53,9 +61,10 @@ export interface SplitRow {
   /** What the machine offered meanwhile: 2 busy threads' throughput over 1's (2: two idle cores). */
   readonly capacity: number;
   /**
-   * An estimate for 2 idle cores: `ideal` scaled by the split search's CPU
-   * overhead (sequential CPU time / split CPU time, serialisation and the
-   * workers' cold start included). Less exposed to other load than `speedup`.
+   * An estimate for 2 idle cores: `ideal` scaled by the algorithm's CPU
+   * overhead (sequential CPU time / the split search's on 1 worker:
+   * serialisation, merging and the tasks' set-up). Less exposed to other
+   * load than `speedup`; it leaves out what 2 threads cost each other.
    */
   readonly estimated: number;
   /** Split executions / sequential executions. */
@@ -95,47 +104,29 @@ export async function measureSplit(maxExecutions: number): Promise<SplitRow[]> {
     }
     const whole = seqRun.value[0] as SubtreeResult;
     const seq = { value: whole, wallMs: seqRun.wallMs, cpuMs: seqRun.cpuMs };
-    const t0 = performance.now();
-    const pool = new SplitPool(data, WORKERS);
-    try {
-      await pool.ready();
-      const startupMs = performance.now() - t0;
-      let critical = 0;
-      const run = pool.run;
-      const par = await timedAsync(() =>
-        splitSearch(program, o, async (tasks) => {
-          const res = await run(tasks);
-          const load = new Array<number>(WORKERS).fill(0);
-          for (const r of res) {
-            const i = load.indexOf(Math.min(...load));
-            load[i] = (load[i] ?? 0) + r.executions;
-          }
-          critical += Math.max(...load);
-          return res;
-        }),
-      );
-      const capacity = await parallelCapacity();
-      rows.push({
-        cell: `${c.config} x ${c.scenario} (${c.bound === undefined ? 'unbounded' : `bound ${c.bound}`})`,
-        sequential: { executions: seq.value.executions, wallMs: seq.wallMs, cpuMs: seq.cpuMs },
-        split: {
-          executions: par.value.executions,
-          wallMs: par.wallMs,
-          cpuMs: par.cpuMs,
-          rounds: par.value.rounds,
-          tasks: par.value.tasks,
-          startupMs,
-        },
-        speedup: seq.wallMs / par.wallMs,
-        ideal: seq.value.executions / critical,
-        estimated: ((seq.value.executions / critical) * seq.cpuMs) / par.cpuMs,
-        capacity,
-        overhead: par.value.executions / seq.value.executions,
-        load,
-      });
-    } finally {
-      await pool.close();
-    }
+    const one1 = await runSplit(program, o, data, 1);
+    const par = await runSplit(program, o, data, WORKERS);
+    const capacity = await parallelCapacity();
+    const ideal = seq.value.executions / par.critical;
+    rows.push({
+      cell: `${c.config} x ${c.scenario} (${c.bound === undefined ? 'unbounded' : `bound ${c.bound}`})`,
+      sequential: { executions: seq.value.executions, wallMs: seq.wallMs, cpuMs: seq.cpuMs },
+      split: {
+        executions: par.result.executions,
+        wallMs: par.wallMs,
+        cpuMs: par.cpuMs,
+        oneWorkerCpuMs: one1.cpuMs,
+        rounds: par.result.rounds,
+        tasks: par.result.tasks,
+        startupMs: par.startupMs,
+      },
+      speedup: seq.wallMs / par.wallMs,
+      ideal,
+      estimated: (ideal * seq.cpuMs) / one1.cpuMs,
+      capacity,
+      overhead: par.result.executions / seq.value.executions,
+      load,
+    });
   }
   return rows;
 }
@@ -159,4 +150,42 @@ async function parallelCapacity(): Promise<number> {
   const one = await busy(1);
   const two = await busy(WORKERS);
   return (WORKERS * one) / two;
+}
+
+/** The split search on `n` fresh workers: its result, times, and critical path in executions. */
+async function runSplit(
+  program: Program,
+  o: SplitOptions,
+  data: SplitWorkerData,
+  n: number,
+): Promise<{
+  result: SplitResult;
+  wallMs: number;
+  cpuMs: number;
+  startupMs: number;
+  critical: number;
+}> {
+  const t0 = performance.now();
+  const pool = new SplitPool(data, n);
+  try {
+    await pool.ready();
+    const startupMs = performance.now() - t0;
+    let critical = 0;
+    const run = pool.run;
+    const r = await timedAsync(() =>
+      splitSearch(program, o, async (tasks) => {
+        const res = await run(tasks);
+        const load = new Array<number>(n).fill(0);
+        for (const x of res) {
+          const i = load.indexOf(Math.min(...load));
+          load[i] = (load[i] ?? 0) + x.executions;
+        }
+        critical += Math.max(...load);
+        return res;
+      }),
+    );
+    return { result: r.value, wallMs: r.wallMs, cpuMs: r.cpuMs, startupMs, critical };
+  } finally {
+    await pool.close();
+  }
 }
