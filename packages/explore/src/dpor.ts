@@ -60,13 +60,13 @@ export interface ExhaustiveResult {
 }
 
 /** A sleeping thread and the footprint of the step it would take. */
-interface Sleeper {
+export interface Sleeper {
   readonly tid: number;
   readonly fp: readonly number[];
 }
 
 /** A state of the search tree: what was enabled there, what to explore, what was explored. */
-interface TreeNode {
+export interface TreeNode {
   readonly enabled: number;
   /** Threads to explore from here (bit per thread). */
   backtrack: number;
@@ -96,7 +96,7 @@ interface TreeNode {
 }
 
 /** A wakeup-tree node: a thread's next step (its footprint as observed) and the sequences after it. */
-interface WutNode {
+export interface WutNode {
   readonly tid: number;
   readonly fp: readonly number[];
   readonly wait: readonly number[];
@@ -104,7 +104,7 @@ interface WutNode {
 }
 
 /** One step of a sequence to insert into a wakeup tree. */
-interface SeqStep {
+export interface SeqStep {
   readonly tid: number;
   readonly fp: readonly number[];
   /** Objects it only waits on (Step.wait), packed: a write to one orders it after. */
@@ -160,7 +160,7 @@ function chain(v: readonly SeqStep[], from = 0): WutNode {
  * `v`; reaching a leaf means an equivalent sequence is already scheduled;
  * where no child fits, `v`'s remainder becomes a new branch.
  */
-function insertWakeup(list: WutNode[], v: readonly SeqStep[]): void {
+export function insertWakeup(list: WutNode[], v: readonly SeqStep[]): void {
   let here = list;
   let rest: readonly SeqStep[] = v;
   for (;;) {
@@ -177,7 +177,7 @@ function insertWakeup(list: WutNode[], v: readonly SeqStep[]): void {
 }
 
 /** One event of the current execution. */
-interface Event {
+export interface Event {
   readonly tid: number;
   readonly fp: readonly number[];
   /** What it only waited on (Step.wait): ordered after the last writes, never raced. */
@@ -226,6 +226,12 @@ interface ObjHistory {
 const NO_OBJECTS: readonly number[] = Object.freeze([]);
 const NO_SLEEPERS: readonly Sleeper[] = Object.freeze([]);
 
+/** Where a subtree search starts (split.ts): the prefix's states and its steps' events. */
+export interface SubtreeStart {
+  readonly nodes: readonly TreeNode[];
+  readonly events: readonly Event[];
+}
+
 export class ExhaustiveSearch {
   private readonly program: Program;
   private readonly o: ExhaustiveOptions;
@@ -246,13 +252,67 @@ export class ExhaustiveSearch {
   private gen = 0;
   /** candidates()' result: its first entries (it returns how many). */
   private readonly cands: number[] = [];
+  /** Nodes the search may not leave (split.ts: a subtree's prefix); 0 for the whole tree. */
+  private readonly floor: number;
 
-  constructor(program: Program, o: ExhaustiveOptions) {
+  /**
+   * `start` (split.ts): search only the subtree below a prefix, the states
+   * along it (the last one's `chosen` is the branch to explore) and the
+   * events of its steps. Race detection may add branches to those states;
+   * the search never takes them (subtreeState() shows them).
+   */
+  constructor(program: Program, o: ExhaustiveOptions, start?: SubtreeStart) {
     this.program = program;
     this.o = o;
     this.por = o.por ?? true;
     this.bound = o.preemptionBound;
     this.wakeup = this.por && this.bound === undefined;
+    this.floor = start?.nodes.length ?? 0;
+    if (start) {
+      this.stack.push(...start.nodes);
+      this.prevEvents = [...start.events];
+    }
+  }
+
+  // --- Split search (split.ts): the search state, and branch selection at a given state ---
+
+  /** The search stack (prefix states first) and the last execution's events. */
+  subtreeState(): {
+    readonly stack: readonly TreeNode[];
+    readonly events: readonly Event[];
+    readonly threads: number;
+  } {
+    return { stack: this.stack, events: this.prevEvents, threads: this.nThreads };
+  }
+
+  /** Tasks the program has (for takeBranch() on states this search did not build). */
+  setThreads(n: number): void {
+    this.nThreads = Math.max(this.nThreads, n);
+  }
+
+  /** Choose the next branch to explore at `top` (marking it done), as the search does; false: none. */
+  takeBranch(top: TreeNode): boolean {
+    if (this.wakeup) {
+      const asleep = this.sleepMask(top);
+      let w = top.wut.shift();
+      // A sequence starting with a thread not enabled, done or asleep here cannot be followed.
+      while (w && (!(top.enabled & bit(w.tid)) || top.done & bit(w.tid) || asleep & bit(w.tid)))
+        w = top.wut.shift();
+      if (w) {
+        top.chosen = w.tid;
+        top.done |= bit(w.tid);
+        top.childWut = w.children;
+        return true;
+      }
+      return false;
+    }
+    const next = this.pick(top, true);
+    if (next >= 0) {
+      top.chosen = next;
+      top.done |= bit(next);
+      return true;
+    }
+    return false;
   }
 
   run(): ExhaustiveResult {
@@ -284,29 +344,8 @@ export class ExhaustiveSearch {
 
   /** Move to the next unexplored branch: false when the tree is exhausted. */
   private nextBranch(): boolean {
-    while (this.stack.length) {
-      const top = this.stack[this.stack.length - 1] as TreeNode;
-      if (this.wakeup) {
-        const asleep = this.sleepMask(top);
-        let w = top.wut.shift();
-        // A sequence starting with a thread not enabled, done or asleep here cannot be followed.
-        while (w && (!(top.enabled & bit(w.tid)) || top.done & bit(w.tid) || asleep & bit(w.tid)))
-          w = top.wut.shift();
-        if (w) {
-          top.chosen = w.tid;
-          top.done |= bit(w.tid);
-          top.childWut = w.children;
-          return true;
-        }
-        this.stack.pop();
-        continue;
-      }
-      const next = this.pick(top, true);
-      if (next >= 0) {
-        top.chosen = next;
-        top.done |= bit(next);
-        return true;
-      }
+    while (this.stack.length > this.floor) {
+      if (this.takeBranch(this.stack[this.stack.length - 1] as TreeNode)) return true;
       this.stack.pop();
     }
     return false;

@@ -10,6 +10,7 @@ import {
 import { countPreemptions, minimise } from './minimise.js';
 import type { World } from './observe.js';
 import { scheduleSeed } from './prng.js';
+import { type RunTasks, type SplitResult, splitSearch } from './split.js';
 import { guidedChooser as guidedReplay, pctChooser, randomChooser } from './strategies.js';
 
 export type StrategyName = 'random' | 'pct' | 'exhaustive';
@@ -88,6 +89,60 @@ export interface ExploreResult {
 const sameSchedule = (a: readonly Choice[], b: readonly Choice[]): boolean =>
   a.length === b.length && a.every((c, i) => c.task === b[i]?.task && c.at === b[i]?.at);
 
+/** What a search found, before the verdict and the counterexample are made of it. */
+interface Searched {
+  readonly schedules: number;
+  readonly steps: number;
+  readonly truncated: number;
+  readonly complete: boolean;
+  readonly sleepBlocked: number;
+  readonly failingPicks: readonly string[] | null;
+  readonly failingFinding: Finding | null;
+}
+
+/** The split search's own figures (split.ts). */
+export interface SplitFigures {
+  readonly rounds: number;
+  readonly tasks: number;
+}
+
+/**
+ * The exhaustive search split into subtree tasks that `runTasks` runs
+ * (worker threads, split.ts). The result depends on the program and the
+ * options only, never on the runner; the counterexample is then minimised
+ * here, as explore() does.
+ */
+export async function exploreSplit(
+  program: Program,
+  opts: ExploreOptions,
+  runTasks: RunTasks,
+): Promise<ExploreResult & { readonly split: SplitFigures }> {
+  if (opts.strategy !== 'exhaustive')
+    throw new Error(`the split search is an exhaustive search, not ${opts.strategy}`);
+  const maxSteps = opts.maxSteps ?? 5000;
+  const r: SplitResult = await splitSearch(
+    program,
+    {
+      por: opts.por ?? true,
+      preemptionBound: opts.preemptionBound,
+      maxExecutions: opts.schedules,
+      maxSteps,
+      onProgress: opts.onProgress,
+    },
+    runTasks,
+  );
+  const done = conclude(program, opts, maxSteps, {
+    schedules: r.executions,
+    steps: r.steps,
+    truncated: r.truncated,
+    complete: r.complete,
+    sleepBlocked: r.sleepBlocked,
+    failingPicks: r.failing?.picks ?? null,
+    failingFinding: r.failing?.finding ?? null,
+  });
+  return { ...done, split: { rounds: r.rounds, tasks: r.tasks } };
+}
+
 /** Run `program` under one strategy until a check fires or the budget is spent. */
 export function explore(program: Program, opts: ExploreOptions): ExploreResult {
   const maxSteps = opts.maxSteps ?? 5000;
@@ -138,6 +193,25 @@ export function explore(program: Program, opts: ExploreOptions): ExploreResult {
     }
   }
 
+  return conclude(program, opts, maxSteps, {
+    schedules,
+    steps,
+    truncated,
+    complete,
+    sleepBlocked,
+    failingPicks,
+    failingFinding,
+  });
+}
+
+/** The verdict of a search, and its counterexample minimised and recorded. */
+function conclude(
+  program: Program,
+  opts: ExploreOptions,
+  maxSteps: number,
+  s: Searched,
+): ExploreResult {
+  const { schedules, steps, complete, sleepBlocked, truncated, failingPicks, failingFinding } = s;
   const base = {
     strategy: opts.strategy,
     seed: opts.seed,

@@ -2,8 +2,14 @@ export type { ExhaustiveOptions, ExhaustiveResult } from './dpor.js';
 export { conflicts, ExhaustiveSearch } from './dpor.js';
 export type { Choice, Chooser, ExecOptions, Execution, Program, StepRecord } from './execution.js';
 export { execute, labelOf, pendingFootprint, Run } from './execution.js';
-export type { ExploreOptions, ExploreResult, StrategyName, VerdictKind } from './explore.js';
-export { explore, STRATEGIES, VERDICT_KINDS } from './explore.js';
+export type {
+  ExploreOptions,
+  ExploreResult,
+  SplitFigures,
+  StrategyName,
+  VerdictKind,
+} from './explore.js';
+export { explore, exploreSplit, STRATEGIES, VERDICT_KINDS } from './explore.js';
 export type { Citation, SeedMessage } from './links.js';
 export {
   citations,
@@ -33,6 +39,26 @@ export type {
 export { Prng, scheduleSeed } from './prng.js';
 export type { NotReproduced, ReplayResult, Reproduced } from './replay.js';
 export { replaySchedule, replayTrace } from './replay.js';
+export type {
+  PrefixAdditions,
+  RunTasks,
+  RunTasksSync,
+  SplitOptions,
+  SplitResult,
+  SubtreeHooks,
+  SubtreeOptions,
+  SubtreeResult,
+  SubtreeTask,
+} from './split.js';
+export {
+  exploreSubtree,
+  inProcessRunner,
+  MAX_ROUND_TASKS,
+  SMALL_TASK_EXECUTIONS,
+  splitSearch,
+  splitSearchSync,
+  TASK_EXECUTIONS,
+} from './split.js';
 export type { StoryOptions } from './story.js';
 export { renderStory } from './story.js';
 export { guidedChooser, pctChooser, randomChooser } from './strategies.js';

@@ -7,6 +7,8 @@
  *  - --suite: the whole default `ptlab conformance` (built CLI): wall and CPU
  *    time, peak memory summed over its processes, the slowest cells;
  *  - --tables: the detailed per-scenario, per-mutant and POR tables;
+ *  - --split: big cells' exhaustive search, sequential vs split across 2
+ *    worker threads (ptlab check --split 2): speed-up and extra executions;
  *  - --root DIR: measure another checkout's engine (e.g. an old commit);
  *  - --only engine,cells: just these sections.
  * Rates are per CPU second (process.cpuUsage()), with the wall-time twin
@@ -23,6 +25,7 @@ import { measureEngine, measureGenerators } from './engine.js';
 import { si } from './measure.js';
 import type { BenchContext, Figure, Section } from './section.js';
 import { section } from './section.js';
+import { measureSplit } from './split.js';
 import { REPO, runSuite } from './suite.js';
 import { printTables } from './tables.js';
 import { workloadFrom } from './workload.js';
@@ -159,12 +162,51 @@ const dpor = section({
   }),
 });
 
+const split = section({
+  id: 'split',
+  optIn: '--split',
+  async run(ctx: BenchContext) {
+    ctx.log('split: big cells searched sequentially, then split across 2 worker threads…');
+    return measureSplit(ctx.quick ? 3_000 : 200_000);
+  },
+  text: (rows) => [
+    `split: one cell's exhaustive search, sequential vs split across 2 worker threads (wall time; worker start-up apart):`,
+    ...rows.map(
+      (r) =>
+        `  ${r.cell}: sequential ${(r.sequential.wallMs / 1000).toFixed(1)} s wall, ${(r.sequential.cpuMs / 1000).toFixed(1)} s CPU (${r.sequential.executions} executions); split ${(r.split.wallMs / 1000).toFixed(1)} s wall, ${(r.split.cpuMs / 1000).toFixed(1)} s CPU (${(r.split.oneWorkerCpuMs / 1000).toFixed(1)} s CPU on 1 worker; ${r.split.executions} executions, ${r.split.rounds} rounds, ${r.split.tasks} tasks; start-up ${(r.split.startupMs / 1000).toFixed(1)} s apart): measured ${r.speedup.toFixed(2)}x faster while the machine offered ${r.capacity.toFixed(2)}x (load ${r.load.toFixed(1)}); the rounds allow ${r.ideal.toFixed(2)}x, ${r.estimated.toFixed(2)}x estimated on 2 idle cores with the CPU overhead; ${r.overhead.toFixed(3)}x the executions`,
+    ),
+  ],
+  headline: (rows): Record<string, Figure> => ({
+    splitMinSpeedup: {
+      value: Math.min(...rows.map((r) => r.speedup)),
+      unit: 'sequential / split wall time with 2 workers, smallest over the cells',
+      better: 'higher',
+    },
+    splitMinIdealSpeedup: {
+      value: Math.min(...rows.map((r) => r.ideal)),
+      unit: 'sequential executions / executions on the critical path of the rounds, 2 workers (machine-independent)',
+      better: 'higher',
+    },
+    splitMinEstimatedSpeedup: {
+      value: Math.min(...rows.map((r) => r.estimated)),
+      unit: 'the rounds’ speed-up times sequential / split CPU time on 1 worker, 2 idle cores (estimate)',
+      better: 'higher',
+    },
+    splitMaxOverhead: {
+      value: Math.max(...rows.map((r) => r.overhead)),
+      unit: 'split / sequential executions, largest over the cells',
+      better: 'lower',
+    },
+  }),
+});
+
 /** Every section, in output order (add new measurements here). */
 export const SECTIONS: readonly Section<never>[] = [
   engine,
   cells,
   dpor,
   suite,
+  split,
 ] as unknown as Section<never>[];
 
 function gitDescribe(dir: string): string {

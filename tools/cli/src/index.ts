@@ -1,7 +1,8 @@
 export type { Domain, Limits } from './child/process.js';
 export type { PlanRun, RunOptions } from './commands/conformance.js';
 export { runPlanUnits } from './commands/conformance.js';
-export type { CellOutcome, CellTask } from './jobs.js';
+export type { CellOutcome, CellTask, CheckJob, CheckRun } from './jobs.js';
+export { configOf, programOf, runCheckJob, runCheckJobSplit } from './jobs.js';
 export { junitXml } from './junit.js';
 export type { Io } from './main.js';
 export { runCli } from './main.js';
@@ -15,3 +16,5 @@ export type { ArchModuleRef } from './resolve-module.js';
 export { resolveArchModule } from './resolve-module.js';
 export type { CostTable, ShardSpec } from './shard.js';
 export { assignShards, parseShard } from './shard.js';
+export { SplitPool } from './split/pool.js';
+export type { SplitWorkerData } from './split/protocol.js';

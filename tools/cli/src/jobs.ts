@@ -13,11 +13,21 @@ import {
   type ValidScenario,
 } from '@ptlab/conformance';
 import { type ArchConfig, type ArchPort, BugFound, PtlabError } from '@ptlab/core';
-import { explore, makeTrace, renderStory, type StrategyName, type Trace } from '@ptlab/explore';
+import {
+  type ExploreResult,
+  explore,
+  exploreSplit,
+  makeTrace,
+  renderStory,
+  type SplitFigures,
+  type StrategyName,
+  type Trace,
+} from '@ptlab/explore';
 import { type ReplayOutcome, replayOutcome } from './replay-outcome.js';
 import { buildTraceView } from './report/view.js';
 import type { TraceView } from './report/view-schema.js';
 import type { CheckJson } from './report-schema.js';
+import { SplitPool } from './split/pool.js';
 
 /** Progress of a running cell, as runCell reports it (every few hundred executions). */
 export interface CellProgress {
@@ -168,39 +178,99 @@ export interface CheckRun {
   readonly trace?: Trace;
 }
 
-export function runCheckJob(ports: readonly ArchPort[], o: CheckJob): CheckRun {
-  const { port, config } = configOf(ports, o.configId);
-  const { scenario, mutant } = o;
-  const head = {
+function headOf(o: CheckJob, config: ArchConfig) {
+  return {
     arch: config.id,
-    scenario: scenario.id,
-    mutant: mutant?.id ?? null,
+    scenario: o.scenario.id,
+    mutant: o.mutant?.id ?? null,
     strategy: o.strategy,
     seed: o.seed,
   };
-  const na = notApplicable(scenario, config);
-  if (na)
-    return {
-      result: 'n/a',
-      json: { ...head, schedules: 0, steps: 0, elapsedMs: 0, result: 'n/a', reason: na },
-      text: `${scenario.id} on ${config.id}: ${na}`,
-    };
-  const program = scenarioProgram(scenario, {
-    arch: guardedCreate(port, config, mutant?.layer === 'arch' ? mutant.id : undefined),
-    variants: mutant?.layer === 'mm' ? [mutant.id] : [],
-  });
-  const t0 = performance.now();
-  const r = explore(program, {
+}
+
+function notApplicableRun(o: CheckJob, config: ArchConfig, na: string): CheckRun {
+  return {
+    result: 'n/a',
+    json: { ...headOf(o, config), schedules: 0, steps: 0, elapsedMs: 0, result: 'n/a', reason: na },
+    text: `${o.scenario.id} on ${config.id}: ${na}`,
+  };
+}
+
+function exploreOptions(o: CheckJob) {
+  return {
     strategy: o.strategy,
     schedules: o.schedules,
     seed: o.seed,
     minimise: o.minimise,
     por: o.por,
     ...(o.preemptionBound !== undefined ? { preemptionBound: o.preemptionBound } : {}),
-  });
-  const elapsedMs = Math.round(performance.now() - t0);
+  };
+}
+
+export function runCheckJob(ports: readonly ArchPort[], o: CheckJob): CheckRun {
+  const { port, config } = configOf(ports, o.configId);
+  const na = notApplicable(o.scenario, config);
+  if (na) return notApplicableRun(o, config, na);
+  const program = programOf(port, config, o.scenario, o.mutant, []);
+  const t0 = performance.now();
+  const r = explore(program, exploreOptions(o));
+  return checkRunOf(o, config, r, Math.round(performance.now() - t0), undefined);
+}
+
+/**
+ * `ptlab check --split N`: the exhaustive search split across N worker
+ * threads, each rebuilding the program from the job (ptlab's own configs).
+ * The result is the same for any N (split.ts in @ptlab/explore).
+ */
+export async function runCheckJobSplit(
+  ports: readonly ArchPort[],
+  o: CheckJob,
+  workers: number,
+): Promise<CheckRun> {
+  const { port, config } = configOf(ports, o.configId);
+  const na = notApplicable(o.scenario, config);
+  if (na) return notApplicableRun(o, config, na);
+  const program = programOf(port, config, o.scenario, o.mutant, []);
+  const t0 = performance.now();
+  const pool = new SplitPool(
+    {
+      configId: o.configId,
+      scenario: o.scenario,
+      mutant: o.mutant,
+      patches: [],
+      options: {
+        por: o.por,
+        preemptionBound: o.preemptionBound,
+        maxSteps: EXPLORE_MAX_STEPS,
+      },
+    },
+    workers,
+  );
+  try {
+    const r = await exploreSplit(
+      program,
+      { ...exploreOptions(o), maxSteps: EXPLORE_MAX_STEPS },
+      pool.run,
+    );
+    return checkRunOf(o, config, r, Math.round(performance.now() - t0), r.split);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** explore()'s default step budget, which the split search's workers must use too. */
+const EXPLORE_MAX_STEPS = 5000;
+
+function checkRunOf(
+  o: CheckJob,
+  config: ArchConfig,
+  r: ExploreResult,
+  elapsedMs: number,
+  split: SplitFigures | undefined,
+): CheckRun {
+  const { scenario, mutant } = o;
   const base = {
-    ...head,
+    ...headOf(o, config),
     schedules: r.schedules,
     steps: r.steps,
     elapsedMs,
@@ -208,13 +278,14 @@ export function runCheckJob(ports: readonly ArchPort[], o: CheckJob): CheckRun {
     verdict: r.verdict,
     ...(r.bound !== undefined ? { bound: r.bound } : {}),
     truncated: r.truncated,
+    ...(split ? { split: { rounds: split.rounds, tasks: split.tasks } } : {}),
   };
   if (r.result === 'pass' || !r.finding) {
     const what = `${scenario.id} on ${config.id}${mutant ? ` with ${mutant.id}` : ''}`;
     const cut = r.truncated
       ? `; ${r.truncated} schedule(s) were cut off by the step limit, so they proved nothing`
       : '';
-    const cost = `${r.schedules} executions, ${r.steps} steps, ${elapsedMs} ms`;
+    const cost = `${r.schedules} executions, ${r.steps} steps, ${elapsedMs} ms${split ? `; split search: ${split.rounds} rounds, ${split.tasks} subtree tasks` : ''}`;
     // An exhaustive search that did not cover its space proves nothing: "incomplete", exit 4.
     if (o.strategy === 'exhaustive' && r.verdict === 'sampled')
       return {
@@ -244,7 +315,7 @@ export function runCheckJob(ports: readonly ArchPort[], o: CheckJob): CheckRun {
   const story = renderStory(r.records, r.finding, {
     kernel: config.kernel,
     world: r.world,
-    title: `${scenario.id} on ${config.id}${mutant ? ` with mutant ${mutant.id}` : ''}: counterexample after ${r.firstFailureAt} schedule(s) (${o.strategy}, seed ${o.seed}), minimised to ${r.preemptions} preemption(s), ${r.records.length} steps`,
+    title: `${scenario.id} on ${config.id}${mutant ? ` with mutant ${mutant.id}` : ''}: counterexample after ${r.firstFailureAt} schedule(s) (${o.strategy}, seed ${o.seed}${split ? `, split search: ${split.rounds} rounds, ${split.tasks} subtree tasks` : ''}), minimised to ${r.preemptions} preemption(s), ${r.records.length} steps`,
     seedRef: mutant?.seed ?? scenario.seed,
   });
   const f = r.finding;
@@ -262,7 +333,7 @@ export function runCheckJob(ports: readonly ArchPort[], o: CheckJob): CheckRun {
 }
 
 /** A fresh program of a scenario on a config with a mutant and kernel patches. */
-function programOf(
+export function programOf(
   port: ArchPort,
   config: ArchConfig,
   scenario: ValidScenario,

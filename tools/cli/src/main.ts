@@ -28,11 +28,12 @@ export interface Io {
 }
 
 const int =
-  (name: string, min = 0) =>
+  (name: string, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   (v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min)
       throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    if (n > max) throw new InvalidArgumentError(`${name} must be at most ${max}`);
     return n;
   };
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -158,6 +159,11 @@ export async function runCli(
       )
       .option('--no-minimise', 'show the counterexample as found, unshrunk')
       .option('--no-por', 'exhaustive: no sleep-set partial-order reduction')
+      .option(
+        '--split <n>',
+        'exhaustive: split the search across n worker threads (any n gives the same result)',
+        int('--split', 1, 64),
+      )
       .option('--trace-out <file>', 'write the counterexample trace here')
       .option('--json', 'one JSON object on stdout'),
     'an arch package outside this repo (loaded and run in a child process)',

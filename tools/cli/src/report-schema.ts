@@ -209,6 +209,13 @@ const explored = {
   verdict: z.enum(['verified', 'verified-bounded', 'sampled', 'fail']),
   bound: int.optional().describe('for verified-bounded: the preemption bound'),
   truncated: int.describe('schedules cut off by the step budget'),
+  split: z
+    .strictObject({
+      rounds: int.describe('rounds of subtree tasks'),
+      tasks: int.describe('subtree tasks run'),
+    })
+    .optional()
+    .describe('--split: the split search (the same for any number of workers)'),
 };
 
 /** `ptlab check --json`: one object, by result. */

@@ -11,7 +11,7 @@ import { ArchModuleError, UsageError } from '@ptlab/core';
 import type { StrategyName } from '@ptlab/explore';
 import type { Child } from '../child/process.js';
 import { cliInvocation } from '../invocation.js';
-import { type CheckRun, runCheckJob } from '../jobs.js';
+import { type CheckRun, runCheckJob, runCheckJobSplit } from '../jobs.js';
 import { unknownId } from '../output.js';
 import { BUILTIN_PORTS, findConfig, type LoadedPort } from '../registry.js';
 
@@ -27,6 +27,8 @@ export interface CheckOptions {
   por: boolean;
   traceOut?: string | undefined;
   json: boolean;
+  /** Split the exhaustive search across this many worker threads (same result for any number). */
+  split?: number | undefined;
 }
 
 /**
@@ -83,6 +85,14 @@ export async function runCheck(
     throw new UsageError(
       `--preemption-bound bounds the exhaustive search; it means nothing with --strategy ${o.strategy}`,
     );
+  if (o.split !== undefined && o.strategy !== 'exhaustive')
+    throw new UsageError(
+      `--split splits the exhaustive search across workers; it means nothing with --strategy ${o.strategy}`,
+    );
+  if (o.split !== undefined && 'module' in port.ref)
+    throw new UsageError(
+      `--split runs ptlab's own arch configs only; ${config.id} comes from an arch module (--arch-module), whose code runs in its own child process: check it without --split`,
+    );
   const job = {
     configId: config.id,
     scenario,
@@ -113,6 +123,8 @@ export async function runCheck(
         'ptlab',
         `${child.domain.label} sent a check result that is not one`,
       );
+  } else if (o.split !== undefined) {
+    r = await runCheckJobSplit(BUILTIN_PORTS, job, o.split);
   } else {
     r = runCheckJob(BUILTIN_PORTS, job);
   }

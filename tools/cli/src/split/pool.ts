@@ -1,0 +1,139 @@
+/**
+ * Worker threads for `ptlab check --split N`: each round's subtree tasks go
+ * to whichever worker is free; results come back in task order, so which
+ * worker ran what (and when it finished) changes nothing (split.ts).
+ */
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { RunTasks, SubtreeResult, SubtreeTask } from '@ptlab/explore';
+import type { FromWorker, SplitWorkerData, ToWorker } from './protocol.js';
+
+const fromSource = import.meta.url.endsWith('.ts');
+
+function workerCommand(): { file: string | URL; execArgv: string[] } {
+  const conditions = process.execArgv.filter((a) => a.startsWith('--conditions='));
+  if (fromSource) {
+    // From source (pnpm ptlab:dev, tests): a worker does not inherit tsx's loader, so a
+    // bootstrap registers it before importing the entry; the "source" condition, as for the child.
+    const api = import.meta.resolve('tsx/esm/api');
+    const entry = new URL('./worker.ts', import.meta.url).href;
+    const code = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(entry)});`;
+    return {
+      file: new URL(`data:text/javascript,${encodeURIComponent(code)}`),
+      execArgv: [...new Set([...conditions, '--conditions=source'])],
+    };
+  }
+  return {
+    file: fileURLToPath(new URL('./split-worker.js', import.meta.url)),
+    execArgv: conditions,
+  };
+}
+
+export class SplitPool {
+  private readonly workers: Worker[] = [];
+  /** Set when a worker failed: every later round fails with it. */
+  private failure: Error | null = null;
+  private closing = false;
+
+  private readonly started: Promise<void>;
+
+  constructor(data: SplitWorkerData, n: number) {
+    const { file, execArgv } = workerCommand();
+    const ready: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) {
+      const w = new Worker(file, { workerData: data, execArgv });
+      this.workers.push(w);
+      // Between rounds too: a worker that fails or exits fails the next round (never a hang).
+      w.on('error', (e: Error) => {
+        this.failure ??= new Error(`split search worker failed: ${e.message}`);
+      });
+      w.on('exit', (code: number) => {
+        if (!this.closing) this.failure ??= new Error(`split search worker exited (code ${code})`);
+      });
+      ready.push(
+        new Promise((resolve, reject) => {
+          const onMessage = (m: FromWorker) => {
+            if (!('ready' in m)) return;
+            w.off('message', onMessage);
+            w.off('error', reject);
+            resolve();
+          };
+          w.on('message', onMessage);
+          w.on('error', reject);
+          w.once('exit', (code) => reject(new Error(`split search worker exited (code ${code})`)));
+        }),
+      );
+    }
+    this.started = Promise.all(ready).then(() => {});
+    // A worker failing to start fails the first round too; this keeps it from being unhandled.
+    this.started.catch(() => {});
+  }
+
+  /** Every worker has built the program (the bench times the search apart from start-up). */
+  ready(): Promise<void> {
+    return this.started;
+  }
+
+  /** Run one round's tasks on the workers; results in task order. */
+  readonly run: RunTasks = (tasks) =>
+    new Promise((resolve, reject) => {
+      if (this.failure) {
+        reject(this.failure);
+        return;
+      }
+      const results: SubtreeResult[] = new Array(tasks.length);
+      let next = 0;
+      let done = 0;
+      let settled = false;
+      const cleanups: (() => void)[] = [];
+      const finish = (e: Error | null) => {
+        if (settled) return;
+        settled = true;
+        for (const c of cleanups) c();
+        if (e) {
+          this.failure = e;
+          reject(e);
+        } else resolve(results);
+      };
+      if (tasks.length === 0) {
+        finish(null);
+        return;
+      }
+      const give = (w: Worker) => {
+        if (next >= tasks.length) return;
+        const id = next++;
+        const m: ToWorker = { id, task: tasks[id] as SubtreeTask };
+        w.postMessage(m);
+      };
+      for (const w of this.workers) {
+        const onMessage = (m: FromWorker) => {
+          if ('ready' in m) return;
+          if (!m.ok) {
+            finish(new Error(`split search worker: ${m.message}`));
+            return;
+          }
+          results[m.id] = m.result;
+          done++;
+          if (done === tasks.length) finish(null);
+          else give(w);
+        };
+        const onError = (e: Error) => finish(new Error(`split search worker failed: ${e.message}`));
+        const onExit = (code: number) =>
+          finish(new Error(`split search worker exited (code ${code}) mid-round`));
+        w.on('message', onMessage);
+        w.on('error', onError);
+        w.on('exit', onExit);
+        cleanups.push(() => {
+          w.off('message', onMessage);
+          w.off('error', onError);
+          w.off('exit', onExit);
+        });
+        give(w);
+      }
+    });
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
