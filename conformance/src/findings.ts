@@ -98,6 +98,46 @@ export const KERNEL_FINDINGS: readonly KernelFinding[] = [
     impact:
       'book3s64 with 64K pages (hash or radix: the configs with both THP and PTE_FRAG_NR > 1), CONFIG_DEBUG_VM (or another setting that enables check_pages_enabled): an mm that exits while the page holding a table retracted by khugepaged / MADV_COLLAPSE is still its fragment cache page logs "BUG: Bad page state" and leaks that page. Without the free-time checks the page is freed with PG_active set (PAGE_FLAGS_CHECK_AT_PREP clears it at the next allocation): no memory-safety consequence, the skipped grace period is harmless for a dead mm.',
   },
+  {
+    id: 'collapse-one-lock-no-recheck',
+    title:
+      'v6.13+ collapse_pte_mapped_thp() without split PTE ptlocks: step 4 does not recheck the pmd, so a table PT_RECLAIM freed meanwhile is flushed and pte_free_defer()ed again',
+    configs: ['x86-64-pt-reclaim-nr2'],
+    scenario: 'gen-cptm-dontneed',
+    check: 'kernel-bug',
+    message: 'pmdp_collapse_flush\\(\\) returned pmd 0x0, which points to no page table',
+    source: [
+      {
+        file: 'mm/khugepaged.c',
+        fn: 'collapse_pte_mapped_thp()',
+        version:
+          'v6.13+ ("mm: khugepaged: collapse_pte_mapped_thp() use pte_offset_map_rw_nolock()", Qi Zheng), as merged; the same shape in the 2026 try_collapse_pte_mapped_thp()',
+        what: 'step 2 ends with "if (!pml) spin_unlock(ptl)" (start_pte stays mapped); step 4 takes "pml = pmd_lock(mm, pmd)" and rechecks pmd_same(pgt_pmd, pmdp_get_lockless(pmd)) only inside "if (ptl != pml)", then pgt_pmd = pmdp_collapse_flush(), mm_dec_nr_ptes(), pte_free_defer(mm, pmd_pgtable(pgt_pmd)).',
+      },
+      {
+        file: 'mm/pt_reclaim.c, mm/memory.c',
+        fn: 'try_to_free_pte(), zap_pte_range()',
+        version: 'v6.14',
+        what: 'MADV_DONTNEED (mmap_read_lock, like khugepaged) zaps the table step 2 emptied; with ptl == pml the trylock in try_get_and_clear_pmd() fails under its own ptl, so try_to_free_pte() takes pml, finds the table empty, pmd_clear()s it, and free_pte() frees it (pte_free_tlb(), mm_dec_nr_ptes()).',
+      },
+      {
+        file: 'mm/Kconfig',
+        fn: 'SPLIT_PTE_PTLOCKS, PT_RECLAIM',
+        version: 'v6.14',
+        what: 'SPLIT_PTE_PTLOCKS needs NR_CPUS >= 4; PT_RECLAIM needs only ARCH_SUPPORTS_PT_RECLAIM (x86_64), MMU and SMP: an x86_64 SMP kernel with NR_CPUS=2 or 3 has PT_RECLAIM with ptl == pml.',
+      },
+    ],
+    story: 'collapse-one-lock-no-recheck.x86-64-pt-reclaim-nr2.story.txt',
+    fix: {
+      arch: 'x86',
+      variant: 'collapse-recheck-pmd-one-lock',
+      what: 'collapse_pte_mapped_thp() step 4: after pml = pmd_lock(), recheck pmd_same(pgt_pmd, pmdp_get_lockless(pmd)) whether or not ptl != pml (flush_tlb_mm() and unlock when it changed), as the ptl != pml arm already does.',
+    },
+    upstream:
+      'Not reported. Not found on lore by the searches made here (the v6.13 patch review discussed the recheck only for ptl != pml). Needs a real-kernel reproduction before a report.',
+    impact:
+      'x86_64 SMP kernels with NR_CPUS < 4 (no split PTE ptlocks) and CONFIG_PT_RECLAIM (v6.14+; default y where supported): khugepaged or MADV_COLLAPSE collapsing a file THP races MADV_DONTNEED of the same range. pmdp_collapse_flush() of the cleared (or refilled) pmd, then pte_free_defer(pmd_pgtable()) of a none pmd (pfn 0 as a page table: memory corruption) or of a table a fault has just installed, and nr_ptes decremented twice ("BUG: non-zero pgtables_bytes on freeing mm"). Rare configs, but NR_CPUS=2 kernels exist (small VMs, embedded x86).',
+  },
 ];
 
 /** The known finding `finding` (raised on config `configId`) is an instance of, if any. */
