@@ -32,7 +32,7 @@ import {
   runCell,
 } from './runner.js';
 import type { ValidScenario } from './scenario-schema.js';
-import { loadScenarios, SCENARIO_DIR } from './scenarios.js';
+import { loadScenarios, SCENARIO_DIR, SUITE_SCENARIO_DIRS } from './scenarios.js';
 import { accountMutant, mutantVerdictText, verdictLabel } from './summary.js';
 
 export interface RunConformanceOptions {
@@ -122,11 +122,11 @@ export function runConformance(o: RunConformanceOptions): void {
       it(`kernel finding ${f.id} (reported apart: the fix ${f.fix.variant} must pass)`, {
         timeout,
       }, async (t: TestContext) => {
-        const checks = checkKnownFinding(f, {
-          ports: [port],
-          scenarios: loaded.scenarios,
-          ...cell,
-        });
+        // A finding's scenario may be a generated one: look in the whole suite for it.
+        const scenarios = loaded.scenarios.some((x) => x.id === f.scenario)
+          ? loaded.scenarios
+          : loadScenarios(SUITE_SCENARIO_DIRS).scenarios;
+        const checks = checkKnownFinding(f, { ports: [port], scenarios, ...cell });
         if (checks.length === 0) throw new Error(`${f.id}: scenario ${f.scenario} not loaded`);
         for (const c of checks)
           await t.annotate(

@@ -5,6 +5,7 @@ export {
   X86_64_NR2,
   X86_64_PARAVIRT,
   X86_64_PT_RECLAIM,
+  X86_64_PT_RECLAIM_NR2,
   X86_CONFIGS,
   x86TlbRemoveTable,
 } from './x86-configs.js';

@@ -143,11 +143,28 @@ export const X86_64_NR2: ArchConfig = {
   splitPmdPtlocks: false,
 };
 
+/**
+ * x86-64 v6.14 with CONFIG_PT_RECLAIM, SMP built with NR_CPUS=2 (mm/Kconfig:
+ * SPLIT_PTE_PTLOCKS needs NR_CPUS >= 4; PT_RECLAIM needs only
+ * ARCH_SUPPORTS_PT_RECLAIM, MMU and SMP): MADV_DONTNEED reclaims empty PTE
+ * tables while every ptl is mm->page_table_lock, also the pmd lock. Where the
+ * collapse-one-lock-no-recheck kernel finding shows (docs/kernel-findings.md).
+ */
+export const X86_64_PT_RECLAIM_NR2: X86Config = {
+  ...X86_64_PT_RECLAIM,
+  id: 'x86-64-pt-reclaim-nr2',
+  description:
+    'x86-64 v6.14 with CONFIG_PT_RECLAIM and NR_CPUS=2: PT_RECLAIM without split PTE/PMD ptlocks (the ptl is mm->page_table_lock, also the pmd lock); tables freed by RCU on pt_rcu_head; IPI TLB flushes',
+  splitPtePtlocks: false,
+  splitPmdPtlocks: false,
+};
+
 export const X86_CONFIGS: readonly ArchConfig[] = [
   X86_64,
   X86_64_NR2,
   X86_64_PARAVIRT,
   X86_64_PT_RECLAIM,
+  X86_64_PT_RECLAIM_NR2,
   X86_32_PAE,
 ];
 

@@ -6,12 +6,19 @@
  * is read as two halves, so they live with the x86 port and override core's
  * pmdp_get_lockless_start/end/sync through the optional ArchImpl hooks.
  */
-import { type ArchVariant, type Ctx, type KGen, tlbRemoveTableSyncOne } from '@ptlab/core';
+import {
+  type ArchVariant,
+  COLLAPSE_RECHECK_PMD_ONE_LOCK,
+  type Ctx,
+  type KGen,
+  tlbRemoveTableSyncOne,
+} from '@ptlab/core';
 
 export const X86_SEMI_RCU_RECLAIM = 'x86-semi-rcu-reclaim';
 export const PAE_NO_IRQ_GUARD = 'pae-no-irq-guard';
 export const PAE_NO_LOCKLESS_SYNC = 'pae-no-lockless-sync';
 export type X86VariantId =
+  | typeof COLLAPSE_RECHECK_PMD_ONE_LOCK
   | typeof X86_SEMI_RCU_RECLAIM
   | typeof PAE_NO_IRQ_GUARD
   | typeof PAE_NO_LOCKLESS_SYNC;
@@ -49,6 +56,14 @@ export function* noIrqGuard(_ctx: Ctx): KGen {}
 export function* noLocklessSync(_ctx: Ctx): KGen {}
 
 export const X86_VARIANTS: readonly ArchVariant[] = [
+  {
+    id: COLLAPSE_RECHECK_PMD_ONE_LOCK,
+    description:
+      'The proposed fix of the collapse-one-lock-no-recheck kernel finding (docs/kernel-findings.md): collapse_pte_mapped_thp() step 4 rechecks pmd_same() after pmd_lock() also when the ptl is the pmd lock (NR_CPUS < 4), so a table PT_RECLAIM freed while step 3 ran is not flushed and freed again. Correct: it must pass.',
+    seed: 'mm/khugepaged.c v6.13+ collapse_pte_mapped_thp() step 4 (the pmd_same() recheck inside "if (ptl != pml)"), and mm/pt_reclaim.c v6.14 try_to_free_pte()',
+    configs: ['x86-64-pt-reclaim-nr2'],
+    expect: 'pass',
+  },
   {
     id: X86_SEMI_RCU_RECLAIM,
     description:

@@ -23,6 +23,7 @@ import {
   X86_64_NR2,
   X86_64_PARAVIRT,
   X86_64_PT_RECLAIM,
+  X86_64_PT_RECLAIM_NR2,
   X86_SEMI_RCU_RECLAIM,
   type X86Arch,
   x86,
@@ -117,8 +118,16 @@ describe('configs', () => {
       'x86-64-nr2',
       'x86-64-paravirt',
       'x86-64-pt-reclaim',
+      'x86-64-pt-reclaim-nr2',
       'x86-32-pae',
     ]);
+    expect(X86_64_PT_RECLAIM_NR2).toMatchObject({
+      ...X86_64_PT_RECLAIM,
+      id: 'x86-64-pt-reclaim-nr2',
+      description: X86_64_PT_RECLAIM_NR2.description,
+      splitPtePtlocks: false,
+      splitPmdPtlocks: false,
+    });
     expect(X86_64).toMatchObject({ rcuTableFree: false, tlbFlushIpi: true, pmdLowHigh: false });
     expect(X86_64_NR2).toMatchObject({
       ...X86_64,

@@ -102,6 +102,7 @@ export {
   pageTableCheckPteClearRange,
   pageTableCheckZero,
 } from './page-table-check.js';
+export { COLLAPSE_RECHECK_PMD_ONE_LOCK } from './patches.js';
 export type { EntryPtr, PmdPtr, PmdVal, PtePtr } from './pgtable.js';
 export {
   __pteOffsetMap,

@@ -18,6 +18,7 @@ import {
   addMmCounter,
   assertEffectWrites,
   bug,
+  COLLAPSE_RECHECK_PMD_ONE_LOCK,
   type Ctx,
   downWrite,
   type Folio,
@@ -288,6 +289,14 @@ function* step3(ctx: Ctx, s: Collapse): KGen {
   }
 }
 
+/** The proposed fix of docs/kernel-findings.md's collapse-one-lock-no-recheck: a kernel patch or the arch's variant. */
+function oneLockRecheck(ctx: Ctx): boolean {
+  return (
+    ctx.k.has(COLLAPSE_RECHECK_PMD_ONE_LOCK) ||
+    (ctx.k.arch as { variant?: string }).variant === COLLAPSE_RECHECK_PMD_ONE_LOCK
+  );
+}
+
 /** step 4 tail: the table is off the pmd under pml (+ptl); free it once readers are done. */
 function* removeTable(ctx: Ctx, s: Collapse): KGen {
   const pml = s.pml;
@@ -360,14 +369,19 @@ function* clearAndRemove(ctx: Ctx, s: Collapse): KGen<ScanResult | null> {
   // step 4: remove empty page table
   if (!s.pml) {
     s.pml = yield* pmdLock(ctx, mm, pmdp);
-    if (nm.ptl !== s.pml) {
-      yield* spinLock(ctx, nm.ptl, SINGLE_DEPTH_NESTING);
-      // v6.13: the ptl was dropped, so PT_RECLAIM may have freed the table: flush_tlb_mm(), unlock.
-      if (v613 && (yield* pmdpGetLockless(ctx, pmdp)).raw !== nm.pmdval.raw) {
-        yield* flushTlbMm(ctx, mm);
-        s.nrPtes = 0; // step 3 is done: the unlock path, not abort's
-        return yield* abort(ctx, s, 'SCAN_FAIL');
-      }
+    const oneLock = nm.ptl === s.pml;
+    if (!oneLock) yield* spinLock(ctx, nm.ptl, SINGLE_DEPTH_NESTING);
+    // v6.13: the ptl was dropped, so PT_RECLAIM may have freed the table: flush_tlb_mm(), unlock.
+    // The kernel rechecks only when ptl != pml; with one lock, step 2 dropped it all the same
+    // (the collapse-one-lock-no-recheck kernel finding), which the proposed fix also rechecks.
+    if (
+      v613 &&
+      (!oneLock || oneLockRecheck(ctx)) &&
+      (yield* pmdpGetLockless(ctx, pmdp)).raw !== nm.pmdval.raw
+    ) {
+      yield* flushTlbMm(ctx, mm);
+      s.nrPtes = 0; // step 3 is done: the unlock path, not abort's
+      return yield* abort(ctx, s, 'SCAN_FAIL');
     }
   }
   yield* removeTable(ctx, s);
