@@ -207,7 +207,7 @@ export const INVALID_EDITS: readonly InvalidEdit[] = [
     name: 'hugetlbPage without its capability',
     edit: (s) => {
       const v = s.mms[0]?.vmas[0];
-      if (!v) return false;
+      if (!v || v.file === undefined) return false; // a hugetlb vma needs its file
       Object.assign(v, { ptes: [], tables: 1, hugetlb: true, hugetlbPage: 'pmd', pteTable: false });
       s.requires = [];
       return true;
@@ -218,7 +218,7 @@ export const INVALID_EDITS: readonly InvalidEdit[] = [
     name: 'a pte table under a PMD-sized hugetlb page',
     edit: (s) => {
       const v = s.mms[0]?.vmas[0];
-      if (!v) return false;
+      if (!v || v.file === undefined) return false; // a hugetlb vma needs its file
       Object.assign(v, { ptes: [], hugetlb: true, hugetlbPage: 'pmd', pteTable: true });
       s.requires = ['hugetlb-pmd'];
       return true;

@@ -60,7 +60,7 @@ export const X86_VARIANTS: readonly ArchVariant[] = [
     id: COLLAPSE_RECHECK_PMD_ONE_LOCK,
     description:
       'The proposed fix of the collapse-one-lock-no-recheck kernel finding (docs/kernel-findings.md): collapse_pte_mapped_thp() step 4 rechecks pmd_same() after pmd_lock() also when the ptl is the pmd lock (NR_CPUS < 4), so a table PT_RECLAIM freed while step 3 ran is not flushed and freed again. Correct: it must pass.',
-    seed: 'mm/khugepaged.c v6.13+ collapse_pte_mapped_thp() step 4 (the pmd_same() recheck inside "if (ptl != pml)"), and mm/pt_reclaim.c v6.14 try_to_free_pte()',
+    seed: 'mm/khugepaged.c collapse_pte_mapped_thp() step 4, the pmd_same() recheck inside "if (ptl != pml)" (v6.13), and mm/pt_reclaim.c try_to_free_pte() (v6.14)',
     configs: ['x86-64-pt-reclaim-nr2'],
     expect: 'pass',
   },
