@@ -104,7 +104,8 @@ export const MM_MUTANTS: readonly MmMutant[] = [
       'The trylock v2 of the uffd fix: spin_trylock(pml) with the ptl held; on failure drop and retake the ptl and, for uffd private, go back to clear the table again. nr_ptes was reset to 0 after step 3, so when the recheck pass aborts the abort path skips flush_tlb_mm(): CPUs keep TLB entries for the PTEs the first pass cleared.',
     seed: 'seeds/004: "[PATCH mm-unstable v2] mm/khugepaged: fix collapse_pte_mapped_thp() versus uffd" and Hugh Dickins\' reply of 2023-08-22 ("resetting it to 0 there would likely skip the abort path\'s flush_tlb_mm(mm)")',
     checks: ['stale-tlb'],
-    requires: ['thp'],
+    // The trylock and its retry exist only where the pmd lock is not the ptl.
+    requires: ['thp', 'split-ptlocks'],
   },
   {
     id: COLLAPSE_PTE_CLEAR,
@@ -146,7 +147,8 @@ export const MM_MUTANTS: readonly MmMutant[] = [
     seed: 'upstream "mm: pgtable: fix incorrect reclaim of non-empty PTE pages" (Qi Zheng, 2025-02-11, mm-hotfixes; Fixes: 6375e95f381e "mm: pgtable: reclaim empty PTE page in madvise(MADV_DONTNEED)"; reported by Christian Brauner and Qu Wenruo), mm/memory.c zap_pte_range()',
     // The leaked PTE shows as rss-mismatch once every task is done, or as check_mm()'s report at exit.
     checks: ['bad-rss-counter', 'rss-mismatch'],
-    requires: ['pt-reclaim'],
+    // The fast path's spin_trylock(pml) always fails under its own ptl when the two are one lock.
+    requires: ['pt-reclaim', 'split-ptlocks'],
   },
   {
     id: UFFD_BUG_ON_YANKED_TABLE,

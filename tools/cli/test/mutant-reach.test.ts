@@ -79,6 +79,32 @@ describe('a walker without rcu_read_lock() on powerpc 64K', () => {
   });
 });
 
+describe('the configs where the ptl is the pmd lock (NR_CPUS < 4), each run alone', () => {
+  const catalogue = mutantCatalogue(builtinPorts().map((p) => p.port));
+  const cfg = (id: string) => {
+    const c = builtinPorts()
+      .flatMap((p) => p.port.configs)
+      .find((x) => x.id === id);
+    if (!c) throw new Error(`${id} missing`);
+    return c;
+  };
+  const mutant = (id: string) => {
+    const m = catalogue.find((x) => x.id === id);
+    if (!m) throw new Error(`${id} missing`);
+    return m;
+  };
+
+  // Their bugs need a pmd lock apart from the ptl: the v2 trylock of pml under the ptl, and
+  // PT_RECLAIM's fast path (spin_trylock(pml) under the ptl, which always fails with one lock).
+  it.each([
+    ['collapse-uffd-fix-v2-trylock', 'x86-64-nr2', 'x86-64'],
+    ['zap-reclaim-after-retry', 'x86-64-pt-reclaim-nr2', 'x86-64-pt-reclaim'],
+  ])('%s is not applicable on %s (it is on %s)', (id, oneLock, split) => {
+    expect(mutantNotApplicable(mutant(id), cfg(oneLock))).toMatch(/no split PTE ptlocks/);
+    expect(mutantNotApplicable(mutant(id), cfg(split))).toBeNull();
+  });
+});
+
 describe('mutant reach', () => {
   const args = (json: string, workers: string) => [
     'conformance',
