@@ -21,8 +21,8 @@ export interface MmMutant {
    * is held for read, by khugepaged (THP) or CONFIG_PT_RECLAIM. Without them
    * a PTE table goes only under mmap_lock for write (free_pgtables()) or at
    * exit. `table-page-freeable`: the suite can free every table of a page
-   * while a walker is inside one (at most 16 tables per page). Absent: every
-   * config.
+   * while a walker is inside one (at most 16 tables per page).
+   * `split-ptlocks`: the ptl is not the pmd lock. Absent: every config.
    */
   readonly requires?: readonly (
     | 'thp'
@@ -30,6 +30,7 @@ export interface MmMutant {
     | 'pt-reclaim'
     | 'pmd-low-high'
     | 'table-page-freeable'
+    | 'split-ptlocks'
   )[];
 }
 
