@@ -265,30 +265,22 @@ function* rounds(
     return { key: p.key, nodes, events: p.at.events.slice(0, p.at.depth), budget };
   };
 
+  // The result so far: every return below is the same counts with a different ending.
+  const result = (complete: boolean, failing: SplitResult['failing']): SplitResult => ({
+    complete,
+    executions,
+    sleepBlocked,
+    truncated,
+    steps,
+    failing,
+    rounds: nRounds,
+    tasks: nTasks,
+  });
+
   for (;;) {
-    if (pending.length === 0)
-      return {
-        complete: truncated === 0,
-        executions,
-        sleepBlocked,
-        truncated,
-        steps,
-        failing: null,
-        rounds: nRounds,
-        tasks: nTasks,
-      };
+    if (pending.length === 0) return result(truncated === 0, null);
     let left = o.maxExecutions - executions;
-    if (left <= 0)
-      return {
-        complete: false,
-        executions,
-        sleepBlocked,
-        truncated,
-        steps,
-        failing: null,
-        rounds: nRounds,
-        tasks: nTasks,
-      };
+    if (left <= 0) return result(false, null);
     pending.sort((a, b) => compareKeys(a.key, b.key));
     const each =
       o.taskExecutions ?? (pending.length < SMALL_ROUND ? SMALL_TASK_EXECUTIONS : TASK_EXECUTIONS);
@@ -360,17 +352,7 @@ function* rounds(
       }
     }
     o.onProgress?.({ executions, steps });
-    if (failing && !o.allFindings)
-      return {
-        complete: false,
-        executions,
-        sleepBlocked,
-        truncated,
-        steps,
-        failing,
-        rounds: nRounds,
-        tasks: nTasks,
-      };
+    if (failing && !o.allFindings) return result(false, failing);
     // New branches, where the merges added them.
     for (const n of touched)
       while (chooser.takeBranch(n.node)) pending.push(handOut(n, n.node.chosen));
