@@ -100,6 +100,8 @@ export interface WutNode {
   readonly tid: number;
   readonly fp: readonly number[];
   readonly wait: readonly number[];
+  /** A blocked thread's step (SeqStep.phantom): never covers another sequence. */
+  readonly phantom?: boolean;
   readonly children: WutNode[];
 }
 
@@ -109,6 +111,11 @@ export interface SeqStep {
   readonly fp: readonly number[];
   /** Objects it only waits on (Step.wait), packed: a write to one orders it after. */
   readonly wait: readonly number[];
+  /**
+   * The step of a thread that was blocked when it raced (a phantom access): the sequence
+   * puts it first, but it may still be unable to run there, and then the search drops it.
+   */
+  readonly phantom?: boolean;
 }
 
 /** Whether `b` must follow `a` (both in one sequence): they conflict, or `a` writes what `b` waits on. */
@@ -150,6 +157,7 @@ function chain(v: readonly SeqStep[], from = 0): WutNode {
     tid: x.tid,
     fp: x.fp,
     wait: x.wait,
+    ...(x.phantom ? { phantom: true } : {}),
     children: from + 1 < v.length ? [chain(v, from + 1)] : [],
   };
 }
@@ -158,13 +166,15 @@ function chain(v: readonly SeqStep[], from = 0): WutNode {
  * Insert `v` into the wakeup tree `list` (Abdulla et al., POPL 2014, Def. 6.2):
  * follow the first child whose thread is a weak initial of what is left of
  * `v`; reaching a leaf means an equivalent sequence is already scheduled;
- * where no child fits, `v`'s remainder becomes a new branch.
+ * where no child fits, `v`'s remainder becomes a new branch. A phantom child
+ * is never followed: it may not run where it stands (then the search drops
+ * it), so it cannot stand for `v`.
  */
 export function insertWakeup(list: WutNode[], v: readonly SeqStep[]): void {
   let here = list;
   let rest: readonly SeqStep[] = v;
   for (;;) {
-    const c = here.find((x) => weakInitial(rest, x.tid, x.fp));
+    const c = here.find((x) => !x.phantom && weakInitial(rest, x.tid, x.fp));
     if (!c) {
       here.push(chain(rest));
       return;
@@ -625,7 +635,7 @@ export class ExhaustiveSearch {
       const ei = events[i] as Event;
       if (this.enabledBy(i, tid, prevIdx)) continue;
       if (this.raceWith(i, ei, cands, nc, events, C))
-        this.addBacktrack(i, clock, tid, fp, wait, events, j);
+        this.addBacktrack(i, clock, tid, fp, wait, events, j, false);
     }
     updateHistory(tid, fp, j, events, hist, this.gen);
   }
@@ -710,11 +720,12 @@ export class ExhaustiveSearch {
     qwait: readonly number[],
     events: readonly Event[],
     limit: number,
+    phantom: boolean,
   ): void {
     const node = this.stack[i];
     if (!node) return;
     if (this.wakeup) {
-      this.addWakeup(node, i, q, qfp, qwait, events, limit);
+      this.addWakeup(node, i, q, qfp, qwait, events, limit, phantom);
       return;
     }
     const ei = events[i] as Event;
@@ -775,6 +786,7 @@ export class ExhaustiveSearch {
     qwait: readonly number[],
     events: readonly Event[],
     limit: number,
+    phantom: boolean,
   ): void {
     const ei = events[i] as Event;
     const own = ei.clock[ei.tid] as number;
@@ -783,7 +795,10 @@ export class ExhaustiveSearch {
       const em = events[m] as Event;
       if ((em.clock[ei.tid] ?? 0) < own) v.push(em);
     }
-    v.push({ tid: q, fp: qfp, wait: qwait });
+    v.push(phantom ? { tid: q, fp: qfp, wait: qwait, phantom } : { tid: q, fp: qfp, wait: qwait });
+    // A sequence whose first thread cannot run at this state (a phantom's reversal where the
+    // blocked step was blocked here too) would only be dropped by takeBranch.
+    if (!(node.enabled & bit((v[0] as SeqStep).tid))) return;
     for (const s of node.sleep) if (weakInitial(v, s.tid, s.fp)) return;
     for (let u = 0; u < this.nThreads; u++) {
       if (u === node.chosen || (node.done & bit(u)) === 0) continue;
@@ -853,7 +868,7 @@ export class ExhaustiveSearch {
         const i = cands[c] as number;
         const ei = events[i] as Event;
         if (this.raceWith(i, ei, cands, nc, events, C))
-          this.addBacktrack(i, phantomClock, q, fp, wait, events, depth);
+          this.addBacktrack(i, phantomClock, q, fp, wait, events, depth, true);
       }
     }
   }

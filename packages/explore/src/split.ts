@@ -190,7 +190,10 @@ function explored(n: TreeNode): number {
 /** The root-to-leaf sequences of a wakeup tree. */
 function sequences(list: readonly WutNode[], before: SeqStep[] = [], out: SeqStep[][] = []) {
   for (const w of list) {
-    const path = [...before, { tid: w.tid, fp: w.fp, wait: w.wait }];
+    const path = [
+      ...before,
+      { tid: w.tid, fp: w.fp, wait: w.wait, ...(w.phantom ? { phantom: true } : {}) },
+    ];
     if (w.children.length === 0) out.push(path);
     else sequences(w.children, path, out);
   }
