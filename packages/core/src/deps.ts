@@ -48,6 +48,8 @@ enum Kind {
   Entry = 10,
   /** The entries of one page, as a whole: written by every entry write, read by scans. */
   TableWrites = 11,
+  /** Whether one rcu_head (by where it lives) is queued: call_rcu() and the grace period that takes it. */
+  RcuHead = 12,
 }
 
 const KIND_BITS = 16;
@@ -130,7 +132,10 @@ export const folioObj = (folioIndex: number, sub: number): ObjId =>
   make(Kind.Folio, folioIndex * 2 + sub);
 
 export const Global = {
-  /** The RCU callback queue (call_rcu(), grace periods, rcu_barrier()). */
+  /**
+   * The front of the RCU callback queue: the callback the next grace period
+   * takes (grace periods; call_rcu() onto an empty queue; rcu_barrier()).
+   */
   rcuQueue: 0,
   /** The workqueue (schedule_work(), the kworker). */
   workqueue: 1,
@@ -138,6 +143,8 @@ export const Global = {
   pageOverflow: 2,
   /** Allocating a data folio (Kernel.createFolio(): its pfn range and creation number). */
   folioAlloc: 3,
+  /** The order of the RCU callback queue behind its front: every call_rcu() appends (rcu.ts). */
+  rcuQueueTail: 4,
 } as const;
 export const globalObj = (which: number): ObjId => make(Kind.Global, which);
 
@@ -152,6 +159,12 @@ export const releaseObj = (lock: ObjId, slot: number): ObjId =>
 
 /** An object a port or path owns, named by a number it chooses (e.g. a per-table side structure). */
 export const auxObj = (n: number): ObjId => make(Kind.Aux, n * 2 + 1);
+
+/** Where an rcu_head lives (rcu.ts RcuHead): in a struct page, in page memory, or on a CPU's stack. */
+export const RcuHeadAt = { page: 0, mem: 1, stack: 2 } as const;
+/** Whether the rcu_head at (where, id) is queued: a pfn, a physical address / 8, or a CPU (-1: boot). */
+export const rcuHeadObj = (where: number, id: number): ObjId =>
+  make(Kind.RcuHead, (id + 1) * 4 + where);
 
 /** Mark a footprint entry as a read (the step's default mode applies to unmarked entries). */
 export const rd = (o: ObjId): FootprintEntry => -o - 1;
@@ -207,6 +220,8 @@ export function describeObj(o: ObjId): string {
       return `entry at pa 0x${(p * 4).toString(16)}`;
     case Kind.TableWrites:
       return `entries of pfn ${p}`;
+    case Kind.RcuHead:
+      return `rcu_head ${['in page', 'in memory at', 'on the stack of cpu'][p % 4]} ${Math.floor(p / 4) - 1}`;
     case Kind.Release:
       return `release of ${describeObj(Math.floor(p / 64))}${p % 64 ? ` by reader cpu ${(p % 64) - 2}` : ''}`;
     default:

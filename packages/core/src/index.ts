@@ -154,6 +154,7 @@ export {
   memRcuHead,
   pageRcuHead,
   RCU_QUEUE,
+  RCU_QUEUE_TAIL,
   Rcu,
   rcuBarrier,
   rcuDaemon,

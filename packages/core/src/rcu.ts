@@ -1,14 +1,29 @@
 import { bug, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
 import type { Cpu } from './cpu.js';
-import { type FootprintEntry, Global, globalObj, rd } from './deps.js';
+import {
+  type FootprintEntry,
+  Global,
+  globalObj,
+  type ObjId,
+  RcuHeadAt,
+  rcuHeadObj,
+  rd,
+} from './deps.js';
 import { ModelError } from './errors.js';
 import { Tag } from './memory.js';
 import type { LruMember, PageMeta } from './page.js';
 import type { KGen } from './step.js';
 
-/** The RCU callback queue's dependency object. */
+/**
+ * The RCU callback queue's dependency objects: its front (the callback the
+ * next grace period takes) and its order behind the front. Appending behind a
+ * front and taking that front commute (both orders leave the same queue and
+ * run the same callback), so a call_rcu() onto a non-empty queue writes only
+ * the tail and races with a grace period only through the rcu_head they share.
+ */
 export const RCU_QUEUE = globalObj(Global.rcuQueue);
+export const RCU_QUEUE_TAIL = globalObj(Global.rcuQueueTail);
 
 /**
  * Where an rcu_head lives. Its identity comes from memory, never from a label a
@@ -28,6 +43,8 @@ export interface RcuHead {
   readonly member?: LruMember | undefined;
   /** Physical address of an rcu_head in memory (call_rcu() writes its two words). */
   readonly pa?: number | undefined;
+  /** Whether it is queued (deps.ts rcuHeadObj): call_rcu() and the grace period taking it write it. */
+  readonly obj: ObjId;
 }
 
 /** Heads made here: call_rcu() takes no other, so no caller can invent an identity. */
@@ -39,7 +56,13 @@ function issue(h: RcuHead): RcuHead {
 
 /** The rcu_head in struct page (page->rcu_head, ptdesc->pt_rcu_head): words 1-2, shared with lru/pt_list. */
 export function pageRcuHead(page: PageMeta, member: LruMember = 'pt_rcu_head'): RcuHead {
-  return issue({ key: `page:${page.pfn}`, label: `${member} of pfn ${page.pfn}`, page, member });
+  return issue({
+    key: `page:${page.pfn}`,
+    label: `${member} of pfn ${page.pfn}`,
+    page,
+    member,
+    obj: rcuHeadObj(RcuHeadAt.page, page.pfn),
+  });
 }
 
 /**
@@ -48,12 +71,12 @@ export function pageRcuHead(page: PageMeta, member: LruMember = 'pt_rcu_head'): 
  * inside a live page table is seen by the table's walkers.
  */
 export function memRcuHead(pa: number, label: string): RcuHead {
-  return issue({ key: `mem:${pa}`, label, pa });
+  return issue({ key: `mem:${pa}`, label, pa, obj: rcuHeadObj(RcuHeadAt.mem, Math.floor(pa / 4)) });
 }
 
 /** An rcu_head on `cpu`'s stack (struct rcu_synchronize in synchronize_rcu()). */
 export function stackRcuHead(cpu: Cpu, label: string): RcuHead {
-  return issue({ key: `stack:${cpu.id}`, label });
+  return issue({ key: `stack:${cpu.id}`, label, obj: rcuHeadObj(RcuHeadAt.stack, cpu.id) });
 }
 
 /** A queued call_rcu() callback and the readers its grace period must outlast. */
@@ -117,6 +140,15 @@ export class Rcu {
     if (first === undefined) return false;
     for (const w of first.waitFor) if (w.cpu.quiescentCount === w.count) return false;
     return true;
+  }
+
+  /**
+   * What a grace-period end touches: the queue's front and the rcu_head it
+   * frees for reuse (not the tail: see RCU_QUEUE).
+   */
+  gracePeriodFootprint(): FootprintEntry[] {
+    const first = this.queue[0];
+    return first ? [RCU_QUEUE, first.head.obj] : [RCU_QUEUE];
   }
 
   /**
@@ -194,11 +226,22 @@ export function* callRcu(ctx: Ctx, head: RcuHead, fnName: string, fn: (ctx: Ctx)
       `call_rcu(${String(head?.label)}): an rcu_head must come from pageRcuHead(), memRcuHead() or stackRcuHead(), which derive its identity from where it lives`,
     );
   const rcu = ctx.k.rcu;
-  const fp = rcu.readersFootprint();
-  fp.push(RCU_QUEUE);
-  if (head.page) fp.push(head.page.obj);
-  if (head.pa !== undefined) fp.push(ctx.k.pt.pageOf({ pa: head.pa }));
-  yield ctx.step(() => `call_rcu(${head.label}, ${fnName})`, fp);
+  // Computed when it runs: whether the queue is empty then decides whether this callback
+  // becomes the front (see RCU_QUEUE). A call_rcu() kept in a sleep set with the footprint of a
+  // non-empty queue may find it emptied by a grace period; no step it is then checked against
+  // touches the front without the tail (a grace period cannot run on an empty queue,
+  // rcu_barrier() reads both, call_rcu() writes the tail), so the check gives the same answer.
+  yield ctx.stepDynamic(
+    () => `call_rcu(${head.label}, ${fnName})`,
+    () => {
+      const fp = rcu.readersFootprint();
+      fp.push(RCU_QUEUE_TAIL, head.obj);
+      if (rcu.queue.length === 0) fp.push(RCU_QUEUE);
+      if (head.page) fp.push(head.page.obj);
+      if (head.pa !== undefined) fp.push(ctx.k.pt.pageOf({ pa: head.pa }));
+      return fp;
+    },
+  );
   if (head.page && head.member)
     head.page.lru.write(
       head.member,
@@ -251,7 +294,7 @@ function* wakemeAfterRcu(c: Ctx, rs: { done: boolean }, stack: number): KGen {
 export function* rcuBarrier(ctx: Ctx): KGen {
   ctx.mightSleep('rcu_barrier()');
   const rcu = ctx.k.rcu;
-  yield ctx.step('rcu_barrier()', RCU_QUEUE, 'r', () => rcu.queue.length === 0);
+  yield ctx.step('rcu_barrier()', [RCU_QUEUE, RCU_QUEUE_TAIL], 'r', () => rcu.queue.length === 0);
 }
 
 /**
@@ -262,9 +305,9 @@ export function* rcuDaemon(ctx: Ctx): KGen {
   const rcu = ctx.k.rcu;
   rcu.daemonCpu = ctx.cpu;
   for (;;) {
-    yield ctx.step(
+    yield ctx.stepDynamic(
       'grace period ends',
-      RCU_QUEUE,
+      () => rcu.gracePeriodFootprint(),
       'w',
       () => rcu.gracePeriodCanEnd,
       () => rcu.gracePeriodWait(),

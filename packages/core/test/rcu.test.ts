@@ -12,6 +12,10 @@ import {
   type KGen,
   localIrqRestore,
   localIrqSave,
+  packFootprint,
+  RCU_QUEUE,
+  RCU_QUEUE_TAIL,
+  type RcuHead,
   rcuBarrier,
   rcuReadLock,
   rcuReadUnlock,
@@ -269,6 +273,59 @@ describe('grace periods', () => {
     sim.finish('reader');
     sim.graceperiods();
     expect(sim.runnable('writer')).toBe(true);
+  });
+});
+
+describe('what call_rcu() and a grace period conflict with (deps.ts)', () => {
+  /** The packed footprint of a task's pending step, as (object, writes?) pairs. */
+  function pendingFp(k: Kernel, name: string): { obj: number; write: boolean }[] {
+    const t = k.allTasks.find((x) => x.name === name);
+    if (!t?.pending) throw new Error(`${name} has no pending step`);
+    const out: number[] = [];
+    packFootprint(t.pending.fp ? t.pending.fp() : t.pending.obj, t.pending.access === 'w', out);
+    return out.map((e) => ({ obj: Math.floor(e / 2), write: e % 2 === 1 }));
+  }
+  function twoWriters(): { sim: Sim; k: Kernel; a: RcuHead; b: RcuHead } {
+    const k = newKernel();
+    const a = rcuHeadIn(k, 'a->rcu');
+    const b = rcuHeadIn(k, 'b->rcu');
+    for (const [name, h] of [
+      ['first', a],
+      ['second', b],
+    ] as const)
+      k.spawn(name, (ctx) => callRcu(ctx, h, 'cb', function* () {}));
+    return { sim: new Sim(k), k, a, b };
+  }
+
+  it('onto an empty queue call_rcu() writes the front, the tail and its rcu_head', () => {
+    const { k, a } = twoWriters();
+
+    expect(pendingFp(k, 'first')).toEqual(
+      expect.arrayContaining([
+        { obj: RCU_QUEUE, write: true },
+        { obj: RCU_QUEUE_TAIL, write: true },
+        { obj: a.obj, write: true },
+      ]),
+    );
+  });
+
+  it('behind a queued callback it writes the tail and its rcu_head, not the front', () => {
+    const { sim, k, b } = twoWriters();
+    sim.step('first');
+    const fp = pendingFp(k, 'second');
+    expect(fp).toContainEqual({ obj: RCU_QUEUE_TAIL, write: true });
+    expect(fp).toContainEqual({ obj: b.obj, write: true });
+    expect(fp.some((e) => e.obj === RCU_QUEUE)).toBe(false);
+  });
+
+  it("a grace period's end writes the front and the rcu_head it frees, not the tail", () => {
+    const { sim, k, a, b } = twoWriters();
+    sim.step('first');
+    sim.step('second');
+    const fp = pendingFp(k, 'rcu');
+    expect(fp).toContainEqual({ obj: RCU_QUEUE, write: true });
+    expect(fp).toContainEqual({ obj: a.obj, write: true });
+    expect(fp.some((e) => e.obj === RCU_QUEUE_TAIL || e.obj === b.obj)).toBe(false);
   });
 });
 
