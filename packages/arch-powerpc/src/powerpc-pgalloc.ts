@@ -158,9 +158,11 @@ export class PowerpcPgalloc extends GenericArch {
 
   /** atomic_add_return(delta, &ptdesc->pt_frag_refcount) (atomic_sub_return with delta < 0). */
   *atomicAddReturn(ctx: Ctx, page: PageMeta, delta: number, what: string): KGen<number> {
+    // Only the count changes (a free that follows is a step of its own): the page is read
+    // (it must be alive), the atomic written, so the step commutes with entry reads.
     yield ctx.step(
       () => `${what} (pt_frag_refcount of pfn ${page.pfn})`,
-      [pageObj(page.pfn), ptFragRefcountObj(page.pfn)],
+      [rd(pageObj(page.pfn)), ptFragRefcountObj(page.pfn)],
     );
     this.pageOf(ctx, page.pfn * this.config.PAGE_SIZE, what);
     const v = this.fragRefcount(page) + delta;

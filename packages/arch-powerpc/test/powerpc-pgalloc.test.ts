@@ -12,6 +12,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import {
   POWERPC_FRAG_DESTROY_CLEAR_ACTIVE,
+  POWERPC_V2_REDEFER,
   PPC32_8XX,
   PPC64_HASH_64K,
   PPC64_RADIX_4K,
@@ -332,6 +333,17 @@ describe('pt_frag_refcount: what a reference drop conflicts with (deps.ts)', () 
     run(b.a.pteAllocOne(b.ctx, b.mm));
     const pfn = Math.floor(a0 / 65536);
     const [fp] = footprints(b.a.pteFreeDefer(b.ctx, b.mm, a0), drop);
+    expect(fp).toContainEqual({ obj: ptFragRefcountObj(pfn), write: true });
+    expect(fp).toContainEqual({ obj: pageObj(pfn), write: false });
+    expect(fp).not.toContainEqual({ obj: pageObj(pfn), write: true });
+  });
+
+  it("an atomic_add_return() on the counter (v2's deferral accounting) writes the counter and only reads the page", () => {
+    const b = boot(PPC64_HASH_64K, { variant: POWERPC_V2_REDEFER });
+    const a0 = run(b.a.pteAllocOne(b.ctx, b.mm)) as number;
+    run(b.a.pteAllocOne(b.ctx, b.mm));
+    const pfn = Math.floor(a0 / 65536);
+    const [fp] = footprints(b.a.pteFreeDefer(b.ctx, b.mm, a0), /atomic_add_return/);
     expect(fp).toContainEqual({ obj: ptFragRefcountObj(pfn), write: true });
     expect(fp).toContainEqual({ obj: pageObj(pfn), write: false });
     expect(fp).not.toContainEqual({ obj: pageObj(pfn), write: true });
