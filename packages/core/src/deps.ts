@@ -48,7 +48,7 @@ enum Kind {
   Entry = 10,
   /** The entries of one page, as a whole: written by every entry write, read by scans. */
   TableWrites = 11,
-  /** Whether one rcu_head (by where it lives) is queued: call_rcu() and the grace period that takes it. */
+  /** One rcu_head (by where it lives): queued by call_rcu(), freed by the grace period that takes it. */
   RcuHead = 12,
 }
 
@@ -162,9 +162,11 @@ export const auxObj = (n: number): ObjId => make(Kind.Aux, n * 2 + 1);
 
 /** Where an rcu_head lives (rcu.ts RcuHead): in a struct page, in page memory, or on a CPU's stack. */
 export const RcuHeadAt = { page: 0, mem: 1, stack: 2 } as const;
-/** Whether the rcu_head at (where, id) is queued: a pfn, a physical address / 8, or a CPU (-1: boot). */
-export const rcuHeadObj = (where: number, id: number): ObjId =>
-  make(Kind.RcuHead, (id + 1) * 4 + where);
+/** An rcu_head's sub-objects: its queuing by call_rcu(), its freeing by a grace period. */
+export const RcuHeadSub = { queued: 0, freed: 1 } as const;
+/** A sub-object of the rcu_head at (where, id): a pfn, a physical address / 4, or a CPU (-1: boot). */
+export const rcuHeadObj = (where: number, id: number, sub: number): ObjId =>
+  make(Kind.RcuHead, ((id + 1) * 4 + where) * 2 + sub);
 
 /** Mark a footprint entry as a read (the step's default mode applies to unmarked entries). */
 export const rd = (o: ObjId): FootprintEntry => -o - 1;
@@ -220,8 +222,10 @@ export function describeObj(o: ObjId): string {
       return `entry at pa 0x${(p * 4).toString(16)}`;
     case Kind.TableWrites:
       return `entries of pfn ${p}`;
-    case Kind.RcuHead:
-      return `rcu_head ${['in page', 'in memory at', 'on the stack of cpu'][p % 4]} ${Math.floor(p / 4) - 1}`;
+    case Kind.RcuHead: {
+      const at = Math.floor(p / 2);
+      return `rcu_head ${['in page', 'in memory at', 'on the stack of cpu'][at % 4]} ${Math.floor(at / 4) - 1} ${p % 2 ? 'freed' : 'queued'}`;
+    }
     case Kind.Release:
       return `release of ${describeObj(Math.floor(p / 64))}${p % 64 ? ` by reader cpu ${(p % 64) - 2}` : ''}`;
     default:

@@ -7,6 +7,7 @@ import {
   globalObj,
   type ObjId,
   RcuHeadAt,
+  RcuHeadSub,
   rcuHeadObj,
   rd,
 } from './deps.js';
@@ -17,10 +18,12 @@ import type { KGen } from './step.js';
 
 /**
  * The RCU callback queue's dependency objects: its front (the callback the
- * next grace period takes) and its order behind the front. Appending behind a
- * front and taking that front commute (both orders leave the same queue and
- * run the same callback), so a call_rcu() onto a non-empty queue writes only
- * the tail and races with a grace period only through the rcu_head they share.
+ * next grace period takes; only grace periods write it) and its order
+ * (every call_rcu() appends). Appending and taking the front commute (both
+ * orders leave the same queue and run the same callback). A grace period
+ * *waits* on the call_rcu() that queued the callback it takes (RcuHead's
+ * queued object: it cannot go first), and races with a call_rcu() only when
+ * that one queues the rcu_head it frees again.
  */
 export const RCU_QUEUE = globalObj(Global.rcuQueue);
 export const RCU_QUEUE_TAIL = globalObj(Global.rcuQueueTail);
@@ -43,8 +46,18 @@ export interface RcuHead {
   readonly member?: LruMember | undefined;
   /** Physical address of an rcu_head in memory (call_rcu() writes its two words). */
   readonly pa?: number | undefined;
-  /** Whether it is queued (deps.ts rcuHeadObj): call_rcu() and the grace period taking it write it. */
-  readonly obj: ObjId;
+  /** Written by every call_rcu() on it; the grace period taking its callback waits on it. */
+  readonly queuedObj: ObjId;
+  /** Written by the grace period taking its callback; read by a call_rcu() that queues it again. */
+  readonly freedObj: ObjId;
+}
+
+/** An rcu_head's dependency objects (deps.ts rcuHeadObj). */
+function headObjs(where: number, id: number): { queuedObj: ObjId; freedObj: ObjId } {
+  return {
+    queuedObj: rcuHeadObj(where, id, RcuHeadSub.queued),
+    freedObj: rcuHeadObj(where, id, RcuHeadSub.freed),
+  };
 }
 
 /** Heads made here: call_rcu() takes no other, so no caller can invent an identity. */
@@ -61,7 +74,7 @@ export function pageRcuHead(page: PageMeta, member: LruMember = 'pt_rcu_head'): 
     label: `${member} of pfn ${page.pfn}`,
     page,
     member,
-    obj: rcuHeadObj(RcuHeadAt.page, page.pfn),
+    ...headObjs(RcuHeadAt.page, page.pfn),
   });
 }
 
@@ -71,12 +84,12 @@ export function pageRcuHead(page: PageMeta, member: LruMember = 'pt_rcu_head'): 
  * inside a live page table is seen by the table's walkers.
  */
 export function memRcuHead(pa: number, label: string): RcuHead {
-  return issue({ key: `mem:${pa}`, label, pa, obj: rcuHeadObj(RcuHeadAt.mem, Math.floor(pa / 4)) });
+  return issue({ key: `mem:${pa}`, label, pa, ...headObjs(RcuHeadAt.mem, Math.floor(pa / 4)) });
 }
 
 /** An rcu_head on `cpu`'s stack (struct rcu_synchronize in synchronize_rcu()). */
 export function stackRcuHead(cpu: Cpu, label: string): RcuHead {
-  return issue({ key: `stack:${cpu.id}`, label, obj: rcuHeadObj(RcuHeadAt.stack, cpu.id) });
+  return issue({ key: `stack:${cpu.id}`, label, ...headObjs(RcuHeadAt.stack, cpu.id) });
 }
 
 /** A queued call_rcu() callback and the readers its grace period must outlast. */
@@ -142,13 +155,30 @@ export class Rcu {
     return true;
   }
 
+  /** rcu_heads some grace period has freed (by key): a call_rcu() on one again races with that. */
+  private readonly freed = new Set<string>();
+
   /**
    * What a grace-period end touches: the queue's front and the rcu_head it
-   * frees for reuse (not the tail: see RCU_QUEUE).
+   * frees for reuse (not the queue's order: see RCU_QUEUE).
    */
   gracePeriodFootprint(): FootprintEntry[] {
     const first = this.queue[0];
-    return first ? [RCU_QUEUE, first.head.obj] : [RCU_QUEUE];
+    return first ? [RCU_QUEUE, first.head.freedObj] : [RCU_QUEUE];
+  }
+
+  /**
+   * What call_rcu() on `head` touches in the queue: the order, the head's
+   * queuing, and, if a grace period freed it before, that freeing (whether it
+   * came first decides rcu-head-reused). A head never freed has no grace
+   * period that could take it before this call, and only a grace period adds
+   * one to the freed set, writing the object this call then reads.
+   */
+  callFootprint(head: RcuHead): FootprintEntry[] {
+    const fp = this.readersFootprint();
+    fp.push(RCU_QUEUE_TAIL, head.queuedObj);
+    if (this.freed.has(head.key)) fp.push(rd(head.freedObj));
+    return fp;
   }
 
   /**
@@ -160,7 +190,10 @@ export class Rcu {
   gracePeriodWait(): FootprintEntry[] {
     const fp: FootprintEntry[] = [];
     const first = this.queue[0];
-    if (first) for (const w of first.waitFor) fp.push(rd(w.cpu.rcuObj), rd(w.cpu.irqObj));
+    if (!first) return fp;
+    // And the call_rcu() that queued it: the grace period cannot end before it.
+    fp.push(rd(first.head.queuedObj));
+    for (const w of first.waitFor) fp.push(rd(w.cpu.rcuObj), rd(w.cpu.irqObj));
     return fp;
   }
 
@@ -169,6 +202,7 @@ export class Rcu {
     const cb = this.queue.shift();
     if (!cb) throw new Error('rcu: no callback to run');
     this.queued.delete(cb.head.key);
+    this.freed.add(cb.head.key);
     this.invoked++;
     return cb;
   }
@@ -226,17 +260,14 @@ export function* callRcu(ctx: Ctx, head: RcuHead, fnName: string, fn: (ctx: Ctx)
       `call_rcu(${String(head?.label)}): an rcu_head must come from pageRcuHead(), memRcuHead() or stackRcuHead(), which derive its identity from where it lives`,
     );
   const rcu = ctx.k.rcu;
-  // Computed when it runs: whether the queue is empty then decides whether this callback
-  // becomes the front (see RCU_QUEUE). A call_rcu() kept in a sleep set with the footprint of a
-  // non-empty queue may find it emptied by a grace period; no step it is then checked against
-  // touches the front without the tail (a grace period cannot run on an empty queue,
-  // rcu_barrier() reads both, call_rcu() writes the tail), so the check gives the same answer.
+  // Computed when it runs: a grace period may free the head between the yield and the step.
+  // One kept in a sleep set from before its head was first freed was put there while the head
+  // was queued (only a grace period taking it frees it), so that branch reported
+  // rcu-head-reused and ended the search.
   yield ctx.stepDynamic(
     () => `call_rcu(${head.label}, ${fnName})`,
     () => {
-      const fp = rcu.readersFootprint();
-      fp.push(RCU_QUEUE_TAIL, head.obj);
-      if (rcu.queue.length === 0) fp.push(RCU_QUEUE);
+      const fp = rcu.callFootprint(head);
       if (head.page) fp.push(head.page.obj);
       if (head.pa !== undefined) fp.push(ctx.k.pt.pageOf({ pa: head.pa }));
       return fp;

@@ -12,6 +12,7 @@ import {
   type KGen,
   localIrqRestore,
   localIrqSave,
+  type Footprint,
   packFootprint,
   RCU_QUEUE,
   RCU_QUEUE_TAIL,
@@ -277,55 +278,79 @@ describe('grace periods', () => {
 });
 
 describe('what call_rcu() and a grace period conflict with (deps.ts)', () => {
-  /** The packed footprint of a task's pending step, as (object, writes?) pairs. */
-  function pendingFp(k: Kernel, name: string): { obj: number; write: boolean }[] {
-    const t = k.allTasks.find((x) => x.name === name);
-    if (!t?.pending) throw new Error(`${name} has no pending step`);
+  type Acc = { obj: number; write: boolean };
+  function pack(fp: Footprint, write: boolean): Acc[] {
     const out: number[] = [];
-    packFootprint(t.pending.fp ? t.pending.fp() : t.pending.obj, t.pending.access === 'w', out);
+    packFootprint(fp, write, out);
     return out.map((e) => ({ obj: Math.floor(e / 2), write: e % 2 === 1 }));
   }
-  function twoWriters(): { sim: Sim; k: Kernel; a: RcuHead; b: RcuHead } {
-    const k = newKernel();
-    const a = rcuHeadIn(k, 'a->rcu');
-    const b = rcuHeadIn(k, 'b->rcu');
-    for (const [name, h] of [
-      ['first', a],
-      ['second', b],
-    ] as const)
-      k.spawn(name, (ctx) => callRcu(ctx, h, 'cb', function* () {}));
-    return { sim: new Sim(k), k, a, b };
+  /** The packed footprint and wait list of a task's pending step. */
+  function pending(k: Kernel, name: string): { fp: Acc[]; wait: Acc[] } {
+    const t = k.allTasks.find((x) => x.name === name);
+    const p = t?.pending;
+    if (!p) throw new Error(`${name} has no pending step`);
+    const w = typeof p.wait === 'function' ? p.wait() : (p.wait ?? []);
+    return { fp: pack(p.fp ? p.fp() : p.obj, p.access === 'w'), wait: pack(w, false) };
   }
+  function writers(heads: readonly string[]): { sim: Sim; k: Kernel; h: RcuHead[] } {
+    const k = newKernel();
+    const h = heads.map((n) => rcuHeadIn(k, n));
+    heads.forEach((_, i) =>
+      k.spawn(`w${i}`, (ctx) => callRcu(ctx, h[i] as RcuHead, 'cb', function* () {})),
+    );
+    return { sim: new Sim(k), k, h };
+  }
+  const objs = (a: readonly Acc[]) => a.map((e) => e.obj);
 
-  it('onto an empty queue call_rcu() writes the front, the tail and its rcu_head', () => {
-    const { k, a } = twoWriters();
-
-    expect(pendingFp(k, 'first')).toEqual(
+  it('call_rcu() writes the queue order and its rcu_head, never the front', () => {
+    const { sim, k, h } = writers(['a->rcu', 'b->rcu']);
+    const [a, b] = h as [RcuHead, RcuHead];
+    // Onto an empty queue, and behind a queued callback: the same.
+    expect(pending(k, 'w0').fp).toEqual(
       expect.arrayContaining([
-        { obj: RCU_QUEUE, write: true },
         { obj: RCU_QUEUE_TAIL, write: true },
-        { obj: a.obj, write: true },
+        { obj: a.queuedObj, write: true },
       ]),
     );
+    expect(objs(pending(k, 'w0').fp)).not.toContain(RCU_QUEUE);
+    sim.step('w0');
+    expect(pending(k, 'w1').fp).toContainEqual({ obj: b.queuedObj, write: true });
+    expect(objs(pending(k, 'w1').fp)).not.toContain(RCU_QUEUE);
+    // Never freed: nothing of a grace period's.
+    expect(objs(pending(k, 'w1').fp)).not.toContain(b.freedObj);
   });
 
-  it('behind a queued callback it writes the tail and its rcu_head, not the front', () => {
-    const { sim, k, b } = twoWriters();
-    sim.step('first');
-    const fp = pendingFp(k, 'second');
-    expect(fp).toContainEqual({ obj: RCU_QUEUE_TAIL, write: true });
-    expect(fp).toContainEqual({ obj: b.obj, write: true });
-    expect(fp.some((e) => e.obj === RCU_QUEUE)).toBe(false);
+  it("a grace period writes the front and the rcu_head it frees, and waits on that head's call_rcu()", () => {
+    const { sim, k, h } = writers(['a->rcu', 'b->rcu']);
+    const [a, b] = h as [RcuHead, RcuHead];
+    sim.step('w0');
+    sim.step('w1');
+    const gp = pending(k, 'rcu');
+    expect(gp.fp).toEqual([
+      { obj: RCU_QUEUE, write: true },
+      { obj: a.freedObj, write: true },
+    ]);
+    expect(objs(gp.wait)).toContain(a.queuedObj);
+    expect([...objs(gp.fp), ...objs(gp.wait)]).not.toContain(RCU_QUEUE_TAIL);
+    expect([...objs(gp.fp), ...objs(gp.wait)]).not.toContain(b.queuedObj);
   });
 
-  it("a grace period's end writes the front and the rcu_head it frees, not the tail", () => {
-    const { sim, k, a, b } = twoWriters();
-    sim.step('first');
-    sim.step('second');
-    const fp = pendingFp(k, 'rcu');
-    expect(fp).toContainEqual({ obj: RCU_QUEUE, write: true });
-    expect(fp).toContainEqual({ obj: a.obj, write: true });
-    expect(fp.some((e) => e.obj === RCU_QUEUE_TAIL || e.obj === b.obj)).toBe(false);
+  it('call_rcu() on a head a grace period freed reads that freeing', () => {
+    const k = newKernel();
+    const a = rcuHeadIn(k, 'a->rcu');
+    let second = false;
+    k.spawn('w', function* (ctx) {
+      yield* callRcu(ctx, a, 'cb', function* () {});
+      yield ctx.step('wait for the callback', [], 'r', () => ctx.k.rcu.invoked > 0);
+      second = true;
+      yield* callRcu(ctx, a, 'cb', function* () {});
+    });
+    const sim = new Sim(k);
+    sim.step('w');
+    sim.graceperiods();
+    sim.step('w');
+    expect(second).toBe(true);
+    expect(pending(k, 'w').fp).toContainEqual({ obj: a.freedObj, write: false });
   });
 });
 
