@@ -50,6 +50,8 @@ enum Kind {
   TableWrites = 11,
   /** One rcu_head (by where it lives): queued by call_rcu(), freed by the grace period that takes it. */
   RcuHead = 12,
+  /** A pfn's life: allocated or not, and which allocation (written by alloc and free only). */
+  PageLife = 13,
 }
 
 const KIND_BITS = 16;
@@ -57,6 +59,14 @@ const make = (kind: Kind, payload: number): ObjId => payload * KIND_BITS + kind;
 
 /** struct page / memory / page tables of one pfn. */
 export const pageObj = (pfn: number): ObjId => make(Kind.Page, pfn);
+/**
+ * A pfn's life (allocated or free, and its generation): the allocator's alloc
+ * and free write it along with the page object. What depends on the page
+ * being alive and nothing else in it — taking the split ptlock that lives in
+ * its ptdesc — reads only this, so it commutes with changes to the page's
+ * fields and tables (a deferral, an rcu_head queued in the ptdesc).
+ */
+export const pageLifeObj = (pfn: number): ObjId => make(Kind.PageLife, pfn);
 /**
  * One page-table entry (a pmd or PTE slot at physical address `pa`). Entry
  * writes write it, the page's TableWrites object, and read the page object;
@@ -222,6 +232,8 @@ export function describeObj(o: ObjId): string {
       return `entry at pa 0x${(p * 4).toString(16)}`;
     case Kind.TableWrites:
       return `entries of pfn ${p}`;
+    case Kind.PageLife:
+      return `life of pfn ${p}`;
     case Kind.RcuHead: {
       const at = Math.floor(p / 2);
       return `rcu_head ${['in page', 'in memory at', 'on the stack of cpu'][at % 4]} ${Math.floor(at / 4) - 1} ${p % 2 ? 'freed' : 'queued'}`;

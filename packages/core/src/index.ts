@@ -29,6 +29,7 @@ export {
   mmContextObj,
   mmObj,
   packFootprint,
+  pageLifeObj,
   pageObj,
   ptlObj,
   rd,

@@ -1,7 +1,7 @@
 import { bug } from './checks.js';
 import type { Ctx } from './context.js';
 import type { Cpu } from './cpu.js';
-import { type FootprintEntry, type ObjId, pageObj, ptlObj, rd, releaseObj } from './deps.js';
+import { type FootprintEntry, type ObjId, pageLifeObj, ptlObj, rd, releaseObj } from './deps.js';
 import type { KGen } from './step.js';
 
 /**
@@ -52,8 +52,9 @@ export class SpinLock {
 }
 
 /** What taking or releasing `lock` touches: the lock, and (reading) the struct page it lives in. */
+/** A ptlock's memory must be alive (checkLockMemory): its page's life, not the rest of the page. */
 function lockFootprint(lock: SpinLock): ObjId | ObjId[] {
-  return lock.page ? [lock.obj, rd(pageObj(lock.page.pfn))] : lock.obj;
+  return lock.page ? [lock.obj, rd(pageLifeObj(lock.page.pfn))] : lock.obj;
 }
 
 /** A ptlock lives in its table's struct page: taking it after the page was freed is a use after free. */

@@ -1,7 +1,8 @@
 import { bug } from './checks.js';
 import type { Ctx } from './context.js';
-import { type FootprintEntry, Global, globalObj, pageObj } from './deps.js';
+import { type FootprintEntry, Global, globalObj, pageLifeObj, pageObj } from './deps.js';
 import { ModelError } from './errors.js';
+import { assertEffectWrites } from './footprint-audit.js';
 import { LIMITS } from './limits.js';
 import { Tag } from './memory.js';
 import { PageMeta, PG } from './page.js';
@@ -97,14 +98,14 @@ export class PageAllocator {
   /** What an allocation on `ctx`'s CPU touches: its pcp list, the page it will hand out, maybe the overflow range. */
   allocFootprint(ctx: Ctx): FootprintEntry[] {
     const n = this.next(ctx);
-    const fp: FootprintEntry[] = [ctx.cpu.pcpObj, pageObj(n.pfn)];
+    const fp: FootprintEntry[] = [ctx.cpu.pcpObj, pageObj(n.pfn), pageLifeObj(n.pfn)];
     if (n.overflow) fp.push(OVERFLOW_OBJ);
     return fp;
   }
 
   /** What freeing `pfn` on `ctx`'s CPU touches. */
   freeFootprint(ctx: Ctx, pfn: number): FootprintEntry[] {
-    return [ctx.cpu.pcpObj, pageObj(pfn)];
+    return [ctx.cpu.pcpObj, pageObj(pfn), pageLifeObj(pfn)];
   }
 
   /** Allocate without a scheduling point (setup, or inside a step that declared allocFootprint()). */
@@ -122,6 +123,7 @@ export class PageAllocator {
       this.overflowUsed++;
     } else this.freshUsed[slot] = (this.freshUsed[slot] ?? 0) + 1;
     const m = this.raw(n.pfn);
+    assertEffectWrites(ctx, pageLifeObj(n.pfn), `alloc of pfn ${n.pfn}`);
     m.allocated = true;
     m.gen++;
     m.flags = 0;
@@ -147,6 +149,7 @@ export class PageAllocator {
       );
     }
     freePageIsBad(ctx, m);
+    assertEffectWrites(ctx, pageLifeObj(pfn), `free of pfn ${pfn}`);
     m.allocated = false;
     m.freedAt = ctx.here(() => `free pfn ${pfn} (${m.owner})`);
     ctx.k.mem.fillPage(pfn, POISON, Tag.poison);

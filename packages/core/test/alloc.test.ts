@@ -2,20 +2,29 @@
  * The page allocator (src/page-alloc.ts) and struct page unions (src/page.ts):
  * poison on free, last-freed-first reuse, double free, leaks, union slots.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   allocPage,
+  type Ctx,
   freePage,
   INJECT_PTE_ALLOC_NOMEM,
   type IndexMember,
+  type Kernel,
+  type KGen,
   type LruMember,
   PG,
   POISON,
+  packFootprint,
+  pageLifeObj,
+  pageObj,
   pmdOffset,
   pmdpGet,
   pteAlloc,
   pteTablePageAllocFails,
   runToEnd,
+  SpinLock,
+  setFootprintAudit,
+  spinLock,
   Tag,
   UnionSlot,
 } from '../src/index.js';
@@ -168,5 +177,52 @@ describe('pte-alloc-nomem (fault injection)', () => {
     expect(pteTablePageAllocFails(task.ctx)).toBe(false);
     expect(runToEnd(pteAlloc(task.ctx, other, pmdOffset(task.ctx, other, 0)))).toBe(0);
     expect(other.pgtablesBytes).toBeGreaterThan(0);
+  });
+});
+
+describe("a page's life (deps.ts pageLifeObj)", () => {
+  afterEach(() => setFootprintAudit(false));
+
+  /** Run one task to its end (no other task): its generator's steps in order. */
+  function runTask(k: Kernel, body: (ctx: Ctx) => KGen) {
+    const t = k.spawn('t', body);
+    t.start();
+    while (!t.done) t.advance();
+  }
+
+  it('the audit fires on a free in a step that does not declare the life, and names the pfn', () => {
+    const k = newKernel();
+    const p = k.pages.allocNow(k.boot, 'buffer');
+    setFootprintAudit(true);
+    expect(() =>
+      runTask(k, function* (ctx) {
+        yield ctx.step('free with the page only', [ctx.cpu.pcpObj, pageObj(p.pfn)]);
+        ctx.k.pages.freeNow(ctx, p.pfn);
+      }),
+    ).toThrow(new RegExp(`free of pfn ${p.pfn} writes life of pfn ${p.pfn}`));
+  });
+
+  it('stays silent on alloc_pages() and __free_pages(), which declare it', () => {
+    const k = newKernel();
+    setFootprintAudit(true);
+    runTask(k, function* (ctx) {
+      const p = yield* allocPage(ctx, 'buffer');
+      yield* freePage(ctx, p.pfn);
+    });
+    expect(k.pages.allocatedCount).toBe(0);
+  });
+
+  it("spin_lock() of a split ptlock reads the page's life, not the page", () => {
+    const k = newKernel();
+    const p = k.pages.allocNow(k.boot, 'table');
+    const ptl = new SpinLock(`ptl of pfn ${p.pfn}`, 'ptlock', { pfn: p.pfn, gen: p.gen });
+    k.spawn('locker', (ctx) => spinLock(ctx, ptl));
+    new Sim(k);
+    const step = k.allTasks.find((t) => t.name === 'locker')?.pending;
+    if (!step) throw new Error('no pending step');
+    const out: number[] = [];
+    packFootprint(step.fp ? step.fp() : step.obj, step.access === 'w', out);
+    expect(out).toContain(pageLifeObj(p.pfn) * 2);
+    expect(out.map((e) => Math.floor(e / 2))).not.toContain(pageObj(p.pfn));
   });
 });

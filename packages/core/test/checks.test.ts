@@ -389,7 +389,12 @@ describe('check rcu-head-reused', () => {
     // And a head it makes up is refused before anything is queued.
     const k2 = newKernel();
     k2.spawn('forger', (ctx) =>
-      callRcu(ctx, { key: 'half 1', label: 'half 1', queuedObj: 0, freedObj: 0 }, 'cb', function* () {}),
+      callRcu(
+        ctx,
+        { key: 'half 1', label: 'half 1', queuedObj: 0, freedObj: 0 },
+        'cb',
+        function* () {},
+      ),
     );
     expect(() => new Sim(k2).drain()).toThrow(/an rcu_head must come from pageRcuHead/);
   });

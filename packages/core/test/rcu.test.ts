@@ -8,11 +8,11 @@ import { describe, expect, it } from 'vitest';
 import {
   type Ctx,
   callRcu,
+  type Footprint,
   type Kernel,
   type KGen,
   localIrqRestore,
   localIrqSave,
-  type Footprint,
   packFootprint,
   RCU_QUEUE,
   RCU_QUEUE_TAIL,
@@ -295,9 +295,8 @@ describe('what call_rcu() and a grace period conflict with (deps.ts)', () => {
   function writers(heads: readonly string[]): { sim: Sim; k: Kernel; h: RcuHead[] } {
     const k = newKernel();
     const h = heads.map((n) => rcuHeadIn(k, n));
-    heads.forEach((_, i) =>
-      k.spawn(`w${i}`, (ctx) => callRcu(ctx, h[i] as RcuHead, 'cb', function* () {})),
-    );
+    for (const [i, head] of h.entries())
+      k.spawn(`w${i}`, (ctx) => callRcu(ctx, head, 'cb', function* () {}));
     return { sim: new Sim(k), k, h };
   }
   const objs = (a: readonly Acc[]) => a.map((e) => e.obj);
