@@ -13,10 +13,16 @@ export function* localIrqSave(ctx: Ctx): KGen {
 /**
  * local_irq_restore() — include/linux/irqflags.h: pending IPIs are taken as
  * interrupts come back on. The handlers the model sends (TLB flushes, empty
- * syncs) touch only this CPU's TLB.
+ * syncs) touch only this CPU's TLB, so the TLB is in the footprint only when
+ * there are some to take: both inputs of that choice (the nesting count, the
+ * pending list, which senders change writing this CPU's irq object) are in
+ * the irq object the step writes.
  */
 export function* localIrqRestore(ctx: Ctx): KGen {
-  yield ctx.step('local_irq_restore()', [ctx.cpu.irqObj, ctx.cpu.tlbObj]);
+  const c0 = ctx.cpu;
+  yield ctx.stepDynamic('local_irq_restore()', () =>
+    c0.irqOff === 1 && c0.pendingIpis.length > 0 ? [c0.irqObj, c0.tlbObj] : c0.irqObj,
+  );
   const c = ctx.cpu;
   if (c.irqOff === 0)
     bug('context-leak', `${c.name} ${ctx.fn}: local_irq_restore() with interrupts already on`);

@@ -12,6 +12,7 @@ import {
   type KGen,
   localIrqRestore,
   localIrqSave,
+  packFootprint,
   smpCallFunction,
   tlbRemoveTableSyncOne,
 } from '../src/index.js';
@@ -63,6 +64,30 @@ describe('IPIs', () => {
     expect(handled).toEqual(['rcu', 'kworker', 'cpu0']);
     expect(sim.runnable('sender')).toBe(true);
     expect(sim.drain()).toBeNull();
+  });
+
+  it("local_irq_restore() touches the CPU's TLB only when it takes a pending IPI", () => {
+    const k = newKernel();
+    k.spawn('walker', irqOffWalker);
+    k.spawn('sender', (ctx) => smpCallFunction(ctx, ctx.k.cpus, 'flush', () => {}));
+    const sim = new Sim(k);
+    const walker = sim.task('walker');
+    const objs = () => {
+      const p = walker.pending;
+      if (!p) throw new Error('walker has no pending step');
+      const out: number[] = [];
+      packFootprint(p.fp ? p.fp() : p.obj, p.access === 'w', out);
+      return out.map((e) => Math.floor(e / 2));
+    };
+    sim.step('walker', 3); // save, save, walk: the inner restore is next
+    expect(objs()).not.toContain(walker.ctx.cpu.tlbObj);
+    sim.step('sender'); // an IPI now waits for this CPU
+    // The inner restore leaves interrupts off: it takes nothing.
+    expect(objs()).not.toContain(walker.ctx.cpu.tlbObj);
+    sim.step('walker');
+    // The outer one takes the IPI, whose handler touches this CPU's TLB.
+    expect(objs()).toContain(walker.ctx.cpu.tlbObj);
+    expect(objs()).toContain(walker.ctx.cpu.irqObj);
   });
 
   it('tlb_remove_table_sync_one() waits out interrupt-disabled walkers (with RCU table free)', () => {
