@@ -56,6 +56,8 @@ export class Cpu {
   readonly pcpObj: ObjId;
   readonly stackObj: ObjId;
   readonly taskObj: ObjId;
+  readonly readerEnterObj: ObjId;
+  readonly quiescentObj: ObjId;
   /** Where this CPU last entered its current read-side section (for findings). */
   readerSince: LazyEvent | null = null;
 
@@ -68,6 +70,8 @@ export class Cpu {
     this.pcpObj = cpuObj(id, CpuSub.pcp);
     this.stackObj = cpuObj(id, CpuSub.stack);
     this.taskObj = cpuObj(id, CpuSub.task);
+    this.readerEnterObj = cpuObj(id, CpuSub.readerEnter);
+    this.quiescentObj = cpuObj(id, CpuSub.quiescent);
   }
 
   /** Inside an RCU read-side critical section in the consolidated-RCU sense. */
@@ -78,6 +82,15 @@ export class Cpu {
   /** Atomic context: may not sleep. */
   get atomic(): boolean {
     return this.inRcuReader || this.held.some((h) => h.lock.kind === 'spin');
+  }
+
+  /**
+   * Whether this CPU would be a reader with its nesting counts moved by these
+   * deltas: a step that makes it one writes `readerEnterObj`, one that ends it
+   * `quiescentObj` (rcu.ts, irq.ts).
+   */
+  readerAfter(rcu: number, irq: number): boolean {
+    return this.rcuNesting + rcu > 0 || this.irqOff + irq > 0 || this.inSoftirq;
   }
 
   /** Call after a reader-state change: count a quiescent state if the CPU just left its last section. */

@@ -95,6 +95,19 @@ export const CpuSub = {
   stack: 4,
   /** Whether the task on this CPU has finished (its exit step writes it). */
   task: 5,
+  /**
+   * The CPU's entry into its first read-side section (whatever the kind:
+   * rcu_read_lock(), interrupts off): written by the step that enters it, read
+   * by call_rcu() (whom the new callback must wait for).
+   */
+  readerEnter: 6,
+  /**
+   * The CPU's exit from its last section (a quiescent state): written by the
+   * step that leaves it; a grace period waiting for the CPU waits on it. Not
+   * read by call_rcu(): a call_rcu() just before the exit waits for it, one just
+   * after does not need to, and either way its grace period ends after both.
+   */
+  quiescent: 7,
 } as const;
 const CPU_SUBS = 8;
 /** A per-CPU object; cpu -1 is the boot CPU. */

@@ -6,8 +6,12 @@ import type { KGen } from './step.js';
 
 /** local_irq_save() — include/linux/irqflags.h */
 export function* localIrqSave(ctx: Ctx): KGen {
-  yield ctx.step('local_irq_save()', ctx.cpu.irqObj);
-  ctx.cpu.irqOff++;
+  // Interrupts off make the CPU an RCU reader: the reader object only if it was not one.
+  const c = ctx.cpu;
+  yield ctx.stepDynamic('local_irq_save()', () =>
+    c.inRcuReader ? c.irqObj : [c.irqObj, c.readerEnterObj],
+  );
+  c.irqOff++;
 }
 
 /**
@@ -20,9 +24,13 @@ export function* localIrqSave(ctx: Ctx): KGen {
  */
 export function* localIrqRestore(ctx: Ctx): KGen {
   const c0 = ctx.cpu;
-  yield ctx.stepDynamic('local_irq_restore()', () =>
-    c0.irqOff === 1 && c0.pendingIpis.length > 0 ? [c0.irqObj, c0.tlbObj] : c0.irqObj,
-  );
+  yield ctx.stepDynamic('local_irq_restore()', () => {
+    const fp = [c0.irqObj];
+    if (c0.irqOff === 1 && c0.pendingIpis.length > 0) fp.push(c0.tlbObj);
+    // Leaving the CPU's last read-side section (a quiescent state): see CpuSub.quiescent.
+    if (c0.irqOff === 0 || !c0.readerAfter(0, -1)) fp.push(c0.quiescentObj);
+    return fp;
+  });
   const c = ctx.cpu;
   if (c.irqOff === 0)
     bug('context-leak', `${c.name} ${ctx.fn}: local_irq_restore() with interrupts already on`);

@@ -193,7 +193,7 @@ export class Rcu {
     if (!first) return fp;
     // And the call_rcu() that queued it: the grace period cannot end before it.
     fp.push(rd(first.head.queuedObj));
-    for (const w of first.waitFor) fp.push(rd(w.cpu.rcuObj), rd(w.cpu.irqObj));
+    for (const w of first.waitFor) fp.push(rd(w.cpu.quiescentObj));
     return fp;
   }
 
@@ -214,21 +214,29 @@ export class Rcu {
   /** What call_rcu() reads: every CPU's reader state (who the new callback must wait for). */
   readersFootprint(): FootprintEntry[] {
     const fp: FootprintEntry[] = [];
-    for (const c of this.cpus()) if (c !== this.daemonCpu) fp.push(rd(c.rcuObj), rd(c.irqObj));
+    for (const c of this.cpus()) if (c !== this.daemonCpu) fp.push(rd(c.readerEnterObj));
     return fp;
   }
 }
 
 /** rcu_read_lock() — include/linux/rcupdate.h */
 export function* rcuReadLock(ctx: Ctx): KGen {
-  yield ctx.step('rcu_read_lock()', ctx.cpu.rcuObj);
+  // The entry object only when this starts a section (CpuSub.readerEnter): inside one (an
+  // outer rcu_read_lock(), interrupts off) call_rcu() sees the same reader either way. The
+  // inputs are this CPU's own counts, which only this task changes.
+  const c = ctx.cpu;
+  yield ctx.stepDynamic('rcu_read_lock()', () =>
+    c.inRcuReader ? c.rcuObj : [c.rcuObj, c.readerEnterObj],
+  );
   ctx.cpu.rcuNesting++;
 }
 
 /** rcu_read_unlock() — include/linux/rcupdate.h */
 export function* rcuReadUnlock(ctx: Ctx): KGen {
-  yield ctx.step('rcu_read_unlock()', ctx.cpu.rcuObj);
   const c = ctx.cpu;
+  yield ctx.stepDynamic('rcu_read_unlock()', () =>
+    c.rcuNesting > 0 && c.readerAfter(-1, 0) ? c.rcuObj : [c.rcuObj, c.quiescentObj],
+  );
   if (c.rcuNesting === 0) {
     bug(
       'rcu-unbalanced',

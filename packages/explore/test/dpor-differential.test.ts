@@ -100,10 +100,10 @@ describe('partial-order reduction against plain exhaustive search (random RCU pr
       reuse: false,
       threads: [
         [
-          { op: 'lock' },
+          { op: 'lock', irq: false },
           { op: 'call_rcu', head: 0, cell: 1 },
           { op: 'write', cell: 1 },
-          { op: 'unlock' },
+          { op: 'unlock', irq: false },
         ],
         [{ op: 'call_rcu', head: 0, cell: 1 }],
       ],

@@ -23,6 +23,8 @@ import {
   GenericArch,
   Kernel,
   type KGen,
+  localIrqRestore,
+  localIrqSave,
   memRcuHead,
   rcuReadLock,
   rcuReadUnlock,
@@ -32,8 +34,9 @@ import { Prng, type Program } from '../src/index.js';
 
 type Op =
   | { readonly op: 'call_rcu'; readonly head: number; readonly cell: number }
-  | { readonly op: 'lock' }
-  | { readonly op: 'unlock' }
+  /** Enter a read-side section: rcu_read_lock(), or interrupts off (local_irq_save()). */
+  | { readonly op: 'lock'; readonly irq: boolean }
+  | { readonly op: 'unlock'; readonly irq: boolean }
   | { readonly op: 'read'; readonly cell: number }
   | { readonly op: 'write'; readonly cell: number }
   | { readonly op: 'assert'; readonly not: number };
@@ -82,27 +85,28 @@ function generateOnce(seed: number, attempt: number, reuse: boolean): RandomRcuP
   for (let t = 0; t < nThreads; t++) {
     const ops: Op[] = [];
     const len = 1 + rng.below(3);
-    let inside = false;
+    // Open sections, innermost last (at most two: an rcu_read_lock() inside interrupts off...).
+    const open: boolean[] = [];
     for (let i = 0; i < len; i++) {
       const r = rng.below(10);
       if (r < 4) ops.push({ op: 'call_rcu', head: rng.below(2), cell: rng.below(CELLS) });
-      else if (r < 6 && !inside) {
-        ops.push({ op: 'lock' });
-        inside = true;
-      } else if (r < 7 && inside) {
-        ops.push({ op: 'unlock' });
-        inside = false;
+      else if (r < 6 && open.length < 2) {
+        const irq = rng.below(2) === 0;
+        ops.push({ op: 'lock', irq });
+        open.push(irq);
+      } else if (r < 7 && open.length) {
+        ops.push({ op: 'unlock', irq: open.pop() as boolean });
       } else if (r < 8) ops.push({ op: 'read', cell: rng.below(CELLS) });
       else if (r < 9) ops.push({ op: 'write', cell: rng.below(CELLS) });
       else ops.push({ op: 'assert', not: rng.below(3) });
     }
-    if (inside) ops.push({ op: 'unlock' });
+    while (open.length) ops.push({ op: 'unlock', irq: open.pop() as boolean });
     threads.push(ops);
   }
   const text = threads
     .map(
       (ops, t) =>
-        `T${t}: ${ops.map((o) => (o.op === 'call_rcu' ? `call_rcu(h${o.head},c${o.cell})` : 'cell' in o ? `${o.op}(c${o.cell})` : o.op)).join(' ')}`,
+        `T${t}: ${ops.map((o) => (o.op === 'call_rcu' ? `call_rcu(h${o.head},c${o.cell})` : 'cell' in o ? `${o.op}(c${o.cell})` : 'irq' in o ? `${o.op}(${o.irq ? 'irq' : 'rcu'})` : o.op)).join(' ')}`,
     )
     .join(' | ');
   return { seed, reuse, threads, text };
@@ -127,10 +131,10 @@ function* thread(ctx: Ctx, w: World, p: RandomRcuProgram, t: number): KGen {
         break;
       }
       case 'lock':
-        yield* rcuReadLock(ctx);
+        yield* o.irq ? localIrqSave(ctx) : rcuReadLock(ctx);
         break;
       case 'unlock':
-        yield* rcuReadUnlock(ctx);
+        yield* o.irq ? localIrqRestore(ctx) : rcuReadUnlock(ctx);
         break;
       case 'read':
         yield ctx.step(`read c${o.cell}`, rd(cellObj(o.cell)));
