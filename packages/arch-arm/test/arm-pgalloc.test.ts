@@ -115,7 +115,7 @@ describe('__pte_free_tlb() → __tlb_remove_table()', () => {
     }
     // One step: the page goes back to this CPU's page list.
     expect(steps).toEqual([
-      `free_page_and_swap_cache(pfn ${pa / 4096}) cpu boot pcp, page pfn ${pa / 4096}`,
+      `free_page_and_swap_cache(pfn ${pa / 4096}) cpu boot pcp, page pfn ${pa / 4096}, life of pfn ${pa / 4096}`,
     ]);
     expect(b.k.pt.get(pa)?.state).toBe('free');
   });
