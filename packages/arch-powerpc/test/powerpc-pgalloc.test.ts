@@ -1,9 +1,9 @@
 import {
   type KGen,
   PG,
-  packFootprint,
   pageObj,
   ptlOfTable,
+  stepFootprint,
   stepLabel,
   Tag,
   tlbFinishMmu,
@@ -319,9 +319,7 @@ describe('pt_frag_refcount: what a reference drop conflicts with (deps.ts)', () 
     for (let r = gen.next(); !r.done; r = gen.next()) {
       const s = r.value;
       if (!label.test(stepLabel(s))) continue;
-      const packed: number[] = [];
-      packFootprint(s.fp ? s.fp() : s.obj, s.access === 'w', packed);
-      out.push(packed.map((e) => ({ obj: Math.floor(e / 2), write: e % 2 === 1 })));
+      out.push(stepFootprint(s).map((e) => ({ obj: Math.floor(e / 2), write: e % 2 === 1 })));
     }
     return out;
   }

@@ -1,9 +1,9 @@
 import { BugFound, bug, type LazyEvent } from './checks.js';
 import type { Cpu } from './cpu.js';
-import { CpuSub, cpuObj, type Footprint, packFootprint } from './deps.js';
+import { CpuSub, cpuObj, type Footprint } from './deps.js';
 import { footprintAuditOn } from './footprint-audit.js';
 import type { Kernel } from './kernel.js';
-import { type Access, type KGen, type Step, stepLabel } from './step.js';
+import { type Access, type KGen, type Step, stepFootprint, stepLabel } from './step.js';
 
 /**
  * What a kernel path runs with: its kernel, its CPU, and a stack of kernel
@@ -175,9 +175,7 @@ export class Task {
     if (footprintAuditOn()) {
       const p = this.pending;
       if (p) {
-        const out: number[] = [];
-        packFootprint(p.fp ? p.fp() : p.obj, p.access === 'w', out);
-        this.ctx.effectFootprint = out;
+        this.ctx.effectFootprint = stepFootprint(p);
         this.ctx.effectLabel = stepLabel(p);
       } else this.ctx.effectFootprint = null;
     }

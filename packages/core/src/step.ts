@@ -10,7 +10,7 @@
  * that matters. Code before a path's (or an RCU callback's) first yield must
  * touch nothing shared.
  */
-import type { Footprint } from './deps.js';
+import { type Footprint, packFootprint } from './deps.js';
 
 export type Access = 'r' | 'w';
 
@@ -61,4 +61,13 @@ export function runToEnd<T>(gen: KGen<T>): T {
       throw new Error(`runToEnd: step "${stepLabel(r.value)}" would block outside the scheduler`);
     }
   }
+}
+
+/**
+ * A step's footprint in DPOR's packed form (deps.ts packFootprint()), pushed
+ * onto `out` and returned: its dynamic footprint if it has one, evaluated now.
+ */
+export function stepFootprint(step: Step, out: number[] = []): number[] {
+  packFootprint(step.fp ? step.fp() : step.obj, step.access === 'w', out);
+  return out;
 }

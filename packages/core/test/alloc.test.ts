@@ -14,7 +14,6 @@ import {
   type LruMember,
   PG,
   POISON,
-  packFootprint,
   pageLifeObj,
   pageObj,
   pmdOffset,
@@ -25,6 +24,7 @@ import {
   SpinLock,
   setFootprintAudit,
   spinLock,
+  stepFootprint,
   Tag,
   UnionSlot,
 } from '../src/index.js';
@@ -220,8 +220,7 @@ describe("a page's life (deps.ts pageLifeObj)", () => {
     new Sim(k);
     const step = k.allTasks.find((t) => t.name === 'locker')?.pending;
     if (!step) throw new Error('no pending step');
-    const out: number[] = [];
-    packFootprint(step.fp ? step.fp() : step.obj, step.access === 'w', out);
+    const out = stepFootprint(step);
     expect(out).toContain(pageLifeObj(p.pfn) * 2);
     expect(out.map((e) => Math.floor(e / 2))).not.toContain(pageObj(p.pfn));
   });

@@ -12,8 +12,8 @@ import {
   type KGen,
   localIrqRestore,
   localIrqSave,
-  packFootprint,
   smpCallFunction,
+  stepFootprint,
   tlbRemoveTableSyncOne,
 } from '../src/index.js';
 import { newKernel, Sim } from './helpers.js';
@@ -75,9 +75,7 @@ describe('IPIs', () => {
     const objs = () => {
       const p = walker.pending;
       if (!p) throw new Error('walker has no pending step');
-      const out: number[] = [];
-      packFootprint(p.fp ? p.fp() : p.obj, p.access === 'w', out);
-      return out.map((e) => Math.floor(e / 2));
+      return stepFootprint(p).map((e) => Math.floor(e / 2));
     };
     sim.step('walker', 3); // save, save, walk: the inner restore is next
     expect(objs()).not.toContain(walker.ctx.cpu.tlbObj);

@@ -7,6 +7,7 @@ import {
   packFootprint,
   recordNextKernels,
   type Step,
+  stepFootprint,
   stepLabel,
   type Task,
 } from '@ptlab/core';
@@ -77,7 +78,7 @@ export function labelOf(task: Task, step: Step): string {
 
 /** A step's footprint at this moment, packed (object * 2 + write), appended to `out`. */
 export function pendingFootprint(step: Step, out: number[]): void {
-  packFootprint(step.fp ? step.fp() : step.obj, step.access === 'w', out);
+  stepFootprint(step, out);
 }
 
 /** The objects a pending step only waits on (Step.wait), packed as reads onto `out`. */

@@ -13,8 +13,8 @@ import {
   type Kernel,
   type LazyEvent,
   PG,
-  packFootprint,
   type Step,
+  stepFootprint,
   TAG_NAMES,
   type TagValue,
 } from '@ptlab/core';
@@ -199,8 +199,7 @@ export class Observer {
 
   /** The footprint of `step`, about to be taken (evaluated as the scheduler evaluates it). */
   touches(step: Step): void {
-    const packed: number[] = [];
-    packFootprint(step.fp ? step.fp() : step.obj, step.access === 'w', packed);
+    const packed = stepFootprint(step);
     const out: Touch[] = [];
     for (const p of packed) {
       const obj = describeObj(Math.floor(p / 2));
