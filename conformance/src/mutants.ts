@@ -91,19 +91,27 @@ export function mutantApplies(m: Mutant, config: ArchConfig): boolean {
 }
 
 /**
- * The order a mutant's scenarios run in (until its first kill): those that
- * declare one of its checks first, then the rest; each group cheapest first
- * when `cost` is given (a scenario's expected search cost on the config: a
- * kill usually comes within a few hundred executions wherever it comes, so
- * the cells searched in vain before it are what a unit costs), else, and
- * among equal costs, in suite order. Only the cost changes: a mutant killed
- * by a later scenario is still run there.
+ * The order a mutant's scenarios run in (until its first kill):
+ *  1. `killers`, in the order given: scenarios a measured run saw kill this
+ *     mutant (on this config first, then on the most other configs), so the
+ *     cells searched in vain before the kill are few;
+ *  2. those that declare one of its checks;
+ *  3. the rest.
+ * Groups 2 and 3 run cheapest first when `cost` is given (a scenario's
+ * expected search cost on the config: a kill usually comes within a few
+ * hundred executions wherever it comes, so the cells searched in vain before
+ * it are what a unit costs), else, and among equal costs, in suite order.
+ * Only the cost changes: a mutant killed by a later scenario is still run
+ * there, and a killer that no longer kills is just one more cell searched.
  */
 export function mutantOrder(
   scenarios: readonly ValidScenario[],
   m: Mutant,
   cost?: (s: ValidScenario) => number,
+  killers: readonly string[] = [],
 ): ValidScenario[] {
+  const first = killers.flatMap((id) => scenarios.find((s) => s.id === id) ?? []);
+  const rest = scenarios.filter((s) => !first.includes(s));
   const aims = (s: ValidScenario) => m.checks.some((c) => s.checks.includes(c));
   // Array.prototype.sort is stable: equal costs keep suite order.
   const cheapFirst = (xs: ValidScenario[]) =>
@@ -113,5 +121,9 @@ export function mutantOrder(
           .sort((a, b) => a.c - b.c)
           .map((x) => x.s)
       : xs;
-  return [...cheapFirst(scenarios.filter(aims)), ...cheapFirst(scenarios.filter((s) => !aims(s)))];
+  return [
+    ...new Set(first),
+    ...cheapFirst(rest.filter(aims)),
+    ...cheapFirst(rest.filter((s) => !aims(s))),
+  ];
 }

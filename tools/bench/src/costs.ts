@@ -6,6 +6,9 @@
  * A unit's cost is the simulated steps of its cells: deterministic, and on a
  * full run it explains the cells' times better than executions do (steps per
  * execution vary 40-140 between scenarios).
+ * It also records the scenario that killed each mutant unit (its last cell,
+ * when that failed: a unit stops at its first kill), which the mutant order
+ * tries first.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -15,7 +18,12 @@ import { REPO } from './suite.js';
 interface Rec {
   readonly unit: number;
   readonly key: string;
-  readonly cells: readonly { readonly steps: number; readonly error?: unknown }[];
+  readonly cells: readonly {
+    readonly scenario: string;
+    readonly result?: string;
+    readonly steps: number;
+    readonly error?: unknown;
+  }[];
 }
 
 function records(file: string): Rec[] {
@@ -45,6 +53,7 @@ if (files.length === 0) {
   process.exit(2);
 }
 const costs = new Map<string, number>();
+const kills = new Map<string, string>();
 for (const f of files)
   for (const r of records(f)) {
     // A unit that could not run says nothing about its cost.
@@ -53,22 +62,29 @@ for (const f of files)
       r.key,
       r.cells.reduce((a, c) => a + c.steps, 0),
     );
+    const last = r.cells.at(-1);
+    if (r.key.startsWith('["mutant",') && last?.result === 'fail') kills.set(r.key, last.scenario);
   }
-const body = [...costs.entries()]
-  .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-  .map(([k, v]) => `    ${JSON.stringify(k)}: ${v},`)
-  .join('\n');
+const lines = <T>(m: Map<string, T>) =>
+  [...m.entries()]
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([k, v]) => `    ${JSON.stringify(k)}: ${JSON.stringify(v)},`)
+    .join('\n');
 const out = `import type { CostTable } from './shard.js';
 
 /**
  * Expected unit costs for --shard, written by tools/bench/src/costs.ts
- * (pnpm --filter @ptlab/bench costs); do not edit by hand. ${costs.size} units.
+ * (pnpm --filter @ptlab/bench costs); do not edit by hand. ${costs.size} units,
+ * ${kills.size} mutant kills.
  */
 export const SHARD_COSTS: CostTable = {
   measured: ${JSON.stringify(note || `records of ${files.length} file(s)`)},
   unit: 'simulated steps of the unit (sum over its cells)',
   costs: {
-${body}
+${lines(costs)}
+  },
+  kills: {
+${lines(kills)}
   },
 };
 `;
@@ -79,4 +95,4 @@ execFileSync(join(REPO, 'node_modules/.bin/biome'), ['format', '--write', target
   cwd: REPO,
   stdio: 'ignore',
 });
-process.stderr.write(`${target}: ${costs.size} units\n`);
+process.stderr.write(`${target}: ${costs.size} units, ${kills.size} kills\n`);

@@ -21,7 +21,7 @@ import { BUILTIN_DOMAIN, moduleDomain } from './child/process.js';
 import { unknownId } from './output.js';
 import type { Unit } from './pool.js';
 import { type LoadedPort, portOrigin } from './registry.js';
-import { cleanCellCost } from './shard.js';
+import { cleanCellCost, mutantKillers } from './shard.js';
 import { type UnitKind, unitKey } from './unit-key.js';
 
 export { cleanCellCost } from './shard.js';
@@ -98,6 +98,7 @@ export function planConformance(
   const configs = o.archs.length ? all.filter((x) => o.archs.includes(x.config.id)) : all;
   const catalogue = o.mutants ? mutantCatalogue(ports.map((p) => p.port)) : [];
   const costOf = cleanCellCost();
+  const killersOf = mutantKillers();
 
   const domainOf = (p: LoadedPort) =>
     'module' in p.ref ? moduleDomain(p.ref.module) : BUILTIN_DOMAIN;
@@ -141,7 +142,12 @@ export function planConformance(
         config,
         mutant: m,
         domain: domainOf(p),
-        cells: mutantOrder(scenarios, m, (s) => costOf(config.id, s.id)).map((scenario) => ({
+        cells: mutantOrder(
+          scenarios,
+          m,
+          (s) => costOf(config.id, s.id),
+          killersOf(m.id, config.id),
+        ).map((scenario) => ({
           configId: config.id,
           scenario,
           mutant: m,

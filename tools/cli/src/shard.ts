@@ -40,6 +40,12 @@ export interface CostTable {
   /** How a unit's cost is computed from its cells' counts. */
   readonly unit: string;
   readonly costs: Readonly<Record<string, number>>;
+  /**
+   * The scenario that killed each mutant unit of the measured run, by unit
+   * key (`["mutant","retract-frees-immediately","x86-64"]`): the mutant order
+   * tries it first (mutantKillers()).
+   */
+  readonly kills?: Readonly<Record<string, string>>;
 }
 
 /** The median of `xs` (undefined when empty). */
@@ -79,6 +85,32 @@ export function cleanCellCost(
     table.costs[unitKey('clean', configId, scenarioId)] ??
     scenarioMedian.get(scenarioId) ??
     anyCell;
+}
+
+/**
+ * The scenarios to try first for a mutant on a config: the one that killed it
+ * there in the measured run, then those that killed it on other configs, the
+ * most configs first (ties by id). A config the table does not know (an arch
+ * module's) still gets the mutant's usual killers. Like the costs, a committed
+ * table, so every shard and resumed run plans the same cells.
+ */
+export function mutantKillers(
+  table: CostTable = SHARD_COSTS,
+): (mutantId: string, configId: string) => string[] {
+  const byMutant = new Map<string, Map<string, number>>();
+  for (const [key, scenarioId] of Object.entries(table.kills ?? {})) {
+    const [, mutantId] = JSON.parse(key) as [string, string, string];
+    const counts = byMutant.get(mutantId) ?? new Map<string, number>();
+    counts.set(scenarioId, (counts.get(scenarioId) ?? 0) + 1);
+    byMutant.set(mutantId, counts);
+  }
+  return (mutantId, configId) => {
+    const here = table.kills?.[unitKey('mutant', mutantId, configId)];
+    const elsewhere = [...(byMutant.get(mutantId) ?? [])]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .map(([id]) => id);
+    return here ? [here, ...elsewhere.filter((id) => id !== here)] : elsewhere;
+  };
 }
 
 /**

@@ -6,7 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { cleanCellCost, planConformance } from '../src/plan.js';
 import { builtinPorts } from '../src/registry.js';
 import { type ConformanceReport, untimed } from '../src/report.js';
-import { assignShards, type CostTable, parseShard, unitCosts } from '../src/shard.js';
+import {
+  assignShards,
+  type CostTable,
+  mutantKillers,
+  parseShard,
+  unitCosts,
+} from '../src/shard.js';
 import { cli } from './helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ptlab-shard-'));
@@ -132,7 +138,27 @@ describe("a mutant unit's cells", () => {
     expect(cost('x86-64', 'not-measured')).toBe(50);
   });
 
-  it('come cheapest first within those that declare its checks, then within the rest', () => {
+  it("try the table's killers first: this config's, then those of most other configs", () => {
+    const m = (id: string, cfg: string) => JSON.stringify(['mutant', id, cfg]);
+    const killers = mutantKillers({
+      ...table,
+      kills: {
+        [m('retract-without-recheck', 'x86-64')]: c,
+        [m('retract-without-recheck', 'arm64-4k')]: a,
+        [m('retract-without-recheck', 'sparc64')]: b,
+        [m('retract-without-recheck', 's390-4k')]: b,
+        [m('fault-pte-lockptr', 'x86-64')]: a,
+      },
+    });
+    expect(killers('retract-without-recheck', 'x86-64')).toEqual([c, b, a]);
+    expect(killers('retract-without-recheck', 'sparc64')).toEqual([b, a, c]);
+    // A config the table does not know (an arch module's): the mutant's usual killers.
+    expect(killers('retract-without-recheck', 'riscv64')).toEqual([b, a, c]);
+    expect(killers('never-killed', 'x86-64')).toEqual([]);
+    expect(mutantKillers(table)('retract-without-recheck', 'x86-64')).toEqual([]);
+  });
+
+  it('come killers first, then cheapest first within those that declare its checks, then within the rest', () => {
     const plan = planConformance(builtinPorts(), scenarios, {
       archs: ['x86-64'],
       seed: 1,
@@ -140,12 +166,19 @@ describe("a mutant unit's cells", () => {
       allMutantCells: false,
     });
     const cost = cleanCellCost();
+    const killersOf = mutantKillers();
+    let led = 0;
     for (const u of plan.units.filter((x) => x.kind === 'mutant')) {
       const m = u.mutant as NonNullable<typeof u.mutant>;
-      const order = u.cells.map((x) => x.scenario);
+      const all = u.cells.map((x) => x.scenario);
+      // Every scenario once.
+      expect(new Set(all.map((s) => s.id)).size).toBe(scenarios.length);
+      const killers = killersOf(m.id, 'x86-64');
+      expect(all.slice(0, killers.length).map((s) => s.id)).toEqual(killers);
+      if (killers.length) led++;
+      // After them, those that declare one of its checks come first.
+      const order = all.slice(killers.length);
       const aims = order.map((s) => m.checks.some((k) => s.checks.includes(k)));
-      // Every scenario once; those that declare one of its checks come first.
-      expect(new Set(order.map((s) => s.id)).size).toBe(scenarios.length);
       expect(aims.indexOf(false) < 0 || !aims.slice(aims.indexOf(false)).includes(true)).toBe(true);
       for (let i = 1; i < order.length; i++) {
         if (aims[i] !== aims[i - 1]) continue;
@@ -156,6 +189,8 @@ describe("a mutant unit's cells", () => {
         if (d === 0) expect(ids.indexOf(q.id)).toBeGreaterThan(ids.indexOf(p.id));
       }
     }
+    // The committed table knows where x86-64's mutants die.
+    expect(led).toBeGreaterThan(10);
   });
 });
 
