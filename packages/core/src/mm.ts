@@ -99,18 +99,18 @@ export class AddressSpace {
 }
 
 export interface VmaFlags {
-  shared: boolean;
+  readonly shared: boolean;
   /** VM_UFFD_MISSING */
-  uffdMissing: boolean;
+  readonly uffdMissing: boolean;
   /** VM_UFFD_WP */
-  uffdWp: boolean;
+  readonly uffdWp: boolean;
   /** VM_HUGETLB: a hugetlbfs mapping (is_vm_hugetlb_page()). */
-  hugetlb?: boolean;
+  readonly hugetlb?: boolean;
   /**
    * huge_page_size(hstate_vma(vma)) of a hugetlb vma, in bytes (the hstate of
    * its hugetlbfs mount). Absent: the arch's first PTE-level size, or PMD_SIZE.
    */
-  hugetlbSize?: number;
+  readonly hugetlbSize?: number;
 }
 
 /** struct vm_area_struct */
@@ -125,7 +125,7 @@ export class Vma {
   /** vma->anon_vma set: a private mapping that has COWed. */
   anonVma = false;
   detached = false;
-  /** Dependency object of the vma's fields (anon_vma, flags, detached). */
+  /** Dependency object of what changes in the vma after its creation (anon_vma, detached); its flags are fixed. */
   readonly obj: ObjId;
   constructor(
     mm: Mm,

@@ -59,14 +59,17 @@ function vmaReaching(mm: Mm, addr: number): Vma | undefined {
   );
 }
 
-/** What checkUserPage() reads: the mm's vmas, the vma at `addr`, its file's page cache, the folio reached. */
+/**
+ * What checkUserPage() reads: the mm's vmas (the tree, and munmap()'s detached
+ * vmas, both changed in steps that write it) and the page cache of the vma's
+ * file. Not the vma's own object: checkUserPage() reads only what a vma is
+ * created with (start, flags, file, pgoff), never what changes later
+ * (anon_vma, detached), so a user access commutes with anon_vma_prepare().
+ */
 export function checkUserPageFootprint(_ctx: Ctx, mm: Mm, addr: number): FootprintEntry[] {
   const fp: FootprintEntry[] = [rd(mm.vmasObj)];
-  const vma = vmaReaching(mm, addr);
-  if (vma) {
-    fp.push(rd(vma.obj));
-    if (vma.file) fp.push(rd(vma.file.pageCacheObj));
-  }
+  const file = vmaReaching(mm, addr)?.file;
+  if (file) fp.push(rd(file.pageCacheObj));
   return fp;
 }
 

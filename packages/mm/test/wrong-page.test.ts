@@ -4,7 +4,7 @@
  * intact" of the khugepaged selftest madvise_retracted_page_tables.
  */
 
-import { pmdOffset, runToEnd, tlbLookup } from '@ptlab/core';
+import { pmdOffset, rd, runToEnd, tlbLookup } from '@ptlab/core';
 import { describe, expect, it } from 'vitest';
 import {
   doSetPmd,
@@ -14,6 +14,7 @@ import {
   truncatePagecache,
   userLoad,
 } from '../src/index.js';
+import { checkUserPageFootprint } from '../src/user-access.js';
 import { mapFilePage, PAGE, PMD, run, world } from './helpers.js';
 
 describe('check wrong-page', () => {
@@ -105,5 +106,16 @@ describe('check wrong-page at a GUP pin through a huge pmd (gup_huge_pmd())', ()
     expect(g.result).toBe(1);
     expect(file.folioAt(3)).toBeUndefined();
     expect(thp.refcount).toBe(0);
+  });
+});
+
+describe("the check's footprint", () => {
+  it("reads the mm's vmas and the page cache, not the vma (which anon_vma_prepare() writes)", () => {
+    const { k, mm, vma } = world({ ptes: [4] });
+    const fp = checkUserPageFootprint(k.boot, mm, PMD + 4 * PAGE);
+    expect(fp).toContain(rd(mm.vmasObj));
+    expect(fp).toContain(rd((vma.file as NonNullable<typeof vma.file>).pageCacheObj));
+    expect(fp).not.toContain(rd(vma.obj));
+    expect(fp).not.toContain(vma.obj);
   });
 });
