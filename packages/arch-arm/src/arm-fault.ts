@@ -72,7 +72,8 @@ export function* doAdjustPte(
   const entry = yield* ptepGetUnderPtl(ctx, ptep, ptl, 'do_adjust_pte(): entry = *ptep');
   const present = !a.pteNone(entry) && a.ptePresent(entry);
   if (present && a.fmt.pteMemoryType(entry) !== a.fmt.sharedPteMask) {
-    yield* setPteAt(ctx, vma.mm, ptep, a.fmt.pteWithMemoryType(entry, a.fmt.sharedPteMask));
+    // The same page with another memory type: no rmap change.
+    yield* setPteAt(ctx, vma.mm, ptep, a.fmt.pteWithMemoryType(entry, a.fmt.sharedPteMask), false);
     yield* ctx.call(
       'flush_tlb_page',
       flushTlbRange(ctx, vma.mm, addr, addr + ctx.k.config.PAGE_SIZE),

@@ -150,9 +150,17 @@ export const FolioSub = {
   refs: 0,
   /** The folio lock (PG_locked). */
   lock: 1,
+  /**
+   * The page_table_check counters of its pages (in page_ext): written by
+   * every user entry set or clear that maps it, read by the free of its last
+   * reference. Apart from `refs`, so clearing an entry that maps a folio
+   * commutes with a folio_put() that does not free it.
+   */
+  ptc: 2,
 } as const;
+const FOLIO_SUBS = 4;
 export const folioObj = (folioIndex: number, sub: number): ObjId =>
-  make(Kind.Folio, folioIndex * 2 + sub);
+  make(Kind.Folio, folioIndex * FOLIO_SUBS + sub);
 
 export const Global = {
   /**
@@ -234,7 +242,7 @@ export function describeObj(o: ObjId): string {
     case Kind.File:
       return `file #${Math.floor(p / 4)} ${p % 4 === 0 ? 'page cache' : 'i_mmap'}`;
     case Kind.Folio:
-      return `folio #${Math.floor(p / 2)} ${p % 2 === 0 ? 'refs' : 'lock'}`;
+      return `folio #${Math.floor(p / FOLIO_SUBS)} ${Object.entries(FolioSub).find(([, v]) => v === p % FOLIO_SUBS)?.[0] ?? p % FOLIO_SUBS}`;
     case Kind.Global:
       return (
         Object.entries(Global)

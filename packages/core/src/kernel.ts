@@ -213,7 +213,7 @@ export class Kernel {
     return undefined;
   }
 
-  /** The refs objects of the folios a page table's entries map (for footprints of whole-table scans). */
+  /** The page_table_check objects of the folios a page table's entries map (footprint of page_table_check_pte_clear_range()). */
   foliosMappedBy(ref: { readonly pa: number }): FootprintEntry[] {
     const out: ObjId[] = [];
     const a = this.arch;
@@ -225,7 +225,7 @@ export class Kernel {
       const pte = w.values[w.start + i] ?? 0;
       if (a.pteNone(pte) || !a.ptePresent(pte)) continue;
       const f = this.folioOf(a.ptePfn(pte));
-      if (f && !out.includes(f.refsObj)) out.push(f.refsObj);
+      if (f && !out.includes(f.ptcObj)) out.push(f.ptcObj);
     }
     return out;
   }

@@ -38,8 +38,10 @@ export class Folio {
   readonly lock: SleepingLock;
   readonly mapping: AddressSpace | null;
   readonly index: number;
-  /** Dependency object of _refcount, mapcount and the page_table_check counters of its pages. */
+  /** Dependency object of _refcount and mapcount. */
   readonly refsObj: ObjId;
+  /** Dependency object of the page_table_check counters of its pages (deps.ts FolioSub.ptc). */
+  readonly ptcObj: ObjId;
   constructor(
     id: string,
     pfn: number,
@@ -57,6 +59,7 @@ export class Folio {
     this.mapping = mapping;
     this.index = index;
     this.refsObj = folioObj(seq, FolioSub.refs);
+    this.ptcObj = folioObj(seq, FolioSub.ptc);
     this.lock = new SleepingLock(`folio lock of ${id}`, 'folio_lock', folioObj(seq, FolioSub.lock));
   }
   /** 2^order (a field: folioOf() asks for it at every page-table step). */

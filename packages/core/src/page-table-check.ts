@@ -15,6 +15,7 @@
 import { bug, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
 import { tableScanFootprint } from './entry-footprint.js';
+import { assertEffectWrites } from './footprint-audit.js';
 import type { Kernel } from './kernel.js';
 import { TAG_NAMES, Tag } from './memory.js';
 import type { Folio, Mm } from './mm.js';
@@ -41,7 +42,9 @@ const state = {
   },
 };
 
-function countersOf(f: Folio): FolioCounters {
+/** The counters of `f`, to change them: the running step must declare `f.ptcObj` written (the audit). */
+function countersOf(f: Folio, ctx: Ctx): FolioCounters {
+  assertEffectWrites(ctx, f.ptcObj, `page_table_check counters of ${f.id}`);
   let c = state.get(f);
   if (!c) {
     c = {
@@ -73,7 +76,7 @@ function checkSet(ctx: Ctx, pfn: number, nr: number, what: string): void {
   const f = ctx.k.folioOf(pfn);
   if (!f) return;
   const anon = f.mapping === null;
-  const c = countersOf(f);
+  const c = countersOf(f, ctx);
   const at = ctx.here(() => `${what}: pfn ${pfn}${nr > 1 ? `..${pfn + nr - 1}` : ''} counted`);
   for (let i = pfn - f.pfn; i < pfn - f.pfn + nr && i < f.nrPages; i++) {
     const other = anon ? (c.file[i] ?? 0) : (c.anon[i] ?? 0);
@@ -96,7 +99,7 @@ function checkClear(ctx: Ctx, pfn: number, nr: number, what: string): void {
   const f = ctx.k.folioOf(pfn);
   if (!f) return;
   const anon = f.mapping === null;
-  const c = countersOf(f);
+  const c = countersOf(f, ctx);
   for (let i = pfn - f.pfn; i < pfn - f.pfn + nr && i < f.nrPages; i++) {
     const arr = anon ? c.anon : c.file;
     const n = (arr[i] ?? 0) - 1;
@@ -145,7 +148,9 @@ export function pageTableCheckNoteRawClear(ctx: Ctx, mm: Mm | null, old: number)
   const pfn = leafPfn(ctx, old);
   const f = pfn === null ? undefined : ctx.k.folioOf(pfn);
   if (pfn === null || !f) return;
-  countersOf(f).rawClear[pfn - f.pfn] = ctx.here(() => `pte_clear() of the PTE mapping pfn ${pfn}`);
+  countersOf(f, ctx).rawClear[pfn - f.pfn] = ctx.here(
+    () => `pte_clear() of the PTE mapping pfn ${pfn}`,
+  );
 }
 
 /** __page_table_check_pmd_set(): a huge pmd counts HPAGE_PMD_NR pages. */

@@ -19,8 +19,9 @@ import {
 import { localIrqRestore, localIrqSave, tlbRemoveTableSyncOne } from './irq.js';
 import { type SpinLock, spinLock, spinUnlock } from './locks.js';
 import { TAG_NAMES, Tag } from './memory.js';
-import type { Mm, Vma } from './mm.js';
+import type { Folio, Mm, Vma } from './mm.js';
 import {
+  pageTableCheckEnabled,
   pageTableCheckNoteRawClear,
   pageTableCheckPmdClear,
   pageTableCheckPmdSet,
@@ -81,40 +82,58 @@ function pointedPage(ctx: Ctx, raw: number): ObjId | null {
 /**
  * What writing `newRaw` into a pmd touches: the pmd's page, the pages of the
  * tables the old and new values point to (their registry entries record which
- * pmd links them), and the folios a huge old or new value maps
- * (page_table_check counters).
+ * pmd links them), and the folios a huge old or new value maps: their
+ * references (the rmap of a huge pmd is made in the step that writes it) and,
+ * with page_table_check, their counters.
  */
 function pmdWriteFootprint(ctx: Ctx, pmdp: EntryPtr, newRaw: number | null): FootprintEntry[] {
   const fp: FootprintEntry[] = entryWriteFootprint(ctx, pmdp);
   const oldRaw = ctx.k.mem.value(entryPa(ctx, pmdp));
   const a = ctx.k.arch;
+  const ptc = pageTableCheckEnabled(ctx);
   for (const raw of newRaw === null ? [oldRaw] : [oldRaw, newRaw]) {
     const t = pointedPage(ctx, raw);
     if (t !== null) fp.push(t);
     if (a.pmdPresent(raw) && a.pmdTransHuge(raw)) {
       const f = ctx.k.folioOf(a.ptePfn(raw));
       if (f) fp.push(f.refsObj);
+      if (f && ptc) fp.push(f.ptcObj);
     }
   }
   return fp;
 }
 
-/** What writing `newPte` over the PTE at `ptep` touches: its table's page and the folios of the old and new values. */
-function pteWriteFootprint(ctx: Ctx, ptep: EntryPtr, newPte: number | null): FootprintEntry[] {
+/**
+ * What writing `newPte` over the PTE at `ptep` touches: its table's page, the
+ * folios of the old and new values when the step's effect also maps or unmaps
+ * them (`rmap`: the refcount and mapcount, which the audit checks are
+ * declared), and, with page_table_check, their counters. A write that leaves
+ * the folios' references alone (one of a hugetlb page's contiguous PTEs, whose
+ * rmap is a step of its own) commutes with a folio_put() that does not free.
+ */
+function pteWriteFootprint(
+  ctx: Ctx,
+  ptep: EntryPtr,
+  newPte: number | null,
+  rmap: boolean,
+): FootprintEntry[] {
   const fp: FootprintEntry[] = entryWriteFootprint(ctx, ptep);
-  const old = folioObjOfPte(ctx, ctx.k.mem.value(entryPa(ctx, ptep)));
-  if (old !== null) fp.push(old);
-  if (newPte !== null) {
-    const n = folioObjOfPte(ctx, newPte);
-    if (n !== null && n !== old) fp.push(n);
+  const ptc = pageTableCheckEnabled(ctx);
+  if (!rmap && !ptc) return fp;
+  const old = folioOfPte(ctx, ctx.k.mem.value(entryPa(ctx, ptep)));
+  const n = newPte === null ? undefined : folioOfPte(ctx, newPte);
+  for (const f of n === old ? [old] : [old, n]) {
+    if (!f) continue;
+    if (rmap) fp.push(f.refsObj);
+    if (ptc) fp.push(f.ptcObj);
   }
   return fp;
 }
 
-function folioObjOfPte(ctx: Ctx, pte: number): ObjId | null {
+function folioOfPte(ctx: Ctx, pte: number): Folio | undefined {
   const a = ctx.k.arch;
-  if (a.pteNone(pte) || !a.ptePresent(pte)) return null;
-  return ctx.k.folioOf(a.ptePfn(pte))?.refsObj ?? null;
+  if (a.pteNone(pte) || !a.ptePresent(pte)) return undefined;
+  return ctx.k.folioOf(a.ptePfn(pte));
 }
 
 /** pmd_offset() after walking the folded upper levels: the pmd slot for addr. */
@@ -489,11 +508,15 @@ export function* ptepGetUnderPtl(
   return readEntryWord(ctx, ptep, what, 'pte');
 }
 
-/** set_pte_at() — include/linux/pgtable.h: caller holds the table's ptl. */
-export function* setPteAt(ctx: Ctx, mm: Mm, ptep: PtePtr, pte: number): KGen {
+/**
+ * set_pte_at() — include/linux/pgtable.h: caller holds the table's ptl.
+ * `rmap`: the caller maps the folio (folio_add_*_rmap, its reference) in
+ * this step's effect (pteWriteFootprint()).
+ */
+export function* setPteAt(ctx: Ctx, mm: Mm, ptep: PtePtr, pte: number, rmap = true): KGen {
   yield ctx.stepDynamic(
     () => `set_pte_at(${ptep.table.label}[${ptep.index}])`,
-    () => pteWriteFootprint(ctx, ptep, pte),
+    () => pteWriteFootprint(ctx, ptep, pte, rmap),
   );
   const t = ctx.k.pt.deref(ctx, ptep.table, 'set_pte_at()');
   assertPtlHeld(ctx, t, 'set_pte_at()');
@@ -510,11 +533,15 @@ export function* setPteAt(ctx: Ctx, mm: Mm, ptep: PtePtr, pte: number): KGen {
   void mm;
 }
 
-/** ptep_clear() / ptep_get_and_clear() — include/linux/pgtable.h: clear and return the old PTE. */
-export function* ptepGetAndClear(ctx: Ctx, _mm: Mm, ptep: PtePtr): KGen<number> {
+/**
+ * ptep_clear() / ptep_get_and_clear() — include/linux/pgtable.h: clear and
+ * return the old PTE. `rmap`: the caller unmaps the folio in this step's
+ * effect (pteWriteFootprint()).
+ */
+export function* ptepGetAndClear(ctx: Ctx, _mm: Mm, ptep: PtePtr, rmap = true): KGen<number> {
   yield ctx.stepDynamic(
     () => `ptep_get_and_clear(${ptep.table.label}[${ptep.index}])`,
-    () => pteWriteFootprint(ctx, ptep, null),
+    () => pteWriteFootprint(ctx, ptep, null, rmap),
   );
   const t = ctx.k.pt.deref(ctx, ptep.table, 'ptep_get_and_clear()');
   assertPtlHeld(ctx, t, 'ptep_get_and_clear()');
@@ -529,10 +556,10 @@ export function* ptepGetAndClear(ctx: Ctx, _mm: Mm, ptep: PtePtr): KGen<number> 
  * pte_clear() — arch pgtable.h: clear a PTE without returning it and, unlike
  * ptep_clear(), without page_table_check accounting (see page-table-check.ts).
  */
-export function* pteClear(ctx: Ctx, _mm: Mm, ptep: PtePtr): KGen {
+export function* pteClear(ctx: Ctx, _mm: Mm, ptep: PtePtr, rmap = true): KGen {
   yield ctx.stepDynamic(
     () => `pte_clear(${ptep.table.label}[${ptep.index}])`,
-    () => pteWriteFootprint(ctx, ptep, null),
+    () => pteWriteFootprint(ctx, ptep, null, rmap),
   );
   const t = ctx.k.pt.deref(ctx, ptep.table, 'pte_clear()');
   assertPtlHeld(ctx, t, 'pte_clear()');

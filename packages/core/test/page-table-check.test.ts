@@ -4,7 +4,8 @@
  * and a huge pmd clear un-count them, a raw pte_clear() does not, and a page
  * freed while counted is a BUG ("[PATCH v3 10/13 fix2]" in seeds/004).
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ptEntryObj } from '../src/deps.js';
 import {
   type Ctx,
   type Folio,
@@ -23,9 +24,12 @@ import {
   ptepGetAndClear,
   pteUnmapUnlock,
   runToEnd,
+  setFootprintAudit,
   setPmdHuge,
   spinUnlock,
+  stepFootprint,
 } from '../src/index.js';
+import { pageTableCheckPteClear } from '../src/page-table-check.js';
 import { catchBug, mapPage, newKernel, pmdAddr, populate, TEST_CONFIG } from './helpers.js';
 
 const ADDR = pmdAddr(1) + 3 * TEST_CONFIG.PAGE_SIZE;
@@ -136,3 +140,66 @@ describe('check page-table-check', () => {
     expect(free(k, thp)).toBeNull();
   });
 });
+
+describe("the counters' dependency object (deps.ts FolioSub.ptc)", () => {
+  afterEach(() => setFootprintAudit(false));
+
+  /** The footprint of ptep_clear() of ADDR's PTE, taken under its ptl. */
+  function clearFootprint(k: Kernel, mm: Mm, rmap: boolean): number[] {
+    const ctx = k.boot;
+    const m = runToEnd(pteOffsetMapLock(ctx, mm, pmdOffset(ctx, mm, ADDR), ADDR));
+    if (!m) throw new Error('no table');
+    const r = ptepGetAndClear(ctx, mm, m.pte, rmap).next();
+    if (r.done) throw new Error('no step');
+    return stepFootprint(r.value);
+  }
+  const written = (o: number) => o * 2 + 1;
+
+  it("ptep_clear() writes the folio's counters, and its refs only when the step also unmaps it", () => {
+    const a = world();
+    expect(clearFootprint(a.k, a.mm, true)).toEqual(
+      expect.arrayContaining([written(a.folio.ptcObj), written(a.folio.refsObj)]),
+    );
+    const b = world();
+    const fp = clearFootprint(b.k, b.mm, false);
+    expect(fp).toContain(written(b.folio.ptcObj));
+    expect(fp.map((e) => Math.floor(e / 2))).not.toContain(b.folio.refsObj);
+  });
+
+  it('without CONFIG_PAGE_TABLE_CHECK a PTE write that unmaps nothing names no folio object', () => {
+    const { k, mm, folio } = world(false);
+    const objs = clearFootprint(k, mm, false).map((e) => Math.floor(e / 2));
+    expect(objs).not.toContain(folio.ptcObj);
+    expect(objs).not.toContain(folio.refsObj);
+  });
+
+  it('the audit fires when the counters change in a step that does not declare them', () => {
+    const { k, mm } = world();
+    setFootprintAudit(true);
+    expect(() =>
+      runTask(k, function* (ctx) {
+        const m = yield* pteOffsetMapLock(ctx, mm, pmdOffset(ctx, mm, ADDR), ADDR);
+        if (!m) throw new Error('no table');
+        yield ctx.step('a step naming only the PTE', ptEntryObj(m.pte.table.pa + 3 * 8));
+        pageTableCheckPteClear(ctx, mm, ctx.k.mem.value(m.pte.table.pa + 3 * 8));
+      }),
+    ).toThrow(
+      /page_table_check counters of shm@3 writes folio #\d+ ptc in the effect of step "a step naming only the PTE"/,
+    );
+  });
+
+  it('and stays silent on ptep_clear() and pte_clear(), which declare them', () => {
+    const { k, mm } = world();
+    setFootprintAudit(true);
+    runTask(k, (ctx) => clear(ctx, mm, 'ptep_clear'));
+    const w = world();
+    runTask(w.k, (ctx) => clear(ctx, w.mm, 'pte_clear'));
+  });
+});
+
+/** Run one task to its end (no other task), so the audit sees each step's effect. */
+function runTask(k: Kernel, body: (ctx: Ctx) => KGen) {
+  const t = k.spawn('t', body);
+  t.start();
+  while (!t.done) t.advance();
+}

@@ -4,7 +4,9 @@ import {
   type Ctx,
   type Folio,
   type KGen,
+  pageTableCheckEnabled,
   pageTableCheckZero,
+  rd,
 } from '@ptlab/core';
 
 /** try_grab_folio() / folio_try_get() — mm/gup.c: fails on a folio whose refcount already hit zero. */
@@ -17,7 +19,14 @@ export function* tryGrabFolio(ctx: Ctx, folio: Folio): KGen<boolean> {
 
 /** folio_put() / gup_put_folio() — include/linux/mm.h */
 export function* folioPut(ctx: Ctx, folio: Folio, nr = 1): KGen {
-  yield ctx.step(() => `folio_put(${folio.id})`, folio.refsObj);
+  // Only the put that frees the folio reads its page_table_check counters.
+  yield ctx.stepDynamic(
+    () => `folio_put(${folio.id})`,
+    () =>
+      folio.refcount - nr === 0 && pageTableCheckEnabled(ctx)
+        ? [folio.refsObj, rd(folio.ptcObj)]
+        : folio.refsObj,
+  );
   folio.refcount -= nr;
   if (folio.refcount < 0)
     bug(

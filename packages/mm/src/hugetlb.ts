@@ -127,11 +127,14 @@ function* setHugePteAt(
   }
   const n = size / ctx.k.config.PAGE_SIZE;
   for (let i = 0; i < n; i++)
+    // hugetlb_add_file_rmap() follows in the last entry's step: only that one names the
+    // folio's references, so the others commute with a folio_put() that does not free.
     yield* setPteAt(
       ctx,
       mm,
       { table: ptep.table, index: ptep.index + i },
       ctx.k.arch.mkPte(folio.pfn + i, { write }),
+      i === n - 1,
     );
 }
 
@@ -141,7 +144,13 @@ function* hugePtepGetAndClear(ctx: Ctx, mm: Mm, size: number, ptep: PtePtr): KGe
   const n = size / ctx.k.config.PAGE_SIZE;
   let first = ctx.k.arch.pteEmpty;
   for (let i = 0; i < n; i++) {
-    const old = yield* ptepGetAndClear(ctx, mm, { table: ptep.table, index: ptep.index + i });
+    // The caller's hugetlb_remove_rmap() follows in the last entry's step (as above).
+    const old = yield* ptepGetAndClear(
+      ctx,
+      mm,
+      { table: ptep.table, index: ptep.index + i },
+      i === n - 1,
+    );
     if (i === 0) first = old;
   }
   return first;
