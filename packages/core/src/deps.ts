@@ -52,13 +52,39 @@ enum Kind {
   RcuHead = 12,
   /** A pfn's life: allocated or not, and which allocation (written by alloc and free only). */
   PageLife = 13,
+  /** The struct page fields of a pfn (flags, the lru and index unions, refcount): pageFieldsObj. */
+  PageFields = 14,
+  /** Never packed: declares the page object without its fields (pageTablesObj). */
+  PageTables = 15,
 }
 
 const KIND_BITS = 16;
 const make = (kind: Kind, payload: number): ObjId => payload * KIND_BITS + kind;
 
-/** struct page / memory / page tables of one pfn. */
+/**
+ * One pfn as a whole: its struct page, its memory, the page tables in it
+ * (their registry entries). It contains the page's struct page fields
+ * (pageFieldsObj): a read of the whole page also reads them, so it conflicts
+ * with a step that changes only a field.
+ */
 export const pageObj = (pfn: number): ObjId => make(Kind.Page, pfn);
+/**
+ * The struct page fields of a pfn that no page-table entry access looks at:
+ * the flags, the lru union (pt_list, pt_rcu_head, pmd_huge_pte), the index
+ * union and the refcount. A step that changes only these (call_rcu() on the
+ * ptdesc's rcu_head) declares this object, not the page: it conflicts with
+ * every whole-page access (packFootprint() makes it read the page) but
+ * commutes with the reads and writes of the entries of the tables in the page,
+ * which declare pageTablesObj().
+ */
+export const pageFieldsObj = (pfn: number): ObjId => make(Kind.PageFields, pfn);
+/**
+ * The page object without its struct page fields: the page's life, its page
+ * tables' registry state and its memory, all an entry access depends on
+ * (entry-footprint.ts). Packed as the page object itself, but a read of it
+ * does not read the fields.
+ */
+export const pageTablesObj = (pfn: number): ObjId => make(Kind.PageTables, pfn);
 /**
  * A pfn's life (allocated or free, and its generation): the allocator's alloc
  * and free write it along with the page object. What depends on the page
@@ -210,13 +236,32 @@ export function entryObj(e: FootprintEntry): ObjId {
 /**
  * Normalise a footprint to DPOR's packed form: object * 2 + (write ? 1 : 0),
  * pushed onto `out`. `defaultWrite` is the step's access for unmarked entries.
+ * The page object contains its fields: a read of a page also reads its fields,
+ * an access to the fields also reads the page (so a whole-page write conflicts
+ * with it), and pageTablesObj() is the page object without the fields.
  */
 export function packFootprint(fp: Footprint, defaultWrite: boolean, out: number[]): void {
-  if (typeof fp === 'number') {
-    out.push(fp < 0 ? (-fp - 1) * 2 : fp * 2 + (defaultWrite ? 1 : 0));
-    return;
+  if (typeof fp === 'number') packEntry(fp, defaultWrite, out);
+  else for (const e of fp) packEntry(e, defaultWrite, out);
+}
+
+function packEntry(e: FootprintEntry, defaultWrite: boolean, out: number[]): void {
+  const o = e < 0 ? -e - 1 : e;
+  const w = e >= 0 && defaultWrite ? 1 : 0;
+  switch (o % KIND_BITS) {
+    case Kind.Page:
+      out.push(o * 2 + w);
+      if (!w) out.push((o - Kind.Page + Kind.PageFields) * 2);
+      return;
+    case Kind.PageTables:
+      out.push((o - Kind.PageTables + Kind.Page) * 2 + w);
+      return;
+    case Kind.PageFields:
+      out.push(o * 2 + w, (o - Kind.PageFields + Kind.Page) * 2);
+      return;
+    default:
+      out.push(o * 2 + w);
   }
-  for (const e of fp) out.push(e < 0 ? (-e - 1) * 2 : e * 2 + (defaultWrite ? 1 : 0));
 }
 
 /** A readable name for an object, for debugging and the footprint audit. */
@@ -253,6 +298,10 @@ export function describeObj(o: ObjId): string {
       return `entry at pa 0x${(p * 4).toString(16)}`;
     case Kind.TableWrites:
       return `entries of pfn ${p}`;
+    case Kind.PageFields:
+      return `fields of pfn ${p}`;
+    case Kind.PageTables:
+      return `page pfn ${p} (without its fields)`;
     case Kind.PageLife:
       return `life of pfn ${p}`;
     case Kind.RcuHead: {

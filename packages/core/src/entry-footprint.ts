@@ -3,7 +3,7 @@
  * of one entry commutes with a write of another entry of the same table.
  */
 import type { Ctx } from './context.js';
-import { type FootprintEntry, pageObj, ptEntryObj, rd, tableWritesObj } from './deps.js';
+import { type FootprintEntry, pageTablesObj, ptEntryObj, rd, tableWritesObj } from './deps.js';
 import type { TableRef } from './pgtable-registry.js';
 
 /** A slot of a table: its table and index (pgtable.ts EntryPtr). */
@@ -17,10 +17,14 @@ export function entryPa(ctx: Ctx, p: EntrySlot): number {
   return p.table.pa + p.index * ctx.k.mem.wordSize;
 }
 
-/** What reading one entry touches: the entry and, read, its page. */
+/**
+ * What reading one entry touches: the entry and, read, its page (its life, its
+ * tables' registry state, its memory) but not its struct page fields, which no
+ * entry access looks at (deps.ts pageTablesObj).
+ */
 export function entryReadFootprint(ctx: Ctx, p: EntrySlot): FootprintEntry[] {
   return [
-    rd(pageObj(Math.floor(p.table.pa / ctx.k.config.PAGE_SIZE))),
+    rd(pageTablesObj(Math.floor(p.table.pa / ctx.k.config.PAGE_SIZE))),
     rd(ptEntryObj(entryPa(ctx, p))),
   ];
 }
@@ -28,11 +32,11 @@ export function entryReadFootprint(ctx: Ctx, p: EntrySlot): FootprintEntry[] {
 /** What writing one entry touches, besides what its old and new values point to. */
 export function entryWriteFootprint(ctx: Ctx, p: EntrySlot): FootprintEntry[] {
   const pfn = Math.floor(p.table.pa / ctx.k.config.PAGE_SIZE);
-  return [rd(pageObj(pfn)), ptEntryObj(entryPa(ctx, p)), tableWritesObj(pfn)];
+  return [rd(pageTablesObj(pfn)), ptEntryObj(entryPa(ctx, p)), tableWritesObj(pfn)];
 }
 
 /** What scanning every entry of a table at once reads. */
 export function tableScanFootprint(ctx: Ctx, t: TableRef): FootprintEntry[] {
   const pfn = Math.floor(t.pa / ctx.k.config.PAGE_SIZE);
-  return [rd(pageObj(pfn)), rd(tableWritesObj(pfn))];
+  return [rd(pageTablesObj(pfn)), rd(tableWritesObj(pfn))];
 }

@@ -6,6 +6,7 @@ import {
   Global,
   globalObj,
   type ObjId,
+  pageFieldsObj,
   RcuHeadAt,
   RcuHeadSub,
   rcuHeadObj,
@@ -276,7 +277,8 @@ export function* callRcu(ctx: Ctx, head: RcuHead, fnName: string, fn: (ctx: Ctx)
     () => `call_rcu(${head.label}, ${fnName})`,
     () => {
       const fp = rcu.callFootprint(head);
-      if (head.page) fp.push(head.page.obj);
+      // The head is a struct page field (the lru union): entry accesses commute with it.
+      if (head.page) fp.push(pageFieldsObj(head.page.pfn));
       if (head.pa !== undefined) fp.push(ctx.k.pt.pageOf({ pa: head.pa }));
       return fp;
     },

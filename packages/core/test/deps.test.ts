@@ -1,0 +1,78 @@
+/**
+ * Dependency objects (src/deps.ts): how packFootprint() encodes the page
+ * object's containment of its struct page fields, and that call_rcu() on a
+ * ptdesc's rcu_head (a field) commutes with the entry accesses of the tables
+ * in the page, while every whole-page access still conflicts with it.
+ */
+import { describe, expect, it } from 'vitest';
+import { entryReadFootprint } from '../src/entry-footprint.js';
+import {
+  callRcu,
+  type Footprint,
+  packFootprint,
+  pageFieldsObj,
+  pageObj,
+  pageRcuHead,
+  pageTablesObj,
+  rd,
+  stepFootprint,
+} from '../src/index.js';
+import { newKernel, pmdAddr, populate } from './helpers.js';
+
+const pack = (fp: Footprint, write: boolean) => {
+  const out: number[] = [];
+  packFootprint(fp, write, out);
+  return out;
+};
+const R = (o: number) => o * 2;
+const W = (o: number) => o * 2 + 1;
+/** Two packed footprints conflict: a common object that one of them writes. */
+const conflict = (a: readonly number[], b: readonly number[]) =>
+  a.some((x) => b.some((y) => x >> 1 === y >> 1 && (x & 1 || y & 1)));
+
+describe('the page object and its fields (packFootprint)', () => {
+  const P = pageObj(7);
+  const F = pageFieldsObj(7);
+  it('a read of the page reads its fields too; a write of it writes the page', () => {
+    expect(pack(rd(P), false)).toEqual([R(P), R(F)]);
+    expect(pack(P, true)).toEqual([W(P)]);
+  });
+  it('an access to the fields reads the page', () => {
+    expect(pack(F, true)).toEqual([W(F), R(P)]);
+    expect(pack(rd(F), true)).toEqual([R(F), R(P)]);
+  });
+  it('pageTablesObj() is the page without its fields', () => {
+    expect(pack(rd(pageTablesObj(7)), false)).toEqual([R(P)]);
+    expect(pack(pageTablesObj(7), true)).toEqual([W(P)]);
+  });
+  it('so a field write conflicts with whole-page reads and writes, not with the page without fields', () => {
+    const field = pack(F, true);
+    expect(conflict(field, pack(rd(P), false))).toBe(true);
+    expect(conflict(field, pack(P, true))).toBe(true);
+    expect(conflict(field, pack(rd(F), false))).toBe(true);
+    expect(conflict(field, pack(rd(pageTablesObj(7)), false))).toBe(false);
+    expect(conflict(pack(P, true), pack(rd(pageTablesObj(7)), false))).toBe(true);
+  });
+});
+
+describe("call_rcu() on a ptdesc's rcu_head", () => {
+  it('declares the fields of the page, and commutes with a read of an entry of a table in it', () => {
+    const k = newKernel();
+    const mm = k.createMm('A');
+    const { pa } = populate(k, mm, pmdAddr(1));
+    const pfn = Math.floor(pa / k.config.PAGE_SIZE);
+    const page = k.pages.meta(k.boot, pfn, 'test');
+    const r = callRcu(k.boot, pageRcuHead(page), 'cb', function* () {}).next();
+    if (r.done) throw new Error('no step');
+    const call = stepFootprint(r.value);
+    expect(call).toContain(W(pageFieldsObj(pfn)));
+    expect(call).not.toContain(W(pageObj(pfn)));
+    const read: number[] = [];
+    packFootprint(
+      entryReadFootprint(k.boot, { table: { pa, gen: 0, label: 't' }, index: 3 }),
+      false,
+      read,
+    );
+    expect(conflict(call, read)).toBe(false);
+  });
+});
