@@ -31,6 +31,8 @@ import {
   mmContextObj,
   type PageMeta,
   PG,
+  pageFieldsObj,
+  pageLifeObj,
   pageObj,
   pageRcuHead,
   pteTablePageAllocFails,
@@ -104,7 +106,11 @@ export const MAINLINE_POLICY: PteFreePolicy = {
   /** pte_free_defer() — arch/powerpc/mm/pgtable-frag.c (v6.6). */
   *pteFreeDefer(a, ctx, _mm, pa) {
     const pfn = Math.floor(pa / ctx.k.config.PAGE_SIZE);
-    yield ctx.step(() => `SetPageActive(pfn ${pfn})`, pageObj(pfn));
+    // A page flag and the table's deferral: neither the page's other tables nor its life.
+    yield ctx.step(
+      () => `SetPageActive(pfn ${pfn})`,
+      [pageFieldsObj(pfn), ctx.k.pt.tableOf({ pa })],
+    );
     const page = a.pageOf(ctx, pa, 'pte_free_defer()');
     ctx.k.pt.deferred(ctx, pa);
     page.setFlag(PG.active);
@@ -158,11 +164,16 @@ export class PowerpcPgalloc extends GenericArch {
 
   /** atomic_add_return(delta, &ptdesc->pt_frag_refcount) (atomic_sub_return with delta < 0). */
   *atomicAddReturn(ctx: Ctx, page: PageMeta, delta: number, what: string): KGen<number> {
-    // Only the count changes (a free that follows is a step of its own): the page is read
-    // (it must be alive), the atomic written, so the step commutes with entry reads.
-    yield ctx.step(
+    // While references remain only the count changes (whatever follows is a step of its
+    // own): the page's life is read (it must be alive), the atomic written, so the step
+    // commutes with everything else in the page. The last reference writes the page: its
+    // callers clear flags and free it in the same effect.
+    yield ctx.stepDynamic(
       () => `${what} (pt_frag_refcount of pfn ${page.pfn})`,
-      [rd(pageObj(page.pfn)), ptFragRefcountObj(page.pfn)],
+      () =>
+        this.fragRefcount(page) + delta > 0
+          ? [rd(pageLifeObj(page.pfn)), ptFragRefcountObj(page.pfn)]
+          : [pageObj(page.pfn), ptFragRefcountObj(page.pfn)],
     );
     this.pageOf(ctx, page.pfn * this.config.PAGE_SIZE, what);
     const v = this.fragRefcount(page) + delta;
@@ -257,7 +268,7 @@ export class PowerpcPgalloc extends GenericArch {
   private *handOut(ctx: Ctx, pa: number, mm: Mm | null): KGen {
     yield ctx.step(
       () => `fragment at pa 0x${pa.toString(16)} becomes a table`,
-      ctx.k.pt.pageOf({ pa }),
+      ctx.k.pt.tableOf({ pa }),
     );
     const t = ctx.k.pt.constructed(ctx, pa, 'pte', this.config.PTRS_PER_PTE, mm);
     const frag = (pa % this.config.PAGE_SIZE) / this.PTE_FRAG_SIZE;
@@ -276,19 +287,21 @@ export class PowerpcPgalloc extends GenericArch {
    */
   *pteFragmentFree(ctx: Ctx, pa: number, kernel: boolean, table: number | null = pa): KGen {
     const pfn = Math.floor(pa / this.config.PAGE_SIZE);
-    // The page object is written only when this drop changes more than the count: a table's
-    // life ends here (it was not deferred) or the page's last reference goes (flags, free).
-    // Otherwise (pte_free_defer()'s drop of a fragment among others) the step reads the page
-    // (it must be alive) and writes the atomic alone.
+    // While other references remain, the drop changes the count and at most its own table's
+    // registry state (its life ends here unless it was deferred): the table's object is
+    // read (pte_free_defer()'s drop: its state decides) or written, with the atomic. The
+    // page's last reference writes the page (flags, free).
     yield ctx.stepDynamic(
       () => `atomic_dec_and_test(pt_frag_refcount of pfn ${pfn})`,
       () => {
         const t = table === null ? undefined : ctx.k.pt.get(table);
         const p = ctx.k.pages.raw(pfn);
-        const countOnly = t?.state === 'deferred' && p.allocated && this.fragRefcount(p) > 1;
-        return countOnly
-          ? [rd(pageObj(pfn)), ptFragRefcountObj(pfn)]
-          : [pageObj(pfn), ptFragRefcountObj(pfn)];
+        if (table === null || !p.allocated || this.fragRefcount(p) <= 1)
+          return [pageObj(pfn), ptFragRefcountObj(pfn)];
+        const own = ctx.k.pt.tableOf({ pa: table });
+        return t?.state === 'deferred'
+          ? [rd(own), ptFragRefcountObj(pfn)]
+          : [own, ptFragRefcountObj(pfn)];
       },
     );
     const page = this.pageOf(ctx, pa, 'pte_fragment_free()');

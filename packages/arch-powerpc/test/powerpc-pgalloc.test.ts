@@ -1,6 +1,8 @@
 import {
   type KGen,
   PG,
+  pageFieldsObj,
+  pageLifeObj,
   pageObj,
   ptlOfTable,
   stepFootprint,
@@ -325,35 +327,47 @@ describe('pt_frag_refcount: what a reference drop conflicts with (deps.ts)', () 
   }
   const drop = /atomic_dec_and_test\(pt_frag_refcount/;
 
-  it("pte_free_defer()'s drop among live siblings writes the counter and only reads the page", () => {
+  it("pte_free_defer()'s drop among live siblings writes the counter and only reads its table", () => {
     const b = boot(PPC64_HASH_64K);
     const a0 = run(b.a.pteAllocOne(b.ctx, b.mm)) as number;
     run(b.a.pteAllocOne(b.ctx, b.mm));
     const pfn = Math.floor(a0 / 65536);
     const [fp] = footprints(b.a.pteFreeDefer(b.ctx, b.mm, a0), drop);
     expect(fp).toContainEqual({ obj: ptFragRefcountObj(pfn), write: true });
+    expect(fp).toContainEqual({ obj: b.k.pt.tableOf({ pa: a0 }), write: false });
     expect(fp).toContainEqual({ obj: pageObj(pfn), write: false });
     expect(fp).not.toContainEqual({ obj: pageObj(pfn), write: true });
   });
 
-  it("an atomic_add_return() on the counter (v2's deferral accounting) writes the counter and only reads the page", () => {
+  it("SetPageActive() writes the page's fields and its table, not the page", () => {
+    const b = boot(PPC64_HASH_64K);
+    const a0 = run(b.a.pteAllocOne(b.ctx, b.mm)) as number;
+    const pfn = Math.floor(a0 / 65536);
+    const [fp] = footprints(b.a.pteFreeDefer(b.ctx, b.mm, a0), /SetPageActive/);
+    expect(fp).toContainEqual({ obj: pageFieldsObj(pfn), write: true });
+    expect(fp).toContainEqual({ obj: b.k.pt.tableOf({ pa: a0 }), write: true });
+    expect(fp).not.toContainEqual({ obj: pageObj(pfn), write: true });
+  });
+
+  it("an atomic_add_return() on the counter (v2's deferral accounting) writes the counter and reads only the page's life", () => {
     const b = boot(PPC64_HASH_64K, { variant: POWERPC_V2_REDEFER });
     const a0 = run(b.a.pteAllocOne(b.ctx, b.mm)) as number;
     run(b.a.pteAllocOne(b.ctx, b.mm));
     const pfn = Math.floor(a0 / 65536);
     const [fp] = footprints(b.a.pteFreeDefer(b.ctx, b.mm, a0), /atomic_add_return/);
     expect(fp).toContainEqual({ obj: ptFragRefcountObj(pfn), write: true });
-    expect(fp).toContainEqual({ obj: pageObj(pfn), write: false });
-    expect(fp).not.toContainEqual({ obj: pageObj(pfn), write: true });
+    expect(fp).toContainEqual({ obj: pageLifeObj(pfn), write: false });
+    expect(fp?.map((e) => e.obj)).not.toContain(pageObj(pfn));
   });
 
-  it('a drop that ends a live table, or the last reference, writes the page too', () => {
+  it('a drop that ends a live table writes that table; the last reference writes the page', () => {
     const b = boot(PPC64_HASH_64K);
     const pas = Array.from({ length: 16 }, () => run(b.a.pteAllocOne(b.ctx, b.mm)) as number);
     const pfn = Math.floor((pas[0] as number) / 65536);
     // pte_free(): the table's life ends with the drop.
     const [free] = footprints(b.a.pteFree(b.ctx, b.mm, pas[0] as number), drop);
-    expect(free).toContainEqual({ obj: pageObj(pfn), write: true });
+    expect(free).toContainEqual({ obj: b.k.pt.tableOf({ pa: pas[0] as number }), write: true });
+    expect(free).not.toContainEqual({ obj: pageObj(pfn), write: true });
     for (const pa of pas.slice(1, 15)) run(b.a.pteFreeDefer(b.ctx, b.mm, pa));
     // The page's last reference: TestClearPageActive and the free come with it.
     const [last] = footprints(b.a.pteFreeDefer(b.ctx, b.mm, pas[15] as number), drop);

@@ -56,9 +56,15 @@ enum Kind {
   PageFields = 14,
   /** Never packed: declares the page object without its fields (pageTablesObj). */
   PageTables = 15,
+  /** One page table's registry state (live, deferred, free; the pmd linking it): tableObj. */
+  Table = 16,
+  /** Some page table in a pfn changed its registry state: what a whole-page read sees of them. */
+  TableStates = 17,
 }
 
-const KIND_BITS = 16;
+const KIND_BITS = 32;
+/** Table slots per page in tableObj(): 64-byte granularity, pages up to 64 KiB. */
+const TABLE_SLOTS = 1024;
 const make = (kind: Kind, payload: number): ObjId => payload * KIND_BITS + kind;
 
 /**
@@ -85,6 +91,26 @@ export const pageFieldsObj = (pfn: number): ObjId => make(Kind.PageFields, pfn);
  * does not read the fields.
  */
 export const pageTablesObj = (pfn: number): ObjId => make(Kind.PageTables, pfn);
+/**
+ * One page table's registry state, by its physical address: whether it is
+ * live, deferred or free (and which generation), and which pmd links it. It is
+ * contained in its page: an access to it reads the page (whose writers, the
+ * allocator and the ports' whole-page steps, it must see), and a write of it
+ * also marks the page's tables changed, which a whole-page read reads. So the
+ * entry accesses of one table commute with the construction, linking,
+ * deferral and release of another table in the same page (powerpc's and
+ * s390's fragments).
+ */
+/** The marker a write of any table in `pfn` writes, and a whole-page read reads (packFootprint()). */
+export const tableStatesObj = (pfn: number): ObjId => make(Kind.TableStates, pfn);
+
+export function tableObj(pa: number, pageSize: number): ObjId {
+  const pfn = Math.floor(pa / pageSize);
+  const slot = Math.floor((pa - pfn * pageSize) / 64);
+  if (pageSize > TABLE_SLOTS * 64 || pa % 64 !== 0)
+    throw new Error(`tableObj: a table at 0x${pa.toString(16)} in ${pageSize}-byte pages`);
+  return make(Kind.Table, pfn * TABLE_SLOTS + slot);
+}
 /**
  * A pfn's life (allocated or free, and its generation): the allocator's alloc
  * and free write it along with the page object. What depends on the page
@@ -236,9 +262,11 @@ export function entryObj(e: FootprintEntry): ObjId {
 /**
  * Normalise a footprint to DPOR's packed form: object * 2 + (write ? 1 : 0),
  * pushed onto `out`. `defaultWrite` is the step's access for unmarked entries.
- * The page object contains its fields: a read of a page also reads its fields,
- * an access to the fields also reads the page (so a whole-page write conflicts
- * with it), and pageTablesObj() is the page object without the fields.
+ * The page object contains its fields and its tables' states: a read of a
+ * page also reads its fields and its tables' states; an access to the fields
+ * or to one table reads the page (so a whole-page write conflicts with it);
+ * a write of one table marks the page's table states written; and
+ * pageTablesObj() is the page object without the fields.
  */
 export function packFootprint(fp: Footprint, defaultWrite: boolean, out: number[]): void {
   if (typeof fp === 'number') packEntry(fp, defaultWrite, out);
@@ -248,17 +276,28 @@ export function packFootprint(fp: Footprint, defaultWrite: boolean, out: number[
 function packEntry(e: FootprintEntry, defaultWrite: boolean, out: number[]): void {
   const o = e < 0 ? -e - 1 : e;
   const w = e >= 0 && defaultWrite ? 1 : 0;
-  switch (o % KIND_BITS) {
+  const kind = o % KIND_BITS;
+  switch (kind) {
     case Kind.Page:
-      out.push(o * 2 + w);
-      if (!w) out.push((o - Kind.Page + Kind.PageFields) * 2);
+    case Kind.PageTables: {
+      // The page (without its fields): written whole; read with its tables' states (and fields).
+      const page = o - kind + Kind.Page;
+      out.push(page * 2 + w);
+      if (!w) {
+        out.push((page - Kind.Page + Kind.TableStates) * 2);
+        if (kind === Kind.Page) out.push((page - Kind.Page + Kind.PageFields) * 2);
+      }
       return;
-    case Kind.PageTables:
-      out.push((o - Kind.PageTables + Kind.Page) * 2 + w);
-      return;
+    }
     case Kind.PageFields:
       out.push(o * 2 + w, (o - Kind.PageFields + Kind.Page) * 2);
       return;
+    case Kind.Table: {
+      const pfn = Math.floor(Math.floor(o / KIND_BITS) / TABLE_SLOTS);
+      out.push(o * 2 + w, make(Kind.Page, pfn) * 2);
+      if (w) out.push(tableStatesObj(pfn) * 2 + 1);
+      return;
+    }
     default:
       out.push(o * 2 + w);
   }
@@ -300,6 +339,10 @@ export function describeObj(o: ObjId): string {
       return `entries of pfn ${p}`;
     case Kind.PageFields:
       return `fields of pfn ${p}`;
+    case Kind.Table:
+      return `table at slot ${p % TABLE_SLOTS} of pfn ${Math.floor(p / TABLE_SLOTS)}`;
+    case Kind.TableStates:
+      return `table states of pfn ${p}`;
     case Kind.PageTables:
       return `page pfn ${p} (without its fields)`;
     case Kind.PageLife:

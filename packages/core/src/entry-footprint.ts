@@ -3,7 +3,7 @@
  * of one entry commutes with a write of another entry of the same table.
  */
 import type { Ctx } from './context.js';
-import { type FootprintEntry, pageTablesObj, ptEntryObj, rd, tableWritesObj } from './deps.js';
+import { type FootprintEntry, ptEntryObj, rd, tableObj, tableWritesObj } from './deps.js';
 import type { TableRef } from './pgtable-registry.js';
 
 /** A slot of a table: its table and index (pgtable.ts EntryPtr). */
@@ -18,25 +18,26 @@ export function entryPa(ctx: Ctx, p: EntrySlot): number {
 }
 
 /**
- * What reading one entry touches: the entry and, read, its page (its life, its
- * tables' registry state, its memory) but not its struct page fields, which no
- * entry access looks at (deps.ts pageTablesObj).
+ * What reading one entry touches: the entry and, read, its table's registry
+ * state, which reads its page (its life, its memory) but neither its struct
+ * page fields nor the other tables in it (deps.ts tableObj).
  */
 export function entryReadFootprint(ctx: Ctx, p: EntrySlot): FootprintEntry[] {
-  return [
-    rd(pageTablesObj(Math.floor(p.table.pa / ctx.k.config.PAGE_SIZE))),
-    rd(ptEntryObj(entryPa(ctx, p))),
-  ];
+  return [rd(tableObj(p.table.pa, ctx.k.config.PAGE_SIZE)), rd(ptEntryObj(entryPa(ctx, p)))];
 }
 
 /** What writing one entry touches, besides what its old and new values point to. */
 export function entryWriteFootprint(ctx: Ctx, p: EntrySlot): FootprintEntry[] {
   const pfn = Math.floor(p.table.pa / ctx.k.config.PAGE_SIZE);
-  return [rd(pageTablesObj(pfn)), ptEntryObj(entryPa(ctx, p)), tableWritesObj(pfn)];
+  return [
+    rd(tableObj(p.table.pa, ctx.k.config.PAGE_SIZE)),
+    ptEntryObj(entryPa(ctx, p)),
+    tableWritesObj(pfn),
+  ];
 }
 
 /** What scanning every entry of a table at once reads. */
 export function tableScanFootprint(ctx: Ctx, t: TableRef): FootprintEntry[] {
   const pfn = Math.floor(t.pa / ctx.k.config.PAGE_SIZE);
-  return [rd(pageTablesObj(pfn)), rd(tableWritesObj(pfn))];
+  return [rd(tableObj(t.pa, ctx.k.config.PAGE_SIZE)), rd(tableWritesObj(pfn))];
 }

@@ -23,13 +23,15 @@ export function footprintAuditOn(): boolean {
 
 /**
  * `what` writes `obj`: with the audit on, the step whose effect is running
- * must declare it written. Set-up code (no step) is not audited.
+ * must declare it (or `within`, an object containing it) written. Set-up code
+ * (no step) is not audited.
  */
-export function assertEffectWrites(ctx: Ctx, obj: ObjId, what: string): void {
+export function assertEffectWrites(ctx: Ctx, obj: ObjId, what: string, within?: ObjId): void {
   if (!on) return;
   const fp = ctx.effectFootprint;
   if (fp === null) return;
-  if (fp.includes(obj * 2 + 1)) return;
+  // `within`: an object that contains `obj` (a table's page): writing it writes `obj` too.
+  if (fp.includes(obj * 2 + 1) || (within !== undefined && fp.includes(within * 2 + 1))) return;
   throw new ModelError(
     'core',
     `footprint audit: ${what} writes ${describeObj(obj)} in the effect of step "${ctx.effectLabel}", whose footprint does not declare it (docs/model.md, "Why two steps conflict")`,

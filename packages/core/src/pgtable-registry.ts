@@ -1,6 +1,6 @@
 import { bug, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
-import { type ObjId, pageObj } from './deps.js';
+import { type ObjId, pageObj, tableObj } from './deps.js';
 import { assertEffectWrites } from './footprint-audit.js';
 import type { Mm } from './mm.js';
 
@@ -50,6 +50,11 @@ export class PageTables {
     return pageObj(Math.floor(ref.pa / this.pageSize));
   }
 
+  /** The dependency object of the registry state of the table at `ref.pa` (deps.ts tableObj). */
+  tableOf(ref: { readonly pa: number }): ObjId {
+    return tableObj(ref.pa, this.pageSize);
+  }
+
   constructed(
     ctx: Ctx,
     pa: number,
@@ -68,8 +73,9 @@ export class PageTables {
     const pfnOf = Math.floor(pa / ctx.k.config.PAGE_SIZE);
     assertEffectWrites(
       ctx,
-      pageObj(pfnOf),
+      this.tableOf({ pa }),
       `a ${kind} table constructed at pa 0x${pa.toString(16)}`,
+      pageObj(pfnOf),
     );
     const gen = ++this.gens;
     const t: PageTable = {
@@ -139,7 +145,7 @@ export class PageTables {
   deferred(ctx: Ctx, pa: number): void {
     const t = this.byPa.get(pa);
     if (!t) return;
-    assertEffectWrites(ctx, pageObj(t.pfn), `pte_free_defer(${t.label})`);
+    assertEffectWrites(ctx, this.tableOf(t), `pte_free_defer(${t.label})`, pageObj(t.pfn));
     t.state = 'deferred';
     t.deferredAt = ctx.here(() => `pte_free_defer(${t.label})`);
   }
@@ -148,7 +154,7 @@ export class PageTables {
   released(ctx: Ctx, pa: number): void {
     const t = this.byPa.get(pa);
     if (!t) return;
-    assertEffectWrites(ctx, pageObj(t.pfn), `the release of ${t.label}`);
+    assertEffectWrites(ctx, this.tableOf(t), `the release of ${t.label}`, pageObj(t.pfn));
     if (t.state === 'free') {
       bug(
         'double-free',

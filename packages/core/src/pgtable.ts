@@ -16,6 +16,7 @@ import {
   entryWriteFootprint,
   tableScanFootprint,
 } from './entry-footprint.js';
+import { assertEffectWrites } from './footprint-audit.js';
 import { localIrqRestore, localIrqSave, tlbRemoveTableSyncOne } from './irq.js';
 import { type SpinLock, spinLock, spinUnlock } from './locks.js';
 import { TAG_NAMES, Tag } from './memory.js';
@@ -72,17 +73,17 @@ function _tablePage(ctx: Ctx, p: EntryPtr): ObjId {
   return pageObj(Math.floor(p.table.pa / ctx.k.config.PAGE_SIZE));
 }
 
-/** The dependency object of the page of the table a pmd value points to, if any. */
-function pointedPage(ctx: Ctx, raw: number): ObjId | null {
+/** The registry state of the table a pmd value points to (its link is recorded there). */
+function pointedTable(ctx: Ctx, raw: number): ObjId | null {
   const a = ctx.k.arch;
   if (a.pmdNone(raw) || !a.pmdPresent(raw) || a.pmdTransHuge(raw)) return null;
-  return pageObj(Math.floor(a.pmdTablePa(raw) / ctx.k.config.PAGE_SIZE));
+  return ctx.k.pt.tableOf({ pa: a.pmdTablePa(raw) });
 }
 
 /**
- * What writing `newRaw` into a pmd touches: the pmd's page, the pages of the
- * tables the old and new values point to (their registry entries record which
- * pmd links them), and the folios a huge old or new value maps: their
+ * What writing `newRaw` into a pmd touches: the pmd's page, the tables the
+ * old and new values point to (their registry entries record which pmd links
+ * them), and the folios a huge old or new value maps: their
  * references (the rmap of a huge pmd is made in the step that writes it) and,
  * with page_table_check, their counters.
  */
@@ -92,7 +93,7 @@ function pmdWriteFootprint(ctx: Ctx, pmdp: EntryPtr, newRaw: number | null): Foo
   const a = ctx.k.arch;
   const ptc = pageTableCheckEnabled(ctx);
   for (const raw of newRaw === null ? [oldRaw] : [oldRaw, newRaw]) {
-    const t = pointedPage(ctx, raw);
+    const t = pointedTable(ctx, raw);
     if (t !== null) fp.push(t);
     if (a.pmdPresent(raw) && a.pmdTransHuge(raw)) {
       const f = ctx.k.folioOf(a.ptePfn(raw));
@@ -581,13 +582,19 @@ function writePmd(ctx: Ctx, pmdp: PmdPtr, raw: number): void {
   const old = pmdValOf(ctx, oldRaw);
   if (old.table) {
     const t = ctx.k.pt.get(old.table.pa);
-    if (t && t.linkedFrom === key) t.linkedFrom = null;
+    if (t && t.linkedFrom === key) {
+      assertEffectWrites(ctx, ctx.k.pt.tableOf(t), `unlink ${t.label}`, ctx.k.pt.pageOf(t));
+      t.linkedFrom = null;
+    }
   }
   ctx.k.mem.write(entryPa(ctx, pmdp), raw, Tag.pmd);
   const now = pmdValOf(ctx, raw);
   if (now.table) {
     const t = ctx.k.pt.get(now.table.pa);
-    if (t) t.linkedFrom = key;
+    if (t) {
+      assertEffectWrites(ctx, ctx.k.pt.tableOf(t), `link ${t.label}`, ctx.k.pt.pageOf(t));
+      t.linkedFrom = key;
+    }
   }
 }
 

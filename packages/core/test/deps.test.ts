@@ -1,10 +1,13 @@
 /**
  * Dependency objects (src/deps.ts): how packFootprint() encodes the page
- * object's containment of its struct page fields, and that call_rcu() on a
- * ptdesc's rcu_head (a field) commutes with the entry accesses of the tables
- * in the page, while every whole-page access still conflicts with it.
+ * object's containment of its struct page fields and of its tables' registry
+ * states; that call_rcu() on a ptdesc's rcu_head (a field) commutes with the
+ * entry accesses of the tables in the page; and that the entry accesses of one
+ * table commute with a change to another table in the same page, while every
+ * whole-page access still conflicts with both.
  */
 import { describe, expect, it } from 'vitest';
+import { tableObj, tableStatesObj } from '../src/deps.js';
 import { entryReadFootprint } from '../src/entry-footprint.js';
 import {
   callRcu,
@@ -17,6 +20,7 @@ import {
   rd,
   stepFootprint,
 } from '../src/index.js';
+
 import { newKernel, pmdAddr, populate } from './helpers.js';
 
 const pack = (fp: Footprint, write: boolean) => {
@@ -33,8 +37,9 @@ const conflict = (a: readonly number[], b: readonly number[]) =>
 describe('the page object and its fields (packFootprint)', () => {
   const P = pageObj(7);
   const F = pageFieldsObj(7);
-  it('a read of the page reads its fields too; a write of it writes the page', () => {
-    expect(pack(rd(P), false)).toEqual([R(P), R(F)]);
+  const TS = tableStatesObj(7);
+  it("a read of the page reads its tables' states and fields too; a write of it writes the page", () => {
+    expect(pack(rd(P), false)).toEqual([R(P), R(TS), R(F)]);
     expect(pack(P, true)).toEqual([W(P)]);
   });
   it('an access to the fields reads the page', () => {
@@ -42,7 +47,7 @@ describe('the page object and its fields (packFootprint)', () => {
     expect(pack(rd(F), true)).toEqual([R(F), R(P)]);
   });
   it('pageTablesObj() is the page without its fields', () => {
-    expect(pack(rd(pageTablesObj(7)), false)).toEqual([R(P)]);
+    expect(pack(rd(pageTablesObj(7)), false)).toEqual([R(P), R(TS)]);
     expect(pack(pageTablesObj(7), true)).toEqual([W(P)]);
   });
   it('so a field write conflicts with whole-page reads and writes, not with the page without fields', () => {
@@ -52,6 +57,30 @@ describe('the page object and its fields (packFootprint)', () => {
     expect(conflict(field, pack(rd(F), false))).toBe(true);
     expect(conflict(field, pack(rd(pageTablesObj(7)), false))).toBe(false);
     expect(conflict(pack(P, true), pack(rd(pageTablesObj(7)), false))).toBe(true);
+  });
+});
+
+describe('a page table and its page (tableObj)', () => {
+  const PAGE = 65536;
+  const a = tableObj(7 * PAGE, PAGE);
+  const b = tableObj(7 * PAGE + 4096, PAGE);
+  const P = pageObj(7);
+  it('an access to one table reads its page; a write of it marks the tables changed', () => {
+    expect(pack(rd(a), false)).toEqual([R(a), R(P)]);
+    expect(pack(a, true)).toEqual([W(a), R(P), W(tableStatesObj(7))]);
+    expect(a).not.toBe(b);
+  });
+  it('so one table commutes with another of the same page, never with the page as a whole', () => {
+    expect(conflict(pack(a, true), pack(rd(b), false))).toBe(false);
+    expect(conflict(pack(a, true), pack(rd(a), false))).toBe(true);
+    expect(conflict(pack(a, true), pack(rd(P), false))).toBe(true);
+    expect(conflict(pack(a, true), pack(rd(pageTablesObj(7)), false))).toBe(true);
+    expect(conflict(pack(P, true), pack(rd(b), false))).toBe(true);
+    expect(conflict(pack(pageFieldsObj(7), true), pack(rd(b), false))).toBe(false);
+  });
+  it('refuses a table that is not 64-byte aligned, or pages over 64 KiB', () => {
+    expect(() => tableObj(7 * PAGE + 32, PAGE)).toThrow(/tableObj/);
+    expect(() => tableObj(0, 2 * PAGE)).toThrow(/tableObj/);
   });
 });
 
