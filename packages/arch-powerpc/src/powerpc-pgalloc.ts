@@ -106,10 +106,11 @@ export const MAINLINE_POLICY: PteFreePolicy = {
   /** pte_free_defer() — arch/powerpc/mm/pgtable-frag.c (v6.6). */
   *pteFreeDefer(a, ctx, _mm, pa) {
     const pfn = Math.floor(pa / ctx.k.config.PAGE_SIZE);
-    // A page flag and the table's deferral: neither the page's other tables nor its life.
+    // A page flag and the table's deferral (its status): not the page's other tables, nor the
+    // table's entries, which commute with a deferral.
     yield ctx.step(
       () => `SetPageActive(pfn ${pfn})`,
-      [pageFieldsObj(pfn), ctx.k.pt.tableOf({ pa })],
+      [pageFieldsObj(pfn), ctx.k.pt.statusOf({ pa })],
     );
     const page = a.pageOf(ctx, pa, 'pte_free_defer()');
     ctx.k.pt.deferred(ctx, pa);
@@ -296,12 +297,13 @@ export class PowerpcPgalloc extends GenericArch {
       () => {
         const t = table === null ? undefined : ctx.k.pt.get(table);
         const p = ctx.k.pages.raw(pfn);
-        if (table === null || !p.allocated || this.fragRefcount(p) <= 1)
+        if (!p.allocated || this.fragRefcount(p) <= 1)
           return [pageObj(pfn), ptFragRefcountObj(pfn)];
-        const own = ctx.k.pt.tableOf({ pa: table });
+        // v2's pte_free_now() drops a reference of the page, whichever table it was.
+        if (table === null) return [rd(pageLifeObj(pfn)), ptFragRefcountObj(pfn)];
         return t?.state === 'deferred'
-          ? [rd(own), ptFragRefcountObj(pfn)]
-          : [own, ptFragRefcountObj(pfn)];
+          ? [rd(ctx.k.pt.statusOf({ pa: table })), ptFragRefcountObj(pfn)]
+          : [ctx.k.pt.tableOf({ pa: table }), ptFragRefcountObj(pfn)];
       },
     );
     const page = this.pageOf(ctx, pa, 'pte_fragment_free()');

@@ -55,7 +55,8 @@ function* freeNowOnLastReference(
 export const V1_SHARED_RCU_HEAD_POLICY: PteFreePolicy = {
   /** pte_free_defer() (v1) — arch/powerpc/mm/pgtable-frag.c */
   *pteFreeDefer(a, ctx, _mm, pa) {
-    yield ctx.step('pte_free_defer() (v1)', ctx.k.pt.pageOf({ pa }));
+    // The table's deferral (the page must be alive): its status only.
+    yield ctx.step('pte_free_defer() (v1)', ctx.k.pt.statusOf({ pa }));
     const page = a.pageOf(ctx, pa, 'pte_free_defer()');
     ctx.k.pt.deferred(ctx, pa);
     // pte_free_now() (v1): container_of() gives only the page; pte_fragment_free() needs no more.
@@ -116,7 +117,8 @@ export const V2_REDEFER_POLICY: PteFreePolicy = {
   /** pte_free_defer() (v2) — arch/powerpc/mm/pgtable-frag.c */
   *pteFreeDefer(a, ctx, _mm, pa) {
     const pfn = Math.floor(pa / ctx.k.config.PAGE_SIZE);
-    yield ctx.step('pte_free_defer() (v2)', ctx.k.pt.pageOf({ pa }));
+    // The table's deferral (the page must be alive): its status only.
+    yield ctx.step('pte_free_defer() (v2)', ctx.k.pt.statusOf({ pa }));
     const page = a.pageOf(ctx, pa, 'pte_free_defer()');
     ctx.k.pt.deferred(ctx, pa);
     // Convert our refcount of 1 to PTE_FREE_DEFERRED; call_rcu() only if the rcu_head is not in use.

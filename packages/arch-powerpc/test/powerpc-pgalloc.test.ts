@@ -327,25 +327,26 @@ describe('pt_frag_refcount: what a reference drop conflicts with (deps.ts)', () 
   }
   const drop = /atomic_dec_and_test\(pt_frag_refcount/;
 
-  it("pte_free_defer()'s drop among live siblings writes the counter and only reads its table", () => {
+  it("pte_free_defer()'s drop among live siblings writes the counter and only reads its table's status", () => {
     const b = boot(PPC64_HASH_64K);
     const a0 = run(b.a.pteAllocOne(b.ctx, b.mm)) as number;
     run(b.a.pteAllocOne(b.ctx, b.mm));
     const pfn = Math.floor(a0 / 65536);
     const [fp] = footprints(b.a.pteFreeDefer(b.ctx, b.mm, a0), drop);
     expect(fp).toContainEqual({ obj: ptFragRefcountObj(pfn), write: true });
-    expect(fp).toContainEqual({ obj: b.k.pt.tableOf({ pa: a0 }), write: false });
+    expect(fp).toContainEqual({ obj: b.k.pt.statusOf({ pa: a0 }), write: false });
     expect(fp).toContainEqual({ obj: pageObj(pfn), write: false });
     expect(fp).not.toContainEqual({ obj: pageObj(pfn), write: true });
   });
 
-  it("SetPageActive() writes the page's fields and its table, not the page", () => {
+  it("SetPageActive() writes the page's fields and its table's status, not the page or the table's life", () => {
     const b = boot(PPC64_HASH_64K);
     const a0 = run(b.a.pteAllocOne(b.ctx, b.mm)) as number;
     const pfn = Math.floor(a0 / 65536);
     const [fp] = footprints(b.a.pteFreeDefer(b.ctx, b.mm, a0), /SetPageActive/);
     expect(fp).toContainEqual({ obj: pageFieldsObj(pfn), write: true });
-    expect(fp).toContainEqual({ obj: b.k.pt.tableOf({ pa: a0 }), write: true });
+    expect(fp).toContainEqual({ obj: b.k.pt.statusOf({ pa: a0 }), write: true });
+    expect(fp).not.toContainEqual({ obj: b.k.pt.tableOf({ pa: a0 }), write: true });
     expect(fp).not.toContainEqual({ obj: pageObj(pfn), write: true });
   });
 

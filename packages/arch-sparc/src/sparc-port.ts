@@ -132,7 +132,8 @@ export class Sparc64Arch extends GenericArch {
    */
   override *pteFreeDefer(ctx: Ctx, _mm: Mm, pgtable: number): KGen {
     const pfn = Math.floor(pgtable / this.config.PAGE_SIZE);
-    yield ctx.step(() => `pte_free_defer(pfn ${pfn})`, ctx.k.pt.pageOf({ pa: pgtable }));
+    // The table's deferral (the page must be alive): its status only.
+    yield ctx.step(() => `pte_free_defer(pfn ${pfn})`, ctx.k.pt.statusOf({ pa: pgtable }));
     const page = ctx.k.pages.meta(ctx, pfn, 'pte_free_defer(): virt_to_page()');
     ctx.k.pt.deferred(ctx, pgtable);
     const pageAddress = pfn * this.config.PAGE_SIZE;

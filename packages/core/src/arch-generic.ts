@@ -279,7 +279,9 @@ export class GenericArch implements ArchImpl {
    */
   *pteFreeDefer(ctx: Ctx, mm: Mm, pa: number): KGen {
     const pfn = Math.floor(pa / this.config.PAGE_SIZE);
-    yield ctx.step(() => `pte_free_defer(pfn ${pfn})`, ctx.k.pt.pageOf({ pa }));
+    // The table's deferral (the page must be alive): its status only; call_rcu() is a step
+    // of its own.
+    yield ctx.step(() => `pte_free_defer(pfn ${pfn})`, ctx.k.pt.statusOf({ pa }));
     const page = ctx.k.pages.meta(ctx, pfn, 'pte_free_defer()');
     ctx.k.pt.deferred(ctx, pa);
     yield* callRcu(ctx, pageRcuHead(page), 'pte_free_now', (c) => this.pteFree(c, null, pa));

@@ -60,6 +60,8 @@ enum Kind {
   Table = 16,
   /** Some page table in a pfn changed its registry state: what a whole-page read sees of them. */
   TableStates = 17,
+  /** One page table's status: deferred or not, the pmd linking it (tableStatusObj). */
+  TableStatus = 18,
 }
 
 const KIND_BITS = 32;
@@ -92,15 +94,26 @@ export const pageFieldsObj = (pfn: number): ObjId => make(Kind.PageFields, pfn);
  */
 export const pageTablesObj = (pfn: number): ObjId => make(Kind.PageTables, pfn);
 /**
- * One page table's registry state, by its physical address: whether it is
- * live, deferred or free (and which generation), and which pmd links it. It is
- * contained in its page: an access to it reads the page (whose writers, the
- * allocator and the ports' whole-page steps, it must see), and a write of it
- * also marks the page's tables changed, which a whole-page read reads. So the
- * entry accesses of one table commute with the construction, linking,
- * deferral and release of another table in the same page (powerpc's and
- * s390's fragments).
+ * One page table's registry state, by its physical address: its life (live or
+ * free, which generation) and, contained in it, its status (tableStatusObj).
+ * It is contained in its page: an access to it reads the page (whose writers,
+ * the allocator and the ports' whole-page steps, it must see), and a write of
+ * it also writes its status and marks the page's tables changed, which a
+ * whole-page read reads. So the entry accesses of one table commute with the
+ * construction, linking, deferral and release of another table in the same
+ * page (powerpc's and s390's fragments).
  */
+/**
+ * One page table's status, by its physical address: whether pte_free_defer()
+ * reached it, and which pmd links it. Entry reads do not depend on it (a
+ * deferred table stays a valid table) and commute with a deferral; entry
+ * writes read it (write-to-detached-table). A write of it also marks the
+ * page's tables changed.
+ */
+export function tableStatusObj(pa: number, pageSize: number): ObjId {
+  return tableObj(pa, pageSize) - Kind.Table + Kind.TableStatus;
+}
+
 /** The marker a write of any table in `pfn` writes, and a whole-page read reads (packFootprint()). */
 export const tableStatesObj = (pfn: number): ObjId => make(Kind.TableStates, pfn);
 
@@ -292,10 +305,14 @@ function packEntry(e: FootprintEntry, defaultWrite: boolean, out: number[]): voi
     case Kind.PageFields:
       out.push(o * 2 + w, (o - Kind.PageFields + Kind.Page) * 2);
       return;
-    case Kind.Table: {
+    case Kind.Table:
+    case Kind.TableStatus: {
       const pfn = Math.floor(Math.floor(o / KIND_BITS) / TABLE_SLOTS);
       out.push(o * 2 + w, make(Kind.Page, pfn) * 2);
-      if (w) out.push(tableStatesObj(pfn) * 2 + 1);
+      if (!w) return;
+      // A table's life contains its status; either one marks the page's tables changed.
+      if (kind === Kind.Table) out.push((o - Kind.Table + Kind.TableStatus) * 2 + 1);
+      out.push(tableStatesObj(pfn) * 2 + 1);
       return;
     }
     default:
@@ -341,6 +358,8 @@ export function describeObj(o: ObjId): string {
       return `fields of pfn ${p}`;
     case Kind.Table:
       return `table at slot ${p % TABLE_SLOTS} of pfn ${Math.floor(p / TABLE_SLOTS)}`;
+    case Kind.TableStatus:
+      return `status of the table at slot ${p % TABLE_SLOTS} of pfn ${Math.floor(p / TABLE_SLOTS)}`;
     case Kind.TableStates:
       return `table states of pfn ${p}`;
     case Kind.PageTables:

@@ -23,15 +23,20 @@ export function footprintAuditOn(): boolean {
 
 /**
  * `what` writes `obj`: with the audit on, the step whose effect is running
- * must declare it (or `within`, an object containing it) written. Set-up code
+ * must declare it (or one of `within`, objects containing it) written. Set-up code
  * (no step) is not audited.
  */
-export function assertEffectWrites(ctx: Ctx, obj: ObjId, what: string, within?: ObjId): void {
+export function assertEffectWrites(
+  ctx: Ctx,
+  obj: ObjId,
+  what: string,
+  ...within: readonly ObjId[]
+): void {
   if (!on) return;
   const fp = ctx.effectFootprint;
   if (fp === null) return;
-  // `within`: an object that contains `obj` (a table's page): writing it writes `obj` too.
-  if (fp.includes(obj * 2 + 1) || (within !== undefined && fp.includes(within * 2 + 1))) return;
+  // `within`: objects that contain `obj` (a table's page): writing one writes `obj` too.
+  if (fp.includes(obj * 2 + 1) || within.some((o) => fp.includes(o * 2 + 1))) return;
   throw new ModelError(
     'core',
     `footprint audit: ${what} writes ${describeObj(obj)} in the effect of step "${ctx.effectLabel}", whose footprint does not declare it (docs/model.md, "Why two steps conflict")`,

@@ -1,6 +1,6 @@
 import { bug, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
-import { type ObjId, pageObj, tableObj } from './deps.js';
+import { type ObjId, pageObj, tableObj, tableStatusObj } from './deps.js';
 import { assertEffectWrites } from './footprint-audit.js';
 import type { Mm } from './mm.js';
 
@@ -53,6 +53,11 @@ export class PageTables {
   /** The dependency object of the registry state of the table at `ref.pa` (deps.ts tableObj). */
   tableOf(ref: { readonly pa: number }): ObjId {
     return tableObj(ref.pa, this.pageSize);
+  }
+
+  /** The status (deferred, linked) of the table at `ref.pa` (deps.ts tableStatusObj). */
+  statusOf(ref: { readonly pa: number }): ObjId {
+    return tableStatusObj(ref.pa, this.pageSize);
   }
 
   constructed(
@@ -145,7 +150,13 @@ export class PageTables {
   deferred(ctx: Ctx, pa: number): void {
     const t = this.byPa.get(pa);
     if (!t) return;
-    assertEffectWrites(ctx, this.tableOf(t), `pte_free_defer(${t.label})`, pageObj(t.pfn));
+    assertEffectWrites(
+      ctx,
+      this.statusOf(t),
+      `pte_free_defer(${t.label})`,
+      this.tableOf(t),
+      pageObj(t.pfn),
+    );
     t.state = 'deferred';
     t.deferredAt = ctx.here(() => `pte_free_defer(${t.label})`);
   }

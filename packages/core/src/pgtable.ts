@@ -9,7 +9,7 @@
  */
 import { bug, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
-import { type FootprintEntry, type ObjId, pageObj } from './deps.js';
+import { type FootprintEntry, type ObjId, pageObj, rd } from './deps.js';
 import {
   entryPa,
   entryReadFootprint,
@@ -73,11 +73,11 @@ function _tablePage(ctx: Ctx, p: EntryPtr): ObjId {
   return pageObj(Math.floor(p.table.pa / ctx.k.config.PAGE_SIZE));
 }
 
-/** The registry state of the table a pmd value points to (its link is recorded there). */
+/** The status of the table a pmd value points to (its link is recorded there). */
 function pointedTable(ctx: Ctx, raw: number): ObjId | null {
   const a = ctx.k.arch;
   if (a.pmdNone(raw) || !a.pmdPresent(raw) || a.pmdTransHuge(raw)) return null;
-  return ctx.k.pt.tableOf({ pa: a.pmdTablePa(raw) });
+  return ctx.k.pt.statusOf({ pa: a.pmdTablePa(raw) });
 }
 
 /**
@@ -490,7 +490,8 @@ export function* ptepGetUnderPtl(
   ptl: SpinLock,
   what = 'read pte under ptl',
 ): KGen<number> {
-  yield ctx.step(what, entryReadFootprint(ctx, ptep), 'r');
+  // Its wrong-ptl finding names the table's deferral: the status is read too.
+  yield ctx.step(what, [...entryReadFootprint(ctx, ptep), rd(ctx.k.pt.statusOf(ptep.table))], 'r');
   const t = ctx.k.pt.deref(ctx, ptep.table, what);
   if (t.mm) {
     const own = ptlOfTable(ctx, t.mm, t);
@@ -583,7 +584,13 @@ function writePmd(ctx: Ctx, pmdp: PmdPtr, raw: number): void {
   if (old.table) {
     const t = ctx.k.pt.get(old.table.pa);
     if (t && t.linkedFrom === key) {
-      assertEffectWrites(ctx, ctx.k.pt.tableOf(t), `unlink ${t.label}`, ctx.k.pt.pageOf(t));
+      assertEffectWrites(
+        ctx,
+        ctx.k.pt.statusOf(t),
+        `unlink ${t.label}`,
+        ctx.k.pt.tableOf(t),
+        ctx.k.pt.pageOf(t),
+      );
       t.linkedFrom = null;
     }
   }
@@ -592,7 +599,13 @@ function writePmd(ctx: Ctx, pmdp: PmdPtr, raw: number): void {
   if (now.table) {
     const t = ctx.k.pt.get(now.table.pa);
     if (t) {
-      assertEffectWrites(ctx, ctx.k.pt.tableOf(t), `link ${t.label}`, ctx.k.pt.pageOf(t));
+      assertEffectWrites(
+        ctx,
+        ctx.k.pt.statusOf(t),
+        `link ${t.label}`,
+        ctx.k.pt.tableOf(t),
+        ctx.k.pt.pageOf(t),
+      );
       t.linkedFrom = key;
     }
   }

@@ -7,7 +7,7 @@
  * whole-page access still conflicts with both.
  */
 import { describe, expect, it } from 'vitest';
-import { tableObj, tableStatesObj } from '../src/deps.js';
+import { tableObj, tableStatesObj, tableStatusObj } from '../src/deps.js';
 import { entryReadFootprint } from '../src/entry-footprint.js';
 import {
   callRcu,
@@ -65,10 +65,18 @@ describe('a page table and its page (tableObj)', () => {
   const a = tableObj(7 * PAGE, PAGE);
   const b = tableObj(7 * PAGE + 4096, PAGE);
   const P = pageObj(7);
-  it('an access to one table reads its page; a write of it marks the tables changed', () => {
+  const sa = tableStatusObj(7 * PAGE, PAGE);
+  it('an access to one table reads its page; a write of it writes its status and marks the tables changed', () => {
     expect(pack(rd(a), false)).toEqual([R(a), R(P)]);
-    expect(pack(a, true)).toEqual([W(a), R(P), W(tableStatesObj(7))]);
+    expect(pack(a, true)).toEqual([W(a), R(P), W(sa), W(tableStatesObj(7))]);
+    expect(pack(sa, true)).toEqual([W(sa), R(P), W(tableStatesObj(7))]);
     expect(a).not.toBe(b);
+  });
+  it("a table's status (a deferral) commutes with reads of its entries, not with writes", () => {
+    expect(conflict(pack(sa, true), pack(rd(a), false))).toBe(false);
+    expect(conflict(pack(sa, true), pack([rd(a), rd(sa)], false))).toBe(true);
+    expect(conflict(pack(a, true), pack(rd(sa), false))).toBe(true);
+    expect(conflict(pack(sa, true), pack(rd(P), false))).toBe(true);
   });
   it('so one table commutes with another of the same page, never with the page as a whole', () => {
     expect(conflict(pack(a, true), pack(rd(b), false))).toBe(false);
