@@ -43,7 +43,7 @@ describe('a correct variant', () => {
   // One cell the unbounded search proves, one it cannot (proved within 2 preemptions).
   for (const [scenario, verdict] of [
     ['retract-vs-exit', 'verified'],
-    ['retract-vs-uffd-copy', 'verified-bounded'],
+    ['collapse-vs-truncate', 'verified-bounded'],
   ] as const)
     it(`gets the verdict MUTANT_BUDGET gives, for fewer executions (${scenario}: ${verdict})`, () => {
       const old = cell(scenario, MUTANT_BUDGET);
