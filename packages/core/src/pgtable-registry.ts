@@ -161,6 +161,18 @@ export class PageTables {
     t.deferredAt = ctx.here(() => `pte_free_defer(${t.label})`);
   }
 
+  /** A pmd starts (`pmd`, its key) or stops (null) pointing at the table: its status changes. */
+  linked(ctx: Ctx, t: PageTable, pmd: string | null): void {
+    assertEffectWrites(
+      ctx,
+      this.statusOf(t),
+      pmd === null ? `unlink ${t.label}` : `link ${t.label}`,
+      this.tableOf(t),
+      pageObj(t.pfn),
+    );
+    t.linkedFrom = pmd;
+  }
+
   /** The table's memory went back for reuse (page allocator or an arch fragment free list). */
   released(ctx: Ctx, pa: number): void {
     const t = this.byPa.get(pa);

@@ -16,7 +16,6 @@ import {
   entryWriteFootprint,
   tableScanFootprint,
 } from './entry-footprint.js';
-import { assertEffectWrites } from './footprint-audit.js';
 import { localIrqRestore, localIrqSave, tlbRemoveTableSyncOne } from './irq.js';
 import { type SpinLock, spinLock, spinUnlock } from './locks.js';
 import { TAG_NAMES, Tag } from './memory.js';
@@ -583,31 +582,13 @@ function writePmd(ctx: Ctx, pmdp: PmdPtr, raw: number): void {
   const old = pmdValOf(ctx, oldRaw);
   if (old.table) {
     const t = ctx.k.pt.get(old.table.pa);
-    if (t && t.linkedFrom === key) {
-      assertEffectWrites(
-        ctx,
-        ctx.k.pt.statusOf(t),
-        `unlink ${t.label}`,
-        ctx.k.pt.tableOf(t),
-        ctx.k.pt.pageOf(t),
-      );
-      t.linkedFrom = null;
-    }
+    if (t && t.linkedFrom === key) ctx.k.pt.linked(ctx, t, null);
   }
   ctx.k.mem.write(entryPa(ctx, pmdp), raw, Tag.pmd);
   const now = pmdValOf(ctx, raw);
   if (now.table) {
     const t = ctx.k.pt.get(now.table.pa);
-    if (t) {
-      assertEffectWrites(
-        ctx,
-        ctx.k.pt.statusOf(t),
-        `link ${t.label}`,
-        ctx.k.pt.tableOf(t),
-        ctx.k.pt.pageOf(t),
-      );
-      t.linkedFrom = key;
-    }
+    if (t) ctx.k.pt.linked(ctx, t, key);
   }
 }
 
