@@ -54,9 +54,7 @@ enum Kind {
   PageLife = 13,
   /** The struct page fields of a pfn (flags, the lru and index unions, refcount): pageFieldsObj. */
   PageFields = 14,
-  /** Never packed: declares the page object without its fields (pageTablesObj). */
-  PageTables = 15,
-  /** One page table's registry state (live, deferred, free; the pmd linking it): tableObj. */
+  /** One page table's life (live or free, which generation): tableObj. */
   Table = 16,
   /** Some page table in a pfn changed its registry state: what a whole-page read sees of them. */
   TableStates = 17,
@@ -83,26 +81,9 @@ export const pageObj = (pfn: number): ObjId => make(Kind.Page, pfn);
  * ptdesc's rcu_head) declares this object, not the page: it conflicts with
  * every whole-page access (packFootprint() makes it read the page) but
  * commutes with the reads and writes of the entries of the tables in the page,
- * which declare pageTablesObj().
+ * which declare their table (tableObj()).
  */
 export const pageFieldsObj = (pfn: number): ObjId => make(Kind.PageFields, pfn);
-/**
- * The page object without its struct page fields: the page's life, its page
- * tables' registry state and its memory, all an entry access depends on
- * (entry-footprint.ts). Packed as the page object itself, but a read of it
- * does not read the fields.
- */
-export const pageTablesObj = (pfn: number): ObjId => make(Kind.PageTables, pfn);
-/**
- * One page table's registry state, by its physical address: its life (live or
- * free, which generation) and, contained in it, its status (tableStatusObj).
- * It is contained in its page: an access to it reads the page (whose writers,
- * the allocator and the ports' whole-page steps, it must see), and a write of
- * it also writes its status and marks the page's tables changed, which a
- * whole-page read reads. So the entry accesses of one table commute with the
- * construction, linking, deferral and release of another table in the same
- * page (powerpc's and s390's fragments).
- */
 /**
  * One page table's status, by its physical address: whether pte_free_defer()
  * reached it, and which pmd links it. Entry reads do not depend on it (a
@@ -117,6 +98,16 @@ export function tableStatusObj(pa: number, pageSize: number): ObjId {
 /** The marker a write of any table in `pfn` writes, and a whole-page read reads (packFootprint()). */
 export const tableStatesObj = (pfn: number): ObjId => make(Kind.TableStates, pfn);
 
+/**
+ * One page table's registry state, by its physical address: its life (live or
+ * free, which generation) and, contained in it, its status (tableStatusObj).
+ * It is contained in its page: an access to it reads the page (whose writers,
+ * the allocator and the ports' whole-page steps, it must see), and a write of
+ * it also writes its status and marks the page's tables changed, which a
+ * whole-page read reads. So the entry accesses of one table commute with the
+ * construction, linking, deferral and release of another table in the same
+ * page (powerpc's and s390's fragments).
+ */
 export function tableObj(pa: number, pageSize: number): ObjId {
   const pfn = Math.floor(pa / pageSize);
   const slot = Math.floor((pa - pfn * pageSize) / 64);
@@ -278,8 +269,7 @@ export function entryObj(e: FootprintEntry): ObjId {
  * The page object contains its fields and its tables' states: a read of a
  * page also reads its fields and its tables' states; an access to the fields
  * or to one table reads the page (so a whole-page write conflicts with it);
- * a write of one table marks the page's table states written; and
- * pageTablesObj() is the page object without the fields.
+ * and a write of one table marks the page's table states written.
  */
 export function packFootprint(fp: Footprint, defaultWrite: boolean, out: number[]): void {
   if (typeof fp === 'number') packEntry(fp, defaultWrite, out);
@@ -292,16 +282,11 @@ function packEntry(e: FootprintEntry, defaultWrite: boolean, out: number[]): voi
   const kind = o % KIND_BITS;
   switch (kind) {
     case Kind.Page:
-    case Kind.PageTables: {
-      // The page (without its fields): written whole; read with its tables' states (and fields).
-      const page = o - kind + Kind.Page;
-      out.push(page * 2 + w);
-      if (!w) {
-        out.push((page - Kind.Page + Kind.TableStates) * 2);
-        if (kind === Kind.Page) out.push((page - Kind.Page + Kind.PageFields) * 2);
-      }
+      // Written whole; read with its tables' states and its fields.
+      out.push(o * 2 + w);
+      if (!w)
+        out.push((o - Kind.Page + Kind.TableStates) * 2, (o - Kind.Page + Kind.PageFields) * 2);
       return;
-    }
     case Kind.PageFields:
       out.push(o * 2 + w, (o - Kind.PageFields + Kind.Page) * 2);
       return;
@@ -362,8 +347,6 @@ export function describeObj(o: ObjId): string {
       return `status of the table at slot ${p % TABLE_SLOTS} of pfn ${Math.floor(p / TABLE_SLOTS)}`;
     case Kind.TableStates:
       return `table states of pfn ${p}`;
-    case Kind.PageTables:
-      return `page pfn ${p} (without its fields)`;
     case Kind.PageLife:
       return `life of pfn ${p}`;
     case Kind.RcuHead: {

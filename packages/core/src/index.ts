@@ -32,7 +32,6 @@ export {
   pageFieldsObj,
   pageLifeObj,
   pageObj,
-  pageTablesObj,
   ptlObj,
   rd,
   vmaObj,

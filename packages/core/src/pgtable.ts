@@ -9,7 +9,7 @@
  */
 import { bug, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
-import { type FootprintEntry, type ObjId, pageObj, rd } from './deps.js';
+import { type FootprintEntry, type ObjId, rd } from './deps.js';
 import {
   entryPa,
   entryReadFootprint,
@@ -65,11 +65,6 @@ export function pmdSize(ctx: Ctx): number {
 export function pteIndex(ctx: Ctx, addr: number): number {
   const c = ctx.k.config;
   return Math.floor(addr / c.PAGE_SIZE) % c.PTRS_PER_PTE;
-}
-
-/** The dependency object of the page holding an entry (its table's page). */
-function _tablePage(ctx: Ctx, p: EntryPtr): ObjId {
-  return pageObj(Math.floor(p.table.pa / ctx.k.config.PAGE_SIZE));
 }
 
 /** The status of the table a pmd value points to (its link is recorded there). */
