@@ -24,6 +24,7 @@
  */
 import type { Finding, Task } from '@ptlab/core';
 import { type Program, pendingFootprint, pendingWait, Run } from './execution.js';
+import { Histories } from './histories.js';
 
 export interface ExhaustiveOptions {
   /** Partial-order reduction (default true); false explores every interleaving (plain DFS). */
@@ -200,16 +201,17 @@ function bit(t: number): number {
   return 1 << t;
 }
 
-// Packed entries are object * 2 + write; objects can exceed 2^31, so use arithmetic, not bit ops.
+// Packed entries are object * 2 + write; objects can exceed 2^31, so use arithmetic, not bit
+// ops (nor %, which is fmod on doubles).
 const objOf = (e: number): number => Math.floor(e / 2);
-const writes = (e: number): boolean => e % 2 === 1;
+const writes = (e: number): boolean => e !== 2 * Math.floor(e / 2);
 
 /** Two packed footprints conflict: a common object, written by at least one. */
 export function conflicts(a: readonly number[], b: readonly number[]): boolean {
   for (let i = 0; i < a.length; i++) {
     const x = a[i] as number;
     // x's object, as a read (even); y is the same object iff y - base is 0 (read) or 1 (write).
-    const base = x - (x % 2);
+    const base = 2 * Math.floor(x / 2);
     const wx = x !== base;
     for (let j = 0; j < b.length; j++) {
       const d = (b[j] as number) - base;
@@ -217,19 +219,6 @@ export function conflicts(a: readonly number[], b: readonly number[]): boolean {
     }
   }
   return false;
-}
-
-/**
- * Per-object access history within one execution. Kept across executions
- * (the same objects recur) and reset on first use in each: `gen` says which
- * execution its contents belong to.
- */
-interface ObjHistory {
-  gen: number;
-  lastWrite: number;
-  /** Reads since the last write, the latest per thread: the first `nReads` entries. */
-  readonly reads: number[];
-  nReads: number;
 }
 
 /** A footprint with nothing in it (a step with no Step.wait), shared: footprints are never changed. */
@@ -257,8 +246,8 @@ export class ExhaustiveSearch {
   /** Vector clock width: the tasks of the program (fixed at the first execution). */
   private width = 0;
   private zero = new Int32Array(0);
-  /** Access histories by object (see ObjHistory), and the current execution's number. */
-  private readonly hist = new Map<number, ObjHistory>();
+  /** Access histories by object, and the current execution's number. */
+  private readonly hist = new Histories();
   private gen = 0;
   /** candidates()' result: its first entries (it returns how many). */
   private readonly cands: number[] = [];
@@ -595,7 +584,7 @@ export class ExhaustiveSearch {
     fp: readonly number[],
     wait: readonly number[],
     events: Event[],
-    hist: Map<number, ObjHistory>,
+    hist: Histories,
     lastEvent: number[],
     threadClock: (Int32Array | undefined)[],
     run: Run,
@@ -649,7 +638,7 @@ export class ExhaustiveSearch {
     fp: readonly number[],
     tid: number,
     events: readonly Event[],
-    hist: Map<number, ObjHistory>,
+    hist: Histories,
   ): number {
     const out = this.cands;
     let n = 0;
@@ -835,7 +824,7 @@ export class ExhaustiveSearch {
     run: Run,
     enabled: number,
     events: readonly Event[],
-    hist: Map<number, ObjHistory>,
+    hist: Histories,
     lastEvent: number[],
     blockedFp: (number[] | null)[],
     phantomDue: boolean[],
@@ -885,20 +874,11 @@ function updateHistory(
   fp: readonly number[],
   j: number,
   events: readonly Event[],
-  hist: Map<number, ObjHistory>,
+  hist: Histories,
   gen: number,
 ): void {
   for (const e of fp) {
-    const o = objOf(e);
-    let h = hist.get(o);
-    if (!h) {
-      h = { gen, lastWrite: -1, reads: [], nReads: 0 };
-      hist.set(o, h);
-    } else if (h.gen !== gen) {
-      h.gen = gen;
-      h.lastWrite = -1;
-      h.nReads = 0;
-    }
+    const h = hist.at(objOf(e), gen);
     if (writes(e)) {
       h.lastWrite = j;
       h.nReads = 0;

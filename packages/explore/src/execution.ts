@@ -168,8 +168,10 @@ export class Run {
       return out;
     }
     if (this.runnableAt === this.steps) return out;
-    out.length = 0;
-    for (const t of this.k.allTasks) if (t.runnable) out.push(t);
+    // Overwrite in place: setting an array's length is a runtime call, and the set rarely shrinks.
+    let n = 0;
+    for (const t of this.k.allTasks) if (t.runnable) out[n++] = t;
+    if (out.length !== n) out.length = n;
     this.runnableAt = this.steps;
     return out;
   }
