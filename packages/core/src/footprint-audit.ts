@@ -29,7 +29,8 @@ export function footprintAuditOn(): boolean {
 export function assertEffectWrites(
   ctx: Ctx,
   obj: ObjId,
-  what: string,
+  /** A function where the text is built from values: built only when the audit is on. */
+  what: string | (() => string),
   ...within: readonly ObjId[]
 ): void {
   if (!on) return;
@@ -39,6 +40,6 @@ export function assertEffectWrites(
   if (fp.includes(obj * 2 + 1) || within.some((o) => fp.includes(o * 2 + 1))) return;
   throw new ModelError(
     'core',
-    `footprint audit: ${what} writes ${describeObj(obj)} in the effect of step "${ctx.effectLabel}", whose footprint does not declare it (docs/model.md, "Why two steps conflict")`,
+    `footprint audit: ${typeof what === 'string' ? what : what()} writes ${describeObj(obj)} in the effect of step "${ctx.effectLabel}", whose footprint does not declare it (docs/model.md, "Why two steps conflict")`,
   );
 }

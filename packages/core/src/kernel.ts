@@ -4,7 +4,7 @@ import { Ctx, Task } from './context.js';
 import { Cpu } from './cpu.js';
 import { type FootprintEntry, Global, globalObj, type ObjId } from './deps.js';
 import { Lockdep, SpinLock } from './locks.js';
-import { PhysMem, Tag } from './memory.js';
+import { PhysMem, Tag, writtenRange } from './memory.js';
 import { AddressSpace, Folio, Mm } from './mm.js';
 import { PG } from './page.js';
 import { allocatorPfnEnd, PageAllocator } from './page-alloc.js';
@@ -221,7 +221,10 @@ export class Kernel {
     const n = t?.entries ?? this.config.PTRS_PER_PTE;
     const w = this.mem.words(ref.pa);
     if (!w.values) return out;
-    for (let i = 0; i < n; i++) {
+    // Entries never written hold the fill: when it is absent, they map nothing.
+    const { from, to } =
+      a.pteNone(w.fill) || !a.ptePresent(w.fill) ? writtenRange(w, n) : { from: 0, to: n };
+    for (let i = from; i < to; i++) {
       const pte = w.values[w.start + i] ?? 0;
       if (a.pteNone(pte) || !a.ptePresent(pte)) continue;
       const f = this.folioOf(a.ptePfn(pte));

@@ -38,6 +38,12 @@ interface Frame {
   fillTag: TagValue;
   values: Float64Array | null;
   tags: Uint8Array | null;
+  /**
+   * Words [lo, hi) may differ from the fill (written since the arrays were made):
+   * a scan of a mostly empty table reads only those.
+   */
+  lo: number;
+  hi: number;
 }
 
 /**
@@ -47,6 +53,40 @@ interface Frame {
  */
 const POOL = new Map<number, { values: Float64Array; tags: Uint8Array }[]>();
 const POOL_MAX = 256;
+
+/** A scan's view of one page's words (PhysMem.words()). */
+export interface Words {
+  readonly values: Float64Array | null;
+  readonly tags: Uint8Array | null;
+  /** The index of the scan's first word in `values`. */
+  readonly start: number;
+  readonly fill: number;
+  readonly fillTag: TagValue;
+  /** Page word indices [lo, hi) may differ from the fill; every other word holds it. */
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/**
+ * The entries [from, to) of a scan of `n` words whose words may differ from
+ * the fill: outside them, every word is `w.fill`/`w.fillTag`.
+ */
+export function writtenRange(w: Words, n: number): { from: number; to: number } {
+  if (!w.values) return { from: 0, to: 0 };
+  const from = Math.max(0, w.lo - w.start);
+  const to = Math.min(n, w.hi - w.start);
+  return from < to ? { from, to } : { from: 0, to: 0 };
+}
+
+function widen(f: Frame, lo: number, hi: number): void {
+  if (f.lo === f.hi) {
+    f.lo = lo;
+    f.hi = hi;
+  } else {
+    if (lo < f.lo) f.lo = lo;
+    if (hi > f.hi) f.hi = hi;
+  }
+}
 
 export class PhysMem {
   readonly pageSize: number;
@@ -64,7 +104,7 @@ export class PhysMem {
   private frame(pfn: number): Frame {
     let f = this.frames.get(pfn);
     if (!f) {
-      f = { fillValue: 0, fillTag: Tag.zero, values: null, tags: null };
+      f = { fillValue: 0, fillTag: Tag.zero, values: null, tags: null, lo: 0, hi: 0 };
       this.frames.set(pfn, f);
     }
     return f;
@@ -98,6 +138,8 @@ export class PhysMem {
     if (pool.length < POOL_MAX) pool.push({ values: f.values, tags: f.tags });
     f.values = null;
     f.tags = null;
+    f.lo = 0;
+    f.hi = 0;
   }
 
   /** The run is over and nobody will read this memory again: hand its arrays back for reuse. */
@@ -131,15 +173,10 @@ export class PhysMem {
   /**
    * `count` words from `pa` (within one page) for a scan: the page's arrays
    * and the index of `pa` in them, or null when the page still holds one fill
-   * value throughout (then every word is `fill`/`fillTag`).
+   * value throughout (then every word is `fill`/`fillTag`). Words outside
+   * [lo, hi) of the arrays (page indices) hold `fill`/`fillTag` too.
    */
-  words(pa: number): {
-    values: Float64Array | null;
-    tags: Uint8Array | null;
-    start: number;
-    fill: number;
-    fillTag: TagValue;
-  } {
+  words(pa: number): Words {
     const pfn = Math.floor(pa / this.pageSize);
     const f = this.frame(pfn);
     return {
@@ -148,6 +185,8 @@ export class PhysMem {
       start: (pa - pfn * this.pageSize) / this.wordSize,
       fill: f.fillValue,
       fillTag: f.fillTag,
+      lo: f.lo,
+      hi: f.hi,
     };
   }
 
@@ -162,9 +201,11 @@ export class PhysMem {
   write(pa: number, value: number, tag: TagValue): void {
     const pfn = Math.floor(pa / this.pageSize);
     const word = (pa - pfn * this.pageSize) / this.wordSize;
-    const m = this.materialise(this.frame(pfn));
+    const f = this.frame(pfn);
+    const m = this.materialise(f);
     m.values[word] = value;
     m.tags[word] = tag;
+    widen(f, word, word + 1);
   }
 
   /** memset64()-style fill of `count` words starting at `pa`. */
@@ -180,6 +221,7 @@ export class PhysMem {
     const m = this.materialise(f);
     m.values.fill(value, word, word + count);
     m.tags.fill(tag, word, word + count);
+    widen(f, word, Math.min(word + count, this.wordsPerPage));
   }
 
   fillPage(pfn: number, value: number, tag: TagValue): void {

@@ -18,6 +18,7 @@
 import { bug } from './checks.js';
 import type { Ctx } from './context.js';
 import { pageObj, rd } from './deps.js';
+import { writtenRange } from './memory.js';
 import { MM_ANONPAGES, type Mm, mmCounterFile, RSS_NAMES } from './mm.js';
 import type { PageTable, TableRef } from './pgtable-registry.js';
 
@@ -33,7 +34,9 @@ export function checkZappedEmpty(ctx: Ctx, table: TableRef, from: number, to: nu
   // judged once (pte_none()/pte_present() are functions of the value).
   const w = ctx.k.mem.words(t.pa);
   let absent = Number.NaN;
-  for (let i = from; i < to; i++) {
+  // Entries never written hold the fill: absent ones need no look.
+  const span = a.pteNone(w.fill) || !a.ptePresent(w.fill) ? writtenRange(w, to) : { from, to };
+  for (let i = Math.max(from, span.from); i < Math.min(to, span.to); i++) {
     const v = w.values ? (w.values[w.start + i] ?? 0) : w.fill;
     if (v === absent) continue;
     if (a.pteNone(v) || !a.ptePresent(v)) absent = v;
@@ -117,8 +120,12 @@ function countMapped(ctx: Ctx, mm: Mm, PMD_SIZE: number, a: Ctx['k']['arch']): n
   // pmd_none() is a function of the value: a run of equal empty slots asks it once (and
   // pte_none()/pte_present() below, for a run of equal absent entries).
   let none = Number.NaN;
-  for (let slot = 0; slot < t.entries; slot++) {
-    const raw = w.values ? (w.values[w.start + slot] as number) : w.fill;
+  const values = w.values;
+  const start = w.start;
+  // Slots never written hold the fill value: none, unless a fill was something else.
+  const span = a.pmdNone(w.fill) ? writtenRange(w, t.entries) : { from: 0, to: t.entries };
+  for (let slot = span.from; slot < span.to; slot++) {
+    const raw = values ? (values[start + slot] as number) : w.fill;
     if (raw === none) continue;
     if (a.pmdNone(raw)) {
       none = raw;
@@ -142,10 +149,11 @@ function countMapped(ctx: Ctx, mm: Mm, PMD_SIZE: number, a: Ctx['k']['arch']): n
     const pte = linked.get(`${t.label}[${slot}]`);
     if (!pte) continue;
     const pw = mem.words(pte.pa);
-    // A table still holding its fill value throughout maps nothing when that value is absent.
-    if (!pw.values && (a.pteNone(pw.fill) || !a.ptePresent(pw.fill))) continue;
+    // Entries never written hold the fill value, which maps nothing when it is absent.
+    const absentFill = a.pteNone(pw.fill) || !a.ptePresent(pw.fill);
+    const range = absentFill ? writtenRange(pw, pte.entries) : { from: 0, to: pte.entries };
     let absent = Number.NaN;
-    for (let i = 0; i < pte.entries; i++) {
+    for (let i = range.from; i < range.to; i++) {
       const v = pw.values ? (pw.values[pw.start + i] as number) : pw.fill;
       if (v === absent) continue;
       if (a.pteNone(v) || !a.ptePresent(v)) {

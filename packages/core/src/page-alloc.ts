@@ -123,7 +123,7 @@ export class PageAllocator {
       this.overflowUsed++;
     } else this.freshUsed[slot] = (this.freshUsed[slot] ?? 0) + 1;
     const m = this.raw(n.pfn);
-    assertEffectWrites(ctx, pageLifeObj(n.pfn), `alloc of pfn ${n.pfn}`);
+    assertEffectWrites(ctx, pageLifeObj(n.pfn), () => `alloc of pfn ${n.pfn}`);
     m.allocated = true;
     m.gen++;
     m.flags = 0;
@@ -149,7 +149,7 @@ export class PageAllocator {
       );
     }
     freePageIsBad(ctx, m);
-    assertEffectWrites(ctx, pageLifeObj(pfn), `free of pfn ${pfn}`);
+    assertEffectWrites(ctx, pageLifeObj(pfn), () => `free of pfn ${pfn}`);
     m.allocated = false;
     m.freedAt = ctx.here(() => `free pfn ${pfn} (${m.owner})`);
     ctx.k.mem.fillPage(pfn, POISON, Tag.poison);

@@ -15,9 +15,9 @@
 import { bug, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
 import { tableScanFootprint } from './entry-footprint.js';
-import { assertEffectWrites } from './footprint-audit.js';
+import { assertEffectWrites, footprintAuditOn } from './footprint-audit.js';
 import type { Kernel } from './kernel.js';
-import { TAG_NAMES, Tag } from './memory.js';
+import { TAG_NAMES, Tag, writtenRange } from './memory.js';
 import type { Folio, Mm } from './mm.js';
 import type { TableRef } from './pgtable-registry.js';
 import type { KGen } from './step.js';
@@ -25,14 +25,31 @@ import type { KGen } from './step.js';
 /**
  * struct page_table_check for every page of one folio (in page_ext), with the
  * events a BUG report names: the last entry that counted a page, and a raw
- * pte_clear() that removed a mapping without un-counting it. Kept per folio in
- * typed arrays: setting a huge pmd counts HPAGE_PMD_NR pages in one go.
+ * pte_clear() that removed a mapping without un-counting it. Counters are
+ * arrays of small integers (on the JS heap: a typed array of a THP's 512
+ * pages would be an off-heap buffer, allocated anew in every run), with their
+ * sums: setting a huge pmd counts HPAGE_PMD_NR pages
+ * in one go, and a folio none of whose pages has the other kind of mapping
+ * needs no per-page check. The counting events are kept per call (a range),
+ * not per page: a BUG report looks its page's up.
  */
 interface FolioCounters {
-  readonly anon: Int32Array;
-  readonly file: Int32Array;
-  readonly lastSet: (LazyEvent | undefined)[];
+  readonly anon: number[];
+  readonly file: number[];
+  anonSum: number;
+  fileSum: number;
+  /** Every range of pages counted, oldest first (few per run). */
+  readonly sets: { readonly from: number; readonly to: number; readonly at: LazyEvent }[];
   readonly rawClear: (LazyEvent | undefined)[];
+}
+
+/** The last event that counted page `i` (an index into the folio). */
+function lastSetOf(c: FolioCounters, i: number): LazyEvent | undefined {
+  for (let k = c.sets.length - 1; k >= 0; k--) {
+    const s = c.sets[k] as FolioCounters['sets'][number];
+    if (s.from <= i && i < s.to) return s.at;
+  }
+  return undefined;
 }
 
 /** The counters of a folio's pages, if any were counted (kept in Folio.pageTableCheck). */
@@ -44,13 +61,16 @@ const state = {
 
 /** The counters of `f`, to change them: the running step must declare `f.ptcObj` written (the audit). */
 function countersOf(f: Folio, ctx: Ctx): FolioCounters {
-  assertEffectWrites(ctx, f.ptcObj, `page_table_check counters of ${f.id}`);
+  if (footprintAuditOn())
+    assertEffectWrites(ctx, f.ptcObj, () => `page_table_check counters of ${f.id}`);
   let c = state.get(f);
   if (!c) {
     c = {
-      anon: new Int32Array(f.nrPages),
-      file: new Int32Array(f.nrPages),
-      lastSet: [],
+      anon: new Array<number>(f.nrPages).fill(0),
+      file: new Array<number>(f.nrPages).fill(0),
+      anonSum: 0,
+      fileSum: 0,
+      sets: [],
       rawClear: [],
     };
     f.pageTableCheck = c;
@@ -77,21 +97,31 @@ function checkSet(ctx: Ctx, pfn: number, nr: number, what: string): void {
   if (!f) return;
   const anon = f.mapping === null;
   const c = countersOf(f, ctx);
-  const at = ctx.here(() => `${what}: pfn ${pfn}${nr > 1 ? `..${pfn + nr - 1}` : ''} counted`);
-  for (let i = pfn - f.pfn; i < pfn - f.pfn + nr && i < f.nrPages; i++) {
-    const other = anon ? (c.file[i] ?? 0) : (c.anon[i] ?? 0);
-    if (other !== 0) {
-      const last = c.lastSet[i];
+  const from = pfn - f.pfn;
+  const to = Math.min(from + nr, f.nrPages);
+  const mine = anon ? c.anon : c.file;
+  // Counters never go below zero (that is a BUG, below): a zero sum is all pages zero.
+  if ((anon ? c.fileSum : c.anonSum) !== 0) {
+    const other = anon ? c.file : c.anon;
+    for (let i = from; i < to; i++) {
+      const n = other[i] as number;
+      if (n === 0) continue;
+      const last = lastSetOf(c, i);
       bug(
         'page-table-check',
-        `${ctx.cpu.name} ${ctx.fn}: ${what} maps pfn ${f.pfn + i} as ${anon ? 'anon' : 'file'} while its ${anon ? 'file' : 'anon'}_map_count is ${other}`,
+        `${ctx.cpu.name} ${ctx.fn}: ${what} maps pfn ${f.pfn + i} as ${anon ? 'anon' : 'file'} while its ${anon ? 'file' : 'anon'}_map_count is ${n}`,
         last ? [last] : [],
       );
     }
-    if (anon) c.anon[i] = (c.anon[i] ?? 0) + 1;
-    else c.file[i] = (c.file[i] ?? 0) + 1;
-    c.lastSet[i] = at;
   }
+  for (let i = from; i < to; i++) mine[i] = (mine[i] as number) + 1;
+  if (anon) c.anonSum += to - from;
+  else c.fileSum += to - from;
+  c.sets.push({
+    from,
+    to,
+    at: ctx.here(() => `${what}: pfn ${pfn}${nr > 1 ? `..${pfn + nr - 1}` : ''} counted`),
+  });
 }
 
 /** page_table_check_clear() — mm/page_table_check.c */
@@ -100,12 +130,14 @@ function checkClear(ctx: Ctx, pfn: number, nr: number, what: string): void {
   if (!f) return;
   const anon = f.mapping === null;
   const c = countersOf(f, ctx);
-  for (let i = pfn - f.pfn; i < pfn - f.pfn + nr && i < f.nrPages; i++) {
-    const arr = anon ? c.anon : c.file;
-    const n = (arr[i] ?? 0) - 1;
+  const arr = anon ? c.anon : c.file;
+  const from = pfn - f.pfn;
+  const to = Math.min(from + nr, f.nrPages);
+  for (let i = from; i < to; i++) {
+    const n = (arr[i] as number) - 1;
     arr[i] = n;
     if (n < 0) {
-      const last = c.lastSet[i];
+      const last = lastSetOf(c, i);
       bug(
         'page-table-check',
         `${ctx.cpu.name} ${ctx.fn}: ${what} un-counts pfn ${f.pfn + i}, whose ${anon ? 'anon' : 'file'}_map_count goes negative (${n}): the entry was un-counted twice`,
@@ -113,6 +145,8 @@ function checkClear(ctx: Ctx, pfn: number, nr: number, what: string): void {
       );
     }
   }
+  if (anon) c.anonSum -= to - from;
+  else c.fileSum -= to - from;
 }
 
 function leafPfn(ctx: Ctx, pte: number): number | null {
@@ -184,7 +218,10 @@ export function* pageTableCheckPteClearRange(ctx: Ctx, mm: Mm, table: TableRef |
   );
   const t = ctx.k.pt.deref(ctx, table, 'page_table_check_pte_clear_range()');
   const w = ctx.k.mem.words(table.pa);
-  for (let i = 0; i < t.entries; i++) {
+  // Words never written hold the fill: with a zero tag, nothing to un-count or report.
+  const { from, to } =
+    w.fillTag === Tag.zero ? writtenRange(w, t.entries) : { from: 0, to: t.entries };
+  for (let i = from; i < to; i++) {
     const value = w.values ? (w.values[w.start + i] ?? 0) : w.fill;
     const tag = w.tags ? ((w.tags[w.start + i] ?? 0) as typeof w.fillTag) : w.fillTag;
     if (tag !== Tag.zero && tag !== Tag.pte)
@@ -204,13 +241,13 @@ export function pageTableCheckZero(ctx: Ctx, pfn: number, nr: number, what: stri
   if (!pageTableCheckEnabled(ctx)) return;
   const f = ctx.k.folioOf(pfn);
   const c = f ? state.get(f) : undefined;
-  if (!f || !c) return;
+  if (!f || !c || (c.anonSum === 0 && c.fileSum === 0)) return;
   for (let i = pfn - f.pfn; i < pfn - f.pfn + nr && i < f.nrPages; i++) {
     const anon = c.anon[i] ?? 0;
     const file = c.file[i] ?? 0;
     if (anon === 0 && file === 0) continue;
     const raw = c.rawClear[i];
-    const last = c.lastSet[i];
+    const last = lastSetOf(c, i);
     const why = raw
       ? `: its mapping was removed at step ${raw.step} by ${raw.cpu} ${raw.fn} with pte_clear(), which does not un-count it (ptep_clear() does)`
       : last

@@ -79,7 +79,7 @@ export class PageTables {
     assertEffectWrites(
       ctx,
       this.tableOf({ pa }),
-      `a ${kind} table constructed at pa 0x${pa.toString(16)}`,
+      () => `a ${kind} table constructed at pa 0x${pa.toString(16)}`,
       pageObj(pfnOf),
     );
     const gen = ++this.gens;
@@ -153,7 +153,7 @@ export class PageTables {
     assertEffectWrites(
       ctx,
       this.statusOf(t),
-      `pte_free_defer(${t.label})`,
+      () => `pte_free_defer(${t.label})`,
       this.tableOf(t),
       pageObj(t.pfn),
     );
@@ -166,7 +166,7 @@ export class PageTables {
     assertEffectWrites(
       ctx,
       this.statusOf(t),
-      pmd === null ? `unlink ${t.label}` : `link ${t.label}`,
+      () => (pmd === null ? `unlink ${t.label}` : `link ${t.label}`),
       this.tableOf(t),
       pageObj(t.pfn),
     );
@@ -177,7 +177,7 @@ export class PageTables {
   released(ctx: Ctx, pa: number): void {
     const t = this.byPa.get(pa);
     if (!t) return;
-    assertEffectWrites(ctx, this.tableOf(t), `the release of ${t.label}`, pageObj(t.pfn));
+    assertEffectWrites(ctx, this.tableOf(t), () => `the release of ${t.label}`, pageObj(t.pfn));
     if (t.state === 'free') {
       bug(
         'double-free',

@@ -18,7 +18,7 @@ import {
 } from './entry-footprint.js';
 import { localIrqRestore, localIrqSave, tlbRemoveTableSyncOne } from './irq.js';
 import { type SpinLock, spinLock, spinUnlock } from './locks.js';
-import { TAG_NAMES, Tag } from './memory.js';
+import { TAG_NAMES, Tag, writtenRange } from './memory.js';
 import type { Folio, Mm, Vma } from './mm.js';
 import {
   pageTableCheckEnabled,
@@ -746,7 +746,13 @@ export function* scanPtes(ctx: Ctx, ref: TableRef, what: string): KGen<number[]>
       readEntryWord(ctx, { table: ref, index: 0 }, what, 'pte'); // raises the finding
     return out.fill(w.fill);
   }
-  for (let i = 0; i < t.entries; i++) {
+  // Words never written hold the fill; with a bad fill tag, the first bad word is the finding.
+  out.fill(w.fill);
+  const span =
+    w.fillTag === Tag.zero || w.fillTag === Tag.pte
+      ? writtenRange(w, t.entries)
+      : { from: 0, to: t.entries };
+  for (let i = span.from; i < span.to; i++) {
     const tag = w.tags[w.start + i];
     // A word that is no PTE: readEntryWord() names it (and raises the finding).
     if (tag !== Tag.zero && tag !== Tag.pte)

@@ -141,6 +141,47 @@ describe('check page-table-check', () => {
   });
 });
 
+describe('page_table_check_set() and _clear() on one page (BUG_ON in mm/page_table_check.c)', () => {
+  const ADDR2 = pmdAddr(1) + 4 * TEST_CONFIG.PAGE_SIZE;
+
+  it('fires: a page counted as file is mapped as anon (its folio lost its mapping)', () => {
+    const { k, mm, folio } = world();
+    populate(k, mm, ADDR2);
+    (folio as { mapping: unknown }).mapping = null; // truncated while still mapped
+    const f = catchBug(() => mapPage(k, mm, ADDR2, folio.pfn));
+    expect(f?.check).toBe('page-table-check');
+    expect(f?.message).toMatch(/set_pte_at\(\) maps pfn \d+ as anon while its file_map_count is 1/);
+    // The report names the mapping that counted it.
+    expect(f?.related.length).toBe(1);
+  });
+
+  it('stays silent: a second file mapping of the same page', () => {
+    const { k, mm, folio } = world();
+    populate(k, mm, ADDR2);
+    expect(catchBug(() => mapPage(k, mm, ADDR2, folio.pfn))).toBeNull();
+    expect(pageTableCheckCounters(k, folio.pfn)).toEqual({ anon: 0, file: 2 });
+  });
+
+  it('fires: an entry un-counted twice', () => {
+    const { k, mm, folio } = world();
+    const pte = k.arch.mkPte(folio.pfn, { write: true });
+    expect(catchBug(() => pageTableCheckPteClear(k.boot, mm, pte))).toBeNull();
+    const f = catchBug(() => pageTableCheckPteClear(k.boot, mm, pte));
+    expect(f?.check).toBe('page-table-check');
+    expect(f?.message).toMatch(/un-counts pfn \d+, whose file_map_count goes negative \(-1\)/);
+  });
+
+  it('stays silent: counted twice, un-counted twice', () => {
+    const { k, mm, folio } = world();
+    populate(k, mm, ADDR2);
+    mapPage(k, mm, ADDR2, folio.pfn);
+    const pte = k.arch.mkPte(folio.pfn, { write: true });
+    expect(catchBug(() => pageTableCheckPteClear(k.boot, mm, pte))).toBeNull();
+    expect(catchBug(() => pageTableCheckPteClear(k.boot, mm, pte))).toBeNull();
+    expect(pageTableCheckCounters(k, folio.pfn)).toEqual({ anon: 0, file: 0 });
+  });
+});
+
 describe("the counters' dependency object (deps.ts FolioSub.ptc)", () => {
   afterEach(() => setFootprintAudit(false));
 

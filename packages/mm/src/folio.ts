@@ -44,14 +44,14 @@ export function* folioPut(ctx: Ctx, folio: Folio, nr = 1): KGen {
  * whose footprint names the folio (the audit checks that).
  */
 export function folioMapped(ctx: Ctx, folio: Folio): void {
-  assertEffectWrites(ctx, folio.refsObj, `folioMapped(${folio.id})`);
+  assertEffectWrites(ctx, folio.refsObj, () => `folioMapped(${folio.id})`);
   folio.refcount++;
   folio.mapcount++;
 }
 
 /** folio_remove_rmap_*() + the reference the mapping held: in the effect of the step that cleared the entry. */
 export function folioUnmapped(ctx: Ctx, folio: Folio): void {
-  assertEffectWrites(ctx, folio.refsObj, `folioUnmapped(${folio.id})`);
+  assertEffectWrites(ctx, folio.refsObj, () => `folioUnmapped(${folio.id})`);
   folio.mapcount--;
   folio.refcount--;
 }
