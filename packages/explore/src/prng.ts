@@ -15,9 +15,10 @@ export class Prng {
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
     return (z ^ (z >>> 16)) >>> 0;
   }
-  /** Uniform integer in [0, n). */
+  /** Uniform integer in [0, n): u % n, computed without % (fmod, as u may exceed 2^31). */
   below(n: number): number {
-    return this.nextU32() % n;
+    const u = this.nextU32();
+    return u - Math.floor(u / n) * n;
   }
 }
 
