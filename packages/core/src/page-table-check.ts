@@ -23,21 +23,56 @@ import type { TableRef } from './pgtable-registry.js';
 import type { KGen } from './step.js';
 
 /**
+ * One kind of map count (anon or file) for every page of a folio: a count
+ * shared by all its pages (a huge pmd counts HPAGE_PMD_NR pages in one go)
+ * plus per-page deltas, made only when a range smaller than the folio is
+ * counted (a PTE). `sum` is the total over the pages: counts never go below
+ * zero (that is a BUG), so a zero sum means every page is zero.
+ */
+class MapCounts {
+  private all = 0;
+  private delta: number[] | null = null;
+  sum = 0;
+  constructor(private readonly nrPages: number) {}
+
+  at(i: number): number {
+    return this.all + (this.delta ? (this.delta[i] as number) : 0);
+  }
+
+  /** Add `by` to pages [from, to); returns the first page left negative, or -1. */
+  add(from: number, to: number, by: number): number {
+    this.sum += by * (to - from);
+    if (from === 0 && to === this.nrPages) this.all += by;
+    else {
+      if (!this.delta) this.delta = new Array<number>(this.nrPages).fill(0);
+      const d = this.delta;
+      for (let i = from; i < to; i++) d[i] = (d[i] as number) + by;
+    }
+    if (by > 0 || from >= to) return -1;
+    if (!this.delta) return this.all < 0 ? from : -1;
+    for (let i = from; i < to; i++) if (this.at(i) < 0) return i;
+    return -1;
+  }
+
+  /** The first page of [from, to) with a non-zero count, or -1. */
+  firstNonZero(from: number, to: number): number {
+    if (this.sum === 0 || from >= to) return -1;
+    if (!this.delta) return this.all !== 0 ? from : -1;
+    for (let i = from; i < to; i++) if (this.at(i) !== 0) return i;
+    return -1;
+  }
+}
+
+/**
  * struct page_table_check for every page of one folio (in page_ext), with the
  * events a BUG report names: the last entry that counted a page, and a raw
- * pte_clear() that removed a mapping without un-counting it. Counters are
- * arrays of small integers (on the JS heap: a typed array of a THP's 512
- * pages would be an off-heap buffer, allocated anew in every run), with their
- * sums: setting a huge pmd counts HPAGE_PMD_NR pages
- * in one go, and a folio none of whose pages has the other kind of mapping
- * needs no per-page check. The counting events are kept per call (a range),
- * not per page: a BUG report looks its page's up.
+ * pte_clear() that removed a mapping without un-counting it. The counting
+ * events are kept per call (a range), not per page: a BUG report looks its
+ * page's up.
  */
 interface FolioCounters {
-  readonly anon: number[];
-  readonly file: number[];
-  anonSum: number;
-  fileSum: number;
+  readonly anon: MapCounts;
+  readonly file: MapCounts;
   /** Every range of pages counted, oldest first (few per run). */
   readonly sets: { readonly from: number; readonly to: number; readonly at: LazyEvent }[];
   readonly rawClear: (LazyEvent | undefined)[];
@@ -66,10 +101,8 @@ function countersOf(f: Folio, ctx: Ctx): FolioCounters {
   let c = state.get(f);
   if (!c) {
     c = {
-      anon: new Array<number>(f.nrPages).fill(0),
-      file: new Array<number>(f.nrPages).fill(0),
-      anonSum: 0,
-      fileSum: 0,
+      anon: new MapCounts(f.nrPages),
+      file: new MapCounts(f.nrPages),
       sets: [],
       rawClear: [],
     };
@@ -88,7 +121,7 @@ export function pageTableCheckCounters(k: Kernel, pfn: number): { anon: number; 
   const f = k.folioOf(pfn);
   const c = f ? state.get(f) : undefined;
   if (!f || !c) return { anon: 0, file: 0 };
-  return { anon: c.anon[pfn - f.pfn] ?? 0, file: c.file[pfn - f.pfn] ?? 0 };
+  return { anon: c.anon.at(pfn - f.pfn), file: c.file.at(pfn - f.pfn) };
 }
 
 /** page_table_check_set() — mm/page_table_check.c: count `nr` pages from `pfn`. */
@@ -99,24 +132,17 @@ function checkSet(ctx: Ctx, pfn: number, nr: number, what: string): void {
   const c = countersOf(f, ctx);
   const from = pfn - f.pfn;
   const to = Math.min(from + nr, f.nrPages);
-  const mine = anon ? c.anon : c.file;
-  // Counters never go below zero (that is a BUG, below): a zero sum is all pages zero.
-  if ((anon ? c.fileSum : c.anonSum) !== 0) {
-    const other = anon ? c.file : c.anon;
-    for (let i = from; i < to; i++) {
-      const n = other[i] as number;
-      if (n === 0) continue;
-      const last = lastSetOf(c, i);
-      bug(
-        'page-table-check',
-        `${ctx.cpu.name} ${ctx.fn}: ${what} maps pfn ${f.pfn + i} as ${anon ? 'anon' : 'file'} while its ${anon ? 'file' : 'anon'}_map_count is ${n}`,
-        last ? [last] : [],
-      );
-    }
+  const other = anon ? c.file : c.anon;
+  const i = other.firstNonZero(from, to);
+  if (i >= 0) {
+    const last = lastSetOf(c, i);
+    bug(
+      'page-table-check',
+      `${ctx.cpu.name} ${ctx.fn}: ${what} maps pfn ${f.pfn + i} as ${anon ? 'anon' : 'file'} while its ${anon ? 'file' : 'anon'}_map_count is ${other.at(i)}`,
+      last ? [last] : [],
+    );
   }
-  for (let i = from; i < to; i++) mine[i] = (mine[i] as number) + 1;
-  if (anon) c.anonSum += to - from;
-  else c.fileSum += to - from;
+  (anon ? c.anon : c.file).add(from, to, 1);
   c.sets.push({
     from,
     to,
@@ -130,23 +156,17 @@ function checkClear(ctx: Ctx, pfn: number, nr: number, what: string): void {
   if (!f) return;
   const anon = f.mapping === null;
   const c = countersOf(f, ctx);
-  const arr = anon ? c.anon : c.file;
+  const counts = anon ? c.anon : c.file;
   const from = pfn - f.pfn;
-  const to = Math.min(from + nr, f.nrPages);
-  for (let i = from; i < to; i++) {
-    const n = (arr[i] as number) - 1;
-    arr[i] = n;
-    if (n < 0) {
-      const last = lastSetOf(c, i);
-      bug(
-        'page-table-check',
-        `${ctx.cpu.name} ${ctx.fn}: ${what} un-counts pfn ${f.pfn + i}, whose ${anon ? 'anon' : 'file'}_map_count goes negative (${n}): the entry was un-counted twice`,
-        last ? [last] : [],
-      );
-    }
+  const i = counts.add(from, Math.min(from + nr, f.nrPages), -1);
+  if (i >= 0) {
+    const last = lastSetOf(c, i);
+    bug(
+      'page-table-check',
+      `${ctx.cpu.name} ${ctx.fn}: ${what} un-counts pfn ${f.pfn + i}, whose ${anon ? 'anon' : 'file'}_map_count goes negative (${counts.at(i)}): the entry was un-counted twice`,
+      last ? [last] : [],
+    );
   }
-  if (anon) c.anonSum -= to - from;
-  else c.fileSum -= to - from;
 }
 
 function leafPfn(ctx: Ctx, pte: number): number | null {
@@ -241,10 +261,10 @@ export function pageTableCheckZero(ctx: Ctx, pfn: number, nr: number, what: stri
   if (!pageTableCheckEnabled(ctx)) return;
   const f = ctx.k.folioOf(pfn);
   const c = f ? state.get(f) : undefined;
-  if (!f || !c || (c.anonSum === 0 && c.fileSum === 0)) return;
+  if (!f || !c || (c.anon.sum === 0 && c.file.sum === 0)) return;
   for (let i = pfn - f.pfn; i < pfn - f.pfn + nr && i < f.nrPages; i++) {
-    const anon = c.anon[i] ?? 0;
-    const file = c.file[i] ?? 0;
+    const anon = c.anon.at(i);
+    const file = c.file.at(i);
     if (anon === 0 && file === 0) continue;
     const raw = c.rawClear[i];
     const last = lastSetOf(c, i);

@@ -46,13 +46,14 @@ interface LeafClear {
 }
 
 const meta = new WeakMap<TlbEntry, EntryMeta>();
-const clears = new WeakMap<Kernel, Map<string, LeafClear[]>>();
+const clears = new WeakMap<Kernel, Map<number, LeafClear[]>>();
 
-function slotKey(src: EntryPtr): string {
-  return `${src.table.pa}:${src.table.gen}:${src.index}`;
+/** An entry slot of one table generation (a table's gen is unique within a boot; index < 2^16). */
+function slotKey(src: EntryPtr): number {
+  return src.table.gen * 65_536 + src.index;
 }
 
-function clearsOf(k: Kernel): Map<string, LeafClear[]> {
+function clearsOf(k: Kernel): Map<number, LeafClear[]> {
   let m = clears.get(k);
   if (!m) {
     m = new Map();

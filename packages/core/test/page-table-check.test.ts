@@ -171,6 +171,55 @@ describe('page_table_check_set() and _clear() on one page (BUG_ON in mm/page_tab
     expect(f?.message).toMatch(/un-counts pfn \d+, whose file_map_count goes negative \(-1\)/);
   });
 
+  it('a huge pmd counts the whole folio, a PTE one page of it: the counts add up per page', () => {
+    const k = newKernel({ pageTableCheck: true });
+    const mm = k.createMm('A');
+    const thp = k.createFolio(
+      'THP',
+      Math.log2(TEST_CONFIG.PTRS_PER_PTE),
+      k.createFile('s', true),
+      0,
+    );
+    const ctx = k.boot;
+    const pmdp = pmdOffset(ctx, mm, pmdAddr(2));
+    runToEnd(
+      (function* () {
+        const pml = yield* pmdLock(ctx, mm, pmdp);
+        yield* setPmdHuge(ctx, mm, pmdp, thp.pfn);
+        yield* spinUnlock(ctx, pml);
+      })(),
+    );
+    // One subpage un-counted by a PTE clear (as if it had also been PTE-mapped): 0 there, 1 elsewhere.
+    const pte5 = k.arch.mkPte(thp.pfn + 5, { write: true });
+    expect(catchBug(() => pageTableCheckPteClear(ctx, mm, pte5))).toBeNull();
+    expect(pageTableCheckCounters(k, thp.pfn + 5)).toEqual({ anon: 0, file: 0 });
+    expect(pageTableCheckCounters(k, thp.pfn + 4)).toEqual({ anon: 0, file: 1 });
+    // Un-counting it again takes that page, and only that page, below zero.
+    const f = catchBug(() => pageTableCheckPteClear(ctx, mm, pte5));
+    expect(f?.message).toContain(
+      `un-counts pfn ${thp.pfn + 5}, whose file_map_count goes negative (-1)`,
+    );
+  });
+
+  it('a folio freed with one subpage still counted names that page', () => {
+    const k = newKernel({ pageTableCheck: true });
+    const mm = k.createMm('A');
+    const thp = k.createFolio(
+      'THP',
+      Math.log2(TEST_CONFIG.PTRS_PER_PTE),
+      k.createFile('s', true),
+      0,
+    );
+    populate(k, mm, ADDR);
+    mapPage(k, mm, ADDR, thp.pfn + 7);
+    expect(pageTableCheckCounters(k, thp.pfn + 7)).toEqual({ anon: 0, file: 1 });
+    expect(pageTableCheckCounters(k, thp.pfn + 6)).toEqual({ anon: 0, file: 0 });
+    const f = free(k, thp);
+    expect(f?.message).toMatch(
+      new RegExp(`pfn ${thp.pfn + 7} freed with anon_map_count=0 file_map_count=1`),
+    );
+  });
+
   it('stays silent: counted twice, un-counted twice', () => {
     const { k, mm, folio } = world();
     populate(k, mm, ADDR2);

@@ -64,12 +64,9 @@ export function* zapVma(ctx: Ctx, vma: Vma): KGen {
     // in between; only entries that are not pte_none() are cleared, one step each.
     const now = yield* scanPtes(ctx, m.pte.table, 'zap_pte_range(): ptep_get()');
     for (let addr = lo; addr < hi; addr += PAGE_SIZE) {
-      const ptep = {
-        table: m.pte.table,
-        index: Math.floor(addr / PAGE_SIZE) % ctx.k.config.PTRS_PER_PTE,
-      };
-      if (a.pteNone(now[ptep.index] ?? a.pteEmpty)) continue;
-      const old = yield* ptepGetAndClear(ctx, mm, ptep);
+      const index = Math.floor(addr / PAGE_SIZE) % ctx.k.config.PTRS_PER_PTE;
+      if (a.pteNone(now[index] ?? a.pteEmpty)) continue;
+      const old = yield* ptepGetAndClear(ctx, mm, { table: m.pte.table, index });
       if (a.pteNone(old) || !a.ptePresent(old)) continue;
       const folio = ctx.k.folioOf(a.ptePfn(old));
       if (folio) {
