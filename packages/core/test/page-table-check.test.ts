@@ -61,6 +61,23 @@ function free(k: Kernel, folio: Folio) {
   );
 }
 
+/** A shmem THP mapped by a huge pmd at pmd 2 (counted as file mappings, all its pages at once). */
+function hugePmdMapped() {
+  const k = newKernel({ pageTableCheck: true });
+  const mm = k.createMm('A');
+  const thp = k.createFolio('THP', Math.log2(TEST_CONFIG.PTRS_PER_PTE), k.createFile('s', true), 0);
+  const ctx = k.boot;
+  const pmdp = pmdOffset(ctx, mm, pmdAddr(2));
+  runToEnd(
+    (function* () {
+      const pml = yield* pmdLock(ctx, mm, pmdp);
+      yield* setPmdHuge(ctx, mm, pmdp, thp.pfn);
+      yield* spinUnlock(ctx, pml);
+    })(),
+  );
+  return { k, mm, thp, ctx, pmdp };
+}
+
 describe('check page-table-check', () => {
   it('fires', () => {
     // khugepaged's step 2 with pte_clear(): the page stays counted as mapped.
@@ -105,23 +122,7 @@ describe('check page-table-check', () => {
   });
 
   it('fires: a huge pmd counts every subpage, and the THP is freed while still mapped', () => {
-    const k = newKernel({ pageTableCheck: true });
-    const mm = k.createMm('A');
-    const thp = k.createFolio(
-      'THP',
-      Math.log2(TEST_CONFIG.PTRS_PER_PTE),
-      k.createFile('s', true),
-      0,
-    );
-    const ctx = k.boot;
-    const pmdp = pmdOffset(ctx, mm, pmdAddr(2));
-    runToEnd(
-      (function* () {
-        const pml = yield* pmdLock(ctx, mm, pmdp);
-        yield* setPmdHuge(ctx, mm, pmdp, thp.pfn);
-        yield* spinUnlock(ctx, pml);
-      })(),
-    );
+    const { k, mm, thp, ctx, pmdp } = hugePmdMapped();
     expect(pageTableCheckCounters(k, thp.pfn + 511)).toEqual({ anon: 0, file: 1 });
     const f = free(k, thp);
     expect(f?.check).toBe('page-table-check');
@@ -172,23 +173,7 @@ describe('page_table_check_set() and _clear() on one page (BUG_ON in mm/page_tab
   });
 
   it('a huge pmd counts the whole folio, a PTE one page of it: the counts add up per page', () => {
-    const k = newKernel({ pageTableCheck: true });
-    const mm = k.createMm('A');
-    const thp = k.createFolio(
-      'THP',
-      Math.log2(TEST_CONFIG.PTRS_PER_PTE),
-      k.createFile('s', true),
-      0,
-    );
-    const ctx = k.boot;
-    const pmdp = pmdOffset(ctx, mm, pmdAddr(2));
-    runToEnd(
-      (function* () {
-        const pml = yield* pmdLock(ctx, mm, pmdp);
-        yield* setPmdHuge(ctx, mm, pmdp, thp.pfn);
-        yield* spinUnlock(ctx, pml);
-      })(),
-    );
+    const { k, mm, thp, ctx } = hugePmdMapped();
     // One subpage un-counted by a PTE clear (as if it had also been PTE-mapped): 0 there, 1 elsewhere.
     const pte5 = k.arch.mkPte(thp.pfn + 5, { write: true });
     expect(catchBug(() => pageTableCheckPteClear(ctx, mm, pte5))).toBeNull();
