@@ -15,7 +15,7 @@
 import { bug, type LazyEvent } from './checks.js';
 import type { Ctx } from './context.js';
 import { tableScanFootprint } from './entry-footprint.js';
-import { assertEffectWrites, footprintAuditOn } from './footprint-audit.js';
+import { assertEffectWrites } from './footprint-audit.js';
 import type { Kernel } from './kernel.js';
 import { TAG_NAMES, Tag, writtenRange } from './memory.js';
 import type { Folio, Mm } from './mm.js';
@@ -96,8 +96,7 @@ const state = {
 
 /** The counters of `f`, to change them: the running step must declare `f.ptcObj` written (the audit). */
 function countersOf(f: Folio, ctx: Ctx): FolioCounters {
-  if (footprintAuditOn())
-    assertEffectWrites(ctx, f.ptcObj, () => `page_table_check counters of ${f.id}`);
+  assertEffectWrites(ctx, f.ptcObj, () => `page_table_check counters of ${f.id}`);
   let c = state.get(f);
   if (!c) {
     c = {

@@ -48,9 +48,9 @@ interface LeafClear {
 const meta = new WeakMap<TlbEntry, EntryMeta>();
 const clears = new WeakMap<Kernel, Map<number, LeafClear[]>>();
 
-/** An entry slot of one table generation (a table's gen is unique within a boot; index < 2^16). */
+/** An entry slot of one table generation (a table's gen is unique within a boot). */
 function slotKey(src: EntryPtr): number {
-  return src.table.gen * 65_536 + src.index;
+  return src.table.gen * 2 ** 32 + src.index;
 }
 
 function clearsOf(k: Kernel): Map<number, LeafClear[]> {
