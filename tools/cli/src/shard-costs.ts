@@ -6,7 +6,8 @@ import type { CostTable } from './shard.js';
  * 231 mutant kills.
  */
 export const SHARD_COSTS: CostTable = {
-  measured: 'the default run (ptlab conformance) at 7c084be: 2,364 units, built CLI, 2026-12-02',
+  measured:
+    "the default run (ptlab conformance) at 4b9b9e7 with CLEAN_BUDGET's unbounded search at 250,000: 2,364 units, built CLI, 2026-12-02",
   unit: 'simulated steps of the unit (sum over its cells)',
   costs: {
     '["clean","arm-classic","adjust-pte-vs-retract"]': 0,
@@ -1586,7 +1587,7 @@ export const SHARD_COSTS: CostTable = {
     '["clean","x86-32-pae","retract-vs-exit"]': 3586,
     '["clean","x86-32-pae","retract-vs-fault"]': 14293,
     '["clean","x86-32-pae","retract-vs-hmm"]': 768,
-    '["clean","x86-32-pae","retract-vs-lockless-walkers"]': 17319681,
+    '["clean","x86-32-pae","retract-vs-lockless-walkers"]': 24317199,
     '["clean","x86-32-pae","retract-vs-reclaim"]': 0,
     '["clean","x86-32-pae","retract-vs-secondary-mmu"]': 1766,
     '["clean","x86-32-pae","retract-vs-uffd-copy"]': 4478,
