@@ -9,7 +9,13 @@ export type {
   StrategyName,
   VerdictKind,
 } from './explore.js';
-export { explore, exploreSplit, STRATEGIES, VERDICT_KINDS } from './explore.js';
+export {
+  explore,
+  exploreSplit,
+  SPLIT_UNBOUNDED_GAP,
+  STRATEGIES,
+  VERDICT_KINDS,
+} from './explore.js';
 export type { Citation, SeedMessage } from './links.js';
 export {
   citations,

@@ -272,7 +272,7 @@ describe('exploreSplit: the verdicts of explore(), from the split search', () =>
 
   it('verifies a clean program as the sequential search does, with its own figures', async () => {
     const program = retractRace({ noise: 1 });
-    for (const bound of [undefined, 2]) {
+    for (const bound of [0, 2]) {
       const seq = explore(program, { ...opts, preemptionBound: bound });
       const par = await exploreSplit(
         program,
@@ -304,6 +304,19 @@ describe('exploreSplit: the verdicts of explore(), from the split search', () =>
     expect(a.finding?.check).toBe(seq.finding?.check);
     expect(JSON.stringify(b.schedule)).toBe(JSON.stringify(a.schedule));
     expect(a.preemptions).toBe(seq.preemptions);
+  });
+
+  it('refuses a search without a preemption bound (it would miss executions), runs one with', async () => {
+    const program = retractRace({ noise: 1 });
+    await expect(exploreSplit(program, opts, async(program, { maxSteps: 2000 }))).rejects.toThrow(
+      /needs a preemption bound: without one it misses executions \(on x86-64/,
+    );
+    const bounded = await exploreSplit(
+      program,
+      { ...opts, preemptionBound: 1 },
+      async(program, { preemptionBound: 1, maxSteps: 2000 }),
+    );
+    expect(bounded.verdict).toBe('verified-bounded');
   });
 
   it('refuses a strategy that is not the exhaustive search', async () => {
