@@ -39,6 +39,8 @@ export interface ExhaustiveOptions {
   readonly onComplete?: ((run: Run) => void) | undefined;
   /** Keep exploring after a finding (tests: the set of findings); default: stop at the first. */
   readonly allFindings?: boolean | undefined;
+  /** Called with the events of every execution that ran to its end without a finding (tests: traceKey()). */
+  readonly onTrace?: ((events: readonly Event[]) => void) | undefined;
   /** Called with every finding (and its schedule) when allFindings is set. */
   readonly onFinding?: ((finding: Finding, picks: readonly string[]) => void) | undefined;
   /** Progress callback, every `progressEvery` executions. */
@@ -564,7 +566,10 @@ export class ExhaustiveSearch {
       run.step(t, runnable);
       depth++;
     }
-    if (!run.finding && !sleepBlocked && !truncated) this.o.onComplete?.(run);
+    if (!run.finding && !sleepBlocked && !truncated) {
+      this.o.onComplete?.(run);
+      this.o.onTrace?.(events);
+    }
     run.k.mem.release();
     return {
       finding: run.finding,

@@ -77,3 +77,4 @@ export {
   TRACE_VERSION,
   traceSchema,
 } from './trace.js';
+export { traceKey } from './trace-key.js';

@@ -88,6 +88,7 @@ export interface SubtreeResult {
 /** Tests only: callbacks a worker in this process runs (see ExhaustiveOptions). */
 export interface SubtreeHooks {
   readonly onComplete?: ((run: Run) => void) | undefined;
+  readonly onTrace?: ((events: readonly Event[]) => void) | undefined;
   readonly allFindings?: boolean | undefined;
   readonly onFinding?: ((finding: Finding, picks: readonly string[]) => void) | undefined;
 }
