@@ -205,8 +205,10 @@ function bit(t: number): number {
 
 // Packed entries are object * 2 + write; objects can exceed 2^31, so use arithmetic, not bit
 // ops (nor %, which is fmod on doubles).
-const objOf = (e: number): number => Math.floor(e / 2);
-const writes = (e: number): boolean => e !== 2 * Math.floor(e / 2);
+/** The object of a packed footprint entry (object * 2 + write). */
+export const objOf = (e: number): number => Math.floor(e / 2);
+/** Whether a packed footprint entry writes its object. */
+export const writes = (e: number): boolean => e !== 2 * Math.floor(e / 2);
 
 /** Two packed footprints conflict: a common object, written by at least one. */
 export function conflicts(a: readonly number[], b: readonly number[]): boolean {

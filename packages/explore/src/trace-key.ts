@@ -6,7 +6,7 @@
  * executions with different keys are not equivalent under the search's own
  * dependency relation. Tests compare the traces two searches cover with it.
  */
-import type { Event } from './dpor.js';
+import { type Event, objOf, writes } from './dpor.js';
 
 export function traceKey(events: readonly Pick<Event, 'tid' | 'fp'>[]): string {
   const local: number[] = [];
@@ -15,13 +15,13 @@ export function traceKey(events: readonly Pick<Event, 'tid' | 'fp'>[]): string {
     const idx = (local[ev.tid] ?? 0) + 1;
     local[ev.tid] = idx;
     for (const e of ev.fp) {
-      const o = Math.floor(e / 2);
+      const o = objOf(e);
       let h = objs.get(o);
       if (!h) {
         h = { writes: 0, order: [], reads: [] };
         objs.set(o, h);
       }
-      if (e % 2) {
+      if (writes(e)) {
         h.order.push(`${ev.tid}.${idx}`);
         h.writes++;
       } else h.reads.push(`${ev.tid}.${idx}@${h.writes}`);
