@@ -22,7 +22,7 @@
  * which the blocked thread goes first is explored: without this, the hb edge
  * through the unlock would hide the race between two lock acquisitions.
  */
-import type { Finding, Task } from '@ptlab/core';
+import type { Finding, Step, Task } from '@ptlab/core';
 import { type Program, pendingFootprint, pendingWait, Run } from './execution.js';
 import { Histories } from './histories.js';
 
@@ -31,6 +31,19 @@ export interface ExhaustiveOptions {
   readonly por?: boolean;
   /** At most this many preemptions per execution (CHESS-style); undefined: no bound. */
   readonly preemptionBound?: number | undefined;
+  /**
+   * Without a bound: source sets and sleep sets (Abdulla et al., POPL 2014,
+   * Alg. 1) instead of wakeup trees. The split search runs it: its reversals
+   * are backtrack points, which merge as a union (split.ts).
+   */
+  readonly sourceSets?: boolean | undefined;
+  /**
+   * Keep, at the states the search leaves unfinished when its budget runs
+   * out, the footprint of each enabled thread's next step (TreeNode.fps): the
+   * split search's driver hands out their branches before the subtrees of
+   * earlier ones have run, and a branch's sleep set needs them.
+   */
+  readonly siblingFootprints?: boolean | undefined;
   /** Stop after this many executions (the verdict is then incomplete). */
   readonly maxExecutions: number;
   /** Steps per execution before it is cut off (a cut-off execution proves nothing). */
@@ -79,6 +92,8 @@ export interface TreeNode {
   done: number;
   /** Footprints of the steps explored from here, by thread (for the sleep sets of later branches). */
   readonly doneFp: (readonly number[] | undefined)[];
+  /** siblingFootprints, at a state left unfinished: every enabled thread's next step's footprint. */
+  fps?: (readonly number[] | undefined)[] | undefined;
   readonly sleep: readonly Sleeper[];
   /** The threads of `sleep`, as bits (it never changes). */
   readonly asleep: number;
@@ -257,6 +272,8 @@ export class ExhaustiveSearch {
   private readonly cands: number[] = [];
   /** Nodes the search may not leave (split.ts: a subtree's prefix); 0 for the whole tree. */
   private readonly floor: number;
+  /** siblingFootprints: the execution running is the budget's last. */
+  private lastRun = false;
 
   /**
    * `start` (split.ts): search only the subtree below a prefix, the states
@@ -269,7 +286,7 @@ export class ExhaustiveSearch {
     this.o = o;
     this.por = o.por ?? true;
     this.bound = o.preemptionBound;
-    this.wakeup = this.por && this.bound === undefined;
+    this.wakeup = this.por && this.bound === undefined && !o.sourceSets;
     this.floor = start?.nodes.length ?? 0;
     if (start) {
       this.stack.push(...start.nodes);
@@ -326,6 +343,7 @@ export class ExhaustiveSearch {
     let failing: ExhaustiveResult['failing'] = null;
     const every = this.o.progressEvery ?? 200;
     for (;;) {
+      this.lastRun = this.o.siblingFootprints === true && executions + 1 >= this.o.maxExecutions;
       const r = this.execution();
       executions++;
       steps += r.steps;
@@ -513,6 +531,17 @@ export class ExhaustiveSearch {
         );
       }
 
+      // The last execution of the budget passes through every state the search may leave
+      // unfinished (its frontier, split.ts): record there what the driver's sleep sets need.
+      if (this.lastRun && node.fps === undefined && depth >= this.floor) {
+        const fps: (readonly number[] | undefined)[] = [];
+        for (const u of runnable) {
+          const f: number[] = [];
+          pendingFootprint(u.pending as Step, f);
+          fps[u.index] = f;
+        }
+        node.fps = fps;
+      }
       const t = run.tasks[node.chosen] as Task;
       const prevEvent = replaying && this.por ? prevEvents[depth] : undefined;
       if (prevEvent && prevEvent.tid === node.chosen) {

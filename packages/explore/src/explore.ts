@@ -107,15 +107,6 @@ export interface SplitFigures {
 }
 
 /**
- * What the split search without a preemption bound was measured to miss
- * (docs/model.md, "The split search"): the sets of Mazurkiewicz traces of
- * the complete executions, keyed by each object's order of writes and the
- * writes each read follows, compared with the sequential search's.
- */
-export const SPLIT_UNBOUNDED_GAP =
-  'on x86-64 retract-vs-lockless-walkers it ran 2,460 of the 3,100 Mazurkiewicz traces the sequential search runs, on x86-32-pae 69,131 of 173,844';
-
-/**
  * The exhaustive search split into subtree tasks that `runTasks` runs
  * (worker threads, split.ts). The result depends on the program and the
  * options only, never on the runner; the counterexample is then minimised
@@ -128,10 +119,6 @@ export async function exploreSplit(
 ): Promise<ExploreResult & { readonly split: SplitFigures }> {
   if (opts.strategy !== 'exhaustive')
     throw new Error(`the split search is an exhaustive search, not ${opts.strategy}`);
-  if (opts.preemptionBound === undefined)
-    throw new Error(
-      `the split search needs a preemption bound: without one it misses executions (${SPLIT_UNBOUNDED_GAP}), so its verdict would claim more than was explored`,
-    );
   const maxSteps = opts.maxSteps ?? 5000;
   const r: SplitResult = await splitSearch(
     program,

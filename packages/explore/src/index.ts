@@ -12,7 +12,6 @@ export type {
 export {
   explore,
   exploreSplit,
-  SPLIT_UNBOUNDED_GAP,
   STRATEGIES,
   VERDICT_KINDS,
 } from './explore.js';

@@ -5,31 +5,33 @@
  * A subtree task is a prefix of the search tree: the states along a path
  * from the root (the last one's `chosen` is the branch to explore) and the
  * events of its steps, all plain data. A worker searches the subtree below
- * it with the ordinary sequential algorithm, for at most a budget of
- * executions fixed by the algorithm (never by the worker count), and hands
- * back what it ran, its first finding in its own DFS order, what its race
- * detection added to the states of its prefix (backtrack and conservative
- * points, wakeup sequences) and, when the budget ran out, its frontier.
+ * it with the sequential algorithm in its source-set form (source sets and
+ * sleep sets, no wakeup trees: ExhaustiveOptions.sourceSets), for at most a
+ * budget of executions fixed by the algorithm (never by the worker count),
+ * and hands back what it ran, its first finding in its own DFS order, what
+ * its race detection added to the states of its prefix (backtrack and
+ * conservative points) and, when the budget ran out, its frontier.
  *
  * After each round the driver merges every task's additions, in task order
- * (DFS order), into its own copy of the prefix states, turns new branches and
- * frontiers into the next round's tasks, and stops at the first round with a
- * finding (reporting the one first in DFS order) or when the budget is spent.
- * What a task sees of the branches explored before it (sleep sets, redundant
- * wakeup sequences) is frozen when it is made: branches explored in an
- * earlier round, never a sibling of the same round. So the result depends on
- * the program and the options only, whatever runs the tasks.
+ * (DFS order), into its own copy of the prefix states (a union of backtrack
+ * sets), turns new branches and frontiers into the next round's tasks, and
+ * stops at the first round with a finding (reporting the one first in DFS
+ * order) or when the budget is spent. A task's sleep sets rely on exactly the
+ * branches handed out before its own at each state of its path, as the
+ * sequential search's do on the branches explored before; never on a later
+ * one, so no two subtrees each leave a trace to the other. The footprints
+ * they need (TreeNode.fps) are recorded by the last execution of a task's
+ * budget, which passes through every state the task leaves unfinished: the
+ * subtree of an earlier branch may not have run yet. So the result depends
+ * on the program and the options only, whatever runs the tasks.
+ *
+ * Wakeup trees do not split this way: a sequence found in one subtree that
+ * belongs under a branch already handed out reaches it too late, and the
+ * sequential search's rules for what a sequence covers then drop traces
+ * (docs/model.md, "The split search").
  */
 import type { Finding } from '@ptlab/core';
-import {
-  type Event,
-  type ExhaustiveResult,
-  ExhaustiveSearch,
-  insertWakeup,
-  type SeqStep,
-  type TreeNode,
-  type WutNode,
-} from './dpor.js';
+import { type Event, type ExhaustiveResult, ExhaustiveSearch, type TreeNode } from './dpor.js';
 import type { Program, Run } from './execution.js';
 
 /** Executions of a task when fewer than SMALL_ROUND tasks are pending: the tree splits early. */
@@ -63,8 +65,6 @@ export interface SubtreeTask {
 export interface PrefixAdditions {
   readonly backtrack: number;
   readonly conservative: number;
-  /** Wakeup sequences inserted there (a wakeup tree grown from empty). */
-  readonly wut: readonly WutNode[];
   /** The last state only: the footprint of the explored branch's step. */
   readonly fp?: readonly number[] | undefined;
 }
@@ -106,6 +106,8 @@ export function exploreSubtree(
     {
       por: o.por ?? true,
       preemptionBound: o.preemptionBound,
+      sourceSets: true,
+      siblingFootprints: o.preemptionBound === undefined,
       maxExecutions: task.budget,
       maxSteps: o.maxSteps,
       ...hooks,
@@ -118,7 +120,6 @@ export function exploreSubtree(
     (n, j): PrefixAdditions => ({
       backtrack: n.backtrack,
       conservative: n.conservative,
-      wut: n.wut,
       ...(j === floor - 1 ? { fp: n.doneFp[n.chosen] } : {}),
     }),
   );
@@ -180,25 +181,16 @@ interface DNode {
 
 const bit = (t: number): number => 1 << t;
 
-/** Branches of `n` explored in an earlier round: their step's footprint is known. */
+/**
+ * Branches of `n` handed out so far whose first step's footprint is known:
+ * explored in an earlier round, or (TreeNode.fps) any.
+ */
 function explored(n: TreeNode): number {
   let m = 0;
-  for (let u = 0; u < n.doneFp.length; u++)
-    if (n.doneFp[u] !== undefined && n.done & bit(u)) m |= bit(u);
+  const width = Math.max(n.doneFp.length, n.fps?.length ?? 0);
+  for (let u = 0; u < width; u++)
+    if ((n.doneFp[u] ?? n.fps?.[u]) !== undefined && n.done & bit(u)) m |= bit(u);
   return m;
-}
-
-/** The root-to-leaf sequences of a wakeup tree. */
-function sequences(list: readonly WutNode[], before: SeqStep[] = [], out: SeqStep[][] = []) {
-  for (const w of list) {
-    const path = [
-      ...before,
-      { tid: w.tid, fp: w.fp, wait: w.wait, ...(w.phantom ? { phantom: true } : {}) },
-    ];
-    if (w.children.length === 0) out.push(path);
-    else sequences(w.children, path, out);
-  }
-  return out;
 }
 
 function compareKeys(a: readonly number[], b: readonly number[]): number {
@@ -216,6 +208,7 @@ function* rounds(
   const chooser = new ExhaustiveSearch(program, {
     por: o.por ?? true,
     preemptionBound: o.preemptionBound,
+    sourceSets: true,
     maxExecutions: 1,
     maxSteps: o.maxSteps,
   });
@@ -223,10 +216,8 @@ function* rounds(
     readonly key: readonly number[];
     readonly at: DNode | null;
     readonly branch: number;
-    /** Wakeup tree (unbounded search): the sequences the branch's subtree starts with. */
-    readonly childWut: WutNode[] | null;
   }
-  let pending: Pending[] = [{ key: [], at: null, branch: -1, childWut: null }];
+  let pending: Pending[] = [{ key: [], at: null, branch: -1 }];
   let executions = 0;
   let steps = 0;
   let sleepBlocked = 0;
@@ -243,20 +234,21 @@ function* rounds(
   const handOut = (n: DNode, t: number): Pending => {
     n.rank[t] = n.nextRank++;
     n.view[t] = explored(n.node) & ~bit(t);
-    return { key: [...n.key, n.rank[t] as number], at: n, branch: t, childWut: n.node.childWut };
+    return { key: [...n.key, n.rank[t] as number], at: n, branch: t };
   };
   /** The state `a` as the subtree through its branch `p` sees it. */
-  const viewOf = (a: DNode, p: number, childWut: WutNode[] | null): TreeNode => {
+  const viewOf = (a: DNode, p: number): TreeNode => {
     const view = a.view[p] ?? 0;
     const doneFp: (readonly number[] | undefined)[] = [];
-    for (let u = 0; u < a.node.doneFp.length; u++) if (view & bit(u)) doneFp[u] = a.node.doneFp[u];
+    for (let u = 0; u < 31; u++) if (view & bit(u)) doneFp[u] = a.node.doneFp[u] ?? a.node.fps?.[u];
     return {
       ...a.node,
       chosen: p,
       done: view | bit(p),
       doneFp,
+      fps: undefined,
       wut: [],
-      childWut,
+      childWut: null,
     };
   };
   const taskOf = (p: Pending, budget: number): SubtreeTask => {
@@ -264,7 +256,7 @@ function* rounds(
     const chain = chainOf(p.at);
     const nodes = chain.map((a, i) => {
       const last = i === chain.length - 1;
-      return last ? viewOf(a, p.branch, p.childWut) : viewOf(a, (chain[i + 1] as DNode).via, null);
+      return viewOf(a, last ? p.branch : (chain[i + 1] as DNode).via);
     });
     return { key: p.key, nodes, events: p.at.events.slice(0, p.at.depth), budget };
   };
@@ -325,7 +317,6 @@ function* rounds(
         const add = r.prefix[j] as PrefixAdditions;
         a.node.backtrack |= add.backtrack;
         a.node.conservative |= add.conservative;
-        for (const v of sequences(add.wut)) insertWakeup(a.node.wut, v);
         if (j === chain.length - 1 && add.fp) a.node.doneFp[p.branch] = add.fp;
         touched.add(a);
       }

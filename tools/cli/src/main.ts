@@ -161,7 +161,7 @@ export async function runCli(
       .option('--no-por', 'exhaustive: no sleep-set partial-order reduction')
       .option(
         '--split <n>',
-        'exhaustive, with --preemption-bound: split the search across n worker threads (any n gives the same result)',
+        'exhaustive: split the search across n worker threads (any n gives the same result)',
         int('--split', 1, 64),
       )
       .option('--trace-out <file>', 'write the counterexample trace here')
