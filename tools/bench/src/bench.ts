@@ -273,7 +273,14 @@ async function main(argv: readonly string[]): Promise<number> {
           `  ${k.padEnd(22)} ${si(c.now).padStart(7)}  was ${si(c.was).padStart(7)} at ${c.commit}: ×${c.factor.toFixed(2)}${c.factor >= 1 ? '' : ' (worse)'}\n`,
         );
     } else if (ctx.quick) process.stdout.write('(--quick: no change against the baseline)\n');
-    else if (!root) process.stdout.write(`no baseline at ${BASELINE_FILE}\n`);
+    else if (!root && !baseline) process.stdout.write(`no baseline at ${BASELINE_FILE}\n`);
+    else if (!root && baseline) {
+      // The file is there; it just holds none of this run's figures (e.g. --only split).
+      const has = [...new Set(baseline.measurements.flatMap((m) => Object.keys(m.figures)))];
+      process.stdout.write(
+        `no figure of this run in ${BASELINE_FILE.replace(REPO, '')} (it has ${has.join(', ')})\n`,
+      );
+    }
   }
   if (flags.has('--tables') && !root) printTables(ctx.quick, (s) => process.stdout.write(`${s}\n`));
   return 0;
