@@ -25,6 +25,7 @@
 import type { Finding, Step, Task } from '@ptlab/core';
 import { type Program, pendingFootprint, pendingWait, Run } from './execution.js';
 import { Histories } from './histories.js';
+import { objOf, writes } from './packed.js';
 
 export interface ExhaustiveOptions {
   /** Partial-order reduction (default true); false explores every interleaving (plain DFS). */
@@ -217,13 +218,6 @@ export interface Event {
 function bit(t: number): number {
   return 1 << t;
 }
-
-// Packed entries are object * 2 + write; objects can exceed 2^31, so use arithmetic, not bit
-// ops (nor %, which is fmod on doubles).
-/** The object of a packed footprint entry (object * 2 + write). */
-export const objOf = (e: number): number => Math.floor(e / 2);
-/** Whether a packed footprint entry writes its object. */
-export const writes = (e: number): boolean => e !== 2 * Math.floor(e / 2);
 
 /** Two packed footprints conflict: a common object, written by at least one. */
 export function conflicts(a: readonly number[], b: readonly number[]): boolean {

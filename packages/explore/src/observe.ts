@@ -19,6 +19,7 @@ import {
   type TagValue,
 } from '@ptlab/core';
 import type { StepRecord } from './execution.js';
+import { objOf, writes } from './packed.js';
 
 /** A CPU's context: what the swimlane draws as bands. */
 export interface CpuState {
@@ -202,9 +203,9 @@ export class Observer {
     const packed = stepFootprint(step);
     const out: Touch[] = [];
     for (const p of packed) {
-      const obj = describeObj(Math.floor(p / 2));
+      const obj = describeObj(objOf(p));
       const m = PAGE_OBJ.exec(obj);
-      out.push({ obj, write: p % 2 === 1, ...(m ? { pfn: Number(m[1]) } : {}) });
+      out.push({ obj, write: writes(p), ...(m ? { pfn: Number(m[1]) } : {}) });
     }
     this.pending = out;
   }

@@ -6,7 +6,8 @@
  * executions with different keys are not equivalent under the search's own
  * dependency relation. Tests compare the traces two searches cover with it.
  */
-import { type Event, objOf, writes } from './dpor.js';
+import type { Event } from './dpor.js';
+import { objOf, writes } from './packed.js';
 
 export function traceKey(events: readonly Pick<Event, 'tid' | 'fp'>[]): string {
   const local: number[] = [];
