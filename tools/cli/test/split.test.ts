@@ -64,6 +64,29 @@ describe('ptlab check --split', () => {
     expect(one.finding.check).toBe(JSON.parse(seq.out).finding.check);
   }, 120_000);
 
+  it('without a bound: the same counterexample for 1 and 2 workers (the torn PAE pmd read)', async () => {
+    const args = [
+      'check',
+      '--arch',
+      'x86-32-pae',
+      '--scenario',
+      'torn-pmd-read',
+      '--mutant',
+      'pae-no-lockless-sync',
+      ...exhaustive,
+      '--json',
+    ];
+    const seq = JSON.parse((await cli(...args)).out);
+    const runs = [];
+    for (const n of ['1', '2']) runs.push(await cli(...args, '--split', n));
+    for (const r of runs) expect(r.code).toBe(1);
+    const [one, two] = runs.map((r) => figures(r.out));
+    expect(JSON.stringify(two)).toBe(JSON.stringify(one));
+    expect(one.finding.check).toBe('torn-pmd-read');
+    expect(seq.finding.check).toBe('torn-pmd-read');
+    expect(one.split.rounds).toBeGreaterThan(1);
+  }, 120_000);
+
   it('refuses --split for a strategy that is not the exhaustive search', async () => {
     const r = await cli(
       'check',
