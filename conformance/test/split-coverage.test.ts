@@ -8,6 +8,7 @@ import {
   ExhaustiveSearch,
   inProcessRunner,
   type Program,
+  type SubtreeResult,
   splitSearchSync,
   traceKey,
 } from '@ptlab/explore';
@@ -36,15 +37,18 @@ function sequentialTraces(bound: number | undefined): Set<string> {
   return traces;
 }
 
-function splitTraces(bound: number | undefined): Set<string> {
+/** The split search's traces, its task results passed through `lose` (a merge bug to catch). */
+function splitRun(bound: number | undefined, lose = (r: SubtreeResult) => r) {
   const traces = new Set<string>();
   const p = program();
   const o = { preemptionBound: bound, maxSteps };
-  const r = splitSearchSync(
-    p,
-    { ...o, maxExecutions: 100_000 },
-    inProcessRunner(p, o, { onTrace: (events) => traces.add(traceKey(events)) }),
-  );
+  const run = inProcessRunner(p, o, { onTrace: (events) => traces.add(traceKey(events)) });
+  const r = splitSearchSync(p, { ...o, maxExecutions: 100_000 }, (tasks) => run(tasks).map(lose));
+  return { traces, r };
+}
+
+function splitTraces(bound: number | undefined): Set<string> {
+  const { traces, r } = splitRun(bound);
   expect(r.complete).toBe(true);
   expect(r.rounds).toBeGreaterThan(2);
   return traces;
@@ -53,38 +57,30 @@ function splitTraces(bound: number | undefined): Set<string> {
 const missing = (want: Set<string>, got: Set<string>) => [...want].filter((k) => !got.has(k));
 
 describe('split search coverage on x86-64 retract-vs-lockless-walkers', () => {
-  for (const bound of [1, 2]) {
-    it(`covers every trace the sequential search does within ${bound} preemption(s)`, () => {
+  // Bounded: at least 100 traces; unbounded: all 3,100.
+  for (const [bound, size] of [
+    [1, undefined],
+    [2, undefined],
+    [undefined, 3100],
+  ] as const) {
+    it(`covers every trace the sequential search does ${bound === undefined ? 'without a bound (source sets, sibling footprints)' : `within ${bound} preemption(s)`}`, () => {
       const seq = sequentialTraces(bound);
       const par = splitTraces(bound);
-      expect(seq.size).toBeGreaterThan(100);
+      if (size === undefined) expect(seq.size).toBeGreaterThan(100);
+      else expect(seq.size).toBe(size);
       expect(missing(seq, par)).toEqual([]);
       expect(missing(par, seq)).toEqual([]);
     }, 120_000);
   }
 
-  it('covers every trace the sequential search does without a bound (source sets, sibling footprints)', () => {
-    const seq = sequentialTraces(undefined);
-    const par = splitTraces(undefined);
-    expect(seq.size).toBe(3100);
-    expect(missing(seq, par)).toEqual([]);
-    expect(missing(par, seq)).toEqual([]);
-  }, 120_000);
-
   it('fires on a split search that drops what its tasks found on their prefixes', () => {
     // A merge bug: the driver loses the reversals a task schedules above its own subtree. The
     // search still calls itself complete; only the comparison sees the traces it never ran.
     const seq = sequentialTraces(undefined);
-    const traces = new Set<string>();
-    const p = program();
-    const o = { maxSteps };
-    const run = inProcessRunner(p, o, { onTrace: (events) => traces.add(traceKey(events)) });
-    const r = splitSearchSync(p, { ...o, maxExecutions: 100_000 }, (tasks) =>
-      run(tasks).map((res) => ({
-        ...res,
-        prefix: res.prefix.map((a) => ({ ...a, backtrack: 0 })),
-      })),
-    );
+    const { traces, r } = splitRun(undefined, (res) => ({
+      ...res,
+      prefix: res.prefix.map((a) => ({ ...a, backtrack: 0 })),
+    }));
     expect(r.complete).toBe(true);
     expect(missing(seq, traces).length).toBeGreaterThan(100);
   }, 120_000);

@@ -187,9 +187,8 @@ const bit = (t: number): number => 1 << t;
  */
 function explored(n: TreeNode): number {
   let m = 0;
-  const width = Math.max(n.doneFp.length, n.fps?.length ?? 0);
-  for (let u = 0; u < width; u++)
-    if ((n.doneFp[u] ?? n.fps?.[u]) !== undefined && n.done & bit(u)) m |= bit(u);
+  for (let u = 0; u < 31; u++)
+    if (n.done & bit(u) && (n.doneFp[u] ?? n.fps?.[u]) !== undefined) m |= bit(u);
   return m;
 }
 

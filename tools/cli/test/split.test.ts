@@ -14,6 +14,16 @@ const figures = (out: string) => {
   return rest;
 };
 
+/** `args --split n` for each n: every run exits `code` with the same JSON (wall time apart), returned. */
+async function sameForWorkers(args: readonly string[], ns: readonly string[], code: number) {
+  const runs = [];
+  for (const n of ns) runs.push(await cli(...args, '--split', n));
+  for (const r of runs) expect(r.code).toBe(code);
+  const [one, ...more] = runs.map((r) => figures(r.out));
+  for (const j of more) expect(JSON.stringify(j)).toBe(JSON.stringify(one));
+  return one;
+}
+
 describe('ptlab check --split', () => {
   it('gives one result, byte for byte, whatever the number of workers; the verdict of the sequential search', async () => {
     const args = ['check', ...cell, ...exhaustive, '--preemption-bound', '0', '--json'];
@@ -77,11 +87,7 @@ describe('ptlab check --split', () => {
       '--json',
     ];
     const seq = JSON.parse((await cli(...args)).out);
-    const runs = [];
-    for (const n of ['1', '2']) runs.push(await cli(...args, '--split', n));
-    for (const r of runs) expect(r.code).toBe(1);
-    const [one, two] = runs.map((r) => figures(r.out));
-    expect(JSON.stringify(two)).toBe(JSON.stringify(one));
+    const one = await sameForWorkers(args, ['1', '2'], 1);
     expect(one.finding.check).toBe('torn-pmd-read');
     expect(seq.finding.check).toBe('torn-pmd-read');
     expect(one.split.rounds).toBeGreaterThan(1);
@@ -105,11 +111,7 @@ describe('ptlab check --split', () => {
   it('without a bound: proves the cell, with one result whatever the number of workers', async () => {
     const args = ['check', ...cell, ...exhaustive, '--json'];
     const seq = JSON.parse((await cli(...args)).out);
-    const runs = [];
-    for (const n of ['1', '2']) runs.push(await cli(...args, '--split', n));
-    for (const r of runs) expect(r.code).toBe(0);
-    const [one, two] = runs.map((r) => figures(r.out));
-    expect(JSON.stringify(two)).toBe(JSON.stringify(one));
+    const one = await sameForWorkers(args, ['1', '2'], 0);
     expect(one.verdict).toBe('verified');
     expect(seq.verdict).toBe('verified');
     expect(one.split.rounds).toBeGreaterThan(2);
