@@ -27,6 +27,9 @@ export type {
   CellOptions,
   CellProgress,
   CellResult,
+  CellSearch,
+  CellSearcher,
+  CellSearchResult,
   CellVerdict,
   PhaseResult,
 } from './runner.js';
@@ -41,6 +44,7 @@ export {
   QUICK_BUDGET,
   QUICK_MUTANT_BUDGET,
   runCell,
+  runCellWith,
   VARIANT_BUDGET,
 } from './runner.js';
 export type {

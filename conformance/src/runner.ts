@@ -6,10 +6,13 @@ import {
   ModelError,
 } from '@ptlab/core';
 import {
+  type ExploreOptions,
   type ExploreResult,
   explore,
   makeTrace,
+  type Program,
   renderStory,
+  type SplitFigures,
   type StrategyName,
   type Trace,
 } from '@ptlab/explore';
@@ -131,6 +134,8 @@ export interface PhaseResult {
   readonly executions: number;
   /** The exhaustive search covered its whole (bounded) space with no schedule cut off. */
   readonly complete: boolean;
+  /** The search was split across workers (runCellWith): its rounds and subtree tasks. */
+  readonly split?: SplitFigures;
 }
 
 /** A cell's verdict (docs/model.md, "Verdicts"): what was proved, sampled or found; `error`: the cell could not run. */
@@ -240,8 +245,46 @@ function phaseName(b: BudgetStep): string {
 export const cellKey = (configId: string, scenarioId: string): string =>
   `${configId}\u0000${scenarioId}`;
 
+/** One search of a cell's plan, as runCell() asks for it: the program and explore()'s options. */
+export interface CellSearch {
+  readonly program: Program;
+  readonly options: ExploreOptions;
+  /**
+   * Clean cells: the set the program's kernels add every variant id they ask
+   * about to (CellResult.variantsAsked). A searcher that runs executions on
+   * programs of its own (worker threads) adds theirs here.
+   */
+  readonly consulted?: Set<string>;
+}
+
+/**
+ * Runs one search of a cell's plan. explore() by default; runCellWith() may
+ * run the exhaustive ones split across workers (exploreSplit()), whose
+ * result is the same whatever the workers.
+ */
+export type CellSearcher = (s: CellSearch) => Promise<CellSearchResult>;
+
+/** A search's result; `split` when it was split (exploreSplit()'s rounds and tasks). */
+export type CellSearchResult = ExploreResult & { readonly split?: SplitFigures | undefined };
+
 /** Run one scenario on one config (optionally with one mutant) under its budget. */
 export function runCell(o: CellOptions): CellResult {
+  const it = cellSearches(o);
+  let step = it.next();
+  while (!step.done) step = it.next(explore(step.value.program, step.value.options));
+  return step.value;
+}
+
+/** runCell(), with each search of the plan run by `search` (the CLI splits big cells this way). */
+export async function runCellWith(o: CellOptions, search: CellSearcher): Promise<CellResult> {
+  const it = cellSearches(o);
+  let step = it.next();
+  while (!step.done) step = it.next(await search(step.value));
+  return step.value;
+}
+
+/** The plan of one cell as a coroutine: it yields each search and is resumed with its result. */
+function* cellSearches(o: CellOptions): Generator<CellSearch, CellResult, CellSearchResult> {
   const mutant = o.mutant ?? null;
   const base = { arch: o.config.id, scenario: o.scenario.id, mutant: mutant?.id ?? null };
   const na = notApplicable(o.scenario, o.config);
@@ -287,7 +330,7 @@ export function runCell(o: CellOptions): CellResult {
     if (b.strategy === 'exhaustive' && bound <= proved) continue;
     if (proved === Infinity) break;
     const before = schedules;
-    const r = explore(program, {
+    const options: ExploreOptions = {
       strategy: b.strategy,
       schedules: b.schedules,
       seed,
@@ -302,7 +345,8 @@ export function runCell(o: CellOptions): CellResult {
               }),
           }
         : {}),
-    });
+    };
+    const r: CellSearchResult = yield { program, options, ...(asked ? { consulted: asked } : {}) };
     schedules += r.schedules;
     steps += r.steps;
     truncated += r.truncated;
@@ -312,6 +356,7 @@ export function runCell(o: CellOptions): CellResult {
       ...(b.preemptionBound !== undefined ? { preemptionBound: b.preemptionBound } : {}),
       executions: r.schedules,
       complete,
+      ...(r.split ? { split: r.split } : {}),
     });
     if (r.result === 'fail') {
       failing = r;

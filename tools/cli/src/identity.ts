@@ -25,6 +25,8 @@ export interface RunOptionsIdentity {
   readonly archModules: readonly { readonly spec: string; readonly sha256: string }[];
   readonly mutants: boolean;
   readonly allMutantCells: boolean;
+  /** --split-above: which cells split their search (their execution counts are the split search's). */
+  readonly splitAbove: number;
   /** Trace paths appear in the report. */
   readonly tracesDir: string;
   readonly cellTimeoutMs: number;
@@ -135,6 +137,7 @@ const OPTION_FLAGS: Record<keyof RunOptionsIdentity, string> = {
   archModules: '--arch-module',
   mutants: '--no-mutants',
   allMutantCells: '--all-mutant-cells',
+  splitAbove: '--split-above',
   tracesDir: '--traces',
   cellTimeoutMs: '--cell-timeout',
   cellMemoryMb: '--cell-memory',

@@ -5,10 +5,12 @@
  */
 import {
   type CellOptions,
+  type CellSearcher,
   guardedCreate,
   type Mutant,
   notApplicable,
   runCell,
+  runCellWith,
   scenarioProgram,
   type ValidScenario,
 } from '@ptlab/conformance';
@@ -17,6 +19,7 @@ import {
   type ExploreResult,
   explore,
   exploreSplit,
+  inProcessRunner,
   makeTrace,
   renderStory,
   type SplitFigures,
@@ -48,6 +51,8 @@ export interface CellTask {
   readonly patches?: readonly string[];
   /** A failing cell also returns its trace as the viewer draws it (--html); `origin` names where the arch came from. */
   readonly view?: { readonly origin: string };
+  /** Split the cell's exhaustive searches across this many worker threads, 0: in its own thread (plan.ts). */
+  readonly split?: number;
 }
 
 /**
@@ -116,14 +121,20 @@ export function jobError(e: unknown, foreign: string): { code: string; message: 
 /**
  * Run one cell; an arch that throws or returns nonsense becomes a failed cell
  * that says so. `foreign`: the code of an error that is not ptlab's own
- * (E_ARCH_MODULE where the ports are an arch module's).
+ * (E_ARCH_MODULE where the ports are an arch module's). A cell with
+ * CellTask.split runs its exhaustive searches split across that many worker
+ * threads (a promise then): the result is the same for any count.
  */
 export function runCellJob(
   ports: readonly ArchPort[],
   t: CellTask,
   onProgress?: (p: CellProgress) => void,
   foreign = 'E_INTERNAL',
-): CellOutcome {
+): CellOutcome | Promise<CellOutcome> {
+  const failed = (e: unknown) => {
+    const { code, message } = jobError(e, foreign);
+    return errorOutcome(t, code, message);
+  };
   try {
     const { port, config } = configOf(ports, t.configId);
     const opts: CellOptions = {
@@ -136,24 +147,71 @@ export function runCellJob(
       ...(t.patches?.length ? { patches: t.patches } : {}),
       ...(onProgress ? { onProgress } : {}),
     };
-    const out: CellOutcome = runCell(opts);
-    if (!t.view || !out.trace) return out;
-    return {
-      ...out,
-      view: buildTraceView({
-        trace: out.trace,
-        file: `${t.configId} x ${t.scenario.id}${t.mutant ? ` with mutant ${t.mutant.id}` : ''}`,
-        title: `${t.scenario.id} on ${config.id}${t.mutant ? ` with mutant ${t.mutant.id}` : ''}`,
-        kernel: config.kernel,
-        origin: t.view.origin,
-        seed: t.mutant?.seed ?? t.scenario.seed,
-        program: programOf(port, config, t.scenario, t.mutant, t.patches ?? []),
-      }),
-    };
+    const view = (out: CellOutcome) => withView(port, config, t, out);
+    if (t.split !== undefined)
+      return runCellWith(opts, splitSearcher(t, t.split)).then(view).catch(failed);
+    return view(runCell(opts));
   } catch (e) {
-    const { code, message } = jobError(e, foreign);
-    return errorOutcome(t, code, message);
+    return failed(e);
   }
+}
+
+/** A failing cell's trace as the viewer draws it, with CellTask.view. */
+function withView(port: ArchPort, config: ArchConfig, t: CellTask, out: CellOutcome): CellOutcome {
+  if (!t.view || !out.trace) return out;
+  return {
+    ...out,
+    view: buildTraceView({
+      trace: out.trace,
+      file: `${t.configId} x ${t.scenario.id}${t.mutant ? ` with mutant ${t.mutant.id}` : ''}`,
+      title: `${t.scenario.id} on ${config.id}${t.mutant ? ` with mutant ${t.mutant.id}` : ''}`,
+      kernel: config.kernel,
+      origin: t.view.origin,
+      seed: t.mutant?.seed ?? t.scenario.seed,
+      program: programOf(port, config, t.scenario, t.mutant, t.patches ?? []),
+    }),
+  };
+}
+
+/**
+ * A cell's searches with the exhaustive ones split across `threads` worker
+ * threads (one pool per search: its options go to the workers at start-up).
+ * The workers report the variants their kernels asked about, which the
+ * mutant-reach shortcut reads (mutant-reach.ts).
+ */
+function splitSearcher(t: CellTask, threads: number): CellSearcher {
+  return async ({ program, options, consulted }) => {
+    if (options.strategy !== 'exhaustive') return explore(program, options);
+    const subtree = {
+      por: options.por,
+      preemptionBound: options.preemptionBound,
+      maxSteps: EXPLORE_MAX_STEPS,
+    };
+    const split = { ...options, maxSteps: EXPLORE_MAX_STEPS };
+    if (threads === 0) {
+      // In this thread, on this program (whose kernels record what they ask about themselves).
+      const run = inProcessRunner(program, subtree);
+      return exploreSplit(program, split, async (tasks) => run(tasks));
+    }
+    const pool = new SplitPool(
+      {
+        configId: t.configId,
+        scenario: t.scenario,
+        mutant: t.mutant,
+        patches: t.patches ?? [],
+        consulted: consulted !== undefined,
+        options: subtree,
+      },
+      threads,
+    );
+    try {
+      const r = await exploreSplit(program, split, pool.run);
+      for (const v of pool.consulted) consulted?.add(v);
+      return r;
+    } finally {
+      await pool.close();
+    }
+  };
 }
 
 export interface CheckJob {
@@ -339,10 +397,12 @@ export function programOf(
   scenario: ValidScenario,
   mutant: Mutant | null,
   patches: readonly string[],
+  consulted?: Set<string>,
 ) {
   return scenarioProgram(scenario, {
     arch: guardedCreate(port, config, mutant?.layer === 'arch' ? mutant.id : undefined),
     variants: [...(mutant?.layer === 'mm' ? [mutant.id] : []), ...patches],
+    consulted,
   });
 }
 

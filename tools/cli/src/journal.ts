@@ -51,6 +51,7 @@ export const cellRecordSchema = z.object({
         preemptionBound: nat.optional(),
         executions: nat,
         complete: z.boolean(),
+        split: z.object({ rounds: nat, tasks: nat }).optional(),
       }),
     )
     .optional(),
@@ -83,6 +84,7 @@ const optionsSchema = z.object({
   archModules: z.array(z.object({ spec: z.string(), sha256: z.string() })),
   mutants: z.boolean(),
   allMutantCells: z.boolean(),
+  splitAbove: nat,
   tracesDir: z.string(),
   cellTimeoutMs: nat,
   cellMemoryMb: nat,

@@ -17,6 +17,7 @@ import { runReplay } from './commands/replay.js';
 import { runView } from './commands/view.js';
 import { describeModules, type OpenModule, openModule } from './modules.js';
 import { errorLine } from './output.js';
+import { SPLIT_CELL_STEPS } from './plan.js';
 import { defaultWorkers } from './pool.js';
 import { builtinPorts, checkUniqueConfigs, type LoadedPort } from './registry.js';
 import { parseShard } from './shard.js';
@@ -267,6 +268,12 @@ export async function runCli(
       )
       .option('--no-progress', 'no progress bar')
       .option(
+        '--split-above <steps>',
+        "split a clean cell's exhaustive search across the workers' threads when its expected cost is at least this many steps (the same verdict; 0: never)",
+        int('--split-above'),
+        SPLIT_CELL_STEPS,
+      )
+      .option(
         '--shard <i/N>',
         'run only the i-th of N parts of the units, balanced by expected cost (combine with ptlab merge)',
       )
@@ -305,6 +312,7 @@ export async function runCli(
         cellMemoryMb: limits.cellMemoryMb,
         mutants: o.mutants,
         allMutantCells: Boolean(o.allMutantCells),
+        splitAbove: o.splitAbove,
         progress: o.progress,
         warm,
         scenarioIds: o.scenario,

@@ -39,7 +39,27 @@ export interface PlanOptions {
    * ran. Not part of the plan's identity (it changes no verdict).
    */
   readonly html?: string | boolean | undefined;
+  /**
+   * Split a clean cell of ptlab's own ports whose expected cost (its steps in
+   * the cost table) is at least this many steps across worker threads
+   * (SPLIT_CELL_STEPS by default; 0: never). Its verdict is the same split or
+   * not; its execution count is the split search's.
+   */
+  readonly splitAbove?: number | undefined;
+  /**
+   * Worker threads a split cell uses; 0 runs its subtree tasks in the cell's
+   * own thread (the same result). Not part of the plan's identity: any count
+   * gives the same result.
+   */
+  readonly splitThreads?: number | undefined;
 }
+
+/**
+ * --split-above's default: 10 M steps, about a minute of one core. Only
+ * x86-32-pae retract-vs-lockless-walkers (24.3 M) is above it in the default
+ * run; the next largest cell is 0.94 M.
+ */
+export const SPLIT_CELL_STEPS = 10_000_000;
 
 export interface PlannedUnit extends Unit {
   /** Position in the plan: the order of the report, whatever order units finish in. */
@@ -91,7 +111,15 @@ export function planConformance(
     seed: options.seed,
     mutants: options.mutants,
     allMutantCells: options.allMutantCells,
+    splitAbove: options.splitAbove ?? SPLIT_CELL_STEPS,
   };
+  const splitAbove = o.splitAbove ?? SPLIT_CELL_STEPS;
+  const threads = options.splitThreads ?? 1;
+  // Only ptlab's own ports: a worker thread rebuilds the program from the config id.
+  const splitOf = (p: LoadedPort, configId: string, scenarioId: string) =>
+    !('module' in p.ref) && splitAbove > 0 && costOf(configId, scenarioId) >= splitAbove
+      ? { split: threads }
+      : {};
   const all = ports.flatMap((p) => p.port.configs.map((config) => ({ p, config })));
   const known = all.map((x) => x.config.id);
   for (const a of o.archs) if (!known.includes(a)) throw unknownId('arch config', a, known);
@@ -130,6 +158,7 @@ export function planConformance(
             ...archModuleOf(p),
             ...patchesOf(config.id),
             ...viewOf(p),
+            ...splitOf(p, config.id, scenario.id),
           },
         ],
       });

@@ -42,6 +42,10 @@ export const CellSchema = z.strictObject({
         preemptionBound: int.optional(),
         executions: int,
         complete: z.boolean(),
+        split: z
+          .strictObject({ rounds: int, tasks: int })
+          .optional()
+          .describe('the search was split across worker threads (--split-above)'),
       }),
     )
     .optional(),

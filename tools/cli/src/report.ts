@@ -234,6 +234,7 @@ export function buildReport(
               ...(p.preemptionBound !== undefined ? { preemptionBound: p.preemptionBound } : {}),
               executions: p.executions,
               complete: p.complete,
+              ...(p.split ? { split: { rounds: p.split.rounds, tasks: p.split.tasks } } : {}),
             })),
           }
         : {}),

@@ -29,6 +29,7 @@ describe('openJournal', () => {
     archModules: [],
     mutants: false,
     allMutantCells: false,
+    splitAbove: 10_000_000,
     tracesDir: '.ptlab/traces',
     cellTimeoutMs: 120_000,
     cellMemoryMb: 2048,

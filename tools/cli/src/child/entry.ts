@@ -131,7 +131,7 @@ function progressSender(id: number): (p: CellProgress) => void {
 /** A module is loaded here: an error that is not ptlab's own is the module's (E_ARCH_MODULE). */
 let foreign = 'E_INTERNAL';
 
-function run(id: number, job: Job): unknown {
+function run(id: number, job: Job): unknown | Promise<unknown> {
   switch (job.kind) {
     case 'cell':
       return runCellJob(ports, job.task, progressSender(id), foreign);
@@ -176,7 +176,7 @@ process.on('message', (raw: ToChild) => {
     }
     let value: unknown;
     try {
-      value = run(raw.id, raw.job);
+      value = await run(raw.id, raw.job);
     } catch (e) {
       const { code } = jobError(e, foreign);
       const message = e instanceof core.PtlabError ? plain(e) : jobError(e, foreign).message;

@@ -32,6 +32,8 @@ export interface ConformanceOptions {
   readonly mutants: boolean;
   /** Run every cell of every mutant, not only until its first kill per config. */
   readonly allMutantCells: boolean;
+  /** --split-above (plan.ts PlanOptions.splitAbove). */
+  readonly splitAbove: number;
   readonly progress: boolean;
   /** Children that loaded the modules already (see runUnits). */
   readonly warm?: readonly Child[] | undefined;
@@ -61,6 +63,7 @@ export function identityOptions(
     ),
     mutants: o.mutants,
     allMutantCells: o.allMutantCells,
+    splitAbove: o.splitAbove,
     tracesDir: o.tracesDir,
     cellTimeoutMs: o.cellTimeoutMs,
     cellMemoryMb: o.cellMemoryMb,
@@ -304,7 +307,12 @@ export async function runConformanceCommand(
   out: (s: string) => void,
   err: (s: string) => void,
 ): Promise<number> {
-  const plan: ConformancePlan = planConformance(ports, scenarios, o);
+  // A split cell uses as many threads as the run has workers; under --coverage its tasks
+  // run in the cell's own process, whose coverage is the one measured (same result).
+  const plan: ConformancePlan = planConformance(ports, scenarios, {
+    ...o,
+    splitThreads: o.coverage ? 0 : Math.max(1, o.workers),
+  });
   const units = o.shard ? shardUnits(plan.units, o.shard) : plan.units;
   const identity = runIdentity(plan, identityOptions(o, ports), units.length);
   mkdirSync(o.tracesDir, { recursive: true });

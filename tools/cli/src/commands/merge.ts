@@ -133,6 +133,7 @@ export async function runMergeCommand(
     seed: opts.seed,
     mutants: opts.mutants,
     allMutantCells: opts.allMutantCells,
+    splitAbove: opts.splitAbove,
   });
   const parts = assignShards(plan.units, total);
   const records = new Map<number, UnitRecord>();

@@ -34,6 +34,8 @@ export class SplitPool {
   /** Set when a worker failed: every later round fails with it. */
   private failure: Error | null = null;
   private closing = false;
+  /** With SplitWorkerData.consulted: the variant ids the workers' kernels asked about. */
+  readonly consulted = new Set<string>();
 
   private readonly started: Promise<void>;
 
@@ -113,6 +115,7 @@ export class SplitPool {
             return;
           }
           results[m.id] = m.result;
+          for (const v of m.consulted ?? []) this.consulted.add(v);
           done++;
           if (done === tasks.length) finish(null);
           else give(w);

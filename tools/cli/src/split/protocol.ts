@@ -8,6 +8,8 @@ export interface SplitWorkerData {
   readonly scenario: ValidScenario;
   readonly mutant: Mutant | null;
   readonly patches: readonly string[];
+  /** Report the variant ids the kernels ask about (a conformance cell's mutant-reach record). */
+  readonly consulted?: boolean;
   readonly options: SubtreeOptions;
 }
 
@@ -19,5 +21,11 @@ export interface ToWorker {
 export type FromWorker =
   /** Sent once, when the program is built: the worker is ready for tasks. */
   | { readonly ready: true }
-  | { readonly id: number; readonly ok: true; readonly result: SubtreeResult }
+  | {
+      readonly id: number;
+      readonly ok: true;
+      readonly result: SubtreeResult;
+      /** With SplitWorkerData.consulted: every variant id asked about so far. */
+      readonly consulted?: readonly string[];
+    }
   | { readonly id: number; readonly ok: false; readonly message: string };

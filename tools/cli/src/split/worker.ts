@@ -13,14 +13,16 @@ const port0 = parentPort;
 if (!port0) throw new Error('ptlab split worker: not started as a worker thread');
 const job = workerData as SplitWorkerData;
 const { port, config } = configOf(BUILTIN_PORTS, job.configId);
-const program = programOf(port, config, job.scenario, job.mutant, job.patches);
+const consulted = job.consulted ? new Set<string>() : undefined;
+const program = programOf(port, config, job.scenario, job.mutant, job.patches, consulted);
 
 port0.postMessage({ ready: true } satisfies FromWorker);
 
 port0.on('message', (m: ToWorker) => {
   let reply: FromWorker;
   try {
-    reply = { id: m.id, ok: true, result: exploreSubtree(program, job.options, m.task) };
+    const result = exploreSubtree(program, job.options, m.task);
+    reply = { id: m.id, ok: true, result, ...(consulted ? { consulted: [...consulted] } : {}) };
   } catch (e) {
     reply = { id: m.id, ok: false, message: e instanceof Error ? e.message : String(e) };
   }
