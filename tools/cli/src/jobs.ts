@@ -16,11 +16,13 @@ import {
 } from '@ptlab/conformance';
 import { type ArchConfig, type ArchPort, BugFound, PtlabError } from '@ptlab/core';
 import {
+  type ExploreOptions,
   type ExploreResult,
   explore,
   exploreSplit,
   inProcessRunner,
   makeTrace,
+  type Program,
   renderStory,
   type SplitFigures,
   type StrategyName,
@@ -31,6 +33,7 @@ import { buildTraceView } from './report/view.js';
 import type { TraceView } from './report/view-schema.js';
 import type { CheckJson } from './report-schema.js';
 import { SplitPool } from './split/pool.js';
+import type { SplitWorkerData } from './split/protocol.js';
 
 /** Progress of a running cell, as runCell reports it (every few hundred executions). */
 export interface CellProgress {
@@ -123,14 +126,14 @@ export function jobError(e: unknown, foreign: string): { code: string; message: 
  * that says so. `foreign`: the code of an error that is not ptlab's own
  * (E_ARCH_MODULE where the ports are an arch module's). A cell with
  * CellTask.split runs its exhaustive searches split across that many worker
- * threads (a promise then): the result is the same for any count.
+ * threads: the result is the same for any count.
  */
-export function runCellJob(
+export async function runCellJob(
   ports: readonly ArchPort[],
   t: CellTask,
   onProgress?: (p: CellProgress) => void,
   foreign = 'E_INTERNAL',
-): CellOutcome | Promise<CellOutcome> {
+): Promise<CellOutcome> {
   const failed = (e: unknown) => {
     const { code, message } = jobError(e, foreign);
     return errorOutcome(t, code, message);
@@ -148,8 +151,7 @@ export function runCellJob(
       ...(onProgress ? { onProgress } : {}),
     };
     const view = (out: CellOutcome) => withView(port, config, t, out);
-    if (t.split !== undefined)
-      return runCellWith(opts, splitSearcher(t, t.split)).then(view).catch(failed);
+    if (t.split !== undefined) return view(await runCellWith(opts, splitSearcher(t, t.split)));
     return view(runCell(opts));
   } catch (e) {
     return failed(e);
@@ -182,36 +184,53 @@ function withView(port: ArchPort, config: ArchConfig, t: CellTask, out: CellOutc
 function splitSearcher(t: CellTask, threads: number): CellSearcher {
   return async ({ program, options, consulted }) => {
     if (options.strategy !== 'exhaustive') return explore(program, options);
-    const subtree = {
-      por: options.por,
-      preemptionBound: options.preemptionBound,
-      maxSteps: EXPLORE_MAX_STEPS,
+    const job = {
+      configId: t.configId,
+      scenario: t.scenario,
+      mutant: t.mutant,
+      patches: t.patches ?? [],
     };
-    const split = { ...options, maxSteps: EXPLORE_MAX_STEPS };
-    if (threads === 0) {
-      // In this thread, on this program (whose kernels record what they ask about themselves).
-      const run = inProcessRunner(program, subtree);
-      return exploreSplit(program, split, async (tasks) => run(tasks));
-    }
-    const pool = new SplitPool(
-      {
-        configId: t.configId,
-        scenario: t.scenario,
-        mutant: t.mutant,
-        patches: t.patches ?? [],
-        consulted: consulted !== undefined,
-        options: subtree,
-      },
-      threads,
-    );
-    try {
-      const r = await exploreSplit(program, split, pool.run);
-      for (const v of pool.consulted) consulted?.add(v);
-      return r;
-    } finally {
-      await pool.close();
-    }
+    return exploreOnThreads(job, program, options, threads, consulted);
   };
+}
+
+/** What a split search's worker threads rebuild the program from. */
+type SplitJob = Omit<SplitWorkerData, 'options' | 'consulted'>;
+
+/**
+ * One exhaustive search split across `threads` worker threads, each building
+ * the program from `job` (0: in this thread, on `program`, whose kernels then
+ * record what they ask about themselves). With `consulted`, the variant ids
+ * the workers' kernels asked about are added to it. The pool lasts one search.
+ */
+async function exploreOnThreads(
+  job: SplitJob,
+  program: Program,
+  options: ExploreOptions,
+  threads: number,
+  consulted?: Set<string>,
+): Promise<ExploreResult & { readonly split: SplitFigures }> {
+  const subtree = {
+    por: options.por,
+    preemptionBound: options.preemptionBound,
+    maxSteps: EXPLORE_MAX_STEPS,
+  };
+  const split = { ...options, maxSteps: EXPLORE_MAX_STEPS };
+  if (threads === 0) {
+    const run = inProcessRunner(program, subtree);
+    return exploreSplit(program, split, async (tasks) => run(tasks));
+  }
+  const pool = new SplitPool(
+    { ...job, consulted: consulted !== undefined, options: subtree },
+    threads,
+  );
+  try {
+    const r = await exploreSplit(program, split, pool.run);
+    for (const v of pool.consulted) consulted?.add(v);
+    return r;
+  } finally {
+    await pool.close();
+  }
 }
 
 export interface CheckJob {
@@ -290,30 +309,9 @@ export async function runCheckJobSplit(
   if (na) return notApplicableRun(o, config, na);
   const program = programOf(port, config, o.scenario, o.mutant, []);
   const t0 = performance.now();
-  const pool = new SplitPool(
-    {
-      configId: o.configId,
-      scenario: o.scenario,
-      mutant: o.mutant,
-      patches: [],
-      options: {
-        por: o.por,
-        preemptionBound: o.preemptionBound,
-        maxSteps: EXPLORE_MAX_STEPS,
-      },
-    },
-    workers,
-  );
-  try {
-    const r = await exploreSplit(
-      program,
-      { ...exploreOptions(o), maxSteps: EXPLORE_MAX_STEPS },
-      pool.run,
-    );
-    return checkRunOf(o, config, r, Math.round(performance.now() - t0), r.split);
-  } finally {
-    await pool.close();
-  }
+  const job = { configId: o.configId, scenario: o.scenario, mutant: o.mutant, patches: [] };
+  const r = await exploreOnThreads(job, program, exploreOptions(o), workers);
+  return checkRunOf(o, config, r, Math.round(performance.now() - t0), r.split);
 }
 
 /** explore()'s default step budget, which the split search's workers must use too. */

@@ -105,15 +105,15 @@ export function planConformance(
   scenarios: readonly ValidScenario[],
   options: PlanOptions,
 ): ConformancePlan {
+  const splitAbove = options.splitAbove ?? SPLIT_CELL_STEPS;
   // Only the fields that decide the plan (callers may pass a wider options object).
   const o: PlanOptions = {
     archs: [...options.archs],
     seed: options.seed,
     mutants: options.mutants,
     allMutantCells: options.allMutantCells,
-    splitAbove: options.splitAbove ?? SPLIT_CELL_STEPS,
+    splitAbove,
   };
-  const splitAbove = o.splitAbove ?? SPLIT_CELL_STEPS;
   const threads = options.splitThreads ?? 1;
   // Only ptlab's own ports: a worker thread rebuilds the program from the config id.
   const splitOf = (p: LoadedPort, configId: string, scenarioId: string) =>
