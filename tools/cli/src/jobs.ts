@@ -33,7 +33,7 @@ import { buildTraceView } from './report/view.js';
 import type { TraceView } from './report/view-schema.js';
 import type { CheckJson } from './report-schema.js';
 import { SplitPool } from './split/pool.js';
-import type { SplitWorkerData } from './split/protocol.js';
+import type { SplitModule, SplitWorkerData } from './split/protocol.js';
 
 /** Progress of a running cell, as runCell reports it (every few hundred executions). */
 export interface CellProgress {
@@ -296,20 +296,22 @@ export function runCheckJob(ports: readonly ArchPort[], o: CheckJob): CheckRun {
 
 /**
  * `ptlab check --split N`: the exhaustive search split across N worker
- * threads, each rebuilding the program from the job (ptlab's own configs).
+ * threads, each rebuilding the program from the job (an arch module's
+ * config: `module`, which each thread loads as the child running this did).
  * The result is the same for any N (split.ts in @ptlab/explore).
  */
 export async function runCheckJobSplit(
   ports: readonly ArchPort[],
   o: CheckJob,
   workers: number,
+  module?: SplitModule,
 ): Promise<CheckRun> {
   const { port, config } = configOf(ports, o.configId);
   const na = notApplicable(o.scenario, config);
   if (na) return notApplicableRun(o, config, na);
   const program = programOf(port, config, o.scenario, o.mutant, []);
   const t0 = performance.now();
-  const job = { configId: o.configId, scenario: o.scenario, mutant: o.mutant, patches: [] };
+  const job = { module, configId: o.configId, scenario: o.scenario, mutant: o.mutant, patches: [] };
   const r = await exploreOnThreads(job, program, exploreOptions(o), workers);
   return checkRunOf(o, config, r, Math.round(performance.now() - t0), r.split);
 }

@@ -4,37 +4,20 @@
  * before a module is loaded; nothing the module does here can reach the
  * parent except the messages it sends, and the parent checks those.
  */
-import { dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import * as arm from '@ptlab/arch-arm';
-import * as mips from '@ptlab/arch-mips';
-import * as powerpc from '@ptlab/arch-powerpc';
-import * as s390 from '@ptlab/arch-s390';
-import * as sparc from '@ptlab/arch-sparc';
-import * as x86 from '@ptlab/arch-x86';
-import * as conformance from '@ptlab/conformance';
 import * as core from '@ptlab/core';
-import * as explore from '@ptlab/explore';
-import * as mm from '@ptlab/mm';
 import { writeChildCoverage } from '../coverage/collect.js';
-import { type CellProgress, jobError, runCellJob, runCheckJob, runReplayJob } from '../jobs.js';
-import { BUILTIN_PORTS } from '../registry.js';
-import { resolveArchModule } from '../resolve-module.js';
-import { changes, freezeAll, type Snapshot, snapshot } from './harden.js';
+import {
+  type CellProgress,
+  jobError,
+  runCellJob,
+  runCheckJob,
+  runCheckJobSplit,
+  runReplayJob,
+} from '../jobs.js';
+import type { SplitModule } from '../split/protocol.js';
+import { changes, type Snapshot } from './harden.js';
+import { loadPorts } from './load.js';
 import type { FromChild, Job, PortInfo, ToChild } from './protocol.js';
-
-const OWN: Record<string, object> = {
-  '@ptlab/core': core,
-  '@ptlab/explore': explore,
-  '@ptlab/mm': mm,
-  '@ptlab/conformance': conformance,
-  '@ptlab/arch-x86': x86,
-  '@ptlab/arch-s390': s390,
-  '@ptlab/arch-powerpc': powerpc,
-  '@ptlab/arch-sparc': sparc,
-  '@ptlab/arch-arm': arm,
-  '@ptlab/arch-mips': mips,
-};
 
 // Taken before any module code runs, so a module replacing process.send changes nothing here.
 const send = process.send?.bind(process) as ((m: FromChild) => boolean) | undefined;
@@ -62,60 +45,23 @@ const info = (p: core.ArchPort): PortInfo => ({
   })),
 });
 
-/** ptlab's packages as the module would import them, when it has its own copies. */
-async function moduleSideCopies(entry: string): Promise<Record<string, object>> {
-  const out: Record<string, object> = {};
-  for (const name of Object.keys(OWN)) {
-    let file: string;
-    try {
-      file = resolveArchModule(name, dirname(entry)).entry;
-    } catch {
-      continue; // the module does not see this package at all
-    }
-    const url = pathToFileURL(file).href;
-    if (url === import.meta.resolve(name)) continue;
-    out[`${name} (${file})`] = (await import(url)) as object;
+async function load(m: Extract<ToChild, { t: 'load' }>): Promise<void> {
+  const r = await loadPorts(m.spec, m.tsx);
+  snap = r.snap;
+  if (r.changed.length) {
+    post({ t: 'tampered', id: null, names: r.changed });
+    return;
   }
-  return out;
+  ports = r.ports;
+  if ('module' in m.spec) {
+    foreign = 'E_ARCH_MODULE';
+    splitModule = { ref: m.spec.module, tsx: m.tsx };
+  }
+  post({ t: 'loaded', ports: ports.map(info) });
 }
 
-async function load(m: Extract<ToChild, { t: 'load' }>): Promise<void> {
-  if (!('module' in m.spec)) {
-    snap = snapshot(freezeAll(OWN));
-    ports = BUILTIN_PORTS;
-    post({ t: 'loaded', ports: ports.map(info) });
-    return;
-  }
-  const { entry } = m.spec.module;
-  if (m.tsx) {
-    // tsx's ESM API, as the module (or else the CLI) would resolve it.
-    let api: string | undefined;
-    for (const from of [dirname(entry), dirname(fileURLToPath(import.meta.url))]) {
-      try {
-        api = resolveArchModule('tsx/esm/api', from).entry;
-        break;
-      } catch {
-        // not installed there
-      }
-    }
-    if (!api)
-      throw new core.ArchModuleError(
-        m.spec.module.spec,
-        'is TypeScript, and tsx (which ptlab uses to load it) is not installed next to it: install tsx, or build the module to JavaScript',
-      );
-    ((await import(pathToFileURL(api).href)) as { register: () => void }).register();
-  }
-  snap = snapshot(freezeAll({ ...OWN, ...(await moduleSideCopies(entry)) }));
-  const port = await conformance.loadArchModule(entry);
-  const changed = changes(snap);
-  if (changed.length) {
-    post({ t: 'tampered', id: null, names: changed });
-    return;
-  }
-  ports = [port];
-  foreign = 'E_ARCH_MODULE';
-  post({ t: 'loaded', ports: [info(port)] });
-}
+/** The module this child loaded, which a split search's worker threads load too. */
+let splitModule: SplitModule | undefined;
 
 /** Progress messages at most every 200 ms (the count runCell reports at is deterministic; this is not). */
 function progressSender(id: number): (p: CellProgress) => void {
@@ -136,7 +82,9 @@ function run(id: number, job: Job): unknown | Promise<unknown> {
     case 'cell':
       return runCellJob(ports, job.task, progressSender(id), foreign);
     case 'check':
-      return runCheckJob(ports, job.job);
+      return job.split !== undefined
+        ? runCheckJobSplit(ports, job.job, job.split, splitModule)
+        : runCheckJob(ports, job.job);
     case 'replay':
       return runReplayJob(ports, job.job);
   }

@@ -23,7 +23,8 @@ export interface PortInfo {
 
 export type Job =
   | { readonly kind: 'cell'; readonly task: CellTask }
-  | { readonly kind: 'check'; readonly job: CheckJob }
+  /** `split`: the exhaustive search split across that many worker threads of the child. */
+  | { readonly kind: 'check'; readonly job: CheckJob; readonly split?: number }
   | { readonly kind: 'replay'; readonly job: ReplayJob };
 
 export interface JobResult {

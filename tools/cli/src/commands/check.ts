@@ -89,10 +89,6 @@ export async function runCheck(
     throw new UsageError(
       `--split splits the exhaustive search across workers; it means nothing with --strategy ${o.strategy}`,
     );
-  if (o.split !== undefined && 'module' in port.ref)
-    throw new UsageError(
-      `--split runs ptlab's own arch configs only; ${config.id} comes from an arch module (--arch-module), whose code runs in its own child process: check it without --split`,
-    );
   const job = {
     configId: config.id,
     scenario,
@@ -109,7 +105,7 @@ export async function runCheck(
   const child = moduleChild(port);
   if (child) {
     const reply = await child.run<CheckRun>(
-      { kind: 'check', job },
+      { kind: 'check', job, ...(o.split !== undefined ? { split: o.split } : {}) },
       `check of ${config.id} x ${scenario.id}`,
     );
     if (!reply.ok) throw new ArchModuleError('ptlab', reply.failure.message);

@@ -1,10 +1,13 @@
 /**
- * Worker threads for `ptlab check --split N`: each round's subtree tasks go
- * to whichever worker is free; results come back in task order, so which
- * worker ran what (and when it finished) changes nothing (split.ts).
+ * Worker threads for a split search (`ptlab check --split N`, a big
+ * conformance cell): each round's subtree tasks go to whichever worker is
+ * free; results come back in task order, so which worker ran what (and when
+ * it finished) changes nothing (split.ts). Each worker talks over a channel
+ * of its own, handed over at start-up: an arch module loaded in a worker
+ * cannot answer for it on the worker's parentPort.
  */
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import type { RunTasks, SubtreeResult, SubtreeTask } from '@ptlab/explore';
 import type { FromWorker, SplitWorkerData, ToWorker } from './protocol.js';
 
@@ -31,6 +34,8 @@ function workerCommand(): { file: string | URL; execArgv: string[] } {
 
 export class SplitPool {
   private readonly workers: Worker[] = [];
+  /** The pool's end of each worker's private channel (workers[i] answers on ports[i]). */
+  private readonly ports: MessagePort[] = [];
   /** Set when a worker failed: every later round fails with it. */
   private failure: Error | null = null;
   private closing = false;
@@ -43,8 +48,14 @@ export class SplitPool {
     const { file, execArgv } = workerCommand();
     const ready: Promise<void>[] = [];
     for (let i = 0; i < n; i++) {
-      const w = new Worker(file, { workerData: data, execArgv });
+      const { port1, port2 } = new MessageChannel();
+      const w = new Worker(file, {
+        workerData: { ...data, reply: port2 },
+        transferList: [port2],
+        execArgv,
+      });
       this.workers.push(w);
+      this.ports.push(port1);
       // Between rounds too: a worker that fails or exits fails the next round (never a hang).
       w.on('error', (e: Error) => {
         this.failure ??= new Error(`split search worker failed: ${e.message}`);
@@ -55,12 +66,16 @@ export class SplitPool {
       ready.push(
         new Promise((resolve, reject) => {
           const onMessage = (m: FromWorker) => {
-            if (!('ready' in m)) return;
-            w.off('message', onMessage);
+            if ('ok' in m && !m.ok) {
+              // It could not build the program: no round can run (one under way fails on it too).
+              this.failure ??= new Error(`split search worker: ${m.message}`);
+              reject(this.failure);
+            } else if (!('ready' in m)) return;
+            port1.off('message', onMessage);
             w.off('error', reject);
             resolve();
           };
-          w.on('message', onMessage);
+          port1.on('message', onMessage);
           w.on('error', reject);
           w.once('exit', (code) => reject(new Error(`split search worker exited (code ${code})`)));
         }),
@@ -101,13 +116,14 @@ export class SplitPool {
         finish(null);
         return;
       }
-      const give = (w: Worker) => {
+      const give = (p: MessagePort) => {
         if (next >= tasks.length) return;
         const id = next++;
         const m: ToWorker = { id, task: tasks[id] as SubtreeTask };
-        w.postMessage(m);
+        p.postMessage(m);
       };
-      for (const w of this.workers) {
+      for (const [i, w] of this.workers.entries()) {
+        const p = this.ports[i] as MessagePort;
         const onMessage = (m: FromWorker) => {
           if ('ready' in m) return;
           if (!m.ok) {
@@ -118,25 +134,26 @@ export class SplitPool {
           for (const v of m.consulted ?? []) this.consulted.add(v);
           done++;
           if (done === tasks.length) finish(null);
-          else give(w);
+          else give(p);
         };
         const onError = (e: Error) => finish(new Error(`split search worker failed: ${e.message}`));
         const onExit = (code: number) =>
           finish(new Error(`split search worker exited (code ${code}) mid-round`));
-        w.on('message', onMessage);
+        p.on('message', onMessage);
         w.on('error', onError);
         w.on('exit', onExit);
         cleanups.push(() => {
-          w.off('message', onMessage);
+          p.off('message', onMessage);
           w.off('error', onError);
           w.off('exit', onExit);
         });
-        give(w);
+        give(p);
       }
     });
 
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
+    for (const p of this.ports) p.close();
   }
 }

@@ -1,9 +1,24 @@
-/** Messages between `ptlab check --split` and its worker threads (plain data). */
+/**
+ * Messages between a split search and its worker threads (plain data). They
+ * go over a channel private to ptlab's code (SplitWorkerData.reply), never
+ * over the worker's parentPort, which an arch module loaded there can reach.
+ */
+import type { MessagePort } from 'node:worker_threads';
 import type { Mutant, ValidScenario } from '@ptlab/conformance';
 import type { SubtreeOptions, SubtreeResult, SubtreeTask } from '@ptlab/explore';
+import type { ArchModuleRef } from '../resolve-module.js';
 
-/** What a worker rebuilds the program from (ptlab's own configs only), and the search options. */
+/** An arch module a worker loads as the child that starts it did (child/load.ts). */
+export interface SplitModule {
+  readonly ref: ArchModuleRef;
+  /** Register tsx before importing it (a TypeScript module, from the built CLI). */
+  readonly tsx: boolean;
+}
+
+/** What a worker rebuilds the program from, and the search options. */
 export interface SplitWorkerData {
+  /** The config's arch module; none: ptlab's own ports. */
+  readonly module?: SplitModule | undefined;
   readonly configId: string;
   readonly scenario: ValidScenario;
   readonly mutant: Mutant | null;
@@ -29,3 +44,6 @@ export type FromWorker =
       readonly consulted?: readonly string[];
     }
   | { readonly id: number; readonly ok: false; readonly message: string };
+
+/** SplitWorkerData as a worker receives it: with its end of the private channel. */
+export type SplitWorkerStart = SplitWorkerData & { readonly reply: MessagePort };
