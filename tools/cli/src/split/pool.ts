@@ -70,7 +70,9 @@ export class SplitPool {
               // It could not build the program: no round can run (one under way fails on it too).
               this.failure ??= new Error(`split search worker: ${m.message}`);
               reject(this.failure);
-            } else if (!('ready' in m)) return;
+              return;
+            }
+            if (!('ready' in m)) return;
             port1.off('message', onMessage);
             w.off('error', reject);
             resolve();
