@@ -143,6 +143,10 @@ export function validatePort(v: unknown, where: string): ArchPort {
       throw fail(
         `variant ${va.id}: configs names ${JSON.stringify(unknown)}, which is not one of this port's configs (${[...ids].join(', ')})`,
       );
+    if (va.reachRecorded !== undefined && typeof va.reachRecorded !== 'boolean')
+      throw fail(
+        `variant ${va.id}: reachRecorded must be a boolean, got ${describe(va.reachRecorded)}`,
+      );
     // The checks that are the variant's bug: a misspelt one could never be matched, so the
     // variant would never count as killed, for a reason no message would give.
     if (va.checks !== undefined) {

@@ -13,7 +13,12 @@ export {
   knownFixes,
   matchKnownFinding,
 } from './findings.js';
-export { mutantCanChange, unreachedResult } from './mutant-reach.js';
+export {
+  mutantCanChange,
+  type ReachCrossCheck,
+  reachCrossCheck,
+  unreachedResult,
+} from './mutant-reach.js';
 export type { Mutant } from './mutants.js';
 export { CHECK_REQUIRES, mutantCatalogue, mutantNotApplicable, mutantOrder } from './mutants.js';
 export { addrSchema, scenarioAddr } from './paths/common.js';

@@ -25,6 +25,11 @@ export interface Mutant {
    * another reason.
    */
   readonly checks: readonly CheckId[];
+  /**
+   * For arch variants: the port records every point where the variant's code
+   * can differ (ArchVariant.reachRecorded), so mutant reach may apply.
+   */
+  readonly reachRecorded?: boolean;
   /** For mm mutants: capabilities a config needs for the mutant's code to run (mutantApplies()). */
   readonly requires?: readonly Capability[];
 }
@@ -47,6 +52,7 @@ export function mutantCatalogue(ports: readonly ArchPort[]): Mutant[] {
         configs: v.configs,
         expect: v.expect,
         checks: v.checks ?? [],
+        ...(v.reachRecorded === true ? { reachRecorded: true } : {}),
       });
     }
   }

@@ -46,6 +46,7 @@ export function* hugePteAlloc8xx(
   checkSize(size);
   const haddr = addr - (addr % size);
   const pmdp = pmdOffset(ctx, mm, haddr);
+  ctx.k.reach(POWERPC_8XX_HUGETLB_UNBALANCED_MAP);
   if ((ctx.k.arch as { variant?: string }).variant === POWERPC_8XX_HUGETLB_UNBALANCED_MAP)
     return yield* ctx.call('pte_alloc_map', pteAllocMap(ctx, mm, pmdp, haddr));
   return yield* ctx.call('pte_alloc_huge', pteAllocHuge(ctx, mm, pmdp, haddr));

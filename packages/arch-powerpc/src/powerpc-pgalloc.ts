@@ -59,6 +59,22 @@ export { INJECT_PTE_ALLOC_NOMEM } from '@ptlab/core';
  */
 export const POWERPC_FRAG_DESTROY_CLEAR_ACTIVE = 'powerpc-frag-destroy-clear-active';
 
+/** The seeds' pte_free_defer() designs (powerpc-variants.ts): their policies replace v6.6's. */
+export const POWERPC_V1_SHARED_RCU_HEAD = 'powerpc-v1-shared-rcu-head';
+export const POWERPC_V2_REDEFER = 'powerpc-v2-redefer';
+export const POWERPC_ALWAYS_RCU = 'powerpc-always-rcu';
+
+/**
+ * The variants whose pte_free_defer() is not v6.6's. Their last reference
+ * (v1, v2: free now) is v6.6's until a pte_free_defer() has set PG_active,
+ * so recording them there covers it (ArchVariant.reachRecorded).
+ */
+const PTE_FREE_DEFER_DIFFERS = [
+  POWERPC_V1_SHARED_RCU_HEAD,
+  POWERPC_V2_REDEFER,
+  POWERPC_ALWAYS_RCU,
+] as const;
+
 /**
  * The dependency object of ptdesc->pt_frag_refcount of `pfn`: an atomic of
  * its own, so a reference dropped on one fragment does not conflict with
@@ -287,6 +303,8 @@ export class PowerpcPgalloc extends GenericArch {
    * pte_free_now(), only knows the page).
    */
   *pteFragmentFree(ctx: Ctx, pa: number, kernel: boolean, table: number | null = pa): KGen {
+    // Always-RCU defers every freed fragment and every last reference.
+    ctx.k.reach(POWERPC_ALWAYS_RCU);
     const pfn = Math.floor(pa / this.config.PAGE_SIZE);
     // While other references remain, the drop changes the count and at most its own table's
     // registry state (its life ends here unless it was deferred): the table's object is
@@ -391,9 +409,11 @@ export class PowerpcPgalloc extends GenericArch {
       );
     if (left === 0) {
       // Not in v6.6..v7.0: the fix folio_clear_active(ptdesc_folio(ptdesc)), as variant or patch.
+      // Asked only with PG_active set: clearing a clear flag changes nothing (mutant reach).
       if (
-        this.variant === POWERPC_FRAG_DESTROY_CLEAR_ACTIVE ||
-        ctx.k.has(POWERPC_FRAG_DESTROY_CLEAR_ACTIVE)
+        page.testFlag(PG.active) &&
+        (ctx.k.has(POWERPC_FRAG_DESTROY_CLEAR_ACTIVE) ||
+          this.variant === POWERPC_FRAG_DESTROY_CLEAR_ACTIVE)
       )
         page.testClearFlag(PG.active);
       yield* this.freePage(ctx, page.pfn, true);
@@ -437,6 +457,7 @@ export class PowerpcPgalloc extends GenericArch {
 
   /** pte_free_defer() — as the policy says (v6.6: arch/powerpc/mm/pgtable-frag.c). */
   override *pteFreeDefer(ctx: Ctx, mm: Mm, pa: number): KGen {
+    for (const id of PTE_FREE_DEFER_DIFFERS) ctx.k.reach(id);
     yield* this.policy.pteFreeDefer(this, ctx, mm, pa);
   }
 

@@ -251,6 +251,7 @@ export function* hashPmdpCollapseFlush(
 ): KGen<PmdVal> {
   const old = yield* pmdpGetAndClear(ctx, vma.mm, pmdp);
   yield* serializeAgainstPteLookup(ctx, vma.mm);
+  ctx.k.reach(POWERPC_HASH_FLUSH_UNBALANCED_MAP);
   const unbalanced =
     (ctx.k.arch as { variant?: string }).variant === POWERPC_HASH_FLUSH_UNBALANCED_MAP;
   yield* ctx.call(

@@ -6,7 +6,10 @@ import type { ArchVariant, Ctx, KGen } from '@ptlab/core';
 import { POWERPC_8XX_HUGETLB_UNBALANCED_MAP } from './powerpc-hugetlb.js';
 import {
   MAINLINE_POLICY,
+  POWERPC_ALWAYS_RCU,
   POWERPC_FRAG_DESTROY_CLEAR_ACTIVE,
+  POWERPC_V1_SHARED_RCU_HEAD,
+  POWERPC_V2_REDEFER,
   type PowerpcPgalloc,
   type PteFreePolicy,
 } from './powerpc-pgalloc.js';
@@ -14,13 +17,12 @@ import { POWERPC_HASH_FLUSH_UNBALANCED_MAP } from './powerpc-pgtable.js';
 
 export {
   POWERPC_8XX_HUGETLB_UNBALANCED_MAP,
+  POWERPC_ALWAYS_RCU,
   POWERPC_FRAG_DESTROY_CLEAR_ACTIVE,
   POWERPC_HASH_FLUSH_UNBALANCED_MAP,
+  POWERPC_V1_SHARED_RCU_HEAD,
+  POWERPC_V2_REDEFER,
 };
-
-export const POWERPC_V1_SHARED_RCU_HEAD = 'powerpc-v1-shared-rcu-head';
-export const POWERPC_V2_REDEFER = 'powerpc-v2-redefer';
-export const POWERPC_ALWAYS_RCU = 'powerpc-always-rcu';
 export type PowerpcVariantId =
   | typeof POWERPC_V1_SHARED_RCU_HEAD
   | typeof POWERPC_V2_REDEFER
@@ -169,6 +171,11 @@ export const POWERPC_VARIANT_POLICIES: Readonly<Record<PowerpcVariantId, PteFree
   [POWERPC_8XX_HUGETLB_UNBALANCED_MAP]: MAINLINE_POLICY,
 };
 
+/**
+ * Every variant records where it can differ from v6.6 (ArchVariant.reachRecorded):
+ * pte_free_defer(), pte_fragment_free() (always-RCU), pte_frag_destroy() with PG_active
+ * set, hash__pmdp_collapse_flush() and the 8xx huge_pte_alloc().
+ */
 export const POWERPC_VARIANTS: readonly (ArchVariant & { readonly id: PowerpcVariantId })[] = [
   {
     id: POWERPC_V1_SHARED_RCU_HEAD,
@@ -178,6 +185,7 @@ export const POWERPC_VARIANTS: readonly (ArchVariant & { readonly id: PowerpcVar
     configs: ['ppc64-hash-64k', 'ppc64-radix-64k'],
     expect: 'caught',
     checks: ['rcu-head-reused'],
+    reachRecorded: true,
   },
   {
     id: POWERPC_V2_REDEFER,
@@ -187,6 +195,7 @@ export const POWERPC_VARIANTS: readonly (ArchVariant & { readonly id: PowerpcVar
     configs: ['ppc64-hash-64k', 'ppc64-radix-64k', 'ppc64-radix-4k'],
     expect: 'pass',
     checks: [],
+    reachRecorded: true,
   },
   {
     id: POWERPC_ALWAYS_RCU,
@@ -196,6 +205,7 @@ export const POWERPC_VARIANTS: readonly (ArchVariant & { readonly id: PowerpcVar
     configs: ['ppc64-hash-64k', 'ppc64-radix-64k', 'ppc64-radix-4k', 'ppc32-8xx'],
     expect: 'pass',
     checks: [],
+    reachRecorded: true,
   },
   {
     id: POWERPC_FRAG_DESTROY_CLEAR_ACTIVE,
@@ -205,6 +215,7 @@ export const POWERPC_VARIANTS: readonly (ArchVariant & { readonly id: PowerpcVar
     configs: ['ppc64-hash-64k', 'ppc64-radix-64k'],
     expect: 'pass',
     checks: [],
+    reachRecorded: true,
   },
   {
     id: POWERPC_HASH_FLUSH_UNBALANCED_MAP,
@@ -214,6 +225,7 @@ export const POWERPC_VARIANTS: readonly (ArchVariant & { readonly id: PowerpcVar
     configs: ['ppc64-hash-64k'],
     expect: 'caught',
     checks: ['rcu-unbalanced', 'sleep-in-atomic'],
+    reachRecorded: true,
   },
   {
     id: POWERPC_8XX_HUGETLB_UNBALANCED_MAP,
@@ -223,5 +235,6 @@ export const POWERPC_VARIANTS: readonly (ArchVariant & { readonly id: PowerpcVar
     configs: ['ppc32-8xx'],
     expect: 'caught',
     checks: ['rcu-unbalanced', 'sleep-in-atomic'],
+    reachRecorded: true,
   },
 ];

@@ -101,6 +101,7 @@ export class X86Arch extends GenericArch {
    * PT_RECLAIM.
    */
   override *tlbRemoveTableOne(ctx: Ctx, pa: number): KGen {
+    ctx.k.reach(X86_SEMI_RCU_RECLAIM);
     if (this.variant === X86_SEMI_RCU_RECLAIM)
       return yield* semiRcuTlbRemoveTableOne(ctx, pa, (c, p) => this.tlbRemoveTableFree(c, p));
     yield* super.tlbRemoveTableOne(ctx, pa);

@@ -345,6 +345,16 @@ export interface ArchVariant {
    * validatePort() refuses an id that is no check (see CHECKS).
    */
   readonly checks?: readonly CheckId[];
+  /**
+   * Every point where this variant's code can run differently from the
+   * mainline port's first records it: `ctx.k.reach(id)`, or `ctx.k.has(id)`
+   * where mm code tests the id. Then a verified clean cell that never
+   * recorded it proves the variant's cell too, and conformance does not
+   * search it again (mutant reach, docs/model.md). ptlab honours it for its
+   * own ports and for ports the vitest binding runs, not for an arch module
+   * the CLI loads (it is that module's word about its own code).
+   */
+  readonly reachRecorded?: boolean;
 }
 
 /**

@@ -118,6 +118,16 @@ export class Kernel {
     return this.variantSet.has(id);
   }
 
+  /**
+   * Arch code that the port's variant `id` runs differently is about to run
+   * (ArchVariant.reachRecorded): recorded like has(), for mutant reach; it
+   * changes nothing in the run. The arch's variant itself is chosen at
+   * create(), so has() would answer false for it.
+   */
+  reach(id: string): void {
+    this.consulted?.add(id);
+  }
+
   injected(id: string): boolean {
     return this.injectSet.has(id);
   }

@@ -1,9 +1,10 @@
 /**
  * The CLI side of mutant reach (conformance mutant-reach.ts): an mm mutant's
- * unit on a config waits for that config's clean cells in this run, and a
- * mutant cell whose verified clean search never reached the mutant's code is
- * not run again. Outcomes are the same either way (a pass), so reports do not
- * depend on it; only the time does.
+ * unit on a config (or an arch variant's, where ptlab's own port records
+ * where the variant differs) waits for that config's clean cells in this run,
+ * and a mutant cell whose verified clean search never reached the mutant's
+ * code is not run again. Outcomes are the same either way (a pass), so
+ * reports do not depend on it; only the time does.
  */
 import { cellKey, mutantCanChange, unreachedResult } from '@ptlab/conformance';
 import type { CellOutcome } from './jobs.js';
@@ -30,7 +31,10 @@ export function withMutantReach(units: readonly PlannedUnit[]): MutantReach {
   let skipped = 0;
   const out = units.map((u): PlannedUnit => {
     const m = u.mutant;
-    if (u.kind !== 'mutant' || !m || m.layer !== 'mm' || m.expect !== 'caught') return u;
+    if (u.kind !== 'mutant' || !m) return u;
+    // An arch module's word that its variant records where it differs is not taken: the shortcut
+    // would turn its variant cells into passes no search made.
+    if (m.layer === 'arch' && (!m.reachRecorded || u.cells.some((c) => c.archModule))) return u;
     return {
       ...u,
       dependsOn: cleanUnits.get(u.config.id) ?? [],

@@ -194,3 +194,54 @@ describe('withMutantReach', () => {
     expect(unit.shortcut?.(cell)).toBeNull();
   });
 });
+
+describe('withMutantReach on arch variants', () => {
+  const plan = planConformance(builtinPorts(), loadScenarios().scenarios, {
+    archs: ['ppc64-hash-64k'],
+    seed: 1,
+    mutants: true,
+    allMutantCells: false,
+  });
+  const sid = 'anon-vma-unmap';
+  const pass: CellOutcome = {
+    arch: 'ppc64-hash-64k',
+    scenario: sid,
+    mutant: null,
+    result: 'pass',
+    verdict: 'verified',
+    schedules: 4,
+    steps: 40,
+    elapsedMs: 1,
+    variantsAsked: [],
+  };
+  const variantUnit = (units: readonly (typeof plan.units)[number][]) =>
+    units.find((u) => u.kind === 'mutant' && u.mutant?.id === 'powerpc-v2-redefer');
+
+  it("a variant of ptlab's own port that records where it differs takes the shortcut", () => {
+    const reach = withMutantReach(plan.units);
+    const unit = variantUnit(reach.units);
+    const clean = plan.units.find((u) => u.kind === 'clean' && u.scenario?.id === sid);
+    const cell = unit?.cells.find((c) => c.scenario.id === sid);
+    if (!unit || !clean || !cell) throw new Error('plan without the units the test needs');
+    expect(unit.mutant?.reachRecorded).toBe(true);
+    expect(unit.dependsOn).toContain(clean);
+    reach.record(clean, [pass]);
+    expect(unit.shortcut?.(cell)).toMatchObject({ result: 'pass', unreached: true });
+    reach.record(clean, [{ ...pass, variantsAsked: ['powerpc-v2-redefer'] }]);
+    expect(unit.shortcut?.(cell)).toBeNull();
+  });
+
+  it("an arch module's word is not taken, nor a variant's that does not say it", () => {
+    const asModule = plan.units.map((u) => ({
+      ...u,
+      cells: u.cells.map((c) => ({ ...c, archModule: '/elsewhere/arch-ppc.mjs' })),
+    }));
+    const fromModule = variantUnit(withMutantReach(asModule).units);
+    expect(fromModule?.mutant?.reachRecorded).toBe(true);
+    expect(fromModule?.shortcut).toBeUndefined();
+    const unsaid = plan.units.map((u) =>
+      u.mutant?.layer === 'arch' ? { ...u, mutant: { ...u.mutant, reachRecorded: false } } : u,
+    );
+    expect(variantUnit(withMutantReach(unsaid).units)?.shortcut).toBeUndefined();
+  });
+});
