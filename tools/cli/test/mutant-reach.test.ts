@@ -152,13 +152,26 @@ describe('mutant reach', () => {
   }, 120_000);
 });
 
+/** The default plan on ppc64-hash-64k, and a verified clean pass there that asked about nothing. */
+const plan = planConformance(builtinPorts(), loadScenarios().scenarios, {
+  archs: ['ppc64-hash-64k'],
+  seed: 1,
+  mutants: true,
+  allMutantCells: false,
+});
+const passOn = (scenario: string): CellOutcome => ({
+  arch: 'ppc64-hash-64k',
+  scenario,
+  mutant: null,
+  result: 'pass',
+  verdict: 'verified',
+  schedules: 4,
+  steps: 40,
+  elapsedMs: 1,
+  variantsAsked: [],
+});
+
 describe('withMutantReach', () => {
-  const plan = planConformance(builtinPorts(), loadScenarios().scenarios, {
-    archs: ['ppc64-hash-64k'],
-    seed: 1,
-    mutants: true,
-    allMutantCells: false,
-  });
   const reach = withMutantReach(plan.units);
   const sid = 'deferred-fragment-freed-at-exit';
   const clean = plan.units.find((u) => u.kind === 'clean' && u.scenario?.id === sid);
@@ -167,17 +180,7 @@ describe('withMutantReach', () => {
     (u) => u.kind === 'mutant' && u.mutant?.id === 'zap-map-cannot-fail',
   );
   const cell = unit?.cells.find((c) => c.scenario.id === sid);
-  const pass: CellOutcome = {
-    arch: 'ppc64-hash-64k',
-    scenario: sid,
-    mutant: null,
-    result: 'pass',
-    verdict: 'verified',
-    schedules: 4,
-    steps: 40,
-    elapsedMs: 1,
-    variantsAsked: [],
-  };
+  const pass = passOn(sid);
 
   it("a mutant's unit waits for its config's clean units, and only a clean unit's verdict proves its cells", () => {
     if (!clean || !finding || !unit || !cell)
@@ -196,24 +199,8 @@ describe('withMutantReach', () => {
 });
 
 describe('withMutantReach on arch variants', () => {
-  const plan = planConformance(builtinPorts(), loadScenarios().scenarios, {
-    archs: ['ppc64-hash-64k'],
-    seed: 1,
-    mutants: true,
-    allMutantCells: false,
-  });
   const sid = 'anon-vma-unmap';
-  const pass: CellOutcome = {
-    arch: 'ppc64-hash-64k',
-    scenario: sid,
-    mutant: null,
-    result: 'pass',
-    verdict: 'verified',
-    schedules: 4,
-    steps: 40,
-    elapsedMs: 1,
-    variantsAsked: [],
-  };
+  const pass = passOn(sid);
   const variantUnit = (units: readonly (typeof plan.units)[number][]) =>
     units.find((u) => u.kind === 'mutant' && u.mutant?.id === 'powerpc-v2-redefer');
 
