@@ -234,7 +234,7 @@ export class Nohash8xxEncoding implements EntryEncoding {
 export function* serializeAgainstPteLookup(ctx: Ctx, mm: Mm): KGen {
   yield* ctx.call(
     'serialize_against_pte_lookup',
-    smpCallFunction(ctx, [...mm.cpumask], 'do_serialize', () => {}),
+    smpCallFunction(ctx, [...mm.cpumask], 'do_serialize', null),
   );
 }
 

@@ -6,7 +6,8 @@ import type { Mm } from './mm.js';
 /** An IPI waiting for a CPU to enable interrupts (smp_call_function, kernel/smp.c). */
 export interface PendingIpi {
   readonly name: string;
-  readonly handler: (cpu: Cpu) => void;
+  /** What the target runs; null: nothing (an empty sync, smp_call_function()'s only effect the wait). */
+  readonly handler: ((cpu: Cpu) => void) | null;
   readonly done: () => void;
 }
 

@@ -26,7 +26,7 @@ export function* localIrqRestore(ctx: Ctx): KGen {
   const c0 = ctx.cpu;
   yield ctx.stepDynamic('local_irq_restore()', () => {
     const fp = [c0.irqObj];
-    if (c0.irqOff === 1 && c0.pendingIpis.length > 0) fp.push(c0.tlbObj);
+    if (c0.irqOff === 1 && c0.pendingIpis.some((i) => i.handler !== null)) fp.push(c0.tlbObj);
     // Leaving the CPU's last read-side section (a quiescent state): see CpuSub.quiescent.
     if (c0.irqOff === 0 || !c0.readerAfter(0, -1)) fp.push(c0.quiescentObj);
     return fp;
@@ -44,7 +44,7 @@ function takePendingIpis(c: Cpu): void {
   while (c.pendingIpis.length) {
     const ipi = c.pendingIpis.shift();
     if (!ipi) break;
-    ipi.handler(c);
+    ipi.handler?.(c);
     ipi.done();
   }
 }
@@ -54,7 +54,9 @@ function takePendingIpis(c: Cpu): void {
  * wait until each has run `handler`, i.e. had interrupts enabled. A target
  * with interrupts on takes it at once; one with interrupts off takes it when it
  * re-enables them, and the sender waits. `handler` may touch only the target's
- * TLB (the handlers the model sends are TLB flushes and empty syncs);
+ * TLB (the handlers the model sends are TLB flushes); null is an empty
+ * handler (tlb_remove_table_smp_sync(), do_serialize()), which touches no
+ * TLB, so the IPI does not conflict with the targets' TLB fills and hits.
  * `runLocally` also runs it on the sender (smp_call_function_many() with
  * SCF_RUN_LOCAL, as flush_tlb_mm_range() does).
  */
@@ -62,23 +64,26 @@ export function* smpCallFunction(
   ctx: Ctx,
   targets: readonly Cpu[],
   name: string,
-  handler: (cpu: Cpu) => void,
+  handler: ((cpu: Cpu) => void) | null,
   runLocally = false,
 ): KGen {
   let outstanding = 0;
   const others = targets.filter((c) => c !== ctx.cpu);
   const fp: FootprintEntry[] = [];
-  for (const t of others) fp.push(t.irqObj, t.tlbObj);
-  if (runLocally) fp.push(ctx.cpu.tlbObj);
+  for (const t of others) {
+    fp.push(t.irqObj);
+    if (handler) fp.push(t.tlbObj);
+  }
+  if (runLocally && handler) fp.push(ctx.cpu.tlbObj);
   yield ctx.step(
     () => `send IPI ${name} to ${others.map((c) => c.name).join(',') || 'nobody'}`,
     fp,
   );
-  if (runLocally) handler(ctx.cpu);
+  if (runLocally) handler?.(ctx.cpu);
   const waitingOn: FootprintEntry[] = [];
   for (const t of others) {
     if (t.irqOff === 0) {
-      handler(t);
+      handler?.(t);
     } else {
       outstanding++;
       waitingOn.push(rd(t.irqObj));
@@ -113,6 +118,6 @@ export function* tlbRemoveTableSyncOne(ctx: Ctx): KGen {
   if (!ctx.k.config.rcuTableFree) return;
   yield* ctx.call(
     'tlb_remove_table_sync_one',
-    smpCallFunction(ctx, ctx.k.cpus, 'tlb_remove_table_smp_sync', () => {}),
+    smpCallFunction(ctx, ctx.k.cpus, 'tlb_remove_table_smp_sync', null),
   );
 }

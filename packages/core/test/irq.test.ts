@@ -27,6 +27,13 @@ function* irqOffWalker(ctx: Ctx): KGen {
   yield* localIrqRestore(ctx);
 }
 
+/** The objects of the step `name` would take next. */
+function pendingObjs(sim: Sim, name: string): number[] {
+  const p = sim.task(name).pending;
+  if (!p) throw new Error(`${name} has no pending step`);
+  return stepFootprint(p).map((e) => Math.floor(e / 2));
+}
+
 describe('IPIs', () => {
   it('a target with interrupts on runs the handler at once; the sender does not wait', () => {
     const k = newKernel();
@@ -86,6 +93,30 @@ describe('IPIs', () => {
     // The outer one takes the IPI, whose handler touches this CPU's TLB.
     expect(objs()).toContain(walker.ctx.cpu.tlbObj);
     expect(objs()).toContain(walker.ctx.cpu.irqObj);
+  });
+
+  it('an empty sync IPI (null handler) touches no TLB: not in its send step, nor in the restore that takes it', () => {
+    const k = newKernel({ rcuTableFree: true });
+    k.spawn('walker', irqOffWalker);
+    k.spawn('freer', tlbRemoveTableSyncOne);
+    const sim = new Sim(k);
+    const cpu = sim.task('walker').ctx.cpu;
+    sim.step('walker', 3);
+    // The send writes the targets' irq state (the pending IPI), not their TLBs.
+    expect(pendingObjs(sim, 'freer')).toContain(cpu.irqObj);
+    expect(pendingObjs(sim, 'freer')).not.toContain(cpu.tlbObj);
+    sim.step('freer');
+    expect(sim.blocked('freer')).toBe(true);
+    sim.step('walker'); // the inner restore; the outer one takes only the empty sync
+    expect(pendingObjs(sim, 'walker')).not.toContain(cpu.tlbObj);
+    sim.step('walker');
+    expect(sim.runnable('freer')).toBe(true);
+    // A handler that flushes is in the send step (and in the restore: the test above).
+    const k2 = newKernel();
+    k2.spawn('walker', irqOffWalker);
+    k2.spawn('flusher', (ctx) => smpCallFunction(ctx, ctx.k.cpus, 'flush', () => {}));
+    const sim2 = new Sim(k2);
+    expect(pendingObjs(sim2, 'flusher')).toContain(sim2.task('walker').ctx.cpu.tlbObj);
   });
 
   it('tlb_remove_table_sync_one() waits out interrupt-disabled walkers (with RCU table free)', () => {
