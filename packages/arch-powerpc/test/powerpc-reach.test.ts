@@ -14,6 +14,7 @@ import {
   mutantCatalogue,
   QUICK_BUDGET,
   reachCrossCheck,
+  scenarioById,
 } from '@ptlab/conformance';
 import type { ArchPort } from '@ptlab/core';
 import { describe, expect, it } from 'vitest';
@@ -26,12 +27,7 @@ import {
   powerpc,
 } from '../src/index.js';
 
-const { scenarios } = loadScenarios();
-const scenario = (id: string) => {
-  const s = scenarios.find((x) => x.id === id);
-  if (!s) throw new Error(`scenario ${id} missing`);
-  return s;
-};
+const loaded = loadScenarios();
 /** Cheap scenarios: a retract, a fault beside one, frees at unmap and exit, hugetlb, a zap. */
 const IDS = [
   'retract-vs-fault',
@@ -50,7 +46,7 @@ function crossCheck(port: ArchPort, m: Mutant, configId: string, id: string) {
   return reachCrossCheck({
     port,
     config,
-    scenario: scenario(id),
+    scenario: scenarioById(loaded, id),
     mutant: m,
     patches: knownFixes(configId),
     budget: QUICK_BUDGET,

@@ -9,11 +9,12 @@ import {
   mutantCatalogue,
   QUICK_BUDGET,
   reachCrossCheck,
+  scenarioById,
 } from '@ptlab/conformance';
 import { describe, expect, it } from 'vitest';
 import { x86 } from '../src/index.js';
 
-const { scenarios } = loadScenarios();
+const loaded = loadScenarios();
 /** A collapse of a pte-mapped THP (where the one-lock recheck is), a reclaim, a retract, frees. */
 const IDS = [
   'gen-cptm-dontneed',
@@ -43,12 +44,10 @@ describe('x86 variants that record where they differ', () => {
       if (!config) throw new Error(`config ${configId} missing`);
       let skipped = 0;
       for (const id of IDS) {
-        const scenario = scenarios.find((s) => s.id === id);
-        if (!scenario) throw new Error(`scenario ${id} missing`);
         const r = reachCrossCheck({
           port: x86,
           config,
-          scenario,
+          scenario: scenarioById(loaded, id),
           mutant: m,
           patches: knownFixes(configId),
           budget: QUICK_BUDGET,

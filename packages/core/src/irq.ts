@@ -1,6 +1,6 @@
 import { bug } from './checks.js';
 import type { Ctx } from './context.js';
-import type { Cpu } from './cpu.js';
+import type { Cpu, PendingIpi } from './cpu.js';
 import { type FootprintEntry, rd } from './deps.js';
 import type { KGen } from './step.js';
 
@@ -26,7 +26,7 @@ export function* localIrqRestore(ctx: Ctx): KGen {
   const c0 = ctx.cpu;
   yield ctx.stepDynamic('local_irq_restore()', () => {
     const fp = [c0.irqObj];
-    if (c0.irqOff === 1 && c0.pendingIpis.some((i) => i.handler !== null)) fp.push(c0.tlbObj);
+    if (c0.irqOff === 1 && c0.pendingIpis.some(runsHandler)) fp.push(c0.tlbObj);
     // Leaving the CPU's last read-side section (a quiescent state): see CpuSub.quiescent.
     if (c0.irqOff === 0 || !c0.readerAfter(0, -1)) fp.push(c0.quiescentObj);
     return fp;
@@ -39,6 +39,9 @@ export function* localIrqRestore(ctx: Ctx): KGen {
   if (c.irqOff === 0) takePendingIpis(c);
   c.noteMaybeQuiescent(was);
 }
+
+/** A pending IPI with a handler (a flush): taking it touches the CPU's TLB. Hoisted: restore's footprint asks on every scheduling. */
+const runsHandler = (i: PendingIpi): boolean => i.handler !== null;
 
 function takePendingIpis(c: Cpu): void {
   while (c.pendingIpis.length) {
