@@ -1,3 +1,3 @@
 import { defineConfig } from 'tsup';
 import { base } from '../../tsup.base.ts';
-export default defineConfig(base());
+export default defineConfig(base(undefined, { kernelPaths: true }));

@@ -1,9 +1,13 @@
+import { resume } from './call-stack.js';
 import { BugFound, bug, type LazyEvent } from './checks.js';
 import type { Cpu } from './cpu.js';
 import { CpuSub, cpuObj, type Footprint } from './deps.js';
 import { footprintAuditOn } from './footprint-audit.js';
 import type { Kernel } from './kernel.js';
 import { type Access, type KGen, type Step, stepFootprint, stepLabel } from './step.js';
+
+/** A dynamic step's static footprint: none (Step.fp gives it). */
+const NO_OBJECTS: Footprint = Object.freeze([]);
 
 /**
  * What a kernel path runs with: its kernel, its CPU, and a stack of kernel
@@ -35,7 +39,11 @@ export class Ctx {
     return this.frames;
   }
 
-  /** Describe the next shared access; `yield` it. */
+  /**
+   * Describe the next shared access; `yield` it. Every Step has the same six
+   * properties in the same order (absent ones undefined): one hidden class, so
+   * the scheduler's reads of them stay monomorphic from the first cell on.
+   */
   step(
     what: string | (() => string),
     obj: Footprint,
@@ -43,7 +51,7 @@ export class Ctx {
     ready?: () => boolean,
     wait?: Step['wait'],
   ): Step {
-    return wait === undefined ? { what, obj, access, ready } : { what, obj, access, ready, wait };
+    return { what, obj, access, ready, fp: undefined, wait };
   }
 
   /** A step whose footprint is computed when it is scheduled (see Step.fp). */
@@ -54,9 +62,7 @@ export class Ctx {
     ready?: () => boolean,
     wait?: Step['wait'],
   ): Step {
-    return wait === undefined
-      ? { what, obj: [], access, ready, fp }
-      : { what, obj: [], access, ready, fp, wait };
+    return { what, obj: NO_OBJECTS, access, ready, fp, wait };
   }
 
   /**
@@ -129,7 +135,8 @@ export class Task {
   readonly daemon: boolean;
   /** Index in spawn order: the explorer's name for this thread. */
   readonly index: number;
-  private readonly gen: KGen<unknown>;
+  /** The path's call chain, outermost first (call-stack.ts): the body, then what it calls. */
+  private readonly calls: KGen<unknown>[];
   pending: Step | null = null;
   done = false;
   /** The body has returned; the exit step is pending. */
@@ -141,7 +148,7 @@ export class Task {
     this.ctx = ctx;
     this.daemon = daemon;
     this.index = index;
-    this.gen = body;
+    this.calls = [body];
   }
 
   /** Only the exit step is left: the path has returned (switching away from it preempts nothing). */
@@ -181,7 +188,7 @@ export class Task {
     }
     let r: IteratorResult<Step, unknown>;
     try {
-      r = this.gen.next();
+      r = resume(this.calls);
     } catch (e) {
       this.done = true;
       this.pending = null;

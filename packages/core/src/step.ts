@@ -10,6 +10,7 @@
  * that matters. Code before a path's (or an RCU callback's) first yield must
  * touch nothing shared.
  */
+import { resume } from './call-stack.js';
 import { type Footprint, packFootprint } from './deps.js';
 
 export type Access = 'r' | 'w';
@@ -54,9 +55,10 @@ export type KGen<T = void> = Generator<Step, T, undefined>;
 
 /** Run a generator to completion without scheduling: for setup and tests, never for racing paths. */
 export function runToEnd<T>(gen: KGen<T>): T {
+  const calls: KGen<unknown>[] = [gen];
   for (;;) {
-    const r = gen.next();
-    if (r.done) return r.value;
+    const r = resume(calls);
+    if (r.done) return r.value as T;
     if (r.value.ready && !r.value.ready()) {
       throw new Error(`runToEnd: step "${stepLabel(r.value)}" would block outside the scheduler`);
     }

@@ -1,0 +1,5 @@
+export {
+  DelegationError,
+  flattenDelegation,
+  flattenDelegationPlugin,
+} from './flatten-delegation.js';

@@ -1,0 +1,141 @@
+/**
+ * flattenDelegation() and the driver it relies on (packages/core/src/call-stack.ts):
+ * the same kernel-path source, run as written (`yield*`) and as the build
+ * rewrites it (`yield`), takes the same steps, returns the same values, and
+ * passes exceptions through the same finally and catch blocks.
+ */
+import * as core from '@ptlab/core';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { DelegationError, flattenDelegation } from '../src/index.js';
+
+/** Kernel paths using every way a call returns: a value, a step count, an exception. */
+const PATHS = `
+function* leaf(ctx, name, n) {
+  for (let i = 0; i < n; i++) yield ctx.step(name + ' ' + i, 1, 'r');
+  if (name === 'boom') throw new Error('leaf failed');
+  return n * 10;
+}
+function* middle(ctx, log) {
+  const a = yield* leaf(ctx, 'a', 2);
+  log.push('a=' + a);
+  try {
+    yield* leaf(ctx, 'boom', 1);
+  } catch (e) {
+    log.push('caught ' + e.message);
+  }
+  try {
+    return (yield* (leaf(ctx, 'b', a / 10))) + 1;
+  } finally {
+    log.push('finally');
+  }
+}
+function* top(ctx, log) {
+  const m = yield* ctx.call('middle', middle(ctx, log));
+  log.push('middle=' + m);
+  yield ctx.step('top', 2, 'w');
+  return m;
+}
+return { top, leaf };
+`;
+
+type Paths = {
+  top(ctx: core.Ctx, log: string[]): core.KGen<number>;
+  leaf(ctx: core.Ctx, name: string, n: number): core.KGen<number>;
+};
+
+const load = (source: string): Paths => {
+  const js = ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022 } });
+  return new Function(js.outputText)() as Paths;
+};
+
+const newKernel = (recording: boolean): core.Kernel => {
+  const k = new core.Kernel({
+    arch: new core.GenericArch({ ...core.GENERIC_CONFIG, id: 'test', arch: 'test' }),
+  });
+  k.recording = recording;
+  return k;
+};
+
+/** Spawn `top` as a task and drive it to the end, recording what the story would show. */
+function drive(paths: Paths, recording: boolean) {
+  const k = newKernel(recording);
+  const log: string[] = [];
+  const t = k.spawn('t', (ctx) => paths.top(ctx, log));
+  const steps: string[] = [];
+  t.start();
+  while (!t.done) {
+    steps.push(`${t.ctx.stack.join('>')}: ${t.pendingLabel}`);
+    t.advance();
+  }
+  return { steps, log, result: t.result };
+}
+
+describe('flattenDelegation()', () => {
+  const flat = flattenDelegation(PATHS, 'paths.ts');
+
+  it('replaces each yield* with yield and a space, so lines and columns stay', () => {
+    expect(flat).not.toContain('yield*');
+    expect(flat.length).toBe(PATHS.length);
+    expect(flat.split('\n').length).toBe(PATHS.split('\n').length);
+    expect(flat).toContain('const a = yield  leaf(ctx');
+    expect(flat).toContain('return (yield  (leaf(ctx,');
+  });
+
+  it('leaves a file without yield* as it was', () => {
+    const src = 'function* f(ctx) { yield ctx.step("x", 1); }\nconst s = "yield* f()";\n';
+    expect(flattenDelegation(src, 'plain.ts')).toBe(src);
+  });
+
+  it('refuses a yield* over anything but a call, naming the file and line', () => {
+    const bad = 'function* f(steps) {\n  yield 1;\n  yield* steps;\n}\n';
+    expect(() => flattenDelegation(bad, 'src/bad.ts')).toThrow(DelegationError);
+    expect(() => flattenDelegation(bad, 'src/bad.ts')).toThrow(
+      /^src\/bad\.ts:3: yield\* over "steps", not a call/,
+    );
+  });
+
+  for (const recording of [false, true]) {
+    it(`the rewritten paths run as the originals do on a task (${recording ? 'recorded: with the call chain' : 'search run'})`, () => {
+      const asWritten = drive(load(PATHS), recording);
+      const rewritten = drive(load(flat), recording);
+      expect(rewritten).toEqual(asWritten);
+      expect(asWritten.result).toBe(21);
+      expect(asWritten.log).toEqual(['a=20', 'caught leaf failed', 'finally', 'middle=21']);
+      expect(asWritten.steps).toEqual(
+        ['a 0', 'a 1', 'boom 0', 'b 0', 'b 1', 'top', 'return'].map(
+          (s, i) => `${recording && i < 5 ? 'middle' : ''}: ${s}`,
+        ),
+      );
+    });
+  }
+
+  it('runToEnd() drives the rewritten form too', () => {
+    const k = newKernel(false);
+    const log: string[] = [];
+    expect(core.runToEnd(load(flat).top(k.boot, log))).toBe(21);
+    expect(log).toEqual(['a=20', 'caught leaf failed', 'finally', 'middle=21']);
+  });
+
+  it('an exception no frame catches leaves the task, through the finally blocks on its way', () => {
+    const src = `
+      function* inner(ctx) { yield ctx.step('inner', 1); throw new Error('unhandled'); }
+      function* outer(ctx, log) { try { yield* inner(ctx); } finally { log.push('outer finally'); } }
+      return { top: outer, leaf: inner };`;
+    for (const form of [src, flattenDelegation(src, 'x.ts')]) {
+      const log: string[] = [];
+      const t = newKernel(false).spawn('t', (ctx) => load(form).top(ctx, log));
+      t.start();
+      expect(() => t.advance()).toThrow('unhandled');
+      expect(t.done).toBe(true);
+      expect(log).toEqual(['outer finally']);
+    }
+  });
+
+  it('without the driver the rewritten form does not work: a plain next() loop sees the callee, not a step', () => {
+    const g = load(flat).top(newKernel(false).boot, []);
+    const first = g.next().value as unknown as { next?: unknown; what?: unknown };
+    expect(typeof first.next).toBe('function');
+    expect(first.what).toBeUndefined();
+  });
+});
