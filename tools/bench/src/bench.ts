@@ -21,27 +21,28 @@ import { resolve } from 'node:path';
 import { BASELINE_FILE, changes, readBaseline } from './baseline.js';
 import { measureCells } from './cells.js';
 import { DPOR_CELLS, dporVsDfs } from './dpor-vs-dfs.js';
-import { measureEngine, measureGenerators } from './engine.js';
+import { runEngineChild } from './engine-run.js';
 import { si } from './measure.js';
 import type { BenchContext, Figure, Section } from './section.js';
 import { section } from './section.js';
 import { measureSplit } from './split.js';
 import { REPO, runSuite } from './suite.js';
 import { printTables } from './tables.js';
-import { workloadFrom } from './workload.js';
 
 const engine = section({
   id: 'engine',
   anyRoot: true,
   async run(ctx: BenchContext) {
-    const api = await workloadFrom(
+    ctx.log('engine: the bench workload, then the bare generator loop, in a process of their own…');
+    const { engine: e, generators: g } = runEngineChild(
       ctx.root ?? REPO,
       ctx.root ? `checkout ${ctx.root}` : 'this tree',
+      {
+        schedules: ctx.quick ? 200 : 1000,
+        repeats: ctx.quick ? 2 : 15,
+        generatorSteps: ctx.quick ? 1_000_000 : 5_000_000,
+      },
     );
-    ctx.log('engine: the bench workload…');
-    const e = measureEngine(api, { schedules: ctx.quick ? 200 : 1000, repeats: ctx.quick ? 2 : 5 });
-    ctx.log('engine: the bare generator loop…');
-    const g = measureGenerators(ctx.quick ? 1_000_000 : 5_000_000, ctx.quick ? 2 : 5);
     return {
       engine: e,
       generators: g,
@@ -49,7 +50,7 @@ const engine = section({
     };
   },
   text: (f) => [
-    `engine: ${f.engine.workload}: ${f.engine.steps} steps`,
+    `engine: ${f.engine.workload}: ${f.engine.steps} steps (${f.engine.measured})`,
     `  ${si(f.engine.stepsPerSec.cpu)} steps/s, ${si(f.engine.schedulesPerSec.cpu)} schedules/s per CPU second (wall: ${si(f.engine.stepsPerSec.wall)}, ${si(f.engine.schedulesPerSec.wall)}); median of ${f.engine.timing.repeats}, CPU ${f.engine.timing.cpuMsRange.map((x) => x.toFixed(0)).join('-')} ms`,
     `generators: ${f.generators.what}: ${si(f.generators.stepsPerSec.cpu)} steps/s (wall ${si(f.generators.stepsPerSec.wall)})`,
     `ratio: the engine runs at ${(f.ratio * 100).toFixed(3)}% of the bare generator loop`,

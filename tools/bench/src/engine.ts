@@ -5,8 +5,9 @@
  *
  * The workload: retract-vs-lockless-walkers on x86-64, random walk, seed 1,
  * a fixed number of schedules; it is deterministic (the same steps every run).
- * It is built from a checkout's own sources by path (workload.ts), so the same
- * code measures this tree and an old commit's (baseline-old.ts).
+ * It is built from a checkout by path (workload.ts), its built packages when
+ * it has them, so the same code measures this tree and an old commit's (--root);
+ * engine-child.ts runs the measurement in a process of its own.
  */
 import { type Rate, type Repeated, rate, repeat, timed } from './measure.js';
 
@@ -30,6 +31,8 @@ export const WORKLOAD = {
 
 export interface EngineFigures {
   readonly workload: string;
+  /** What ran it: the checkout, and whether its built packages or its sources. */
+  readonly measured: string;
   readonly schedules: number;
   /** Steps of one run of the workload (the same in every run). */
   readonly steps: number;
@@ -63,6 +66,7 @@ export function measureEngine(api: EngineApi, o: EngineOptions): EngineFigures {
   const t = { cpuMs: timing.cpuMs, wallMs: timing.wallMs };
   return {
     workload: `${WORKLOAD.scenario} on ${WORKLOAD.config}, ${WORKLOAD.strategy} walk, seed ${WORKLOAD.seed}, ${first.schedules} schedules`,
+    measured: api.label,
     schedules: first.schedules,
     steps,
     timing,
