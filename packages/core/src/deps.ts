@@ -273,7 +273,8 @@ export function entryObj(e: FootprintEntry): ObjId {
  */
 export function packFootprint(fp: Footprint, defaultWrite: boolean, out: number[]): void {
   if (typeof fp === 'number') packEntry(fp, defaultWrite, out);
-  else for (const e of fp) packEntry(e, defaultWrite, out);
+  // Indexed: a for...of over footprints, whose ids may be doubles, allocates on Node 20 (dpor.ts).
+  else for (let i = 0; i < fp.length; i++) packEntry(fp[i] as FootprintEntry, defaultWrite, out);
 }
 
 function packEntry(e: FootprintEntry, defaultWrite: boolean, out: number[]): void {

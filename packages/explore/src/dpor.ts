@@ -137,12 +137,22 @@ export interface SeqStep {
   readonly phantom?: boolean;
 }
 
+// The search's loops over footprints, sleep sets and tasks index their arrays. On Node 20 a
+// for...of over arrays of more than one elements kind (packed ids are small integers or doubles
+// above 2^31; empty footprints and sleep sets are shared frozen arrays) falls back to the
+// iterator protocol: measured 150-210 bytes and 4-7x the time per loop, and 9% of the CPU time
+// of the x86-32-pae walkers cell.
+
 /** Whether `b` must follow `a` (both in one sequence): they conflict, or `a` writes what `b` waits on. */
 function ordered(a: SeqStep, b: SeqStep): boolean {
   if (conflicts(a.fp, b.fp)) return true;
   if (b.wait.length === 0) return false;
-  for (const x of a.fp)
-    if (writes(x)) for (const y of b.wait) if (objOf(y) === objOf(x)) return true;
+  for (let i = 0; i < a.fp.length; i++) {
+    const x = a.fp[i] as number;
+    if (!writes(x)) continue;
+    for (let j = 0; j < b.wait.length; j++)
+      if (objOf(b.wait[j] as number) === objOf(x)) return true;
+  }
   return false;
 }
 
@@ -160,7 +170,7 @@ function weakInitial(v: readonly SeqStep[], p: number, pfp: readonly number[]): 
     for (let a = 0; a < k; a++) if (ordered(v[a] as SeqStep, vk)) return false;
     return true;
   }
-  for (const a of v) if (conflicts(a.fp, pfp)) return false;
+  for (let k = 0; k < v.length; k++) if (conflicts((v[k] as SeqStep).fp, pfp)) return false;
   return true;
 }
 
@@ -456,7 +466,7 @@ export class ExhaustiveSearch {
       }
       const runnable = run.runnable();
       let enabled = 0;
-      for (const t of runnable) enabled |= bit(t.index);
+      for (let i = 0; i < runnable.length; i++) enabled |= bit((runnable[i] as Task).index);
       const replaying = depth < replayUntil;
       if (this.por)
         this.phantoms(
@@ -559,12 +569,14 @@ export class ExhaustiveSearch {
         // The sleep set of the next state: sleepers and earlier branches independent of this step.
         let next: Sleeper[] | null = null;
         let inNext = 0;
-        for (const s of node.sleep)
+        for (let i = 0; i < node.sleep.length; i++) {
+          const s = node.sleep[i] as Sleeper;
           if (!conflicts(s.fp, fp)) {
             if (!next) next = [];
             next.push(s);
             inNext |= bit(s.tid);
           }
+        }
         for (let u = 0; u < this.nThreads; u++) {
           if (u === node.chosen || (node.done & bit(u)) === 0) continue;
           const ufp = node.doneFp[u];
@@ -641,8 +653,8 @@ export class ExhaustiveSearch {
     const cands = this.cands;
     for (let c = 0; c < nc; c++) join(clock, (events[cands[c] as number] as Event).clock);
     // What it waited on: after the writes that let it run, but no race with them (Step.wait).
-    for (const w of wait) {
-      const h = hist.get(objOf(w));
+    for (let i = 0; i < wait.length; i++) {
+      const h = hist.get(objOf(wait[i] as number));
       if (h && h.gen === this.gen && h.lastWrite >= 0)
         join(clock, (events[h.lastWrite] as Event).clock);
     }
@@ -672,7 +684,8 @@ export class ExhaustiveSearch {
   ): number {
     const out = this.cands;
     let n = 0;
-    for (const e of fp) {
+    for (let i = 0; i < fp.length; i++) {
+      const e = fp[i] as number;
       const h = hist.get(objOf(e));
       if (!h || h.gen !== this.gen) continue;
       if (writes(e) && h.nReads > 0) {
@@ -818,7 +831,10 @@ export class ExhaustiveSearch {
     // A sequence whose first thread cannot run at this state (a phantom's reversal where the
     // blocked step was blocked here too) would only be dropped by takeBranch.
     if (!(node.enabled & bit((v[0] as SeqStep).tid))) return;
-    for (const s of node.sleep) if (weakInitial(v, s.tid, s.fp)) return;
+    for (let k = 0; k < node.sleep.length; k++) {
+      const s = node.sleep[k] as Sleeper;
+      if (weakInitial(v, s.tid, s.fp)) return;
+    }
     for (let u = 0; u < this.nThreads; u++) {
       if (u === node.chosen || (node.done & bit(u)) === 0) continue;
       const ufp = node.doneFp[u];
@@ -907,7 +923,8 @@ function updateHistory(
   hist: Histories,
   gen: number,
 ): void {
-  for (const e of fp) {
+  for (let i = 0; i < fp.length; i++) {
+    const e = fp[i] as number;
     const h = hist.at(objOf(e), gen);
     if (writes(e)) {
       h.lastWrite = j;
@@ -923,7 +940,7 @@ function updateHistory(
 
 function sleepBits(sleep: readonly Sleeper[]): number {
   let m = 0;
-  for (const s of sleep) m |= bit(s.tid);
+  for (let i = 0; i < sleep.length; i++) m |= bit((sleep[i] as Sleeper).tid);
   return m;
 }
 

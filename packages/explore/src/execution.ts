@@ -170,7 +170,11 @@ export class Run {
     if (this.runnableAt === this.steps) return out;
     // Overwrite in place: setting an array's length is a runtime call, and the set rarely shrinks.
     let n = 0;
-    for (const t of this.k.allTasks) if (t.runnable) out[n++] = t;
+    const all = this.k.allTasks;
+    for (let i = 0; i < all.length; i++) {
+      const t = all[i] as Task;
+      if (t.runnable) out[n++] = t;
+    }
     if (out.length !== n) out.length = n;
     this.runnableAt = this.steps;
     return out;
@@ -251,7 +255,8 @@ export class Run {
 
   private maybeSpawnTeardown(): void {
     if (this.teardown || !this.program.teardown) return;
-    for (const t of this.userTasks) if (!t.done) return;
+    const user = this.userTasks;
+    for (let i = 0; i < user.length; i++) if (!(user[i] as Task).done) return;
     this.teardown = this.k.spawn('teardown', this.program.teardown);
     this.teardown.start();
   }
