@@ -110,6 +110,46 @@ describe('flattenDelegation()', () => {
     });
   }
 
+  it('a path as written may delegate to rewritten ones (a module built without the rewrite calling ptlab)', () => {
+    // yield* forwards the callee a rewritten function yields to the task, and the task's
+    // next(value) and throw(e) back through the delegating frame to the rewritten one.
+    const moduleSrc = `
+      return function* modulePath(ctx, log, ptlab) {
+        const m = yield* ptlab.top(ctx, log);
+        yield ctx.step('module ' + m, 3, 'w');
+        return m;
+      };`;
+    const run = (ptlab: Paths) => {
+      const k = newKernel(false);
+      const log: string[] = [];
+      const modulePath = new Function(
+        ts.transpileModule(moduleSrc, { compilerOptions: { target: ts.ScriptTarget.ES2022 } })
+          .outputText,
+      )() as (ctx: core.Ctx, log: string[], p: Paths) => core.KGen<number>;
+      const t = k.spawn('t', (ctx) => modulePath(ctx, log, ptlab));
+      const steps: string[] = [];
+      t.start();
+      while (!t.done) {
+        steps.push(t.pendingLabel ?? '');
+        t.advance();
+      }
+      return { steps, log, result: t.result };
+    };
+    const asWritten = run(load(PATHS));
+    expect(run(load(flat))).toEqual(asWritten);
+    expect(asWritten.steps).toEqual([
+      'a 0',
+      'a 1',
+      'boom 0',
+      'b 0',
+      'b 1',
+      'top',
+      'module 21',
+      'return',
+    ]);
+    expect(asWritten.log).toEqual(['a=20', 'caught leaf failed', 'finally', 'middle=21']);
+  });
+
   it('runToEnd() drives the rewritten form too', () => {
     const k = newKernel(false);
     const log: string[] = [];
