@@ -10,7 +10,8 @@
  * which keeps the chain on a stack of its own and resumes only the innermost.
  * The callee's return value goes back in `next(value)` and an exception in
  * `throw(e)`, exactly where `yield*` would have delivered them, so both forms
- * take the same steps with the same effects (test/call-stack.test.ts).
+ * take the same steps with the same effects
+ * (tools/build/test: flatten-delegation.test.ts, built-packages.test.ts).
  *
  * The driver takes both: sources run from TypeScript (tests, `ptlab:dev`, an
  * arch module built without the rewrite) yield only Steps.
