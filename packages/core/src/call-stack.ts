@@ -16,6 +16,7 @@
  * The driver takes both: sources run from TypeScript (tests, `ptlab:dev`, an
  * arch module built without the rewrite) yield only Steps.
  */
+import { ModelError } from './errors.js';
 import type { KGen, Step } from './step.js';
 
 /** What a rewritten path yields: a Step, or the generator of a function it calls. */
@@ -59,6 +60,14 @@ export function resume(stack: KGen<unknown>[]): IteratorResult<Step, unknown> {
       continue;
     }
     const v = r.value;
+    if (typeof v !== 'object' || v === null) {
+      // A path yields Steps and callees only: anything else would run as a step with no footprint.
+      stack.length = 0;
+      throw new ModelError(
+        'kernel path',
+        `yielded ${String(v)}, which is neither a Step (ctx.step()) nor the generator of a call`,
+      );
+    }
     if (isCall(v)) {
       stack.push(v);
       g = v as unknown as Frame;

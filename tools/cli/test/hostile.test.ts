@@ -47,6 +47,7 @@ const HOSTILE: Record<string, 'load' | 'run' | 'either'> = {
   'memory-hog': 'run',
   'absurd-constants': 'either',
   'forge-verdict': 'run',
+  'yield-junk': 'run',
 };
 
 const modes = {
