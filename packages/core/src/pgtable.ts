@@ -39,7 +39,7 @@ export interface PmdVal {
   readonly raw: number;
   readonly table: TableRef | null;
   /** Read as two 32-bit halves (GUP_GET_PXX_LOW_HIGH): where pmd_low and pmd_high were read. */
-  readonly halves?: readonly LazyEvent[];
+  readonly halves?: readonly LazyEvent[] | undefined;
 }
 
 /** A pointer to an entry: the table it lives in and the index. */
@@ -147,10 +147,14 @@ export function pmdKey(p: PmdPtr): string {
 }
 
 /** Decode a raw pmd into a PmdVal, resolving the table it points to now. */
-export function pmdValOf(ctx: Ctx, raw: number): PmdVal {
+export function pmdValOf(ctx: Ctx, raw: number, halves?: readonly LazyEvent[]): PmdVal {
   const a = ctx.k.arch;
-  if (a.pmdNone(raw) || !a.pmdPresent(raw) || a.pmdTransHuge(raw)) return { raw, table: null };
-  return { raw, table: ctx.k.pt.ref(a.pmdTablePa(raw)) };
+  // One shape whether read whole or in halves: an object spread to add `halves` cost 3.6% of the PAE cell.
+  const table =
+    a.pmdNone(raw) || !a.pmdPresent(raw) || a.pmdTransHuge(raw)
+      ? null
+      : ctx.k.pt.ref(a.pmdTablePa(raw));
+  return { raw, table, halves };
 }
 
 /** Read one entry now (inside the caller's step), catching freed tables and words that are not entries. */
@@ -214,7 +218,7 @@ export function* pmdpGetLockless(ctx: Ctx, pmdp: PmdPtr): KGen<PmdVal> {
     const highAt = ctx.here(() => `pmdp_get_lockless() read pmd_high 0x${high.toString(16)}`);
     yield ctx.step('pmdp_get_lockless(): recheck pmd_low', obj, 'r');
     if (pmdLow(readEntryWord(ctx, pmdp, 'pmdp_get_lockless()', 'pmd')) === low)
-      return { ...pmdValOf(ctx, high * HALF + low), halves: [lowAt, highAt] };
+      return pmdValOf(ctx, high * HALF + low, [lowAt, highAt]);
     ctx.k.note('pmd_low changed under pmdp_get_lockless(): retry');
   }
 }
