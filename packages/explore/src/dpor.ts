@@ -215,6 +215,13 @@ export function insertWakeup(list: WutNode[], v: readonly SeqStep[]): void {
   }
 }
 
+/**
+ * A vector clock: per-thread event counts, one slot per task. A plain array:
+ * one is made per event, and copying a small array (slice()) takes a third of
+ * the time of making and filling an Int32Array.
+ */
+type VClock = number[];
+
 /** One event of the current execution. */
 export interface Event {
   readonly tid: number;
@@ -222,7 +229,7 @@ export interface Event {
   /** What it only waited on (Step.wait): ordered after the last writes, never raced. */
   readonly wait: readonly number[];
   /** Vector clock (per-thread event counts, 1-based) of this event. */
-  readonly clock: Int32Array;
+  readonly clock: VClock;
 }
 
 function bit(t: number): number {
@@ -268,7 +275,7 @@ export class ExhaustiveSearch {
   private daemonMask = 0;
   /** Vector clock width: the tasks of the program (fixed at the first execution). */
   private width = 0;
-  private zero = new Int32Array(0);
+  private zero: VClock = [];
   /** Access histories by object, and the current execution's number. */
   private readonly hist = new Histories();
   private gen = 0;
@@ -429,7 +436,7 @@ export class ExhaustiveSearch {
     const hist = this.hist;
     this.gen++;
     const lastEvent: number[] = [];
-    const threadClock: (Int32Array | undefined)[] = [];
+    const threadClock: (VClock | undefined)[] = [];
     /** Blocked threads: the footprint of the step they wait at, and whether to record a phantom. */
     const blockedFp: (number[] | null)[] = [];
     const phantomDue: boolean[] = [];
@@ -441,7 +448,7 @@ export class ExhaustiveSearch {
     if (this.width === 0) {
       // Every task exists after boot but teardown, spawned later with the next index.
       this.width = Math.min(32, run.tasks.length + 1);
-      this.zero = new Int32Array(this.width);
+      this.zero = new Array<number>(this.width).fill(0);
     }
     const ensureThreads = () => {
       const n = run.tasks.length;
@@ -628,15 +635,14 @@ export class ExhaustiveSearch {
     events: Event[],
     hist: Histories,
     lastEvent: number[],
-    threadClock: (Int32Array | undefined)[],
+    threadClock: (VClock | undefined)[],
     run: Run,
     j: number,
   ): void {
     const prevIdx = lastEvent[tid];
-    const clock = new Int32Array(this.width);
     let prev = prevIdx !== undefined ? (events[prevIdx] as Event).clock : threadClock[tid];
-    if (prev) clock.set(prev);
-    else if (run.teardown && run.teardown.index === tid) {
+    const clock = (prev ?? this.zero).slice();
+    if (!prev && run.teardown && run.teardown.index === tid) {
       // Teardown starts once every scenario task has finished: it is ordered after their exits
       // (not after the daemons, which keep running beside it).
       for (const t of run.tasks)
@@ -727,7 +733,7 @@ export class ExhaustiveSearch {
     cands: readonly number[],
     nc: number,
     events: readonly Event[],
-    C: Int32Array,
+    C: VClock,
   ): boolean {
     const own = ei.clock[ei.tid] as number;
     if ((C[ei.tid] ?? 0) >= own) return false;
@@ -746,7 +752,7 @@ export class ExhaustiveSearch {
    */
   private addBacktrack(
     i: number,
-    qStepClock: Int32Array,
+    qStepClock: VClock,
     q: number,
     qfp: readonly number[],
     qwait: readonly number[],
@@ -773,7 +779,7 @@ export class ExhaustiveSearch {
     // hb-predecessor in v.
     const isInitial = (r: number): boolean => {
       const f = first[r];
-      let clock: Int32Array;
+      let clock: VClock;
       if (f !== undefined) clock = (events[f] as Event).clock;
       else if (r === q) clock = qStepClock;
       else return false;
@@ -950,7 +956,7 @@ function inFirst(a: readonly number[], n: number, x: number): boolean {
   return false;
 }
 
-function join(into: Int32Array, from: Int32Array): void {
+function join(into: VClock, from: VClock): void {
   for (let i = 0; i < into.length; i++)
     if ((from[i] as number) > (into[i] as number)) into[i] = from[i] as number;
 }
