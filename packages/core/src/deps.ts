@@ -280,7 +280,8 @@ export function packFootprint(fp: Footprint, defaultWrite: boolean, out: number[
 function packEntry(e: FootprintEntry, defaultWrite: boolean, out: number[]): void {
   const o = e < 0 ? -e - 1 : e;
   const w = e >= 0 && defaultWrite ? 1 : 0;
-  const kind = o % KIND_BITS;
+  // Not o % KIND_BITS: ids above 2^31 are doubles, and % on a double is a call to fmod().
+  const kind = o - Math.floor(o / KIND_BITS) * KIND_BITS;
   switch (kind) {
     case Kind.Page:
       // Written whole; read with its tables' states and its fields.

@@ -1,6 +1,6 @@
 import { bug } from './checks.js';
 import type { Ctx } from './context.js';
-import type { Cpu } from './cpu.js';
+import type { Cpu, HeldLock } from './cpu.js';
 import { type FootprintEntry, type ObjId, pageLifeObj, ptlObj, rd, releaseObj } from './deps.js';
 import type { KGen } from './step.js';
 
@@ -181,9 +181,14 @@ export class Lockdep {
 }
 
 function release(cpu: Cpu, lock: AnyLock, fn: string): void {
-  const i = cpu.held.findIndex((h) => h.lock === lock);
+  // Locks are mostly released innermost first: search from the top, and close the gap by hand
+  // (splice() would allocate the array of what it removes, on every unlock).
+  const held = cpu.held;
+  let i = held.length - 1;
+  while (i >= 0 && (held[i] as HeldLock).lock !== lock) i--;
   if (i < 0) bug('context-leak', `${cpu.name} ${fn}: releases ${lock.id}, which it does not hold`);
-  cpu.held.splice(i, 1);
+  for (; i < held.length - 1; i++) held[i] = held[i + 1] as HeldLock;
+  held.length--;
 }
 
 /** spin_lock() / spin_lock_nested() — include/linux/spinlock.h */
