@@ -54,16 +54,28 @@ function skipParens(e: ts.Expression): ts.Expression {
 }
 
 /**
+ * Whether the plugin rewrites the file at `path`: a package's own .ts source
+ * (under a src/ directory, not in node_modules), and, with `only`, one whose
+ * path matches it. `only` is written with `/` and tested against the path
+ * with `/` separators, so the same pattern works on Windows.
+ */
+export function rewritesFile(path: string, only?: RegExp): boolean {
+  const p = path.replaceAll('\\', '/');
+  return /\/src\/.*\.ts$/.test(p) && !p.includes('/node_modules/') && (!only || only.test(p));
+}
+
+/**
  * An esbuild plugin (tsup esbuildPlugins) applying flattenDelegation() to a
- * package's own .ts sources, or to those whose path matches `only`.
+ * package's own .ts sources, or to those whose path matches `only`
+ * (rewritesFile()).
  */
 export function flattenDelegationPlugin(only?: RegExp): EsbuildPlugin {
   return {
     name: 'ptlab-flatten-delegation',
     setup(build) {
-      build.onLoad({ filter: /\/src\/.*\.ts$/ }, async (args) => {
-        if (args.path.includes('/node_modules/') || (only && !only.test(args.path)))
-          return undefined;
+      // esbuild hands Windows paths with `\`: the filter takes either separator, rewritesFile() decides.
+      build.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async (args) => {
+        if (!rewritesFile(args.path, only)) return undefined;
         const text = await readFile(args.path, 'utf8');
         return { contents: flattenDelegation(text, args.path), loader: 'ts' };
       });

@@ -2,4 +2,5 @@ export {
   DelegationError,
   flattenDelegation,
   flattenDelegationPlugin,
+  rewritesFile,
 } from './flatten-delegation.js';

@@ -7,7 +7,12 @@
 import * as core from '@ptlab/core';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { DelegationError, flattenDelegation } from '../src/index.js';
+import {
+  DelegationError,
+  flattenDelegation,
+  flattenDelegationPlugin,
+  rewritesFile,
+} from '../src/index.js';
 
 /** Kernel paths using every way a call returns: a value, a step count, an exception. */
 const PATHS = `
@@ -177,5 +182,39 @@ describe('flattenDelegation()', () => {
     const first = g.next().value as unknown as { next?: unknown; what?: unknown };
     expect(typeof first.next).toBe('function');
     expect(first.what).toBeUndefined();
+  });
+});
+
+describe('which files the build rewrites', () => {
+  const CONFORMANCE = /\/src\/(program\.ts|paths\/)/;
+
+  it("a package's own sources, with either path separator", () => {
+    expect(rewritesFile('/repo/packages/core/src/locks.ts')).toBe(true);
+    expect(rewritesFile('C:\\repo\\packages\\core\\src\\locks.ts')).toBe(true);
+    expect(rewritesFile('C:\\repo\\conformance\\src\\paths\\khugepaged.ts', CONFORMANCE)).toBe(
+      true,
+    );
+  });
+
+  it('not a dependency, not a file outside src/, not one `only` leaves out', () => {
+    expect(rewritesFile('/repo/node_modules/x/src/a.ts')).toBe(false);
+    expect(rewritesFile('C:\\repo\\node_modules\\x\\src\\a.ts')).toBe(false);
+    expect(rewritesFile('/repo/packages/core/test/a.ts')).toBe(false);
+    expect(rewritesFile('/repo/packages/core/src/a.js')).toBe(false);
+    expect(rewritesFile('/repo/conformance/src/runner.ts', CONFORMANCE)).toBe(false);
+    expect(rewritesFile('C:\\repo\\conformance\\src\\runner.ts', CONFORMANCE)).toBe(false);
+  });
+
+  it("the plugin's esbuild filter lets Windows paths through to that decision", () => {
+    let filter: RegExp | undefined;
+    const plugin = flattenDelegationPlugin();
+    plugin.setup({
+      onLoad: (o: { filter: RegExp }) => {
+        filter = o.filter;
+      },
+    } as unknown as Parameters<typeof plugin.setup>[0]);
+    expect(filter?.test('C:\\repo\\packages\\mm\\src\\collapse.ts')).toBe(true);
+    expect(filter?.test('/repo/packages/mm/src/collapse.ts')).toBe(true);
+    expect(filter?.test('/repo/packages/mm/test/collapse.ts')).toBe(false);
   });
 });
