@@ -32,8 +32,9 @@ import { type ReplayOutcome, replayOutcome } from './replay-outcome.js';
 import { buildTraceView } from './report/view.js';
 import type { TraceView } from './report/view-schema.js';
 import type { CheckJson } from './report-schema.js';
-import { SplitPool } from './split/pool.js';
+import { SplitPool, SplitWorkerError } from './split/pool.js';
 import type { SplitModule, SplitWorkerData } from './split/protocol.js';
+import { causeAt, thrownAt } from './thrown-at.js';
 
 /** Progress of a running cell, as runCell reports it (every few hundred executions). */
 export interface CellProgress {
@@ -98,15 +99,6 @@ export function configOf(
   throw new Error(`config ${id} is not declared by ${ports.map((p) => p.arch).join(', ')}`);
 }
 
-/** The file and line an error was thrown at (its first stack frame outside node itself). */
-function thrownAt(e: Error): string | null {
-  for (const line of (e.stack ?? '').split('\n').slice(1)) {
-    const m = /\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?\s*$/.exec(line.trim());
-    if (m) return `${(m[1] as string).replace(/^file:\/\//, '')}:${m[2]}`;
-  }
-  return null;
-}
-
 /**
  * The code and message of an error thrown out of a job: ptlab's own errors
  * as they are; anything else (a TypeError in a port's hook, a finding raised
@@ -114,7 +106,9 @@ function thrownAt(e: Error): string | null {
  * unless it is a finding, where it was thrown.
  */
 export function jobError(e: unknown, foreign: string): { code: string; message: string } {
-  if (e instanceof PtlabError) return { code: e.code, message: e.message };
+  // A worker's error was placed where it was thrown, in the worker: this is only where it arrived.
+  if (e instanceof SplitWorkerError) return { code: e.code, message: e.message };
+  if (e instanceof PtlabError) return { code: e.code, message: `${e.message}${causeAt(e)}` };
   if (!(e instanceof Error)) return { code: foreign, message: String(e) };
   const at = e instanceof BugFound ? null : thrownAt(e);
   const name = e instanceof BugFound || e.name === 'Error' ? '' : `${e.name}: `;

@@ -185,6 +185,17 @@ describe.concurrent('the honest control passes in the same modes', () => {
   }, 60_000);
 });
 
+describe('a module that cannot be imported is named with the line it threw at', () => {
+  for (const mode of ['check', 'conformance --workers 1'] as const)
+    it(mode, async () => {
+      const r = await modes[mode](fixture('throw-at-import'), 'throw-at-import');
+      expect(r.code, r.text).not.toBe(0);
+      expect(r.text).toMatch(
+        /cannot import the arch module: hostile module: thrown at import \(thrown at \S*throw-at-import\.mjs:2\)/,
+      );
+    }, 60_000);
+});
+
 describe("a split search's worker threads load an arch module behind the child's walls", () => {
   const split = (name: string, ...more: string[]) =>
     cli(
@@ -244,5 +255,8 @@ describe("a split search's worker threads load an arch module behind the child's
     expect(r.code, r.text).toBe(2);
     expect(r.text).toContain('throw-in-worker.mjs');
     expect(r.text).toMatch(/no program in a worker/);
+    // Where the module threw, in the worker: not where the pool passed the error on.
+    expect(r.text).toMatch(/\(thrown at \S*throw-in-worker\.mjs:6\)/);
+    expect(r.text).not.toMatch(/split[/\\]pool|chunk-/);
   }, 60_000);
 });

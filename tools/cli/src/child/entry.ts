@@ -15,6 +15,7 @@ import {
   runReplayJob,
 } from '../jobs.js';
 import type { SplitModule } from '../split/protocol.js';
+import { causeAt } from '../thrown-at.js';
 import { changes, type Snapshot } from './harden.js';
 import { loadPorts } from './load.js';
 import type { FromChild, Job, PortInfo, ToChild } from './protocol.js';
@@ -94,7 +95,7 @@ function run(id: number, job: Job): unknown | Promise<unknown> {
 function plain(e: unknown): string {
   if (e instanceof core.PtlabError) {
     const tag = `[${e.where}] `;
-    return e.message.startsWith(tag) ? e.message.slice(tag.length) : e.message;
+    return `${e.message.startsWith(tag) ? e.message.slice(tag.length) : e.message}${causeAt(e)}`;
   }
   return e instanceof Error ? e.message : String(e);
 }

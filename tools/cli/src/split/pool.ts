@@ -11,6 +11,19 @@ import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import type { RunTasks, SubtreeResult, SubtreeTask } from '@ptlab/explore';
 import type { FromWorker, SplitWorkerData, ToWorker } from './protocol.js';
 
+/**
+ * An error a worker reported: its code, and its message as the worker placed
+ * it (where it was thrown, there). Where the pool raises it says nothing.
+ */
+export class SplitWorkerError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(`split search worker: ${message}`);
+    this.name = 'SplitWorkerError';
+    this.code = code;
+  }
+}
+
 const fromSource = import.meta.url.endsWith('.ts');
 
 function workerCommand(): { file: string | URL; execArgv: string[] } {
@@ -68,7 +81,7 @@ export class SplitPool {
           const onMessage = (m: FromWorker) => {
             if ('ok' in m && !m.ok) {
               // It could not build the program: no round can run (one under way fails on it too).
-              this.failure ??= new Error(`split search worker: ${m.message}`);
+              this.failure ??= new SplitWorkerError(m.code, m.message);
               reject(this.failure);
               return;
             }
@@ -129,7 +142,7 @@ export class SplitPool {
         const onMessage = (m: FromWorker) => {
           if ('ready' in m) return;
           if (!m.ok) {
-            finish(new Error(`split search worker: ${m.message}`));
+            finish(new SplitWorkerError(m.code, m.message));
             return;
           }
           results[m.id] = m.result;

@@ -43,7 +43,13 @@ export type FromWorker =
       /** With SplitWorkerData.consulted: every variant id asked about so far. */
       readonly consulted?: readonly string[];
     }
-  | { readonly id: number; readonly ok: false; readonly message: string };
+  | {
+      readonly id: number;
+      readonly ok: false;
+      /** The error's code and message, placed where it was thrown, in the worker (jobError()). */
+      readonly code: string;
+      readonly message: string;
+    };
 
 /** SplitWorkerData as a worker receives it: with its end of the private channel. */
 export type SplitWorkerStart = SplitWorkerData & { readonly reply: MessagePort };

@@ -8,7 +8,7 @@
 import { workerData } from 'node:worker_threads';
 import { exploreSubtree } from '@ptlab/explore';
 import { loadPorts } from '../child/load.js';
-import { configOf, programOf } from '../jobs.js';
+import { configOf, jobError, programOf } from '../jobs.js';
 import { BUILTIN_PORTS } from '../registry.js';
 import type { FromWorker, SplitWorkerStart, ToWorker } from './protocol.js';
 
@@ -22,6 +22,8 @@ const reply = job.reply;
 // Out of reach of the module, which can import workerData too.
 delete (job as { reply?: unknown }).reply;
 const post = reply.postMessage.bind(reply) as (m: FromWorker) => void;
+/** The code of an error that is not ptlab's own, as in the child that started this worker. */
+const foreign = job.module ? 'E_ARCH_MODULE' : 'E_INTERNAL';
 
 async function start() {
   const loaded = job.module ? await loadPorts({ module: job.module.ref }, job.module.tsx) : null;
@@ -46,7 +48,7 @@ start().then(
           ...(consulted ? { consulted: [...consulted] } : {}),
         };
       } catch (e) {
-        answer = { id: m.id, ok: false, message: e instanceof Error ? e.message : String(e) };
+        answer = { id: m.id, ok: false, ...jobError(e, foreign) };
       }
       post(answer);
     });
@@ -54,6 +56,6 @@ start().then(
   },
   (e: unknown) => {
     // Not ready, ever: the pool fails its start and every round (id -1 is no task's).
-    post({ id: -1, ok: false, message: e instanceof Error ? e.message : String(e) });
+    post({ id: -1, ok: false, ...jobError(e, foreign) });
   },
 );
