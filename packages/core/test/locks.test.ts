@@ -9,6 +9,7 @@ import {
   downRead,
   downWrite,
   type KGen,
+  type LockClass,
   SINGLE_DEPTH_NESTING,
   SleepingLock,
   SpinLock,
@@ -26,6 +27,16 @@ function nest(...locks: [SpinLock, number][]) {
     for (const [l, sub] of locks) yield* spinLock(ctx, l, sub);
     for (const [l] of [...locks].reverse()) yield* spinUnlock(ctx, l);
   };
+}
+
+/** One spin lock per class, named A, B, C... */
+function locksOf<const C extends readonly LockClass[]>(
+  ...classes: C
+): { [K in keyof C]: SpinLock } {
+  return classes.map((cls, i) => {
+    const name = String.fromCharCode(65 + i);
+    return new SpinLock(name, cls, testObj(name));
+  }) as { [K in keyof C]: SpinLock };
 }
 
 describe('lockdep', () => {
@@ -114,17 +125,19 @@ describe('lockdep', () => {
     expect(sim.drain()).toBeNull();
   });
 
-  it('catches an inversion over a four-lock chain, naming the first edge of the path', () => {
+  /** C -> D(test/7), B -> C, A -> B taken by three CPUs, then the fourth takes `last`. */
+  function fourLockChain(last: 'D then A' | 'A then D') {
     const k = newKernel();
-    const a = new SpinLock('A', 'mmap_lock', testObj('A'));
-    const b = new SpinLock('B', 'folio_lock', testObj('B'));
-    const c = new SpinLock('C', 'arch_context_lock', testObj('C'));
-    const d = new SpinLock('D', 'test', testObj('D'));
+    const [a, b, c, d] = locksOf('mmap_lock', 'folio_lock', 'arch_context_lock', 'test');
     k.spawn('one', nest([c, 0], [d, 7]));
     k.spawn('two', nest([b, 0], [c, 0]));
     k.spawn('three', nest([a, 0], [b, 0]));
-    k.spawn('four', nest([d, 7], [a, 0]));
-    const sim = new Sim(k);
+    k.spawn('four', last === 'D then A' ? nest([d, 7], [a, 0]) : nest([a, 0], [d, 7]));
+    return new Sim(k);
+  }
+
+  it('catches an inversion over a four-lock chain, naming the first edge of the path', () => {
+    const sim = fourLockChain('D then A');
     sim.finish('one');
     sim.finish('two');
     sim.finish('three');
@@ -136,23 +149,12 @@ describe('lockdep', () => {
   });
 
   it('the same four orders taken consistently are fine', () => {
-    const k = newKernel();
-    const a = new SpinLock('A', 'mmap_lock', testObj('A'));
-    const b = new SpinLock('B', 'folio_lock', testObj('B'));
-    const c = new SpinLock('C', 'arch_context_lock', testObj('C'));
-    const d = new SpinLock('D', 'test', testObj('D'));
-    k.spawn('one', nest([c, 0], [d, 7]));
-    k.spawn('two', nest([b, 0], [c, 0]));
-    k.spawn('three', nest([a, 0], [b, 0]));
-    k.spawn('four', nest([a, 0], [d, 7]));
-    expect(new Sim(k).drain()).toBeNull();
+    expect(fourLockChain('A then D').drain()).toBeNull();
   });
 
   it('a lock released out of order leaves the others held', () => {
     const k = newKernel();
-    const a = new SpinLock('A', 'mmap_lock', testObj('A'));
-    const b = new SpinLock('B', 'folio_lock', testObj('B'));
-    const c = new SpinLock('C', 'test', testObj('C'));
+    const [a, b, c] = locksOf('mmap_lock', 'folio_lock', 'test');
     const held: string[][] = [];
     k.spawn('one', function* (ctx) {
       yield* spinLock(ctx, a);
