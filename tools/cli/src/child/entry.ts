@@ -127,9 +127,9 @@ process.on('message', (raw: ToChild) => {
     try {
       value = await run(raw.id, raw.job);
     } catch (e) {
-      const { code } = jobError(e, foreign);
-      const message = e instanceof core.PtlabError ? plain(e) : jobError(e, foreign).message;
-      post({ t: 'failed', id: raw.id, code, message: hint(message) });
+      const failed = jobError(e, foreign);
+      const message = e instanceof core.PtlabError ? plain(e) : failed.message;
+      post({ t: 'failed', id: raw.id, code: failed.code, message: hint(message) });
       return;
     }
     const changed = snap ? changes(snap) : [];
