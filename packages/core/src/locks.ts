@@ -117,16 +117,23 @@ const CLASS_NAMES = Object.keys(CLASS_INDEX) as LockClass[];
 const SUBCLASSES = 1 << 12;
 const keyOf = (cls: LockClass, subclass: number): number =>
   CLASS_INDEX[cls] * SUBCLASSES + subclass;
+/** An edge as one number: keys are below 7 * 2^12 < 2^15, so this stays a small integer (a double key would be boxed). */
+const edgeKey = (from: number, to: number): number => from * 2 ** 15 + to;
 const keyName = (k: number): string =>
   `${CLASS_NAMES[Math.floor(k / SUBCLASSES)]}/${k % SUBCLASSES}`;
 
 export class Lockdep {
   /** key -> keys taken while holding it. */
   private readonly edges = new Map<number, number[]>();
-  /** Edge (from * 2^24 + to) -> where it was first seen. */
+  /** Edge (edgeKey()) -> where it was first seen. */
   private readonly firstSeen = new Map<number, string>();
+  /**
+   * The search's scratch: a stack and the keys seen, each used up to a count
+   * (the graph has a handful of keys, so a linear scan beats a Set, and
+   * neither a Set's clear() nor an array's length is paid on every search).
+   */
   private readonly stack: number[] = [];
-  private readonly seen = new Set<number>();
+  private readonly seen: number[] = [];
 
   acquire(cpu: Cpu, lock: AnyLock, subclass: number, fn: string): void {
     const key = keyOf(lock.cls, subclass);
@@ -141,7 +148,7 @@ export class Lockdep {
       if (this.reaches(key, hkey)) {
         bug(
           'lock-order',
-          `${cpu.name} ${fn}: takes ${keyName(key)} while holding ${keyName(hkey)}, but ${keyName(key)} -> ${keyName(hkey)} was established earlier (${this.firstSeen.get(key * 2 ** 24 + this.nextHop(key, hkey)) ?? 'earlier'}): possible circular locking`,
+          `${cpu.name} ${fn}: takes ${keyName(key)} while holding ${keyName(hkey)}, but ${keyName(key)} -> ${keyName(hkey)} was established earlier (${this.firstSeen.get(edgeKey(key, this.nextHop(key, hkey))) ?? 'earlier'}): possible circular locking`,
         );
       }
       let out = this.edges.get(hkey);
@@ -151,7 +158,7 @@ export class Lockdep {
       }
       if (!out.includes(key)) {
         out.push(key);
-        this.firstSeen.set(hkey * 2 ** 24 + key, `${cpu.name} ${fn}`);
+        this.firstSeen.set(edgeKey(hkey, key), `${cpu.name} ${fn}`);
       }
     }
   }
@@ -165,16 +172,16 @@ export class Lockdep {
     if (this.edges.size === 0) return from === to;
     const seen = this.seen;
     const stack = this.stack;
-    seen.clear();
-    stack.length = 0;
-    stack.push(from);
-    while (stack.length) {
-      const n = stack.pop() as number;
+    let nSeen = 0;
+    let top = 0;
+    stack[top++] = from;
+    search: while (top > 0) {
+      const n = stack[--top] as number;
       if (n === to) return true;
-      if (seen.has(n)) continue;
-      seen.add(n);
+      for (let i = 0; i < nSeen; i++) if (seen[i] === n) continue search;
+      seen[nSeen++] = n;
       const out = this.edges.get(n);
-      if (out) for (const m of out) stack.push(m);
+      if (out) for (let i = 0; i < out.length; i++) stack[top++] = out[i] as number;
     }
     return false;
   }
