@@ -195,7 +195,7 @@ function release(cpu: Cpu, lock: AnyLock, fn: string): void {
   while (i >= 0 && (held[i] as HeldLock).lock !== lock) i--;
   if (i < 0) bug('context-leak', `${cpu.name} ${fn}: releases ${lock.id}, which it does not hold`);
   for (; i < held.length - 1; i++) held[i] = held[i + 1] as HeldLock;
-  held.length--;
+  held.pop(); // inlined, where setting length is a runtime call
 }
 
 /** spin_lock() / spin_lock_nested() — include/linux/spinlock.h */

@@ -168,14 +168,14 @@ export class Run {
       return out;
     }
     if (this.runnableAt === this.steps) return out;
-    // Overwrite in place: setting an array's length is a runtime call, and the set rarely shrinks.
+    // Overwrite in place: the array is reused from step to step.
     let n = 0;
     const all = this.k.allTasks;
     for (let i = 0; i < all.length; i++) {
       const t = all[i] as Task;
       if (t.runnable) out[n++] = t;
     }
-    if (out.length !== n) out.length = n;
+    while (out.length > n) out.pop(); // pop() is inlined; setting length is a runtime call
     this.runnableAt = this.steps;
     return out;
   }
