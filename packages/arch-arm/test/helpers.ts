@@ -9,8 +9,8 @@ import {
   type CheckId,
   type Ctx,
   type Folio,
+  type KCall,
   Kernel,
-  type KGen,
   type Mm,
   type PtePtr,
   pmdOffset,
@@ -42,7 +42,7 @@ export function boot(config: ArchConfig, variant?: string): Booted {
 }
 
 /** Run a kernel generator to its end in boot context. */
-export function run<T>(gen: KGen<T>): T {
+export function run<T>(gen: KCall<T>): T {
   return runToEnd(gen);
 }
 

@@ -5,8 +5,8 @@
 import {
   type ArchConfig,
   type Ctx,
+  type KCall,
   Kernel,
-  type KGen,
   type Mm,
   type PageMeta,
   runToEnd,
@@ -30,7 +30,7 @@ export function boot(config: ArchConfig, variant?: string): Booted {
 }
 
 /** Run a kernel generator to its end in boot context. */
-export function run<T>(gen: KGen<T>): T {
+export function run<T>(gen: KCall<T>): T {
   return runToEnd(gen);
 }
 

@@ -8,8 +8,8 @@ import {
   type ArchImpl,
   type CheckId,
   type Ctx,
+  type KCall,
   Kernel,
-  type KGen,
   type Mm,
   pmdOffset,
   pmdpGet,
@@ -31,7 +31,7 @@ export function boot(
 }
 
 /** Run a path to its end on the boot CPU. */
-export function run<T>(gen: KGen<T>): T {
+export function run<T>(gen: KCall<T>): T {
   return runToEnd(gen);
 }
 

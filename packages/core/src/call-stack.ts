@@ -28,17 +28,30 @@ const isCall = (v: Yielded): v is KGen<unknown> =>
   typeof (v as { next?: unknown }).next === 'function';
 
 /**
- * Run the innermost generator of `stack` (outermost first) to its next Step,
+ * Run `effect`, the pending step's if it is a Leaf's (step.ts), and then the
+ * innermost generator of `stack` (outermost first) to its next Step,
  * pushing the callees it yields and popping those that return or throw. The
  * result is that Step, or the outermost generator's return value once it
  * returns (then `stack` is empty). An exception no frame catches empties
  * `stack` and is thrown.
  */
-export function resume(stack: KGen<unknown>[]): IteratorResult<Step, unknown> {
+export function resume(
+  stack: KGen<unknown>[],
+  effect?: (() => unknown) | undefined,
+): IteratorResult<Step, unknown> {
   let g = stack[stack.length - 1] as unknown as Frame;
   let sent: unknown;
   let failed = false;
   let error: unknown;
+  if (effect !== undefined) {
+    // The step taken was a Leaf's: its effect is the rest of that call, returning into the innermost frame.
+    try {
+      sent = effect();
+    } catch (e) {
+      failed = true;
+      error = e;
+    }
+  }
   for (;;) {
     let r: IteratorResult<Yielded, unknown>;
     try {

@@ -4,7 +4,17 @@ import type { Cpu } from './cpu.js';
 import { CpuSub, cpuObj, type Footprint } from './deps.js';
 import { footprintAuditOn } from './footprint-audit.js';
 import type { Kernel } from './kernel.js';
-import { type Access, type KGen, type Step, stepFootprint, stepLabel } from './step.js';
+import {
+  type Access,
+  asGenerator,
+  type KCall,
+  type KGen,
+  type Leaf,
+  type Step,
+  StepObject,
+  stepFootprint,
+  stepLabel,
+} from './step.js';
 
 /** A dynamic step's static footprint: none (Step.fp gives it). */
 const NO_OBJECTS: Footprint = Object.freeze([]);
@@ -51,7 +61,7 @@ export class Ctx {
     ready?: () => boolean,
     wait?: Step['wait'],
   ): Step {
-    return { what, obj, access, ready, fp: undefined, wait };
+    return new StepObject(what, obj, access, ready, undefined, wait, undefined);
   }
 
   /** A step whose footprint is computed when it is scheduled (see Step.fp). */
@@ -62,7 +72,29 @@ export class Ctx {
     ready?: () => boolean,
     wait?: Step['wait'],
   ): Step {
-    return { what, obj: NO_OBJECTS, access, ready, fp, wait };
+    return new StepObject(what, NO_OBJECTS, access, ready, fp, wait, undefined);
+  }
+
+  /** A one-step kernel function (step.ts, Leaf): this step, then `effect` when it is taken. */
+  leaf<T>(
+    what: string | (() => string),
+    obj: Footprint,
+    access: Access,
+    effect: () => T,
+    ready?: () => boolean,
+    wait?: Step['wait'],
+  ): Leaf<T> {
+    return new StepObject(what, obj, access, ready, undefined, wait, effect) as Leaf<T>;
+  }
+
+  /** A one-step kernel function whose footprint is computed when it is scheduled (Step.fp). */
+  leafDynamic<T>(
+    what: string | (() => string),
+    fp: () => Footprint,
+    access: Access,
+    effect: () => T,
+  ): Leaf<T> {
+    return new StepObject(what, NO_OBJECTS, access, undefined, fp, undefined, effect) as Leaf<T>;
   }
 
   /**
@@ -76,8 +108,11 @@ export class Ctx {
    * but a finding's check id (the counterexample is run again, recorded,
    * before anything about it is shown), so there `body` is returned as is.
    */
-  call<T>(fn: string, body: KGen<T>): KGen<T> {
-    if (!this.k.recording) return body;
+  call<T>(fn: string, body: KGen<T>): KGen<T>;
+  call<T>(fn: string, call: KCall<T>): KCall<T>;
+  call<T>(fn: string, call: KCall<T>): KCall<T> {
+    if (!this.k.recording) return call;
+    const body = asGenerator(call);
     const frames = this.frames;
     const next = body.next;
     let started = false;
@@ -143,12 +178,12 @@ export class Task {
   private returned = false;
   result: unknown = undefined;
 
-  constructor(name: string, ctx: Ctx, body: KGen<unknown>, daemon: boolean, index: number) {
+  constructor(name: string, ctx: Ctx, body: KCall<unknown>, daemon: boolean, index: number) {
     this.name = name;
     this.ctx = ctx;
     this.daemon = daemon;
     this.index = index;
-    this.calls = [body];
+    this.calls = [asGenerator(body)];
   }
 
   /** Only the exit step is left: the path has returned (switching away from it preempts nothing). */
@@ -188,7 +223,7 @@ export class Task {
     }
     let r: IteratorResult<Step, unknown>;
     try {
-      r = resume(this.calls);
+      r = resume(this.calls, this.pending?.effect);
     } catch (e) {
       this.done = true;
       this.pending = null;

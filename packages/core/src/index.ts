@@ -168,7 +168,7 @@ export {
 export type { IotlbEntry, PscEntry } from './secondary-mmu.js';
 export { SecondaryMmu, secondaryMmuTranslate } from './secondary-mmu.js';
 export { kernelDigest } from './state-digest.js';
-export type { Access, KGen, Step } from './step.js';
+export type { Access, KCall, KGen, Leaf, Step } from './step.js';
 export { runToEnd, stepFootprint, stepLabel } from './step.js';
 export type { MmuGather } from './tlb.js';
 export {

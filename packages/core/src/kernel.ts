@@ -10,7 +10,7 @@ import { PG } from './page.js';
 import { allocatorPfnEnd, PageAllocator } from './page-alloc.js';
 import { PageTables } from './pgtable-registry.js';
 import { Rcu, rcuDaemon } from './rcu.js';
-import type { KGen } from './step.js';
+import type { KCall, KGen } from './step.js';
 
 export interface KernelOptions {
   readonly arch: ArchImpl;
@@ -140,7 +140,7 @@ export class Kernel {
   /** A new CPU running `body`; a task with `mm` puts its CPU in that mm's cpumask. */
   spawn(
     name: string,
-    body: (ctx: Ctx) => KGen<unknown>,
+    body: (ctx: Ctx) => KCall<unknown>,
     opts: { mm?: Mm; daemon?: boolean } = {},
   ): Task {
     const cpu = new Cpu(this.cpus.length, opts.daemon ? name : `cpu${this.cpus.length}`);

@@ -2,7 +2,7 @@ import { bug } from './checks.js';
 import type { Ctx } from './context.js';
 import type { Cpu, HeldLock } from './cpu.js';
 import { type FootprintEntry, type ObjId, pageLifeObj, ptlObj, rd, releaseObj } from './deps.js';
-import type { KGen } from './step.js';
+import type { KGen, Leaf } from './step.js';
 
 /**
  * Lock classes as lockdep sees them. Split PTE and PMD ptlocks share one class
@@ -199,14 +199,18 @@ function release(cpu: Cpu, lock: AnyLock, fn: string): void {
 }
 
 /** spin_lock() / spin_lock_nested() — include/linux/spinlock.h */
-export function* spinLock(ctx: Ctx, lock: SpinLock, subclass = 0): KGen {
-  yield ctx.step(
+export function spinLock(ctx: Ctx, lock: SpinLock, subclass = 0): Leaf {
+  return ctx.leaf(
     () => `spin_lock(${lock.id})`,
     lockFootprint(lock),
     'w',
+    () => spinLockTaken(ctx, lock, subclass),
     () => lock.owner === null || lock.owner === ctx.cpu,
     rd(lock.releaseObj),
   );
+}
+
+function spinLockTaken(ctx: Ctx, lock: SpinLock, subclass: number): void {
   checkLockMemory(ctx, lock);
   if (lock.owner === ctx.cpu) {
     bug(
@@ -236,8 +240,16 @@ export function* spinTrylock(ctx: Ctx, lock: SpinLock): KGen<boolean> {
 }
 
 /** spin_unlock() — include/linux/spinlock.h */
-export function* spinUnlock(ctx: Ctx, lock: SpinLock): KGen {
-  yield ctx.step(() => `spin_unlock(${lock.id})`, lock.releaseObj, 'w');
+export function spinUnlock(ctx: Ctx, lock: SpinLock): Leaf {
+  return ctx.leaf(
+    () => `spin_unlock(${lock.id})`,
+    lock.releaseObj,
+    'w',
+    () => spinUnlocked(ctx, lock),
+  );
+}
+
+function spinUnlocked(ctx: Ctx, lock: SpinLock): void {
   if (lock.owner !== ctx.cpu) {
     bug(
       'context-leak',
@@ -249,39 +261,55 @@ export function* spinUnlock(ctx: Ctx, lock: SpinLock): KGen {
 }
 
 /** down_read() — kernel/locking/rwsem.c; i_mmap_lock_read(), mmap_read_lock() */
-export function* downRead(ctx: Ctx, lock: SleepingLock): KGen {
+export function downRead(ctx: Ctx, lock: SleepingLock): Leaf {
   ctx.mightSleep(`down_read(${lock.id})`);
   // Readers commute with readers (adding to the reader set is order-free) and conflict with writers.
-  yield ctx.step(
+  return ctx.leaf(
     () => `down_read(${lock.id})`,
     lock.obj,
     'r',
+    () => readLocked(ctx, lock),
     () => lock.writer === null,
     rd(releaseObj(lock.obj, 0)),
   );
+}
+
+function readLocked(ctx: Ctx, lock: SleepingLock): void {
   ctx.k.lockdep.acquire(ctx.cpu, lock, 0, ctx.fn);
   lock.readers.add(ctx.cpu);
   ctx.cpu.held.push({ lock, subclass: 0, mode: 'shared' });
 }
 
 /** up_read() — kernel/locking/rwsem.c */
-export function* upRead(ctx: Ctx, lock: SleepingLock): KGen {
-  yield ctx.step(() => `up_read(${lock.id})`, releaseObj(lock.obj, 2 + ctx.cpu.id), 'w');
+export function upRead(ctx: Ctx, lock: SleepingLock): Leaf {
+  return ctx.leaf(
+    () => `up_read(${lock.id})`,
+    releaseObj(lock.obj, 2 + ctx.cpu.id),
+    'w',
+    () => readUnlocked(ctx, lock),
+  );
+}
+
+function readUnlocked(ctx: Ctx, lock: SleepingLock): void {
   if (!lock.readers.delete(ctx.cpu))
     bug('context-leak', `${ctx.cpu.name} ${ctx.fn}: up_read(${lock.id}) not held`);
   release(ctx.cpu, lock, ctx.fn);
 }
 
 /** down_write() / folio_lock() — kernel/locking/rwsem.c, mm/filemap.c */
-export function* downWrite(ctx: Ctx, lock: SleepingLock): KGen {
+export function downWrite(ctx: Ctx, lock: SleepingLock): Leaf {
   ctx.mightSleep(`lock ${lock.id}`);
-  yield ctx.step(
+  return ctx.leaf(
     () => `lock(${lock.id})`,
     lock.obj,
     'w',
+    () => writeLocked(ctx, lock),
     () => lock.writer === ctx.cpu || (lock.writer === null && lock.readers.size === 0),
     () => lock.writerWait(ctx.k.cpus),
   );
+}
+
+function writeLocked(ctx: Ctx, lock: SleepingLock): void {
   if (lock.writer === ctx.cpu) bug('deadlock', `${ctx.cpu.name} ${ctx.fn}: takes ${lock.id} twice`);
   ctx.k.lockdep.acquire(ctx.cpu, lock, 0, ctx.fn);
   lock.writer = ctx.cpu;
@@ -289,8 +317,16 @@ export function* downWrite(ctx: Ctx, lock: SleepingLock): KGen {
 }
 
 /** up_write() / folio_unlock() */
-export function* upWrite(ctx: Ctx, lock: SleepingLock): KGen {
-  yield ctx.step(() => `unlock(${lock.id})`, releaseObj(lock.obj, 0), 'w');
+export function upWrite(ctx: Ctx, lock: SleepingLock): Leaf {
+  return ctx.leaf(
+    () => `unlock(${lock.id})`,
+    releaseObj(lock.obj, 0),
+    'w',
+    () => writeUnlocked(ctx, lock),
+  );
+}
+
+function writeUnlocked(ctx: Ctx, lock: SleepingLock): void {
   if (lock.writer !== ctx.cpu)
     bug('context-leak', `${ctx.cpu.name} ${ctx.fn}: unlocks ${lock.id} it does not hold`);
   lock.writer = null;

@@ -6,7 +6,7 @@ import { assertEffectWrites } from './footprint-audit.js';
 import { LIMITS } from './limits.js';
 import { Tag } from './memory.js';
 import { PageMeta, PG } from './page.js';
-import type { KGen } from './step.js';
+import type { Leaf } from './step.js';
 
 /** Poison written over a freed page (PAGE_POISON-like), tagged so readers are caught. */
 export const POISON = 0x6b6b6b6b;
@@ -201,13 +201,21 @@ function freePageIsBad(ctx: Ctx, m: PageMeta): void {
 }
 
 /** alloc_pages(gfp, 0) — mm/page_alloc.c */
-export function* allocPage(ctx: Ctx, owner: string): KGen<PageMeta> {
-  yield ctx.step(() => `alloc_pages() for ${owner}`, ctx.k.pages.allocFootprint(ctx));
-  return ctx.k.pages.allocNow(ctx, owner);
+export function allocPage(ctx: Ctx, owner: string): Leaf<PageMeta> {
+  return ctx.leaf(
+    () => `alloc_pages() for ${owner}`,
+    ctx.k.pages.allocFootprint(ctx),
+    'w',
+    () => ctx.k.pages.allocNow(ctx, owner),
+  );
 }
 
 /** __free_pages() — mm/page_alloc.c */
-export function* freePage(ctx: Ctx, pfn: number): KGen {
-  yield ctx.step(() => `__free_pages(pfn ${pfn})`, ctx.k.pages.freeFootprint(ctx, pfn));
-  ctx.k.pages.freeNow(ctx, pfn);
+export function freePage(ctx: Ctx, pfn: number): Leaf {
+  return ctx.leaf(
+    () => `__free_pages(pfn ${pfn})`,
+    ctx.k.pages.freeFootprint(ctx, pfn),
+    'w',
+    () => ctx.k.pages.freeNow(ctx, pfn),
+  );
 }

@@ -30,7 +30,7 @@ import {
 } from './page-table-check.js';
 import type { PageTable, TableRef } from './pgtable-registry.js';
 import { rcuReadLock, rcuReadUnlock } from './rcu.js';
-import type { KGen } from './step.js';
+import type { KCall, KGen, Leaf } from './step.js';
 import { flushTlbRange } from './tlb.js';
 import { tlbNoteLeafCleared } from './tlb-check.js';
 
@@ -179,16 +179,16 @@ export function readEntryWord(ctx: Ctx, p: EntryPtr, what: string, expect: 'pte'
 }
 
 /** pmdp_get() / READ_ONCE(*pmd) */
-export function* pmdpGet(
+export function pmdpGet(
   ctx: Ctx,
   pmdp: PmdPtr,
   /** What a check made right after the read also reads (in the same step), as ptepGet()'s. */
   also?: () => FootprintEntry[],
-): KGen<PmdVal> {
-  if (also)
-    yield ctx.stepDynamic('read pmd', () => [...entryReadFootprint(ctx, pmdp), ...also()], 'r');
-  else yield ctx.step('read pmd', entryReadFootprint(ctx, pmdp), 'r');
-  return pmdValOf(ctx, readEntryWord(ctx, pmdp, 'read pmd', 'pmd'));
+): Leaf<PmdVal> {
+  const read = () => pmdValOf(ctx, readEntryWord(ctx, pmdp, 'read pmd', 'pmd'));
+  return also
+    ? ctx.leafDynamic('read pmd', () => [...entryReadFootprint(ctx, pmdp), ...also()], 'r', read)
+    : ctx.leaf('read pmd', entryReadFootprint(ctx, pmdp), 'r', read);
 }
 
 /** 2^32: a 64-bit pmd_t as pmd_low + pmd_high * HALF (x86-32 PAE, include/asm/pgtable-3level_types.h). */
@@ -202,12 +202,16 @@ export const pmdHigh = (raw: number): number => Math.floor(raw / HALF);
  * pmd_low, read pmd_high, re-read pmd_low and retry if it changed — each a
  * separate access, so the halves may come from different values.
  */
-export function* pmdpGetLockless(ctx: Ctx, pmdp: PmdPtr): KGen<PmdVal> {
+export function pmdpGetLockless(ctx: Ctx, pmdp: PmdPtr): KCall<PmdVal> {
   const c = ctx.k.config;
-  if (!(c.pmdLowHigh && c.levels > 2)) {
-    yield ctx.step('pmdp_get_lockless()', entryReadFootprint(ctx, pmdp), 'r');
-    return pmdValOf(ctx, readEntryWord(ctx, pmdp, 'pmdp_get_lockless()', 'pmd'));
-  }
+  if (c.pmdLowHigh && c.levels > 2) return pmdpGetLocklessHalves(ctx, pmdp);
+  return ctx.leaf('pmdp_get_lockless()', entryReadFootprint(ctx, pmdp), 'r', () =>
+    pmdValOf(ctx, readEntryWord(ctx, pmdp, 'pmdp_get_lockless()', 'pmd')),
+  );
+}
+
+/** pmdp_get_lockless() where the pmd is read as two halves (GUP_GET_PXX_LOW_HIGH, >2 levels). */
+function* pmdpGetLocklessHalves(ctx: Ctx, pmdp: PmdPtr): KGen<PmdVal> {
   const obj = entryReadFootprint(ctx, pmdp);
   for (;;) {
     yield ctx.step('pmdp_get_lockless(): pmd_low', obj, 'r');
@@ -253,16 +257,17 @@ export function* pmdpGetLocklessSync(ctx: Ctx): KGen {
 }
 
 /** ptep_get() / ptep_get_lockless(): read one PTE through a mapped pointer. */
-export function* ptepGet(
+export function ptepGet(
   ctx: Ctx,
   ptep: PtePtr,
   what = 'read pte',
   /** What a check made right after the read also reads (in the same step). */
   also?: () => FootprintEntry[],
-): KGen<number> {
-  if (also) yield ctx.stepDynamic(what, () => [...entryReadFootprint(ctx, ptep), ...also()], 'r');
-  else yield ctx.step(what, entryReadFootprint(ctx, ptep), 'r');
-  return readEntryWord(ctx, ptep, what, 'pte');
+): Leaf<number> {
+  const read = () => readEntryWord(ctx, ptep, what, 'pte');
+  return also
+    ? ctx.leafDynamic(what, () => [...entryReadFootprint(ctx, ptep), ...also()], 'r', read)
+    : ctx.leaf(what, entryReadFootprint(ctx, ptep), 'r', read);
 }
 
 /** The lock a table's PTEs are modified under: split ptlock in its ptdesc, or mm->page_table_lock. */
@@ -623,11 +628,16 @@ export function* setPmdHuge(ctx: Ctx, mm: Mm, pmdp: PmdPtr, pfn: number): KGen {
 }
 
 /** pmdp_huge_get_and_clear() / pmd_clear() under pmd_lock. */
-export function* pmdpGetAndClear(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen<PmdVal> {
-  yield ctx.stepDynamic(
+export function pmdpGetAndClear(ctx: Ctx, mm: Mm, pmdp: PmdPtr): Leaf<PmdVal> {
+  return ctx.leafDynamic(
     () => `pmdp_huge_get_and_clear(${pmdKey(pmdp)})`,
     () => pmdWriteFootprint(ctx, pmdp, null),
+    'w',
+    () => pmdCleared(ctx, mm, pmdp),
   );
+}
+
+function pmdCleared(ctx: Ctx, mm: Mm, pmdp: PmdPtr): PmdVal {
   ctx.k.pt.deref(ctx, pmdp.table, 'pmdp_huge_get_and_clear()');
   assertPmdLocked(ctx, mm, pmdp, 'clearing a pmd');
   const old = pmdValOf(ctx, ctx.k.mem.value(entryPa(ctx, pmdp)));

@@ -15,7 +15,7 @@ import {
 import { ModelError } from './errors.js';
 import { Tag } from './memory.js';
 import type { LruMember, PageMeta } from './page.js';
-import type { KGen } from './step.js';
+import type { KGen, Leaf } from './step.js';
 
 /**
  * The RCU callback queue's dependency objects: its front (the callback the
@@ -221,23 +221,33 @@ export class Rcu {
 }
 
 /** rcu_read_lock() — include/linux/rcupdate.h */
-export function* rcuReadLock(ctx: Ctx): KGen {
+export function rcuReadLock(ctx: Ctx): Leaf {
   // The entry object only when this starts a section (CpuSub.readerEnter): inside one (an
   // outer rcu_read_lock(), interrupts off) call_rcu() sees the same reader either way. The
   // inputs are this CPU's own counts, which only this task changes.
   const c = ctx.cpu;
-  yield ctx.stepDynamic('rcu_read_lock()', () =>
-    c.inRcuReader ? c.rcuObj : [c.rcuObj, c.readerEnterObj],
+  return ctx.leafDynamic(
+    'rcu_read_lock()',
+    () => (c.inRcuReader ? c.rcuObj : [c.rcuObj, c.readerEnterObj]),
+    'w',
+    () => {
+      c.rcuNesting++;
+    },
   );
-  ctx.cpu.rcuNesting++;
 }
 
 /** rcu_read_unlock() — include/linux/rcupdate.h */
-export function* rcuReadUnlock(ctx: Ctx): KGen {
+export function rcuReadUnlock(ctx: Ctx): Leaf {
   const c = ctx.cpu;
-  yield ctx.stepDynamic('rcu_read_unlock()', () =>
-    c.rcuNesting > 0 && c.readerAfter(-1, 0) ? c.rcuObj : [c.rcuObj, c.quiescentObj],
+  return ctx.leafDynamic(
+    'rcu_read_unlock()',
+    () => (c.rcuNesting > 0 && c.readerAfter(-1, 0) ? c.rcuObj : [c.rcuObj, c.quiescentObj]),
+    'w',
+    () => readUnlocked(ctx, c),
   );
+}
+
+function readUnlocked(ctx: Ctx, c: Cpu): void {
   if (c.rcuNesting === 0) {
     bug(
       'rcu-unbalanced',

@@ -43,6 +43,56 @@ export interface Step {
    * that order cannot happen. A function: evaluated when scheduled, like `fp`.
    */
   readonly wait?: Footprint | (() => Footprint) | undefined;
+  /**
+   * A one-step kernel function (Leaf): the code after its yield, run by the
+   * driver when the step is taken; its value is what the caller's `yield*`
+   * returns, and what it throws is thrown there.
+   */
+  readonly effect?: (() => unknown) | undefined;
+}
+
+/**
+ * A kernel function that takes exactly one step (spin_lock(), up_read(),
+ * rcu_read_lock()...): its Step, with the code after the yield as `effect`.
+ * Called as any other, `yield* spinLock(ctx, ptl)`, but with no generator:
+ * its step is the call. A generator per call, resumed twice, costs more than
+ * the step it takes (call-stack.ts).
+ */
+export interface Leaf<T = void> extends Step {
+  readonly effect: () => T;
+  /** For `yield*` from sources (tests): yields the step, returns what the driver sent, the effect's value. */
+  [Symbol.iterator](): Generator<Step, T, unknown>;
+}
+
+/** Calling a kernel function: the generator of its body, or a one-step Leaf. */
+export type KCall<T = void> = KGen<T> | Leaf<T>;
+
+/**
+ * How every Step is made (Ctx.step(), Ctx.leaf()...): one class, so every
+ * step has one hidden class and the scheduler's reads stay monomorphic.
+ */
+export class StepObject implements Step {
+  constructor(
+    readonly what: string | (() => string),
+    readonly obj: Footprint,
+    readonly access: Access,
+    readonly ready: (() => boolean) | undefined,
+    readonly fp: (() => Footprint) | undefined,
+    readonly wait: Footprint | (() => Footprint) | undefined,
+    readonly effect: (() => unknown) | undefined,
+  ) {}
+
+  /** `yield*` on a Leaf from sources: the driver runs the effect and sends back its value. */
+  *[Symbol.iterator](): Generator<Step, unknown, unknown> {
+    return yield this;
+  }
+}
+
+/** A Leaf's body as a generator, where one is needed (a task's body, a recorded call). */
+export function asGenerator<T>(c: KCall<T>): KGen<T> {
+  return (
+    typeof (c as { next?: unknown }).next === 'function' ? c : (c as Leaf<T>)[Symbol.iterator]()
+  ) as KGen<T>;
 }
 
 /** The text of a step. */
@@ -54,14 +104,16 @@ export function stepLabel(s: Step): string {
 export type KGen<T = void> = Generator<Step, T, undefined>;
 
 /** Run a generator to completion without scheduling: for setup and tests, never for racing paths. */
-export function runToEnd<T>(gen: KGen<T>): T {
-  const calls: KGen<unknown>[] = [gen];
+export function runToEnd<T>(gen: KCall<T>): T {
+  const calls: KGen<unknown>[] = [asGenerator(gen)];
+  let effect: (() => unknown) | undefined;
   for (;;) {
-    const r = resume(calls);
+    const r = resume(calls, effect);
     if (r.done) return r.value as T;
     if (r.value.ready && !r.value.ready()) {
       throw new Error(`runToEnd: step "${stepLabel(r.value)}" would block outside the scheduler`);
     }
+    effect = r.value.effect;
   }
 }
 

@@ -145,10 +145,12 @@ function* logged<T>(
   log: ((task: string) => void) | undefined,
 ): KGen<T> {
   if (!log) return yield* gen;
+  // Forward what each yield returns: after a one-step call's (Leaf's) step, its value.
+  let sent: unknown;
   for (;;) {
-    const r = gen.next();
+    const r = gen.next(sent as undefined);
     if (r.done) return r.value;
-    yield r.value;
+    sent = yield r.value;
     log(name);
   }
 }
