@@ -17,6 +17,7 @@
  * arch module built without the rewrite) yield only Steps.
  */
 import { ModelError } from './errors.js';
+import { NO_STEP } from './leaf.js';
 import type { KGen, Step } from './step.js';
 
 /** What a rewritten path yields: a Step, or the generator of a function it calls. */
@@ -84,6 +85,11 @@ export function resume(
     if (isCall(v)) {
       stack.push(v);
       g = v as unknown as Frame;
+      sent = undefined;
+      continue;
+    }
+    if (v === NO_STEP) {
+      // A call that takes no step: it has returned undefined.
       sent = undefined;
       continue;
     }

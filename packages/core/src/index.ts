@@ -169,7 +169,7 @@ export type { IotlbEntry, PscEntry } from './secondary-mmu.js';
 export { SecondaryMmu, secondaryMmuTranslate } from './secondary-mmu.js';
 export { kernelDigest } from './state-digest.js';
 export type { Access, KCall, KGen, Leaf, Step } from './step.js';
-export { runToEnd, stepFootprint, stepLabel } from './step.js';
+export { NO_STEP, runToEnd, stepFootprint, stepLabel } from './step.js';
 export type { MmuGather } from './tlb.js';
 export {
   flushTlbMm,

@@ -30,7 +30,7 @@ import {
 } from './page-table-check.js';
 import type { PageTable, TableRef } from './pgtable-registry.js';
 import { rcuReadLock, rcuReadUnlock } from './rcu.js';
-import type { KCall, KGen, Leaf } from './step.js';
+import { type KCall, type KGen, type Leaf, NO_STEP } from './step.js';
 import { flushTlbRange } from './tlb.js';
 import { tlbNoteLeafCleared } from './tlb-check.js';
 
@@ -232,15 +232,15 @@ function* pmdpGetLocklessHalves(ctx: Ctx, pmdp: PmdPtr): KGen<PmdVal> {
  * local_irq_restore() only with CONFIG_GUP_GET_PXX_LOW_HIGH (&& SMP), where the
  * pmd is read as two halves; empty stubs otherwise.
  */
-export function* pmdpGetLocklessStart(ctx: Ctx): KGen {
+export function pmdpGetLocklessStart(ctx: Ctx): KCall {
   const a = ctx.k.arch;
-  if (a.pmdpGetLocklessStart) return yield* a.pmdpGetLocklessStart(ctx);
-  if (ctx.k.config.pmdLowHigh) yield* localIrqSave(ctx);
+  if (a.pmdpGetLocklessStart) return a.pmdpGetLocklessStart(ctx);
+  return ctx.k.config.pmdLowHigh ? localIrqSave(ctx) : NO_STEP;
 }
-export function* pmdpGetLocklessEnd(ctx: Ctx): KGen {
+export function pmdpGetLocklessEnd(ctx: Ctx): KCall {
   const a = ctx.k.arch;
-  if (a.pmdpGetLocklessEnd) return yield* a.pmdpGetLocklessEnd(ctx);
-  if (ctx.k.config.pmdLowHigh) yield* localIrqRestore(ctx);
+  if (a.pmdpGetLocklessEnd) return a.pmdpGetLocklessEnd(ctx);
+  return ctx.k.config.pmdLowHigh ? localIrqRestore(ctx) : NO_STEP;
 }
 
 /**
@@ -249,11 +249,11 @@ export function* pmdpGetLocklessEnd(ctx: Ctx): KGen {
  * waiting out every IRQ-disabled pmdp_get_lockless() window — itself an empty
  * stub without MMU_GATHER_RCU_TABLE_FREE; otherwise empty.
  */
-export function* pmdpGetLocklessSync(ctx: Ctx): KGen {
+export function pmdpGetLocklessSync(ctx: Ctx): KCall {
   const a = ctx.k.arch;
-  if (a.pmdpGetLocklessSync) return yield* a.pmdpGetLocklessSync(ctx);
+  if (a.pmdpGetLocklessSync) return a.pmdpGetLocklessSync(ctx);
   const c = ctx.k.config;
-  if (c.pmdLowHigh && c.levels > 2) yield* tlbRemoveTableSyncOne(ctx);
+  return c.pmdLowHigh && c.levels > 2 ? tlbRemoveTableSyncOne(ctx) : NO_STEP;
 }
 
 /** ptep_get() / ptep_get_lockless(): read one PTE through a mapped pointer. */
@@ -393,8 +393,10 @@ export function* pteOffsetMap(ctx: Ctx, pmd: PmdPtr | PmdVal, addr: number): KGe
 }
 
 /** pte_unmap() — include/linux/pgtable.h */
-export function* pteUnmap(ctx: Ctx, _pte: PtePtr): KGen {
-  if (!ctx.k.has(PTE_OFFSET_MAP_WITHOUT_RCU)) yield* ctx.call('pte_unmap', rcuReadUnlock(ctx));
+export function pteUnmap(ctx: Ctx, _pte: PtePtr): KCall {
+  return ctx.k.has(PTE_OFFSET_MAP_WITHOUT_RCU)
+    ? NO_STEP
+    : ctx.call('pte_unmap', rcuReadUnlock(ctx));
 }
 
 /** pte_offset_map_nolock() — mm/pgtable-generic.c (v6.5-v6.12): map, and name the lock of exactly that table. */

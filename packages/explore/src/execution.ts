@@ -246,6 +246,8 @@ export class Run {
     k.stepNo++;
     this.steps++;
     if (rec) this.observer?.after(rec);
+    // The last user task to finish does so at a step of its own (its exit): only then can teardown start.
+    if (!t.done) return;
     try {
       this.maybeSpawnTeardown();
     } catch (e) {
