@@ -400,13 +400,13 @@ export function pteUnmap(ctx: Ctx, _pte: PtePtr): KCall {
 }
 
 /** pte_offset_map_nolock() — mm/pgtable-generic.c (v6.5-v6.12): map, and name the lock of exactly that table. */
-export function* pteOffsetMapNolock(
+export function pteOffsetMapNolock(
   ctx: Ctx,
   mm: Mm,
   pmdp: PmdPtr,
   addr: number,
 ): KGen<{ pte: PtePtr; ptl: SpinLock; pmdval: PmdVal } | null> {
-  return yield* ctx.call('pte_offset_map_nolock', pteOffsetMapNolockBody(ctx, mm, pmdp, addr));
+  return ctx.call('pte_offset_map_nolock', pteOffsetMapNolockBody(ctx, mm, pmdp, addr));
 }
 
 /*
@@ -430,13 +430,13 @@ function* pteOffsetMapNolockBody(
 }
 
 /** __pte_offset_map_lock() — mm/pgtable-generic.c: map, lock, recheck the pmd, retry if it changed. */
-export function* pteOffsetMapLock(
+export function pteOffsetMapLock(
   ctx: Ctx,
   mm: Mm,
   pmdp: PmdPtr,
   addr: number,
 ): KGen<{ pte: PtePtr; ptl: SpinLock } | null> {
-  return yield* ctx.call('pte_offset_map_lock', pteOffsetMapLockBody(ctx, mm, pmdp, addr));
+  return ctx.call('pte_offset_map_lock', pteOffsetMapLockBody(ctx, mm, pmdp, addr));
 }
 
 function* pteOffsetMapLockBody(
@@ -709,11 +709,11 @@ export function* pmdClear(ctx: Ctx, mm: Mm, pmdp: PmdPtr): KGen {
  * pmdp_collapse_flush() — mm/pgtable-generic.c: clear the pmd and flush the
  * range ("collapse entails shooting down ptes not pmd"). Arches may override.
  */
-export function* pmdpCollapseFlush(ctx: Ctx, vma: Vma, addr: number, pmdp: PmdPtr): KGen<PmdVal> {
+export function pmdpCollapseFlush(ctx: Ctx, vma: Vma, addr: number, pmdp: PmdPtr): KGen<PmdVal> {
   const override = ctx.k.arch.pmdpCollapseFlush;
   if (override)
-    return yield* ctx.call('pmdp_collapse_flush', override.call(ctx.k.arch, ctx, vma, addr, pmdp));
-  return yield* ctx.call('pmdp_collapse_flush', pmdpCollapseFlushBody(ctx, vma, addr, pmdp));
+    return ctx.call('pmdp_collapse_flush', override.call(ctx.k.arch, ctx, vma, addr, pmdp));
+  return ctx.call('pmdp_collapse_flush', pmdpCollapseFlushBody(ctx, vma, addr, pmdp));
 }
 
 function* pmdpCollapseFlushBody(ctx: Ctx, vma: Vma, addr: number, pmdp: PmdPtr): KGen<PmdVal> {

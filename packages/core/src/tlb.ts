@@ -20,8 +20,8 @@ function dropRange(cpu: Cpu, mm: Mm, start: number, end: number): void {
  * IRQ-disabled walkers (gup_fast). Where it broadcasts (s390 IDTE, arm64 TLBI,
  * paravirt hypercalls), nobody is interrupted.
  */
-export function* flushTlbRange(ctx: Ctx, mm: Mm, start: number, end: number): KGen {
-  yield* ctx.call('flush_tlb_range', flushTlbRangeBody(ctx, mm, start, end));
+export function flushTlbRange(ctx: Ctx, mm: Mm, start: number, end: number): KGen {
+  return ctx.call('flush_tlb_range', flushTlbRangeBody(ctx, mm, start, end));
 }
 
 // Named generator functions, not `(function* () {...})()` closures (pgtable.ts says why).
@@ -98,8 +98,8 @@ export function* tlbRemoveTable(ctx: Ctx, tlb: MmuGather, pa: number): KGen {
  * (tlb_remove_table_free() → call_rcu(&batch->rcu, tlb_remove_table_rcu));
  * its rcu_head is the first field of the batch page.
  */
-export function* tlbFinishMmu(ctx: Ctx, tlb: MmuGather): KGen {
-  yield* ctx.call('tlb_finish_mmu', tlbFinishMmuBody(ctx, tlb));
+export function tlbFinishMmu(ctx: Ctx, tlb: MmuGather): KGen {
+  return ctx.call('tlb_finish_mmu', tlbFinishMmuBody(ctx, tlb));
 }
 
 function* tlbFinishMmuBody(ctx: Ctx, tlb: MmuGather): KGen {

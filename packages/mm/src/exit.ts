@@ -156,8 +156,8 @@ function* exitMmapBody(ctx: Ctx, mm: Mm): KGen {
 }
 
 /** truncate_inode_pages() — mm/truncate.c: drop the page cache's references (after every mapping is gone). */
-export function* truncateInodePages(ctx: Ctx, mapping: AddressSpace): KGen {
-  yield* ctx.call('truncate_inode_pages', truncateInodePagesBody(ctx, mapping));
+export function truncateInodePages(ctx: Ctx, mapping: AddressSpace): KGen {
+  return ctx.call('truncate_inode_pages', truncateInodePagesBody(ctx, mapping));
 }
 
 /** The body of truncateInodePages(). */
