@@ -53,30 +53,45 @@ export interface RcuHead {
   readonly freedObj: ObjId;
 }
 
-/** An rcu_head's dependency objects (deps.ts rcuHeadObj). */
-function headObjs(where: number, id: number): { queuedObj: ObjId; freedObj: ObjId } {
-  return {
-    queuedObj: rcuHeadObj(where, id, RcuHeadSub.queued),
-    freedObj: rcuHeadObj(where, id, RcuHeadSub.freed),
-  };
-}
+/**
+ * Heads made here: call_rcu() takes no other, so no caller can invent an
+ * identity. The private field is the brand (`#issued in h`): it cannot be
+ * copied or forged, and checking it costs a property test, where a WeakSet
+ * of issued heads cost a hash insert per head and ephemeron work in every GC.
+ */
+class IssuedRcuHead implements RcuHead {
+  readonly #issued = true;
+  readonly queuedObj: ObjId;
+  readonly freedObj: ObjId;
+  constructor(
+    readonly key: string,
+    readonly label: string,
+    readonly page: PageMeta | undefined,
+    readonly member: LruMember | undefined,
+    readonly pa: number | undefined,
+    where: number,
+    id: number,
+  ) {
+    this.queuedObj = rcuHeadObj(where, id, RcuHeadSub.queued);
+    this.freedObj = rcuHeadObj(where, id, RcuHeadSub.freed);
+  }
 
-/** Heads made here: call_rcu() takes no other, so no caller can invent an identity. */
-const issued = new WeakSet<RcuHead>();
-function issue(h: RcuHead): RcuHead {
-  issued.add(h);
-  return h;
+  static issued(h: unknown): boolean {
+    return typeof h === 'object' && h !== null && #issued in h;
+  }
 }
 
 /** The rcu_head in struct page (page->rcu_head, ptdesc->pt_rcu_head): words 1-2, shared with lru/pt_list. */
 export function pageRcuHead(page: PageMeta, member: LruMember = 'pt_rcu_head'): RcuHead {
-  return issue({
-    key: `page:${page.pfn}`,
-    label: `${member} of pfn ${page.pfn}`,
+  return new IssuedRcuHead(
+    `page:${page.pfn}`,
+    `${member} of pfn ${page.pfn}`,
     page,
     member,
-    ...headObjs(RcuHeadAt.page, page.pfn),
-  });
+    undefined,
+    RcuHeadAt.page,
+    page.pfn,
+  );
 }
 
 /**
@@ -85,12 +100,28 @@ export function pageRcuHead(page: PageMeta, member: LruMember = 'pt_rcu_head'): 
  * inside a live page table is seen by the table's walkers.
  */
 export function memRcuHead(pa: number, label: string): RcuHead {
-  return issue({ key: `mem:${pa}`, label, pa, ...headObjs(RcuHeadAt.mem, Math.floor(pa / 4)) });
+  return new IssuedRcuHead(
+    `mem:${pa}`,
+    label,
+    undefined,
+    undefined,
+    pa,
+    RcuHeadAt.mem,
+    Math.floor(pa / 4),
+  );
 }
 
 /** An rcu_head on `cpu`'s stack (struct rcu_synchronize in synchronize_rcu()). */
 export function stackRcuHead(cpu: Cpu, label: string): RcuHead {
-  return issue({ key: `stack:${cpu.id}`, label, ...headObjs(RcuHeadAt.stack, cpu.id) });
+  return new IssuedRcuHead(
+    `stack:${cpu.id}`,
+    label,
+    undefined,
+    undefined,
+    undefined,
+    RcuHeadAt.stack,
+    cpu.id,
+  );
 }
 
 /** A queued call_rcu() callback and the readers its grace period must outlast. */
@@ -273,7 +304,7 @@ function readUnlocked(ctx: Ctx, c: Cpu): void {
  * callback in stories.
  */
 export function* callRcu(ctx: Ctx, head: RcuHead, fnName: string, fn: (ctx: Ctx) => KGen): KGen {
-  if (!issued.has(head))
+  if (!IssuedRcuHead.issued(head))
     throw new ModelError(
       ctx.fn,
       `call_rcu(${String(head?.label)}): an rcu_head must come from pageRcuHead(), memRcuHead() or stackRcuHead(), which derive its identity from where it lives`,

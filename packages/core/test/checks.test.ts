@@ -59,6 +59,7 @@ import {
   ptepGetAndClear,
   pteUnmap,
   pteUnmapUnlock,
+  type RcuHead,
   rcuBarrier,
   rcuReadLock,
   rcuReadUnlock,
@@ -397,6 +398,13 @@ describe('check rcu-head-reused', () => {
       ),
     );
     expect(() => new Sim(k2).drain()).toThrow(/an rcu_head must come from pageRcuHead/);
+    // So is a copy of a real one, or an object that inherits from one: the brand is not copied.
+    const real = pageRcuHead(k2.pages.allocNow(k2.boot, 'real'));
+    for (const fake of [{ ...real }, Object.create(real) as RcuHead]) {
+      const k3 = newKernel();
+      k3.spawn('copier', (ctx) => callRcu(ctx, fake, 'cb', function* () {}));
+      expect(() => new Sim(k3).drain()).toThrow(/an rcu_head must come from pageRcuHead/);
+    }
   });
 
   it('stays silent', () => {
