@@ -11,6 +11,7 @@ import { allocatorPfnEnd, PageAllocator } from './page-alloc.js';
 import { PageTables } from './pgtable-registry.js';
 import { Rcu, rcuDaemon } from './rcu.js';
 import type { KCall, KGen } from './step.js';
+import type { LeafClear } from './tlb-check.js';
 
 export interface KernelOptions {
   readonly arch: ArchImpl;
@@ -83,6 +84,8 @@ export class Kernel {
   private readonly work: { name: string; fn: (ctx: Ctx) => KGen }[] = [];
   /** Steps executed so far; the scheduler advances it. */
   stepNo = 0;
+  /** The stale-TLB check's record of cleared leaf entries (tlb-check.ts), made at the first clear. */
+  leafClears: Map<number, LeafClear[]> | null = null;
   /** Notes made during the current step, collected by the scheduler for the story. */
   notes: string[] = [];
   /**

@@ -40,24 +40,28 @@ interface EntryMeta {
 }
 
 /** A leaf entry cleared: by whom and when. */
-interface LeafClear {
+export interface LeafClear {
   readonly cpu: Cpu;
   readonly at: LazyEvent;
 }
 
 const meta = new WeakMap<TlbEntry, EntryMeta>();
-const clears = new WeakMap<Kernel, Map<number, LeafClear[]>>();
-
-/** An entry slot of one table generation (a table's gen is unique within a boot). */
+/**
+ * An entry slot of one table generation (a table's gen is unique within a
+ * boot). A table has at most 2^16 entries (LIMITS: a PAGE_SIZE of at most
+ * 256 KiB of 4-byte PTEs, PTRS_PER_PMD at most 2^16), so this is exact, and
+ * a small integer while gen < 2^14 (a double key is boxed and hashed as one).
+ */
 function slotKey(src: EntryPtr): number {
-  return src.table.gen * 2 ** 32 + src.index;
+  return src.table.gen * 2 ** 16 + src.index;
 }
 
+/** The kernel's leaf clears by slot, made at the first clear (a field: a WeakMap keyed by kernels costs every GC). */
 function clearsOf(k: Kernel): Map<number, LeafClear[]> {
-  let m = clears.get(k);
+  let m = k.leafClears;
   if (!m) {
     m = new Map();
-    clears.set(k, m);
+    k.leafClears = m;
   }
   return m;
 }
