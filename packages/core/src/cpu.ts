@@ -61,6 +61,8 @@ export class Cpu {
   readonly quiescentObj: ObjId;
   /** Where this CPU last entered its current read-side section (for findings). */
   readerSince: LazyEvent | null = null;
+  /** TIF_NEED_RESCHED was raised once by INJECT_ZAP_NEED_RESCHED (mm/pt-reclaim.ts needResched()). */
+  reschedInjected = false;
 
   constructor(id: number, name: string) {
     this.id = id;

@@ -25,6 +25,8 @@ export const MM_SHMEMPAGES = 3;
 export const RSS_NAMES = ['MM_FILEPAGES', 'MM_ANONPAGES', 'MM_SWAPENTS', 'MM_SHMEMPAGES'] as const;
 
 /** A folio in a page cache or mapped anon (include/linux/mm_types.h). */
+const NO_VMAS: readonly Vma[] = Object.freeze([]);
+
 export class Folio {
   readonly id: string;
   /** Creation order in its kernel (its dependency objects derive from it). */
@@ -182,6 +184,11 @@ export class Mm {
   /** The table holding this mm's pmds (upper levels are folded in the model). */
   pmdTable: TableRef | null = null;
   readonly vmas: Vma[] = [];
+  /**
+   * Vmas munmap() took out of `vmas` whose pages and tables are not torn down
+   * yet (do_vmi_align_munmap()'s detached tree; mm/user-access.ts).
+   */
+  unmapping: readonly Vma[] = NO_VMAS;
   /** mm_cpumask(): CPUs that ran this mm and may cache its translations. */
   readonly cpumask = new Set<Cpu>();
   readonly notifiers: MmuNotifierSubscriber[] = [];

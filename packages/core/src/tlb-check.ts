@@ -45,7 +45,15 @@ export interface LeafClear {
   readonly at: LazyEvent;
 }
 
-const meta = new WeakMap<TlbEntry, EntryMeta>();
+/**
+ * An entry tlbFill() made carries where it came from. A field of the entry,
+ * not a module WeakMap: entries reach the whole kernel (through `mm`), and a
+ * WeakMap entry per fill makes every young GC treat them as ephemerons.
+ */
+interface FilledEntry extends TlbEntry {
+  readonly fill: EntryMeta;
+}
+const metaOf = (e: TlbEntry): EntryMeta | undefined => (e as Partial<FilledEntry>).fill;
 /**
  * An entry slot of one table generation (a table's gen is unique within a
  * boot). A table has at most 2^16 entries (LIMITS: a PAGE_SIZE of at most
@@ -76,13 +84,18 @@ export function tlbFill(ctx: Ctx, mm: Mm, addr: number, tr: Translation): TlbEnt
   const size = tr.huge ? c.PTRS_PER_PTE * c.PAGE_SIZE : c.PAGE_SIZE;
   const vaddr = addr - (addr % size);
   const pfn = tr.pfn - Math.floor((addr - vaddr) / c.PAGE_SIZE);
-  const e: TlbEntry = { mm, vaddr, pfn, pteVal: tr.entry };
-  meta.set(e, {
-    src: tr.src,
-    huge: tr.huge,
-    size,
-    filledAt: ctx.here(() => `TLB fill 0x${vaddr.toString(16)}`),
-  });
+  const e: FilledEntry = {
+    mm,
+    vaddr,
+    pfn,
+    pteVal: tr.entry,
+    fill: {
+      src: tr.src,
+      huge: tr.huge,
+      size,
+      filledAt: ctx.here(() => `TLB fill 0x${vaddr.toString(16)}`),
+    },
+  };
   ctx.cpu.tlb.set(keyOf(mm, vaddr, tr.huge), e);
   return e;
 }
@@ -101,7 +114,7 @@ export function tlbLookup(ctx: Ctx, mm: Mm, addr: number): { entry: TlbEntry; pf
 
 /** The leaf entry a TLB entry was filled from (for reports and tests). */
 export function tlbEntrySource(e: TlbEntry): EntryPtr | undefined {
-  return meta.get(e)?.src;
+  return metaOf(e)?.src;
 }
 
 /**
@@ -132,7 +145,7 @@ function clearsSinceFill(k: Kernel, m: EntryMeta): LeafClear[] {
 /** What using TLB entry `e` reads: this CPU's TLB, the table it came from, the clearers' done-state. */
 export function tlbUseFootprint(ctx: Ctx, e: TlbEntry): FootprintEntry[] {
   const fp: FootprintEntry[] = [rd(ctx.cpu.tlbObj)];
-  const m = meta.get(e);
+  const m = metaOf(e);
   if (!m) return fp;
   // The leaf it came from: the clears of that slot (clearsSinceFill) are writes of that entry.
   fp.push(...entryReadFootprint(ctx, m.src));
@@ -146,7 +159,7 @@ export function tlbUseFootprint(ctx: Ctx, e: TlbEntry): FootprintEntry[] {
  * `stale-tlb` finding.
  */
 export function tlbUse(ctx: Ctx, e: TlbEntry): void {
-  const m = meta.get(e);
+  const m = metaOf(e);
   if (!m) return;
   for (const { cpu, at } of clearsSinceFill(ctx.k, m)) {
     const clearer = ctx.k.tasks.find((t) => t.ctx.cpu === cpu);

@@ -138,11 +138,10 @@ function* tryToFreePte(ctx: Ctx, mm: Mm, pmdp: PmdPtr, addr: number, tlb: MmuGat
  * per CPU, after one PTE was zapped. Per CPU (as TIF_NEED_RESCHED is), so it
  * is no hidden dependency between tasks.
  */
-const reschedHit = new WeakSet<object>();
 function needResched(ctx: Ctx, zapped: number): boolean {
-  if (!ctx.k.injected(INJECT_ZAP_NEED_RESCHED) || zapped === 0 || reschedHit.has(ctx.cpu))
-    return false;
-  reschedHit.add(ctx.cpu);
+  const c = ctx.cpu;
+  if (!ctx.k.injected(INJECT_ZAP_NEED_RESCHED) || zapped === 0 || c.reschedInjected) return false;
+  c.reschedInjected = true;
   return true;
 }
 

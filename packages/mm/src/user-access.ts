@@ -30,33 +30,19 @@ import { handleUserFault } from './fault.js';
 /** Faults taken for one access before giving up (a livelock shows as a failed access). */
 const MAX_FAULTS = 4;
 
-/**
- * Vmas munmap() took out of the mm's tree whose pages and tables are not torn
- * down yet (do_vmi_align_munmap() keeps them on its detached tree until
- * unmap_region() has run): the page tables still map their pages, so a CPU
- * or a device reaching one of those pages meanwhile reaches the page the vma
- * held, which is no wrong page.
- */
-const unmapping = new WeakMap<Mm, Vma[]>();
-
-/** munmap() detached `vma` (vms_gather_munmap_vmas()); its tables still map it. */
+/** munmap() detached `vma` (vms_gather_munmap_vmas()); its tables still map it (Mm.unmapping). */
 export function unmapBegin(mm: Mm, vma: Vma): void {
-  unmapping.set(mm, [...(unmapping.get(mm) ?? []), vma]);
+  mm.unmapping = [...mm.unmapping, vma];
 }
 
 /** unmap_region() finished for `vma`: nothing maps its range any more. */
 export function unmapEnd(mm: Mm, vma: Vma): void {
-  unmapping.set(
-    mm,
-    (unmapping.get(mm) ?? []).filter((v) => v !== vma),
-  );
+  mm.unmapping = mm.unmapping.filter((v) => v !== vma);
 }
 
 /** The vma at `addr`: in the mm's tree, or one munmap() is still tearing down. */
 function vmaReaching(mm: Mm, addr: number): Vma | undefined {
-  return (
-    mm.vmaAt(addr) ?? unmapping.get(mm)?.find((v) => v.start <= addr && addr < v.end) ?? undefined
-  );
+  return mm.vmaAt(addr) ?? mm.unmapping.find((v) => v.start <= addr && addr < v.end) ?? undefined;
 }
 
 /**
