@@ -29,7 +29,7 @@ const isCall = (v: Yielded): v is KGen<unknown> =>
   typeof (v as { next?: unknown }).next === 'function';
 
 /**
- * Run `effect`, the pending step's if it is a Leaf's (step.ts), and then the
+ * Run `effect`, the pending step's if it is a Leaf's (leaf.ts), and then the
  * innermost generator of `stack` (outermost first) to its next Step,
  * pushing the callees it yields and popping those that return or throw. The
  * result is that Step, or the outermost generator's return value once it

@@ -75,7 +75,7 @@ export class Ctx {
     return new StepObject(what, NO_OBJECTS, access, ready, fp, wait, undefined);
   }
 
-  /** A one-step kernel function (step.ts, Leaf): this step, then `effect` when it is taken. */
+  /** A one-step kernel function (leaf.ts, Leaf): this step, then `effect` when it is taken. */
   leaf<T>(
     what: string | (() => string),
     obj: Footprint,
