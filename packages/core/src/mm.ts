@@ -24,9 +24,10 @@ export const MM_SWAPENTS = 2;
 export const MM_SHMEMPAGES = 3;
 export const RSS_NAMES = ['MM_FILEPAGES', 'MM_ANONPAGES', 'MM_SWAPENTS', 'MM_SHMEMPAGES'] as const;
 
-/** A folio in a page cache or mapped anon (include/linux/mm_types.h). */
+/** An mm's `unmapping` while munmap() tears nothing down (shared: it is never written). */
 const NO_VMAS: readonly Vma[] = Object.freeze([]);
 
+/** A folio in a page cache or mapped anon (include/linux/mm_types.h). */
 export class Folio {
   readonly id: string;
   /** Creation order in its kernel (its dependency objects derive from it). */

@@ -274,11 +274,11 @@ export function rcuReadUnlock(ctx: Ctx): Leaf {
     'rcu_read_unlock()',
     () => (c.rcuNesting > 0 && c.readerAfter(-1, 0) ? c.rcuObj : [c.rcuObj, c.quiescentObj]),
     'w',
-    () => readUnlocked(ctx, c),
+    () => rcuReaderLeft(ctx, c),
   );
 }
 
-function readUnlocked(ctx: Ctx, c: Cpu): void {
+function rcuReaderLeft(ctx: Ctx, c: Cpu): void {
   if (c.rcuNesting === 0) {
     bug(
       'rcu-unbalanced',

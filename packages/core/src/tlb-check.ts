@@ -138,7 +138,7 @@ export function tlbNoteLeafCleared(ctx: Ctx, src: EntryPtr, what: string): void 
 }
 
 function clearsSinceFill(k: Kernel, m: EntryMeta): LeafClear[] {
-  const list = clearsOf(k).get(slotKey(m.src));
+  const list = k.leafClears?.get(slotKey(m.src)); // a read: no map made for it
   return list ? list.filter((c) => c.at.step >= m.filledAt.step) : [];
 }
 
